@@ -1,0 +1,97 @@
+//! Sentence embeddings: a BERT-family encoder, mean pooling over the attention mask, L2 norm.
+
+use crate::encoder::{LoadedModel, ModelFiles, OutputKind};
+use crate::error::{Error, ModelRole, Result};
+use crate::kernels::{l2_normalize, masked_mean};
+
+/// Default token budget per text (all-MiniLM-L6-v2 was trained with 256).
+pub const DEFAULT_EMBED_MAX_LENGTH: usize = 256;
+/// Default texts per forward pass.
+pub const DEFAULT_EMBED_BATCH_SIZE: usize = 32;
+
+/// A sentence-embedding model (e.g. all-MiniLM-L6-v2): text → unit vector.
+#[derive(Debug)]
+pub struct BiEncoder {
+    model: LoadedModel,
+    max_length: usize,
+    batch_size: usize,
+}
+
+impl BiEncoder {
+    /// Load from bytes. The graph must output `[batch, sequence, hidden]` token states.
+    pub fn from_bytes(files: ModelFiles<'_>) -> Result<Self> {
+        let model = LoadedModel::load(ModelRole::BiEncoder, files, OutputKind::TokenStates)?;
+        let max_length = DEFAULT_EMBED_MAX_LENGTH.min(model.max_positions);
+        Ok(Self { model, max_length, batch_size: DEFAULT_EMBED_BATCH_SIZE })
+    }
+
+    /// Embedding dimension.
+    pub fn dim(&self) -> usize {
+        self.model.encoder.width()
+    }
+
+    /// Token budget per text (longer texts are truncated).
+    pub fn max_length(&self) -> usize {
+        self.max_length
+    }
+
+    /// Set the token budget per text.
+    pub fn set_max_length(&mut self, max_length: usize) -> Result<()> {
+        self.max_length = self.model.check_max_length("max_length", max_length)?;
+        Ok(())
+    }
+
+    /// Set how many texts go through the model at once (1..=1024).
+    pub fn set_batch_size(&mut self, batch_size: usize) -> Result<()> {
+        if batch_size == 0 || batch_size > 1024 {
+            crate::error::bail_option!("batch_size", "must be between 1 and 1024, got {batch_size}");
+        }
+        self.batch_size = batch_size;
+        Ok(())
+    }
+
+    /// Embed one text.
+    pub fn embed_one(&self, text: &str) -> Result<Vec<f32>> {
+        self.embed(&[text]).map(|mut v| v.pop().unwrap_or_default())
+    }
+
+    /// Embed texts; returns one unit-length vector of [`dim`](Self::dim) values per text, in order.
+    pub fn embed<S: AsRef<str>>(&self, texts: &[S]) -> Result<Vec<Vec<f32>>> {
+        self.embed_with_progress(texts, &mut |_, _| {})
+    }
+
+    /// [`embed`](Self::embed), calling `progress(done, total)` after each batch.
+    pub fn embed_with_progress<S: AsRef<str>>(
+        &self,
+        texts: &[S],
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<Vec<Vec<f32>>> {
+        let mut encodings = texts
+            .iter()
+            .map(|t| self.model.tokenizer.encode(t.as_ref(), self.max_length))
+            .collect::<Result<Vec<_>>>()?;
+        let hidden = self.dim();
+        let total = texts.len();
+        let mut out: Vec<Vec<f32>> = vec![Vec::new(); total];
+        let mut done = 0;
+        self.model.run_sorted(&mut encodings, self.batch_size, |idx, batch, data, shape| {
+            if shape != [batch.batch, batch.seq, hidden] {
+                return Err(Error::Inference {
+                    role: ModelRole::BiEncoder,
+                    reason: format!("output shape {shape:?}, expected [{}, {}, {hidden}]", batch.batch, batch.seq),
+                });
+            }
+            for (row, &i) in idx.iter().enumerate() {
+                let states = &data[row * batch.seq * hidden..(row + 1) * batch.seq * hidden];
+                let mask = &batch.mask[row * batch.seq..(row + 1) * batch.seq];
+                let mut v = masked_mean(states, mask, hidden);
+                l2_normalize(&mut v);
+                out[i] = v;
+            }
+            done += idx.len();
+            progress(done, total);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+}

@@ -1,0 +1,74 @@
+//! Pair scoring: `[CLS] query [SEP] document [SEP]` through a sequence-classification encoder.
+
+use crate::encoder::{LoadedModel, ModelFiles, OutputKind};
+use crate::error::{Error, ModelRole, Result};
+
+/// Default token budget per (query, document) pair.
+pub const DEFAULT_PAIR_MAX_LENGTH: usize = 256;
+/// Default pairs per forward pass.
+pub const DEFAULT_PAIR_BATCH_SIZE: usize = 16;
+
+/// A cross-encoder (e.g. a MiniLM reranker): (query, document) → relevance logit.
+///
+/// Models with one output label give that logit. Models with two labels (irrelevant, relevant)
+/// give `relevant − irrelevant`, whose sigmoid equals the softmax probability of "relevant".
+#[derive(Debug)]
+pub struct CrossEncoder {
+    model: LoadedModel,
+    labels: usize,
+}
+
+impl CrossEncoder {
+    /// Load from bytes. The graph must output `[batch, 1]` (or `[batch, 2]`) logits.
+    pub fn from_bytes(files: ModelFiles<'_>) -> Result<Self> {
+        let model = LoadedModel::load(ModelRole::CrossEncoder, files, OutputKind::Logits)?;
+        let labels = model.encoder.width();
+        if labels > 2 {
+            return Err(Error::ModelSignature {
+                role: ModelRole::CrossEncoder,
+                reason: format!("the logits have {labels} labels; a reranker has 1 (or 2: irrelevant, relevant)"),
+            });
+        }
+        Ok(Self { model, labels })
+    }
+
+    /// Longest pair the model accepts, in tokens.
+    pub fn max_positions(&self) -> usize {
+        self.model.max_positions
+    }
+
+    /// Whether the graph takes `token_type_ids` (segment ids of the pair).
+    pub fn uses_token_type_ids(&self) -> bool {
+        self.model.encoder.has_token_type_ids()
+    }
+
+    /// Check a `max_length` option against the model's limits.
+    pub fn check_max_length(&self, max_length: usize) -> Result<usize> {
+        self.model.check_max_length("max_length", max_length)
+    }
+
+    /// Raw logits for `(query, document)` pairs, in the order of `documents`.
+    pub fn score<S: AsRef<str>>(&self, query: &str, documents: &[S], max_length: usize, batch_size: usize) -> Result<Vec<f32>> {
+        let max_length = self.check_max_length(max_length)?;
+        let mut encodings = documents
+            .iter()
+            .map(|d| self.model.tokenizer.encode_pair(query, d.as_ref(), max_length))
+            .collect::<Result<Vec<_>>>()?;
+        let labels = self.labels;
+        let mut logits = vec![0f32; documents.len()];
+        self.model.run_sorted(&mut encodings, batch_size, |idx, batch, data, shape| {
+            if shape != [batch.batch, labels] {
+                return Err(Error::Inference {
+                    role: ModelRole::CrossEncoder,
+                    reason: format!("output shape {shape:?}, expected [{}, {labels}]", batch.batch),
+                });
+            }
+            for (row, &i) in idx.iter().enumerate() {
+                let r = &data[row * labels..(row + 1) * labels];
+                logits[i] = if labels == 2 { r[1] - r[0] } else { r[0] };
+            }
+            Ok(())
+        })?;
+        Ok(logits)
+    }
+}

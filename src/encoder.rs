@@ -1,0 +1,465 @@
+//! The ONNX transformer runner shared by both encoders.
+//!
+//! Loads a BERT-family encoder from ONNX bytes with `tract-onnx`, checks its signature
+//! (`input_ids`, `attention_mask`, optional `token_type_ids`; one output of the expected rank),
+//! optimizes it once, and runs dynamically padded batches.
+
+use crate::error::{Error, ModelRole, Result};
+use crate::tokenize::Encoded;
+use std::collections::{HashMap, HashSet};
+use std::io::Cursor;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use tract_onnx::pb;
+use tract_onnx::prelude::*;
+use tract_onnx::tract_hir::internal::DimLike;
+
+/// What a graph output must look like for a role.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum OutputKind {
+    /// `[batch, sequence, hidden]` token states (bi-encoder, pooled by minirank).
+    TokenStates,
+    /// `[batch, labels]` logits (cross-encoder).
+    Logits,
+}
+
+impl OutputKind {
+    fn rank(self) -> usize {
+        match self {
+            OutputKind::TokenStates => 3,
+            OutputKind::Logits => 2,
+        }
+    }
+    fn preferred_names(self) -> &'static [&'static str] {
+        match self {
+            OutputKind::TokenStates => &["last_hidden_state", "token_embeddings", "hidden_states"],
+            OutputKind::Logits => &["logits", "scores", "output"],
+        }
+    }
+}
+
+/// Which model input a graph input is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum InputKind {
+    Ids,
+    Mask,
+    TypeIds,
+}
+
+/// What minirank learned about a graph before compiling it.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct GraphInfo {
+    /// Rows of the word-embedding table (the model's vocabulary), when it could be traced.
+    pub vocab_rows: Option<usize>,
+    /// Rows of the token-type table, when it could be traced.
+    pub type_rows: Option<usize>,
+}
+
+/// A compiled encoder graph, ready to run many times.
+pub(crate) struct OnnxEncoder {
+    role: ModelRole,
+    plan: Arc<TypedRunnableModel>,
+    inputs: Vec<(InputKind, DatumType)>,
+    width: usize,
+    info: GraphInfo,
+}
+
+impl std::fmt::Debug for OnnxEncoder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OnnxEncoder")
+            .field("role", &self.role)
+            .field("inputs", &self.inputs)
+            .field("width", &self.width)
+            .field("info", &self.info)
+            .finish()
+    }
+}
+
+/// A batch padded to its longest member.
+pub(crate) struct PaddedBatch {
+    pub batch: usize,
+    pub seq: usize,
+    pub ids: Vec<i64>,
+    pub mask: Vec<i64>,
+    pub type_ids: Vec<i64>,
+}
+
+impl PaddedBatch {
+    /// Pad `items` to the longest one (id 0, mask 0, segment 0).
+    pub fn new(items: &[&Encoded]) -> Self {
+        let seq = items.iter().map(|e| e.len()).max().unwrap_or(0);
+        let batch = items.len();
+        let mut ids = vec![0i64; batch * seq];
+        let mut mask = vec![0i64; batch * seq];
+        let mut type_ids = vec![0i64; batch * seq];
+        for (row, e) in items.iter().enumerate() {
+            let base = row * seq;
+            for (j, (&id, &tt)) in e.ids.iter().zip(&e.type_ids).enumerate() {
+                ids[base + j] = i64::from(id);
+                mask[base + j] = 1;
+                type_ids[base + j] = i64::from(tt);
+            }
+        }
+        Self { batch, seq, ids, mask, type_ids }
+    }
+}
+
+impl OnnxEncoder {
+    /// Parse, check and optimize an ONNX graph.
+    pub fn from_bytes(role: ModelRole, bytes: &[u8], kind: OutputKind) -> Result<Self> {
+        if bytes.is_empty() {
+            return Err(Error::BadModel { role, reason: "the model bytes are empty".into() });
+        }
+        // tract's loader is not written to be fed hostile bytes: keep any panic in here.
+        catch_unwind(AssertUnwindSafe(|| Self::load(role, bytes, kind))).unwrap_or_else(|p| {
+            Err(Error::BadModel { role, reason: format!("the ONNX loader failed: {}", panic_text(&p)) })
+        })
+    }
+
+    fn load(role: ModelRole, bytes: &[u8], kind: OutputKind) -> Result<Self> {
+        let onnx = onnx();
+        let proto = onnx
+            .proto_model_for_read(&mut Cursor::new(bytes))
+            .map_err(|e| Error::BadModel { role, reason: format!("not an ONNX protobuf ({e})") })?;
+        let graph = proto
+            .graph
+            .as_ref()
+            .ok_or_else(|| Error::BadModel { role, reason: "the protobuf holds no graph".into() })?;
+        if graph.node.is_empty() {
+            return Err(Error::BadModel { role, reason: "the graph has no nodes".into() });
+        }
+        let input_kinds = check_inputs(role, graph)?;
+        let output = choose_output(role, graph, kind)?;
+        let info = GraphInfo {
+            vocab_rows: embedding_rows(graph, "input_ids"),
+            type_rows: embedding_rows(graph, "token_type_ids"),
+        };
+
+        let mut model = onnx.model_for_proto_model(&proto).map_err(|e| Error::bad_model(role, e))?;
+        model.select_outputs_by_name([output.as_str()]).map_err(|e| Error::bad_model(role, e))?;
+        let typed = model.into_optimized().map_err(|e| Error::bad_model(role, e))?;
+
+        let mut inputs = Vec::with_capacity(input_kinds.len());
+        for (ix, kind) in input_kinds.iter().enumerate() {
+            let dt = typed.input_fact(ix).map_err(|e| Error::bad_model(role, e))?.datum_type;
+            if dt != i64::datum_type() && dt != i32::datum_type() {
+                return Err(Error::ModelSignature {
+                    role,
+                    reason: format!("input {ix} ({kind:?}) has type {dt:?}; expected int64 or int32"),
+                });
+            }
+            inputs.push((*kind, dt));
+        }
+        let fact = typed.output_fact(0).map_err(|e| Error::bad_model(role, e))?;
+        if fact.datum_type != f32::datum_type() {
+            return Err(Error::ModelSignature {
+                role,
+                reason: format!("output `{output}` has type {:?}; expected float32", fact.datum_type),
+            });
+        }
+        if fact.rank() != kind.rank() {
+            return Err(Error::ModelSignature {
+                role,
+                reason: format!("output `{output}` has rank {}; expected {}", fact.rank(), kind.rank()),
+            });
+        }
+        let width = fact.shape[kind.rank() - 1].to_usize().map_err(|_| Error::ModelSignature {
+            role,
+            reason: format!("the last dimension of output `{output}` is not fixed"),
+        })?;
+        if width == 0 {
+            return Err(Error::ModelSignature { role, reason: format!("output `{output}` is empty") });
+        }
+        let plan = typed.into_runnable().map_err(|e| Error::bad_model(role, e))?;
+        Ok(Self { role, plan, inputs, width, info })
+    }
+
+    /// Last dimension of the output: hidden size (bi-encoder) or number of labels (cross-encoder).
+    pub fn width(&self) -> usize {
+        self.width
+    }
+
+    pub fn info(&self) -> &GraphInfo {
+        &self.info
+    }
+
+    /// Whether the graph takes `token_type_ids`.
+    pub fn has_token_type_ids(&self) -> bool {
+        self.inputs.iter().any(|(k, _)| *k == InputKind::TypeIds)
+    }
+
+    /// Run one padded batch; calls `f` with the flat output (row-major) and its shape.
+    pub fn run<R>(&self, batch: &PaddedBatch, f: impl FnOnce(&[f32], &[usize]) -> R) -> Result<R> {
+        let role = self.role;
+        let mut values: TVec<TValue> = TVec::new();
+        for (kind, dt) in &self.inputs {
+            let data = match kind {
+                InputKind::Ids => &batch.ids,
+                InputKind::Mask => &batch.mask,
+                InputKind::TypeIds => &batch.type_ids,
+            };
+            let shape = [batch.batch, batch.seq];
+            let tensor = if *dt == i32::datum_type() {
+                let narrowed: Vec<i32> = data.iter().map(|&x| x as i32).collect();
+                Tensor::from_shape(&shape, &narrowed)
+            } else {
+                Tensor::from_shape(&shape, data)
+            }
+            .map_err(|e| Error::inference(role, e))?;
+            values.push(tensor.into_tvalue());
+        }
+        let outputs = catch_unwind(AssertUnwindSafe(|| self.plan.run(values)))
+            .map_err(|p| Error::Inference { role, reason: format!("the graph panicked: {}", panic_text(&p)) })?
+            .map_err(|e| Error::inference(role, e))?;
+        let out = outputs.first().ok_or_else(|| Error::Inference { role, reason: "no output".into() })?;
+        let view = out.try_as_plain_ram().map_err(|e| Error::inference(role, e))?;
+        let data = view.as_slice::<f32>().map_err(|e| Error::inference(role, e))?;
+        Ok(f(data, out.shape()))
+    }
+}
+
+fn panic_text(p: &Box<dyn std::any::Any + Send>) -> String {
+    p.downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "panic".into())
+}
+
+/// The graph's real inputs (initializers excluded), mapped to what they mean.
+fn check_inputs(role: ModelRole, graph: &pb::GraphProto) -> Result<Vec<InputKind>> {
+    let initializers: HashSet<&str> = graph.initializer.iter().map(|t| t.name.as_str()).collect();
+    let mut kinds = Vec::new();
+    for input in graph.input.iter().filter(|i| !initializers.contains(i.name.as_str())) {
+        let kind = match input.name.as_str() {
+            "input_ids" => InputKind::Ids,
+            "attention_mask" => InputKind::Mask,
+            "token_type_ids" => InputKind::TypeIds,
+            other => {
+                return Err(Error::ModelSignature {
+                    role,
+                    reason: format!(
+                        "unexpected input `{other}`; a BERT-family encoder takes input_ids, attention_mask and optionally token_type_ids"
+                    ),
+                })
+            }
+        };
+        kinds.push(kind);
+    }
+    for (need, name) in [(InputKind::Ids, "input_ids"), (InputKind::Mask, "attention_mask")] {
+        if !kinds.contains(&need) {
+            return Err(Error::ModelSignature { role, reason: format!("the graph has no `{name}` input") });
+        }
+    }
+    Ok(kinds)
+}
+
+/// Pick the graph output to compute: a preferred name of the right rank, else the only output of that rank.
+fn choose_output(role: ModelRole, graph: &pb::GraphProto, kind: OutputKind) -> Result<String> {
+    let rank_of = |v: &pb::ValueInfoProto| -> Option<usize> {
+        let pb::type_proto::Value::TensorType(t) = v.r#type.as_ref()?.value.as_ref()?;
+        Some(t.shape.as_ref()?.dim.len())
+    };
+    let outputs: Vec<(&str, Option<usize>)> = graph.output.iter().map(|o| (o.name.as_str(), rank_of(o))).collect();
+    if outputs.is_empty() {
+        return Err(Error::ModelSignature { role, reason: "the graph has no outputs".into() });
+    }
+    let fits = |r: Option<usize>| r.is_none() || r == Some(kind.rank());
+    for name in kind.preferred_names() {
+        if let Some((n, r)) = outputs.iter().find(|(n, _)| n == name) {
+            if fits(*r) {
+                return Ok(n.to_string());
+            }
+        }
+    }
+    let candidates: Vec<&str> = outputs.iter().filter(|(_, r)| *r == Some(kind.rank())).map(|(n, _)| *n).collect();
+    match candidates.as_slice() {
+        [one] => Ok(one.to_string()),
+        _ => Err(Error::ModelSignature {
+            role,
+            reason: format!(
+                "expected one rank-{} output ({}), found {:?}",
+                kind.rank(),
+                match kind {
+                    OutputKind::TokenStates => "[batch, sequence, hidden] token states",
+                    OutputKind::Logits => "[batch, labels] logits",
+                },
+                outputs.iter().map(|(n, r)| format!("{n} (rank {})", r.map_or("?".into(), |r| r.to_string()))).collect::<Vec<_>>()
+            ),
+        }),
+    }
+}
+
+/// Rows of the embedding table gathered by `input`: follows the Gather's data operand back
+/// through dequantisation (Cast, Mul, DequantizeLinear, Identity, ...) to a rank-2 constant.
+fn embedding_rows(graph: &pb::GraphProto, input: &str) -> Option<usize> {
+    let producers: HashMap<&str, &pb::NodeProto> =
+        graph.node.iter().flat_map(|n| n.output.iter().map(move |o| (o.as_str(), n))).collect();
+    let initializers: HashMap<&str, &pb::TensorProto> =
+        graph.initializer.iter().map(|t| (t.name.as_str(), t)).collect();
+    // the ids may pass through a Cast (int64 -> int32) before the Gather
+    let mut id_names: HashSet<&str> = HashSet::from([input]);
+    for n in &graph.node {
+        if n.op_type == "Cast" && n.input.first().is_some_and(|i| i == input) {
+            id_names.extend(n.output.iter().map(String::as_str));
+        }
+    }
+    let gather = graph
+        .node
+        .iter()
+        .find(|n| n.op_type == "Gather" && n.input.get(1).is_some_and(|i| id_names.contains(i.as_str())))?;
+    let mut stack = vec![(gather.input.first()?.as_str(), 0usize)];
+    while let Some((name, depth)) = stack.pop() {
+        if let Some(t) = initializers.get(name) {
+            if t.dims.len() == 2 {
+                return usize::try_from(t.dims[0]).ok();
+            }
+            continue;
+        }
+        let node = producers.get(name)?;
+        if node.op_type == "Constant" {
+            let dims = node.attribute.iter().find_map(|a| a.t.as_ref()).map(|t| t.dims.clone())?;
+            if dims.len() == 2 {
+                return usize::try_from(dims[0]).ok();
+            }
+            continue;
+        }
+        if depth < 6
+            && matches!(node.op_type.as_str(), "Cast" | "Mul" | "Div" | "Identity" | "DequantizeLinear" | "Reshape")
+        {
+            stack.extend(node.input.iter().rev().map(|i| (i.as_str(), depth + 1)));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn padded_batch_pads_to_longest() {
+        let a = Encoded { ids: vec![101, 7, 102], type_ids: vec![0, 0, 0] };
+        let b = Encoded { ids: vec![101, 102], type_ids: vec![0, 1] };
+        let p = PaddedBatch::new(&[&a, &b]);
+        assert_eq!((p.batch, p.seq), (2, 3));
+        assert_eq!(p.ids, vec![101, 7, 102, 101, 102, 0]);
+        assert_eq!(p.mask, vec![1, 1, 1, 1, 1, 0]);
+        assert_eq!(p.type_ids, vec![0, 0, 0, 0, 1, 0]);
+    }
+
+    #[test]
+    fn random_bytes_are_a_bad_model() {
+        let bytes: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+        let err = OnnxEncoder::from_bytes(ModelRole::CrossEncoder, &bytes, OutputKind::Logits).unwrap_err();
+        assert!(matches!(err, Error::BadModel { .. }), "{err}");
+        let err = OnnxEncoder::from_bytes(ModelRole::CrossEncoder, &[], OutputKind::Logits).unwrap_err();
+        assert!(matches!(err, Error::BadModel { .. }), "{err}");
+    }
+}
+
+/// The files of one model, as bytes: the ONNX graph, `tokenizer.json`, and optionally `config.json`.
+#[derive(Debug, Clone, Copy)]
+pub struct ModelFiles<'a> {
+    /// ONNX graph bytes (`model.onnx`).
+    pub model: &'a [u8],
+    /// Hugging Face `tokenizer.json` bytes.
+    pub tokenizer: &'a [u8],
+    /// Optional Hugging Face `config.json` bytes, used to cross-check vocabulary and limits.
+    pub config: Option<&'a [u8]>,
+}
+
+impl<'a> ModelFiles<'a> {
+    /// Model and tokenizer bytes, no config.
+    pub fn new(model: &'a [u8], tokenizer: &'a [u8]) -> Self {
+        Self { model, tokenizer, config: None }
+    }
+    /// Add `config.json` bytes.
+    pub fn with_config(mut self, config: &'a [u8]) -> Self {
+        self.config = Some(config);
+        self
+    }
+}
+
+/// The fields of `config.json` minirank checks against.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub(crate) struct ModelConfig {
+    pub vocab_size: Option<usize>,
+    pub hidden_size: Option<usize>,
+    pub max_position_embeddings: Option<usize>,
+    pub type_vocab_size: Option<usize>,
+}
+
+/// Default cap on sequence length when neither config nor graph says (BERT's position table).
+pub(crate) const DEFAULT_MAX_POSITIONS: usize = 512;
+
+/// An ONNX encoder and its tokenizer, checked against each other.
+#[derive(Debug)]
+pub(crate) struct LoadedModel {
+    pub encoder: OnnxEncoder,
+    pub tokenizer: crate::tokenize::TextTokenizer,
+    /// Longest sequence the model accepts (position table size).
+    pub max_positions: usize,
+    /// Highest segment id + 1 the model accepts (1 means pairs are fed as segment 0).
+    pub type_rows: usize,
+}
+
+impl LoadedModel {
+    pub fn load(role: ModelRole, files: ModelFiles<'_>, kind: OutputKind) -> Result<Self> {
+        // Cheap checks first: a bad tokenizer or config fails before the graph is compiled.
+        let tokenizer = crate::tokenize::TextTokenizer::from_bytes(role, files.tokenizer)?;
+        let config: ModelConfig = match files.config {
+            Some(bytes) => serde_json::from_slice(bytes).map_err(|e| Error::BadConfig { role, reason: e.to_string() })?,
+            None => ModelConfig::default(),
+        };
+        let encoder = OnnxEncoder::from_bytes(role, files.model, kind)?;
+        let vocab = tokenizer.vocab_size();
+        let truths = [(encoder.info().vocab_rows, "the model's word-embedding table"), (config.vocab_size, "config.json")];
+        for (rows, source_of_truth) in truths {
+            if let Some(rows) = rows {
+                if rows != vocab {
+                    return Err(Error::TokenizerMismatch { role, tokenizer_vocab: vocab, model_vocab: rows, source_of_truth });
+                }
+            }
+        }
+        if let (Some(h), OutputKind::TokenStates) = (config.hidden_size, kind) {
+            if h != encoder.width() {
+                return Err(Error::BadConfig {
+                    role,
+                    reason: format!("hidden_size is {h} but the graph outputs {} values per token", encoder.width()),
+                });
+            }
+        }
+        let max_positions = config.max_position_embeddings.unwrap_or(DEFAULT_MAX_POSITIONS);
+        let type_rows = encoder.info().type_rows.or(config.type_vocab_size).unwrap_or(2).max(1);
+        Ok(Self { encoder, tokenizer, max_positions, type_rows })
+    }
+
+    /// Check a requested `max_length` against what the model accepts.
+    pub fn check_max_length(&self, name: &'static str, max_length: usize) -> Result<usize> {
+        let min = self.tokenizer.special_tokens(true) + 2;
+        if max_length < min || max_length > self.max_positions {
+            crate::error::bail_option!(name, "must be between {min} and {} tokens, got {max_length}", self.max_positions);
+        }
+        Ok(max_length)
+    }
+
+    /// Run `encodings` in batches of at most `batch_size`, shortest first so that each batch pads
+    /// little; `each` receives the original indices of the batch's rows and the output.
+    pub fn run_sorted(
+        &self,
+        encodings: &mut [crate::tokenize::Encoded],
+        batch_size: usize,
+        mut each: impl FnMut(&[usize], &PaddedBatch, &[f32], &[usize]) -> Result<()>,
+    ) -> Result<()> {
+        if self.type_rows < 2 {
+            encodings.iter_mut().for_each(|e| e.type_ids.iter_mut().for_each(|t| *t = 0));
+        }
+        let mut order: Vec<usize> = (0..encodings.len()).collect();
+        order.sort_by_key(|&i| encodings[i].len());
+        for idx in order.chunks(batch_size.max(1)) {
+            let items: Vec<&crate::tokenize::Encoded> = idx.iter().map(|&i| &encodings[i]).collect();
+            let batch = PaddedBatch::new(&items);
+            self.encoder.run(&batch, |data, shape| each(idx, &batch, data, shape))??;
+        }
+        Ok(())
+    }
+}

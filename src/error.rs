@@ -1,0 +1,125 @@
+//! The one error type of minirank.
+//!
+//! Every fallible call returns [`Result<T>`]. Variants carry data (which input, which parameter,
+//! which sizes) rather than only text, so callers can match on them; `Display` gives a sentence a
+//! person can act on. The wasm layer turns them into JavaScript `Error`s with that sentence.
+
+/// Which of the two models an error is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModelRole {
+    /// The bi-encoder (sentence embedding model).
+    BiEncoder,
+    /// The cross-encoder (pair scoring model).
+    CrossEncoder,
+}
+
+impl std::fmt::Display for ModelRole {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ModelRole::BiEncoder => "bi-encoder",
+            ModelRole::CrossEncoder => "cross-encoder",
+        })
+    }
+}
+
+/// Everything that can go wrong in minirank.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The model bytes are not a usable ONNX graph (not ONNX, truncated, unsupported op, ...).
+    #[error("{role} model is not a usable ONNX graph: {reason}")]
+    BadModel { role: ModelRole, reason: String },
+
+    /// The graph lacks an input or output minirank needs, or has one of the wrong type or rank.
+    #[error("{role} model graph does not fit: {reason}")]
+    ModelSignature { role: ModelRole, reason: String },
+
+    /// The tokenizer bytes are not a valid `tokenizer.json`.
+    #[error("{role} tokenizer is not a valid tokenizer.json: {reason}")]
+    BadTokenizer { role: ModelRole, reason: String },
+
+    /// The tokenizer's vocabulary does not match the model's embedding table (or `config.json`).
+    #[error("{role} tokenizer does not match the model: tokenizer has {tokenizer_vocab} tokens but {source_of_truth} says {model_vocab}")]
+    TokenizerMismatch {
+        role: ModelRole,
+        tokenizer_vocab: usize,
+        model_vocab: usize,
+        source_of_truth: &'static str,
+    },
+
+    /// `config.json` could not be parsed.
+    #[error("{role} config.json is invalid: {reason}")]
+    BadConfig { role: ModelRole, reason: String },
+
+    /// Running the graph failed.
+    #[error("{role} inference failed: {reason}")]
+    Inference { role: ModelRole, reason: String },
+
+    /// Tokenizing a text failed.
+    #[error("tokenization failed: {reason}")]
+    Tokenization { reason: String },
+
+    /// A required text (query, document, id) was empty or only whitespace.
+    #[error("{what} is empty")]
+    EmptyInput { what: &'static str },
+
+    /// A search needed documents but the index holds none.
+    #[error("the index is empty: add documents before searching")]
+    EmptyIndex,
+
+    /// A document is larger than the configured limit.
+    #[error("document {id:?} is {bytes} bytes, over the limit of {limit} bytes")]
+    DocumentTooLarge { id: String, bytes: usize, limit: usize },
+
+    /// An option is out of its valid range or not finite.
+    #[error("invalid option `{name}`: {reason}")]
+    InvalidOption { name: &'static str, reason: String },
+
+    /// Vectors of the wrong length were given or stored.
+    #[error("dimension mismatch: expected {expected}, got {actual}")]
+    DimensionMismatch { expected: usize, actual: usize },
+
+    /// The same document id appears twice in one call.
+    #[error("document id {id:?} appears more than once in this batch")]
+    DuplicateId { id: String },
+
+    /// An id was not found where one was required.
+    #[error("no document with id {id:?}")]
+    UnknownId { id: String },
+
+    /// Serialized index bytes were rejected.
+    #[error("index bytes rejected: {reason}")]
+    CorruptIndex { reason: String },
+
+    /// Adding documents would take the index over its configured capacity.
+    #[error("index capacity exceeded: {requested} documents requested, limit is {limit}")]
+    CapacityExceeded { requested: usize, limit: usize },
+
+    /// Reading a file or stream failed (native only paths such as the CLI).
+    #[error("I/O error on {path}: {reason}")]
+    Io { path: String, reason: String },
+
+    /// A JSON document (metadata, JSONL line, collection file) could not be parsed.
+    #[error("invalid JSON in {context}: {reason}")]
+    Json { context: String, reason: String },
+}
+
+/// `Result` with minirank's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Return early with an [`Error::InvalidOption`].
+macro_rules! bail_option {
+    ($name:expr, $($fmt:tt)+) => {
+        return Err($crate::error::Error::InvalidOption { name: $name, reason: format!($($fmt)+) })
+    };
+}
+pub(crate) use bail_option;
+
+impl Error {
+    pub(crate) fn bad_model(role: ModelRole, e: impl std::fmt::Display) -> Self {
+        Error::BadModel { role, reason: format!("{e:#}") }
+    }
+    pub(crate) fn inference(role: ModelRole, e: impl std::fmt::Display) -> Self {
+        Error::Inference { role, reason: format!("{e:#}") }
+    }
+}

@@ -1,0 +1,465 @@
+//! The vector index: documents with their unit vectors, exact (flat) search, and a
+//! versioned, checksummed byte format for persistence (e.g. IndexedDB in a browser).
+//!
+//! Ids are unique: adding a document whose id is already stored **replaces** it (upsert);
+//! the same id twice in one call is an error. Every mutating call validates all of its input
+//! before changing anything, so a failed call leaves the index exactly as it was.
+
+use crate::error::{Error, Result};
+use crate::kernels::{dot, top_k};
+use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, HashSet};
+
+/// A document to index: an id, its text, and optional JSON metadata returned with results.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Document {
+    /// Unique id (non-empty).
+    pub id: String,
+    /// The text that is embedded and reranked.
+    pub text: String,
+    /// Anything JSON; returned untouched with search results.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<serde_json::Value>,
+}
+
+impl Document {
+    /// A document without metadata.
+    pub fn new(id: impl Into<String>, text: impl Into<String>) -> Self {
+        Self { id: id.into(), text: text.into(), metadata: None }
+    }
+    /// Attach JSON metadata.
+    pub fn with_metadata(mut self, metadata: serde_json::Value) -> Self {
+        self.metadata = Some(metadata);
+        self
+    }
+}
+
+/// One search hit: the document id, its cosine similarity and its 1-based rank.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Hit {
+    /// Document id.
+    pub id: String,
+    /// Cosine similarity to the query (vectors are unit length).
+    pub score: f32,
+    /// 1-based position in the result list.
+    pub rank: usize,
+}
+
+/// Limits that keep an index within a memory budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IndexLimits {
+    /// Most documents the index accepts.
+    pub max_documents: usize,
+    /// Largest document text, in UTF-8 bytes.
+    pub max_document_bytes: usize,
+}
+
+impl Default for IndexLimits {
+    fn default() -> Self {
+        Self { max_documents: 1_000_000, max_document_bytes: 4 << 20 }
+    }
+}
+
+/// Documents and their vectors, searched exhaustively by dot product.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VectorIndex {
+    dim: usize,
+    fingerprint: u32,
+    docs: Vec<Document>,
+    vectors: Vec<f32>,
+    slots: HashMap<String, usize>,
+    limits: IndexLimits,
+}
+
+const MAGIC: &[u8; 8] = b"MRNKIDX\0";
+const VERSION: u32 = 1;
+const HEADER: usize = 8 + 4 * 4;
+
+impl VectorIndex {
+    /// An empty index of `dim`-dimensional vectors. `fingerprint` identifies the embedding
+    /// model (0 = unknown); indexes saved with one fingerprint are refused by another.
+    pub fn new(dim: usize, fingerprint: u32) -> Self {
+        Self { dim, fingerprint, docs: Vec::new(), vectors: Vec::new(), slots: HashMap::new(), limits: IndexLimits::default() }
+    }
+
+    /// Vector dimension.
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+    /// The embedding model's fingerprint this index was built with.
+    pub fn fingerprint(&self) -> u32 {
+        self.fingerprint
+    }
+    /// Number of documents.
+    pub fn len(&self) -> usize {
+        self.docs.len()
+    }
+    /// True when no documents are stored.
+    pub fn is_empty(&self) -> bool {
+        self.docs.is_empty()
+    }
+    /// Whether a document with `id` is stored.
+    pub fn contains(&self, id: &str) -> bool {
+        self.slots.contains_key(id)
+    }
+    /// The stored document with `id`.
+    pub fn get(&self, id: &str) -> Option<&Document> {
+        self.slots.get(id).map(|&s| &self.docs[s])
+    }
+    /// The stored vector of `id`.
+    pub fn vector(&self, id: &str) -> Option<&[f32]> {
+        self.slots.get(id).map(|&s| &self.vectors[s * self.dim..(s + 1) * self.dim])
+    }
+    /// All documents, in storage order.
+    pub fn documents(&self) -> impl Iterator<Item = &Document> {
+        self.docs.iter()
+    }
+    /// Current limits.
+    pub fn limits(&self) -> IndexLimits {
+        self.limits
+    }
+    /// Change the limits (existing documents stay even if over a new limit).
+    pub fn set_limits(&mut self, limits: IndexLimits) {
+        self.limits = limits;
+    }
+    /// Approximate heap bytes held (texts, ids, metadata, vectors).
+    pub fn memory_bytes(&self) -> usize {
+        let docs: usize = self
+            .docs
+            .iter()
+            .map(|d| d.id.len() * 2 + d.text.len() + d.metadata.as_ref().map_or(0, |m| m.to_string().len()) + 96)
+            .sum();
+        docs + self.vectors.len() * 4
+    }
+
+    /// Check that documents could be added, without changing anything: non-empty unique ids,
+    /// non-empty texts within the size limit, and room under the document limit.
+    pub fn check_new(&self, docs: &[Document]) -> Result<()> {
+        let mut seen = HashSet::with_capacity(docs.len());
+        let mut new = 0usize;
+        for d in docs {
+            if d.id.is_empty() {
+                return Err(Error::EmptyInput { what: "document id" });
+            }
+            if d.text.trim().is_empty() {
+                return Err(Error::EmptyInput { what: "document text" });
+            }
+            if d.text.len() > self.limits.max_document_bytes {
+                return Err(Error::DocumentTooLarge { id: d.id.clone(), bytes: d.text.len(), limit: self.limits.max_document_bytes });
+            }
+            if !seen.insert(d.id.as_str()) {
+                return Err(Error::DuplicateId { id: d.id.clone() });
+            }
+            if !self.slots.contains_key(&d.id) {
+                new += 1;
+            }
+        }
+        let requested = self.docs.len() + new;
+        if requested > self.limits.max_documents {
+            return Err(Error::CapacityExceeded { requested, limit: self.limits.max_documents });
+        }
+        Ok(())
+    }
+
+    /// Add documents with their vectors (one per document, `dim` finite values each).
+    /// A document whose id is already stored replaces the old one. All or nothing.
+    pub fn add(&mut self, docs: Vec<Document>, vectors: Vec<Vec<f32>>) -> Result<()> {
+        if docs.len() != vectors.len() {
+            return Err(Error::DimensionMismatch { expected: docs.len(), actual: vectors.len() });
+        }
+        self.check_new(&docs)?;
+        for v in &vectors {
+            if v.len() != self.dim {
+                return Err(Error::DimensionMismatch { expected: self.dim, actual: v.len() });
+            }
+            if v.iter().any(|x| !x.is_finite()) {
+                return Err(Error::InvalidOption { name: "vectors", reason: "contain NaN or infinite values".into() });
+            }
+        }
+        for (d, v) in docs.into_iter().zip(vectors) {
+            match self.slots.get(&d.id) {
+                Some(&s) => {
+                    self.vectors[s * self.dim..(s + 1) * self.dim].copy_from_slice(&v);
+                    self.docs[s] = d;
+                }
+                None => {
+                    self.slots.insert(d.id.clone(), self.docs.len());
+                    self.docs.push(d);
+                    self.vectors.extend_from_slice(&v);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Remove the document with `id`; returns whether it was there.
+    pub fn remove(&mut self, id: &str) -> bool {
+        let Some(slot) = self.slots.remove(id) else { return false };
+        let last = self.docs.len() - 1;
+        self.docs.swap_remove(slot);
+        if slot != last {
+            let (head, tail) = self.vectors.split_at_mut(last * self.dim);
+            head[slot * self.dim..(slot + 1) * self.dim].copy_from_slice(&tail[..self.dim]);
+            self.slots.insert(self.docs[slot].id.clone(), slot);
+        }
+        self.vectors.truncate(last * self.dim);
+        true
+    }
+
+    /// Remove everything.
+    pub fn clear(&mut self) {
+        self.docs.clear();
+        self.vectors.clear();
+        self.slots.clear();
+    }
+
+    /// The `k` documents most similar to `query` (a unit vector), best first.
+    pub fn search(&self, query: &[f32], k: usize) -> Result<Vec<Hit>> {
+        if k == 0 {
+            crate::error::bail_option!("k", "must be at least 1");
+        }
+        if query.len() != self.dim {
+            return Err(Error::DimensionMismatch { expected: self.dim, actual: query.len() });
+        }
+        if self.is_empty() {
+            return Err(Error::EmptyIndex);
+        }
+        let scores = self.vectors.chunks_exact(self.dim).map(|row| dot(row, query));
+        Ok(top_k(scores, k)
+            .into_iter()
+            .enumerate()
+            .map(|(r, (slot, score))| Hit { id: self.docs[slot].id.clone(), score, rank: r + 1 })
+            .collect())
+    }
+
+    /// Serialize: magic, version, dimension, count, fingerprint, documents, vectors, CRC-32.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(HEADER + self.vectors.len() * 4 + self.docs.len() * 64);
+        out.extend_from_slice(MAGIC);
+        for x in [VERSION, self.dim as u32, self.docs.len() as u32, self.fingerprint] {
+            out.extend_from_slice(&x.to_le_bytes());
+        }
+        for d in &self.docs {
+            let meta = d.metadata.as_ref().map(|m| m.to_string()).unwrap_or_default();
+            for field in [d.id.as_bytes(), d.text.as_bytes(), meta.as_bytes()] {
+                out.extend_from_slice(&(field.len() as u32).to_le_bytes());
+                out.extend_from_slice(field);
+            }
+        }
+        for x in &self.vectors {
+            out.extend_from_slice(&x.to_le_bytes());
+        }
+        let crc = crc32fast::hash(&out);
+        out.extend_from_slice(&crc.to_le_bytes());
+        out
+    }
+
+    /// Restore from [`to_bytes`](Self::to_bytes) output. `expect` gives the dimension and model
+    /// fingerprint the caller needs (fingerprint 0 accepts any).
+    pub fn from_bytes(bytes: &[u8], expect: Option<(usize, u32)>) -> Result<Self> {
+        let bad = |reason: String| Error::CorruptIndex { reason };
+        if bytes.len() < HEADER + 4 {
+            return Err(bad(format!("{} bytes is shorter than the header", bytes.len())));
+        }
+        if &bytes[..8] != MAGIC {
+            return Err(bad("not a minirank index (bad magic bytes)".into()));
+        }
+        let (body, crc) = bytes.split_at(bytes.len() - 4);
+        let mut r = Reader { bytes: body, pos: 8 };
+        let version = r.u32()?;
+        if version != VERSION {
+            return Err(bad(format!("format version {version} is not supported (this build reads {VERSION})")));
+        }
+        let stored_crc = u32::from_le_bytes([crc[0], crc[1], crc[2], crc[3]]);
+        if crc32fast::hash(body) != stored_crc {
+            return Err(bad("checksum mismatch: the bytes are corrupted or truncated".into()));
+        }
+        let dim = r.u32()? as usize;
+        let count = r.u32()? as usize;
+        let fingerprint = r.u32()?;
+        if dim == 0 {
+            return Err(bad("dimension 0".into()));
+        }
+        if let Some((want_dim, want_fp)) = expect {
+            if dim != want_dim {
+                return Err(Error::DimensionMismatch { expected: want_dim, actual: dim });
+            }
+            if want_fp != 0 && fingerprint != 0 && fingerprint != want_fp {
+                return Err(bad(format!(
+                    "it was built with another embedding model (fingerprint {fingerprint:08x}, this one is {want_fp:08x})"
+                )));
+            }
+        }
+        // every document takes at least 12 bytes and 4*dim of vector
+        if count.saturating_mul(12 + 4 * dim) > body.len() {
+            return Err(bad(format!("{count} documents cannot fit in {} bytes", body.len())));
+        }
+        let mut index = VectorIndex::new(dim, fingerprint);
+        index.docs.reserve(count);
+        for _ in 0..count {
+            let id = r.string()?;
+            let text = r.string()?;
+            let meta = r.string()?;
+            let metadata = if meta.is_empty() {
+                None
+            } else {
+                Some(serde_json::from_str(&meta).map_err(|e| bad(format!("metadata of {id:?}: {e}")))?)
+            };
+            if index.slots.insert(id.clone(), index.docs.len()).is_some() {
+                return Err(bad(format!("duplicate id {id:?}")));
+            }
+            index.docs.push(Document { id, text, metadata });
+        }
+        let need = count * dim * 4;
+        if body.len() - r.pos != need {
+            return Err(bad(format!("expected {need} bytes of vectors, found {}", body.len() - r.pos)));
+        }
+        index.vectors = body[r.pos..].chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+        if index.vectors.iter().any(|x| !x.is_finite()) {
+            return Err(bad("vectors contain NaN or infinite values".into()));
+        }
+        Ok(index)
+    }
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl Reader<'_> {
+    fn take(&mut self, n: usize) -> Result<&[u8]> {
+        let end = self.pos.checked_add(n).filter(|&e| e <= self.bytes.len()).ok_or_else(|| Error::CorruptIndex {
+            reason: format!("truncated: wanted {n} bytes at offset {}", self.pos),
+        })?;
+        let s = &self.bytes[self.pos..end];
+        self.pos = end;
+        Ok(s)
+    }
+    fn u32(&mut self) -> Result<u32> {
+        let b = self.take(4)?;
+        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+    fn string(&mut self) -> Result<String> {
+        let n = self.u32()? as usize;
+        let b = self.take(n)?;
+        String::from_utf8(b.to_vec()).map_err(|_| Error::CorruptIndex { reason: "a string is not valid UTF-8".into() })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unit(v: &[f32]) -> Vec<f32> {
+        let mut v = v.to_vec();
+        crate::kernels::l2_normalize(&mut v);
+        v
+    }
+
+    fn sample() -> VectorIndex {
+        let mut ix = VectorIndex::new(3, 7);
+        ix.add(
+            vec![
+                Document::new("a", "alpha"),
+                Document::new("b", "beta").with_metadata(serde_json::json!({"year": 2020})),
+                Document::new("c", "gamma"),
+            ],
+            vec![unit(&[1.0, 0.0, 0.0]), unit(&[0.0, 1.0, 0.0]), unit(&[1.0, 1.0, 0.0])],
+        )
+        .unwrap();
+        ix
+    }
+
+    #[test]
+    fn search_ranks_by_cosine() {
+        let ix = sample();
+        let hits = ix.search(&unit(&[1.0, 0.2, 0.0]), 2).unwrap();
+        assert_eq!(hits.iter().map(|h| h.id.as_str()).collect::<Vec<_>>(), ["a", "c"]);
+        assert_eq!(hits[0].rank, 1);
+        assert!(hits[0].score > hits[1].score);
+        assert_eq!(ix.search(&unit(&[1.0, 0.0, 0.0]), 10).unwrap().len(), 3);
+    }
+
+    #[test]
+    fn upsert_replaces_and_remove_keeps_slots_consistent() {
+        let mut ix = sample();
+        ix.add(vec![Document::new("a", "alpha 2")], vec![unit(&[0.0, 0.0, 1.0])]).unwrap();
+        assert_eq!(ix.len(), 3);
+        assert_eq!(ix.get("a").unwrap().text, "alpha 2");
+        assert!(ix.remove("a"));
+        assert!(!ix.remove("a"));
+        assert_eq!(ix.len(), 2);
+        assert_eq!(ix.vector("c").unwrap(), &unit(&[1.0, 1.0, 0.0])[..]);
+        assert_eq!(ix.vector("b").unwrap(), &unit(&[0.0, 1.0, 0.0])[..]);
+        assert_eq!(ix.search(&unit(&[0.0, 1.0, 0.0]), 1).unwrap()[0].id, "b");
+    }
+
+    #[test]
+    fn failed_add_changes_nothing() {
+        let mut ix = sample();
+        let before = ix.to_bytes();
+        let cases: Vec<(Vec<Document>, Vec<Vec<f32>>)> = vec![
+            (vec![Document::new("d", "x"), Document::new("d", "y")], vec![unit(&[1.0, 0.0, 0.0]); 2]),
+            (vec![Document::new("", "x")], vec![unit(&[1.0, 0.0, 0.0])]),
+            (vec![Document::new("d", "  ")], vec![unit(&[1.0, 0.0, 0.0])]),
+            (vec![Document::new("d", "x")], vec![vec![1.0, 0.0]]),
+            (vec![Document::new("d", "x")], vec![vec![f32::NAN, 0.0, 0.0]]),
+            (vec![Document::new("d", "x"), Document::new("a", "x")], vec![unit(&[1.0, 0.0, 0.0])]),
+        ];
+        for (docs, vecs) in cases {
+            assert!(ix.add(docs, vecs).is_err());
+            assert_eq!(ix.to_bytes(), before);
+        }
+        ix.set_limits(IndexLimits { max_documents: 3, max_document_bytes: 10 });
+        assert!(matches!(
+            ix.add(vec![Document::new("d", "x")], vec![unit(&[1.0, 0.0, 0.0])]),
+            Err(Error::CapacityExceeded { requested: 4, limit: 3 })
+        ));
+        assert!(matches!(
+            ix.add(vec![Document::new("a", "x".repeat(11))], vec![unit(&[1.0, 0.0, 0.0])]),
+            Err(Error::DocumentTooLarge { .. })
+        ));
+        // replacing within the limit is fine
+        ix.add(vec![Document::new("a", "x")], vec![unit(&[1.0, 0.0, 0.0])]).unwrap();
+    }
+
+    #[test]
+    fn bad_queries_are_errors() {
+        let ix = sample();
+        assert!(matches!(ix.search(&[1.0, 0.0, 0.0], 0), Err(Error::InvalidOption { name: "k", .. })));
+        assert!(matches!(ix.search(&[1.0, 0.0], 1), Err(Error::DimensionMismatch { expected: 3, actual: 2 })));
+        assert!(matches!(VectorIndex::new(3, 0).search(&[1.0, 0.0, 0.0], 1), Err(Error::EmptyIndex)));
+    }
+
+    #[test]
+    fn bytes_round_trip_exactly() {
+        let ix = sample();
+        let bytes = ix.to_bytes();
+        let back = VectorIndex::from_bytes(&bytes, Some((3, 7))).unwrap();
+        assert_eq!(back, ix);
+        assert_eq!(back.to_bytes(), bytes);
+    }
+
+    #[test]
+    fn corrupted_bytes_are_refused() {
+        let bytes = sample().to_bytes();
+        for cut in [0, 5, HEADER, bytes.len() / 2, bytes.len() - 1] {
+            assert!(matches!(VectorIndex::from_bytes(&bytes[..cut], None), Err(Error::CorruptIndex { .. })), "cut {cut}");
+        }
+        for pos in [0, 9, HEADER + 2, bytes.len() / 2, bytes.len() - 5, bytes.len() - 1] {
+            let mut b = bytes.clone();
+            b[pos] ^= 0x40;
+            assert!(VectorIndex::from_bytes(&b, None).is_err(), "flip at {pos}");
+        }
+        assert!(matches!(VectorIndex::from_bytes(&bytes, Some((4, 7))), Err(Error::DimensionMismatch { .. })));
+        assert!(matches!(VectorIndex::from_bytes(&bytes, Some((3, 8))), Err(Error::CorruptIndex { .. })));
+        let mut v2 = bytes.clone();
+        v2[8] = 2;
+        let n = v2.len();
+        let crc = crc32fast::hash(&v2[..n - 4]);
+        v2[n - 4..].copy_from_slice(&crc.to_le_bytes());
+        let err = VectorIndex::from_bytes(&v2, None).unwrap_err();
+        assert!(err.to_string().contains("version 2"), "{err}");
+    }
+}

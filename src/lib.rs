@@ -1,0 +1,61 @@
+//! # minirank
+//!
+//! Fully client-side two-stage semantic search: a quantized MiniLM **bi-encoder** embeds
+//! documents and retrieves a wide candidate pool; a quantized MiniLM **cross-encoder** scores
+//! each (query, document) pair jointly and reranks to the final top-k. Both run with
+//! `tract-onnx` and the `tokenizers` crate, natively or in WebAssembly; models are loaded from
+//! bytes, so nothing is fetched at run time.
+//!
+//! ```text
+//! docs ──tokenize──► bi-encoder ──mean-pool, L2──► VectorIndex
+//! query ─► embed ─► index top-N candidates ─► cross-encoder(query, doc) ─► logits ─► top-k
+//! ```
+//!
+//! Modules, one job each: [`tokenize`] (text → ids, truncation), `encoder` (the shared tract
+//! runner), [`bi_encoder`] (pooling + normalisation), [`cross_encoder`] (pair scoring),
+//! [`index`] (vectors, exact search, persistence), [`rerank`] (stage two, cache, threshold),
+//! [`pipeline`] (both stages), [`eval`] (IR metrics on BEIR collections).
+//!
+//! ```no_run
+//! use minirank::prelude::*;
+//! # fn main() -> minirank::Result<()> {
+//! let bi = ModelFiles::new(&std::fs::read("models/bi-encoder/model.onnx").unwrap(),
+//!                          &std::fs::read("models/bi-encoder/tokenizer.json").unwrap());
+//! # let (m, t) = (std::fs::read("models/cross-encoder/model.onnx").unwrap(), std::fs::read("models/cross-encoder/tokenizer.json").unwrap());
+//! let ce = ModelFiles::new(&m, &t);
+//! let mut engine = Minirank::from_bytes(bi, ce)?;
+//! engine.add_documents(vec![
+//!     Document::new("gil", "The GIL prevents true parallelism for CPU-bound code."),
+//!     Document::new("mp", "Multiprocessing bypasses the GIL by running separate interpreters."),
+//! ])?;
+//! let result = engine.search("How do I run CPU-bound Python in parallel?",
+//!                            &SearchOptions { candidates: 2, top_k: 1, ..Default::default() })?;
+//! println!("{} (logit {:.2})", result.reranked.hits[0].id, result.reranked.hits[0].logit);
+//! # Ok(()) }
+//! ```
+
+pub mod bi_encoder;
+pub mod cache;
+pub mod cross_encoder;
+mod encoder;
+pub mod error;
+pub mod eval;
+pub mod index;
+pub mod kernels;
+pub mod pipeline;
+pub mod rerank;
+pub mod tokenize;
+
+pub use encoder::ModelFiles;
+pub use error::{Error, ModelRole, Result};
+
+/// Everything a typical user needs, in one import.
+pub mod prelude {
+    pub use crate::bi_encoder::BiEncoder;
+    pub use crate::cross_encoder::CrossEncoder;
+    pub use crate::encoder::ModelFiles;
+    pub use crate::error::{Error, ModelRole, Result};
+    pub use crate::index::{Document, Hit, IndexLimits, VectorIndex};
+    pub use crate::pipeline::{Minirank, SearchOptions, SearchResult};
+    pub use crate::rerank::{Candidate, RerankOptions, Reranked, RerankedHit, Reranker};
+}

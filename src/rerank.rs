@@ -1,0 +1,302 @@
+//! Stage two: rerank candidates with a cross-encoder, with a score cache and a confidence threshold.
+
+use crate::cache::LruCache;
+use crate::cross_encoder::{CrossEncoder, DEFAULT_PAIR_BATCH_SIZE, DEFAULT_PAIR_MAX_LENGTH};
+use crate::error::{bail_option, Error, Result};
+use crate::kernels::{sigmoid, sort_desc};
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::Mutex;
+
+/// A document to rerank: from [`retrieve`](crate::pipeline::Minirank::retrieve) or from anywhere else.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Candidate {
+    /// Id, unique within one rerank call.
+    pub id: String,
+    /// Text scored against the query.
+    pub text: String,
+    /// First-stage score (cosine for dense retrieval), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score: Option<f32>,
+    /// Metadata carried through to the result.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<serde_json::Value>,
+}
+
+impl Candidate {
+    /// A candidate with no first-stage score.
+    pub fn new(id: impl Into<String>, text: impl Into<String>) -> Self {
+        Self { id: id.into(), text: text.into(), score: None, metadata: None }
+    }
+}
+
+/// How to rerank.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+pub struct RerankOptions {
+    /// Keep at most this many results (`None`: all that pass `min_score`).
+    /// Larger than the number of candidates means all of them.
+    pub top_k: Option<usize>,
+    /// Pairs per forward pass (1..=256).
+    pub batch_size: usize,
+    /// Token budget per (query, document) pair; the document is truncated first.
+    pub max_length: usize,
+    /// Drop results whose sigmoid score is below this (0..=1), even if fewer than `top_k` remain.
+    pub min_score: Option<f32>,
+}
+
+impl Default for RerankOptions {
+    fn default() -> Self {
+        Self { top_k: None, batch_size: DEFAULT_PAIR_BATCH_SIZE, max_length: DEFAULT_PAIR_MAX_LENGTH, min_score: None }
+    }
+}
+
+impl RerankOptions {
+    /// Check every field; `max_length` is checked against the model when scoring.
+    pub fn validate(&self) -> Result<()> {
+        if self.top_k == Some(0) {
+            bail_option!("top_k", "must be at least 1");
+        }
+        if self.batch_size == 0 || self.batch_size > 256 {
+            bail_option!("batch_size", "must be between 1 and 256, got {}", self.batch_size);
+        }
+        if let Some(s) = self.min_score {
+            if !s.is_finite() || !(0.0..=1.0).contains(&s) {
+                bail_option!("min_score", "must be a number between 0 and 1 (a sigmoid score), got {s}");
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One reranked result.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RerankedHit {
+    /// Candidate id.
+    pub id: String,
+    /// Candidate text.
+    pub text: String,
+    /// Raw cross-encoder logit (uncalibrated; higher is more relevant).
+    pub logit: f32,
+    /// `sigmoid(logit)`, in 0..1.
+    pub score: f32,
+    /// 1-based rank after reranking.
+    pub rank: usize,
+    /// 1-based position in the candidate list given to rerank.
+    pub original_rank: usize,
+    /// The candidate's first-stage score.
+    pub retrieval_score: Option<f32>,
+    /// The candidate's metadata.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<serde_json::Value>,
+}
+
+/// The outcome of a rerank.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Reranked {
+    /// Results, best first.
+    pub hits: Vec<RerankedHit>,
+    /// True when candidates were given but none reached `min_score`: "I don't know".
+    pub no_confident_answer: bool,
+    /// Highest logit among all candidates (also when all were filtered out).
+    pub best_logit: Option<f32>,
+    /// `sigmoid(best_logit)`.
+    pub best_score: Option<f32>,
+    /// Candidates scored by the model in this call (the rest came from the cache).
+    pub scored: usize,
+    /// Candidates whose logit came from the cache.
+    pub cache_hits: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct CacheKey {
+    query: String,
+    id: String,
+    text_hash: u64,
+    max_length: usize,
+}
+
+/// Default number of cached (query, document) logits.
+pub const DEFAULT_CACHE_ENTRIES: usize = 10_000;
+
+/// A cross-encoder with a bounded LRU cache of (query, document) logits.
+#[derive(Debug)]
+pub struct Reranker {
+    model: CrossEncoder,
+    cache: Mutex<LruCache<CacheKey, f32>>,
+}
+
+impl Reranker {
+    /// Wrap a cross-encoder with a cache of [`DEFAULT_CACHE_ENTRIES`].
+    pub fn new(model: CrossEncoder) -> Self {
+        Self { model, cache: Mutex::new(LruCache::new(DEFAULT_CACHE_ENTRIES)) }
+    }
+
+    /// The cross-encoder.
+    pub fn model(&self) -> &CrossEncoder {
+        &self.model
+    }
+
+    /// Resize the score cache (0 disables it).
+    pub fn set_cache_capacity(&self, entries: usize) {
+        self.with_cache(|c| c.set_capacity(entries));
+    }
+
+    /// (entries, hits, misses) of the score cache.
+    pub fn cache_stats(&self) -> (usize, u64, u64) {
+        self.with_cache(|c| {
+            let (h, m) = c.stats();
+            (c.len(), h, m)
+        })
+    }
+
+    /// Empty the score cache.
+    pub fn clear_cache(&self) {
+        self.with_cache(|c| c.clear());
+    }
+
+    fn with_cache<R>(&self, f: impl FnOnce(&mut LruCache<CacheKey, f32>) -> R) -> R {
+        // A poisoned lock only means another thread panicked mid-update of a cache: still usable.
+        let mut guard = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut guard)
+    }
+
+    /// Score every candidate against `query` and return them best first, filtered by the options.
+    pub fn rerank(&self, query: &str, candidates: &[Candidate], options: &RerankOptions) -> Result<Reranked> {
+        options.validate()?;
+        check_query(query)?;
+        let max_length = self.model.check_max_length(options.max_length)?;
+        let mut ids = HashSet::with_capacity(candidates.len());
+        for c in candidates {
+            if c.text.trim().is_empty() {
+                return Err(Error::EmptyInput { what: "candidate text" });
+            }
+            if !ids.insert(c.id.as_str()) {
+                return Err(Error::DuplicateId { id: c.id.clone() });
+            }
+        }
+
+        let keys: Vec<CacheKey> = candidates
+            .iter()
+            .map(|c| CacheKey { query: query.to_owned(), id: c.id.clone(), text_hash: text_hash(&c.text), max_length })
+            .collect();
+        let mut logits: Vec<Option<f32>> = self.with_cache(|cache| keys.iter().map(|k| cache.get(k)).collect());
+        let missing: Vec<usize> = (0..candidates.len()).filter(|&i| logits[i].is_none()).collect();
+        let texts: Vec<&str> = missing.iter().map(|&i| candidates[i].text.as_str()).collect();
+        let fresh = if texts.is_empty() { Vec::new() } else { self.model.score(query, &texts, max_length, options.batch_size)? };
+        self.with_cache(|cache| {
+            for (&i, &l) in missing.iter().zip(&fresh) {
+                logits[i] = Some(l);
+                cache.put(keys[i].clone(), l);
+            }
+        });
+        let logits: Vec<f32> = logits.into_iter().map(|l| l.unwrap_or(f32::NEG_INFINITY)).collect();
+        Ok(assemble(candidates, &logits, options, missing.len()))
+    }
+}
+
+/// Order candidates by logit and apply `top_k` / `min_score`.
+fn assemble(candidates: &[Candidate], logits: &[f32], options: &RerankOptions, scored: usize) -> Reranked {
+    let mut order: Vec<(usize, f32)> = logits.iter().copied().enumerate().collect();
+    sort_desc(&mut order);
+    let best_logit = order.first().map(|&(_, l)| l);
+    let keep = options.top_k.unwrap_or(usize::MAX);
+    let hits: Vec<RerankedHit> = order
+        .iter()
+        .filter(|&&(_, l)| options.min_score.is_none_or(|m| sigmoid(l) >= m))
+        .take(keep)
+        .enumerate()
+        .map(|(r, &(i, logit))| {
+            let c = &candidates[i];
+            RerankedHit {
+                id: c.id.clone(),
+                text: c.text.clone(),
+                logit,
+                score: sigmoid(logit),
+                rank: r + 1,
+                original_rank: i + 1,
+                retrieval_score: c.score,
+                metadata: c.metadata.clone(),
+            }
+        })
+        .collect();
+    Reranked {
+        no_confident_answer: hits.is_empty() && !candidates.is_empty(),
+        hits,
+        best_logit,
+        best_score: best_logit.map(sigmoid),
+        scored,
+        cache_hits: candidates.len() - scored,
+    }
+}
+
+/// A query must have non-whitespace text.
+pub(crate) fn check_query(query: &str) -> Result<()> {
+    if query.trim().is_empty() {
+        return Err(Error::EmptyInput { what: "query" });
+    }
+    Ok(())
+}
+
+fn text_hash(text: &str) -> u64 {
+    let mut h = DefaultHasher::new();
+    text.hash(&mut h);
+    h.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cands(n: usize) -> Vec<Candidate> {
+        (0..n).map(|i| Candidate { score: Some(1.0 - i as f32 / 10.0), ..Candidate::new(format!("d{i}"), format!("text {i}")) }).collect()
+    }
+
+    #[test]
+    fn assemble_sorts_and_keeps_original_rank() {
+        let c = cands(4);
+        let r = assemble(&c, &[-1.0, 3.0, 0.5, 2.0], &RerankOptions { top_k: Some(3), ..Default::default() }, 4);
+        let ids: Vec<_> = r.hits.iter().map(|h| (h.id.as_str(), h.rank, h.original_rank)).collect();
+        assert_eq!(ids, [("d1", 1, 2), ("d3", 2, 4), ("d2", 3, 3)]);
+        assert_eq!(r.best_logit, Some(3.0));
+        assert!(!r.no_confident_answer);
+        assert!((r.hits[0].score - sigmoid(3.0)).abs() < 1e-7);
+        assert_eq!(r.hits[0].retrieval_score, Some(0.9));
+    }
+
+    #[test]
+    fn min_score_filters_and_says_no_confident_answer() {
+        let c = cands(3);
+        let opts = RerankOptions { top_k: Some(3), min_score: Some(0.6), ..Default::default() };
+        let r = assemble(&c, &[0.0, 1.0, -2.0], &opts, 3);
+        assert_eq!(r.hits.len(), 1, "only sigmoid(1.0)=0.73 passes 0.6");
+        let r = assemble(&c, &[-1.0, -0.5, -2.0], &opts, 3);
+        assert!(r.hits.is_empty() && r.no_confident_answer);
+        assert_eq!(r.best_logit, Some(-0.5));
+        assert!((r.best_score.unwrap() - sigmoid(-0.5)).abs() < 1e-7);
+    }
+
+    #[test]
+    fn options_are_validated() {
+        let bad = [
+            RerankOptions { top_k: Some(0), ..Default::default() },
+            RerankOptions { batch_size: 0, ..Default::default() },
+            RerankOptions { min_score: Some(f32::NAN), ..Default::default() },
+            RerankOptions { min_score: Some(1.5), ..Default::default() },
+            RerankOptions { min_score: Some(f32::INFINITY), ..Default::default() },
+        ];
+        for o in bad {
+            assert!(matches!(o.validate(), Err(Error::InvalidOption { .. })), "{o:?}");
+        }
+        RerankOptions::default().validate().unwrap();
+    }
+
+    #[test]
+    fn unknown_option_names_are_rejected_when_deserializing() {
+        let err = serde_json::from_str::<RerankOptions>(r#"{"topK": 3, "top_kk": 2}"#).unwrap_err();
+        assert!(err.to_string().contains("top_kk"), "{err}");
+        let o: RerankOptions = serde_json::from_str(r#"{"topK": 3, "minScore": 0.5}"#).unwrap();
+        assert_eq!((o.top_k, o.min_score), (Some(3), Some(0.5)));
+    }
+}

@@ -1,0 +1,267 @@
+//! Text → token ids, with the truncation rules minirank needs.
+//!
+//! A thin layer over the `tokenizers` crate that:
+//! - disables whatever padding/truncation the `tokenizer.json` carries (minirank pads per batch itself);
+//! - truncates single texts to a token budget, and (query, document) pairs **document side first**;
+//! - bounds the work on huge texts: a 1 MB document is not tokenized in full when only the first
+//!   few hundred tokens are kept (see [`TextTokenizer::encode`]); the result is identical to
+//!   tokenizing everything and truncating.
+
+use crate::error::{Error, ModelRole, Result};
+use tokenizers::{Encoding, PostProcessor, Tokenizer, TruncationDirection};
+
+/// Token ids of one sequence (or pair) with special tokens, ready to batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Encoded {
+    /// Token ids, special tokens included.
+    pub ids: Vec<u32>,
+    /// Segment ids: 0 for the first sequence (query), 1 for the second (document).
+    pub type_ids: Vec<u32>,
+}
+
+impl Encoded {
+    /// Number of tokens.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+    /// True when there are no tokens.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+}
+
+/// A tokenizer loaded from `tokenizer.json` bytes.
+#[derive(Clone)]
+pub struct TextTokenizer {
+    inner: Tokenizer,
+    specials_single: usize,
+    specials_pair: usize,
+}
+
+impl std::fmt::Debug for TextTokenizer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TextTokenizer").field("vocab_size", &self.vocab_size()).finish()
+    }
+}
+
+/// Bytes of text tokenized at first for a budget of `n` tokens (grows ×4 while too small).
+const BYTES_PER_TOKEN_GUESS: usize = 12;
+
+impl TextTokenizer {
+    /// Load from the bytes of a Hugging Face `tokenizer.json`.
+    pub fn from_bytes(role: ModelRole, bytes: &[u8]) -> Result<Self> {
+        let mut inner = Tokenizer::from_bytes(bytes)
+            .map_err(|e| Error::BadTokenizer { role, reason: e.to_string() })?;
+        inner.with_padding(None);
+        inner
+            .with_truncation(None)
+            .map_err(|e| Error::BadTokenizer { role, reason: e.to_string() })?;
+        let (specials_single, specials_pair) = match inner.get_post_processor() {
+            Some(pp) => (pp.added_tokens(false), pp.added_tokens(true)),
+            None => (0, 0),
+        };
+        if inner.get_vocab_size(true) == 0 {
+            return Err(Error::BadTokenizer { role, reason: "the vocabulary is empty".into() });
+        }
+        Ok(Self { inner, specials_single, specials_pair })
+    }
+
+    /// Vocabulary size including added tokens: every id produced is below it.
+    pub fn vocab_size(&self) -> usize {
+        self.inner.get_vocab_size(true)
+    }
+
+    /// Special tokens added around one sequence (`[CLS] … [SEP]` = 2) or a pair (3 for BERT).
+    pub fn special_tokens(&self, pair: bool) -> usize {
+        if pair {
+            self.specials_pair
+        } else {
+            self.specials_single
+        }
+    }
+
+    /// Encode one text with special tokens, keeping at most `max_len` tokens in total.
+    pub fn encode(&self, text: &str, max_len: usize) -> Result<Encoded> {
+        let budget = max_len.saturating_sub(self.specials_single).max(1);
+        let enc = self.encode_bounded(text, budget)?;
+        self.finish(enc, None)
+    }
+
+    /// Encode a (query, document) pair as `[CLS] q [SEP] d [SEP]` with segment ids 0/1,
+    /// at most `max_len` tokens in total.
+    ///
+    /// Truncation takes from the **document first**. Only when the query alone would leave the
+    /// document less than half the budget is the query cut too, so that both keep half.
+    pub fn encode_pair(&self, query: &str, document: &str, max_len: usize) -> Result<Encoded> {
+        let budget = max_len.saturating_sub(self.specials_pair).max(2);
+        let mut q = self.encode_bounded(query, budget)?;
+        let mut d = self.encode_bounded(document, budget)?;
+        let (ql, dl) = (q.len(), d.len());
+        if ql + dl > budget {
+            let doc_keep = budget.saturating_sub(ql).max(dl.min(budget / 2));
+            let query_keep = budget - doc_keep;
+            d.truncate(doc_keep, 0, TruncationDirection::Right);
+            q.truncate(query_keep, 0, TruncationDirection::Right);
+        }
+        self.finish(q, Some(d))
+    }
+
+    /// Encode `text` without special tokens, truncated to `budget` tokens, tokenizing only a
+    /// prefix of long texts. The prefix ends just before a whitespace character, where every
+    /// pre-tokenizer in use (BERT, Metaspace, ByteLevel) starts a new word, so the tokens of the
+    /// prefix are a prefix of the tokens of the whole text.
+    fn encode_bounded(&self, text: &str, budget: usize) -> Result<Encoding> {
+        let mut window = budget.saturating_mul(BYTES_PER_TOKEN_GUESS).max(1024);
+        loop {
+            // (prefix, tokens the prefix must give beyond the budget to be trusted)
+            let (slice, margin) = if window >= text.len() {
+                (text, 0)
+            } else {
+                match whitespace_cut(text, window) {
+                    Some(cut) => (&text[..cut], 0),
+                    // No whitespace at all: cut inside a word. Only the tokens of that last word
+                    // can differ from the full text's, and one word yields at most
+                    // WORD_TOKEN_MARGIN tokens (WordPiece turns longer words into one [UNK]).
+                    None => (&text[..char_floor(text, window)], WORD_TOKEN_MARGIN),
+                }
+            };
+            let mut enc = self
+                .inner
+                .encode_fast(slice, false)
+                .map_err(|e| Error::Tokenization { reason: e.to_string() })?;
+            // A prefix must give strictly more tokens than kept: then no kept token can depend
+            // on the text that was left out.
+            if slice.len() == text.len() || enc.len() > budget + margin {
+                enc.truncate(budget, 0, TruncationDirection::Right);
+                return Ok(enc);
+            }
+            window = window.saturating_mul(4);
+        }
+    }
+
+    fn finish(&self, first: Encoding, second: Option<Encoding>) -> Result<Encoded> {
+        let enc = self
+            .inner
+            .post_process(first, second, true)
+            .map_err(|e| Error::Tokenization { reason: e.to_string() })?;
+        Ok(Encoded { ids: enc.get_ids().to_vec(), type_ids: enc.get_type_ids().to_vec() })
+    }
+}
+
+/// Tokens one word can contribute at most (WordPiece's `max_input_chars_per_word` is 100).
+const WORD_TOKEN_MARGIN: usize = 128;
+
+/// The largest char boundary `<= limit`.
+fn char_floor(text: &str, limit: usize) -> usize {
+    let mut end = limit.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    end
+}
+
+/// The largest byte offset `<= limit` that starts a whitespace character, if any after 0.
+fn whitespace_cut(text: &str, limit: usize) -> Option<usize> {
+    text[..char_floor(text, limit)].char_indices().rev().find(|(_, c)| c.is_whitespace()).map(|(i, _)| i).filter(|&i| i > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tok() -> TextTokenizer {
+        let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/models/cross-encoder/tokenizer.json"))
+            .expect("models/cross-encoder/tokenizer.json is committed");
+        TextTokenizer::from_bytes(ModelRole::CrossEncoder, &bytes).unwrap()
+    }
+
+    #[test]
+    fn single_has_cls_sep_and_no_padding() {
+        let t = tok();
+        let e = t.encode("hello world", 256).unwrap();
+        assert_eq!(e.ids.first(), Some(&101));
+        assert_eq!(e.ids.last(), Some(&102));
+        assert_eq!(e.ids.len(), 4, "tokenizer.json's fixed padding must be disabled");
+        assert!(e.type_ids.iter().all(|&t| t == 0));
+    }
+
+    #[test]
+    fn pair_layout_and_type_ids() {
+        let t = tok();
+        let e = t.encode_pair("what is rust", "rust is a language", 256).unwrap();
+        let seps: Vec<usize> = e.ids.iter().enumerate().filter(|(_, &id)| id == 102).map(|(i, _)| i).collect();
+        assert_eq!(seps.len(), 2);
+        assert_eq!(e.ids[0], 101);
+        // query tokens + CLS + first SEP are segment 0, the rest segment 1
+        assert!(e.type_ids[..=seps[0]].iter().all(|&x| x == 0));
+        assert!(e.type_ids[seps[0] + 1..].iter().all(|&x| x == 1));
+    }
+
+    #[test]
+    fn pair_truncates_document_first() {
+        let t = tok();
+        let q = "how do python processes share state";
+        let doc = "word ".repeat(1000);
+        let e = t.encode_pair(q, &doc, 64).unwrap();
+        assert_eq!(e.len(), 64);
+        let q_alone = t.encode(q, 256).unwrap();
+        // the whole query survives: [CLS] q [SEP] is a prefix of the pair
+        assert_eq!(&e.ids[..q_alone.len()], &q_alone.ids[..]);
+    }
+
+    #[test]
+    fn long_query_and_long_document_share_the_budget() {
+        let t = tok();
+        let q = "query ".repeat(500);
+        let d = "document ".repeat(500);
+        let e = t.encode_pair(&q, &d, 101).unwrap();
+        assert_eq!(e.len(), 101);
+        let ones = e.type_ids.iter().filter(|&&x| x == 1).count();
+        // 98 content tokens: document keeps half (49) + its [SEP]
+        assert_eq!(ones, 50);
+    }
+
+    #[test]
+    fn bounded_prefix_matches_full_tokenization() {
+        let t = tok();
+        let mut text = String::new();
+        for i in 0..20_000 {
+            text.push_str(&format!("tok{i} naïve-über 東京 word{} ", i % 7));
+        }
+        for budget in [5usize, 126, 254, 510] {
+            let full = {
+                let mut e = t.inner.encode_fast(text.as_str(), false).unwrap();
+                e.truncate(budget, 0, TruncationDirection::Right);
+                e.get_ids().to_vec()
+            };
+            let bounded = t.encode_bounded(&text, budget).unwrap();
+            assert_eq!(bounded.get_ids(), &full[..], "budget {budget}");
+        }
+    }
+
+    #[test]
+    fn text_without_whitespace_still_truncates_exactly() {
+        let t = tok();
+        for text in ["a".repeat(100_000), ".,;".repeat(100_000), "東京".repeat(50_000)] {
+            let e = t.encode(&text, 16).unwrap();
+            assert!(e.len() <= 16);
+            let mut full = t.inner.encode_fast(text.as_str(), false).unwrap();
+            full.truncate(14, 0, TruncationDirection::Right);
+            assert_eq!(&e.ids[1..e.len() - 1], full.get_ids());
+        }
+    }
+
+    #[test]
+    fn rejects_garbage_tokenizer() {
+        let err = TextTokenizer::from_bytes(ModelRole::BiEncoder, b"{not json").unwrap_err();
+        assert!(matches!(err, Error::BadTokenizer { .. }), "{err}");
+    }
+
+    #[test]
+    fn whitespace_cut_respects_char_boundaries() {
+        let s = "ab cd\u{00e9}\u{00e9} ef";
+        assert_eq!(whitespace_cut(s, 7), Some(2));
+        assert_eq!(whitespace_cut(s, 100), Some(9));
+        assert_eq!(whitespace_cut("abc", 2), None);
+    }
+}

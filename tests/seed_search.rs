@@ -1,0 +1,70 @@
+//! The canonical example of seed 000: 20 Python-concurrency documents, retrieve 20, rerank to 5.
+mod common;
+use common::*;
+use minirank::prelude::*;
+
+fn top_ids(r: &SearchResult) -> Vec<&str> {
+    r.reranked.hits.iter().map(|h| h.id.as_str()).collect()
+}
+
+#[test]
+fn cpu_bound_question_is_led_by_parallelism_documents() {
+    let q = &seed_questions()[0];
+    let r = seed_engine().search(q, &SearchOptions { candidates: 20, top_k: 5, ..Default::default() }).unwrap();
+    println!("{q}\n  stage 1: {:?}\n  stage 2: {:?}", r.candidates.iter().map(|c| &c.id).collect::<Vec<_>>(), top_ids(&r));
+    assert_eq!(r.candidates.len(), 20);
+    assert_eq!(r.reranked.hits.len(), 5);
+    // The documents that answer it: a way around the GIL, or the GIL itself.
+    let answers = ["multiprocessing", "gil", "concurrent-futures", "numba"];
+    let top5 = top_ids(&r);
+    assert!(answers.contains(&top5[0]), "the top result must be one of {answers:?}: {top5:?}");
+    assert!(top5.contains(&"multiprocessing"), "multiprocessing must be in the top 5: {top5:?}");
+    assert!(!top5.contains(&"asyncio-gather") && !top5.contains(&"async-await"), "{top5:?}");
+    // the cross-encoder separates the leader clearly from the rest
+    let h = &r.reranked.hits;
+    assert!(h[0].logit - h[2].logit > 2.0, "{h:?}");
+}
+
+#[test]
+fn asyncio_question_is_led_by_asyncio_documents() {
+    let q = &seed_questions()[1];
+    let r = seed_engine().search(q, &SearchOptions::default()).unwrap();
+    println!("{q}\n  {:?}", top_ids(&r));
+    let asyncio_docs = ["asyncio", "async-await", "asyncio-gather", "uvloop", "asyncio-queue", "trio", "gevent"];
+    assert!(["asyncio", "async-await", "asyncio-gather"].contains(&top_ids(&r)[0]), "{:?}", top_ids(&r));
+    for id in top_ids(&r).iter().take(3) {
+        assert!(asyncio_docs.contains(id), "{id}: {:?}", top_ids(&r));
+    }
+}
+
+#[test]
+fn queue_question_finds_both_queues() {
+    let q = &seed_questions()[2];
+    let r = seed_engine().search(q, &SearchOptions::default()).unwrap();
+    println!("{q}\n  {:?}", top_ids(&r));
+    let top5 = top_ids(&r);
+    assert_eq!(top5[0], "asyncio-queue", "{top5:?}");
+    assert!(top5.contains(&"queue-queue"), "both queues must be in the top 5: {top5:?}");
+}
+
+#[test]
+fn reranked_hits_carry_both_scores_and_original_ranks() {
+    let q = &seed_questions()[0];
+    let r = seed_engine().search(q, &SearchOptions::default()).unwrap();
+    for (i, h) in r.reranked.hits.iter().enumerate() {
+        assert_eq!(h.rank, i + 1);
+        let c = &r.candidates[h.original_rank - 1];
+        assert_eq!(c.id, h.id);
+        assert_eq!(h.retrieval_score, c.score);
+        assert!((h.score - 1.0 / (1.0 + (-h.logit).exp())).abs() < 1e-6);
+        assert!(h.logit.is_finite());
+    }
+    let logits: Vec<f32> = r.reranked.hits.iter().map(|h| h.logit).collect();
+    assert!(logits.windows(2).all(|w| w[0] >= w[1]), "{logits:?}");
+    // candidates come back ordered by cosine
+    let cos: Vec<f32> = r.candidates.iter().map(|c| c.score.unwrap()).collect();
+    assert!(cos.windows(2).all(|w| w[0] >= w[1]));
+    // reranking changed the order somewhere in the top 5
+    let stage1: Vec<&str> = r.candidates.iter().take(5).map(|c| c.id.as_str()).collect();
+    assert_ne!(stage1, top_ids(&r));
+}
