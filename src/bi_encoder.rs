@@ -50,6 +50,11 @@ impl BiEncoder {
         Ok(())
     }
 
+    /// Run batches on this many threads (native builds; 1 by default, always 1 on wasm32).
+    pub fn set_threads(&mut self, threads: usize) -> Result<()> {
+        self.model.set_threads(threads)
+    }
+
     /// Embed one text.
     pub fn embed_one(&self, text: &str) -> Result<Vec<f32>> {
         self.embed(&[text]).map(|mut v| v.pop().unwrap_or_default())

@@ -47,6 +47,11 @@ impl CrossEncoder {
         self.model.check_max_length("max_length", max_length)
     }
 
+    /// Run batches on this many threads (native builds; 1 by default, always 1 on wasm32).
+    pub fn set_threads(&mut self, threads: usize) -> Result<()> {
+        self.model.set_threads(threads)
+    }
+
     /// Raw logits for `(query, document)` pairs, in the order of `documents`.
     pub fn score<S: AsRef<str>>(&self, query: &str, documents: &[S], max_length: usize, batch_size: usize) -> Result<Vec<f32>> {
         let max_length = self.check_max_length(max_length)?;

@@ -365,16 +365,23 @@ pub struct ModelFiles<'a> {
     pub tokenizer: &'a [u8],
     /// Optional Hugging Face `config.json` bytes, used to cross-check vocabulary and limits.
     pub config: Option<&'a [u8]>,
+    /// Optional expected SHA-256 of `model` (hex); a different file is refused at load.
+    pub sha256: Option<&'a str>,
 }
 
 impl<'a> ModelFiles<'a> {
     /// Model and tokenizer bytes, no config.
     pub fn new(model: &'a [u8], tokenizer: &'a [u8]) -> Self {
-        Self { model, tokenizer, config: None }
+        Self { model, tokenizer, config: None, sha256: None }
     }
     /// Add `config.json` bytes.
     pub fn with_config(mut self, config: &'a [u8]) -> Self {
         self.config = Some(config);
+        self
+    }
+    /// Require the model bytes to have this SHA-256 (hex, any case).
+    pub fn with_sha256(mut self, sha256: &'a str) -> Self {
+        self.sha256 = Some(sha256);
         self
     }
 }
@@ -400,11 +407,19 @@ pub(crate) struct LoadedModel {
     pub max_positions: usize,
     /// Highest segment id + 1 the model accepts (1 means pairs are fed as segment 0).
     pub type_rows: usize,
+    /// Threads that run batches (native builds; always 1 on wasm32).
+    pub threads: usize,
 }
 
 impl LoadedModel {
     pub fn load(role: ModelRole, files: ModelFiles<'_>, kind: OutputKind) -> Result<Self> {
         // Cheap checks first: a bad tokenizer or config fails before the graph is compiled.
+        if let Some(expected) = files.sha256 {
+            let actual = crate::integrity::sha256_hex(files.model);
+            if !actual.eq_ignore_ascii_case(expected.trim()) {
+                return Err(Error::IntegrityMismatch { role, expected: expected.trim().to_ascii_lowercase(), actual });
+            }
+        }
         let tokenizer = crate::tokenize::TextTokenizer::from_bytes(role, files.tokenizer)?;
         let config: ModelConfig = match files.config {
             Some(bytes) => serde_json::from_slice(bytes).map_err(|e| Error::BadConfig { role, reason: e.to_string() })?,
@@ -430,7 +445,16 @@ impl LoadedModel {
         }
         let max_positions = config.max_position_embeddings.unwrap_or(DEFAULT_MAX_POSITIONS);
         let type_rows = encoder.info().type_rows.or(config.type_vocab_size).unwrap_or(2).max(1);
-        Ok(Self { encoder, tokenizer, max_positions, type_rows })
+        Ok(Self { encoder, tokenizer, max_positions, type_rows, threads: 1 })
+    }
+
+    /// Set how many threads run batches (1..=64; wasm32 always uses 1).
+    pub fn set_threads(&mut self, threads: usize) -> Result<()> {
+        if threads == 0 || threads > 64 {
+            crate::error::bail_option!("threads", "must be between 1 and 64, got {threads}");
+        }
+        self.threads = threads;
+        Ok(())
     }
 
     /// Check a requested `max_length` against what the model accepts.
@@ -443,7 +467,9 @@ impl LoadedModel {
     }
 
     /// Run `encodings` in batches of at most `batch_size`, shortest first so that each batch pads
-    /// little; `each` receives the original indices of the batch's rows and the output.
+    /// little; `each` receives the original indices of the batch's rows, the batch and the output.
+    /// With `threads > 1` (native builds only) batches run on that many threads; `each` is still
+    /// called on the caller's thread, in batch order.
     pub fn run_sorted(
         &self,
         encodings: &mut [crate::tokenize::Encoded],
@@ -455,10 +481,41 @@ impl LoadedModel {
         }
         let mut order: Vec<usize> = (0..encodings.len()).collect();
         order.sort_by_key(|&i| encodings[i].len());
-        for idx in order.chunks(batch_size.max(1)) {
-            let items: Vec<&crate::tokenize::Encoded> = idx.iter().map(|&i| &encodings[i]).collect();
-            let batch = PaddedBatch::new(&items);
-            self.encoder.run(&batch, |data, shape| each(idx, &batch, data, shape))??;
+        let chunks: Vec<&[usize]> = order.chunks(batch_size.max(1)).collect();
+        let pad = |idx: &[usize]| PaddedBatch::new(&idx.iter().map(|&i| &encodings[i]).collect::<Vec<_>>());
+        let threads = if cfg!(target_arch = "wasm32") { 1 } else { self.threads.clamp(1, chunks.len().max(1)) };
+        if threads == 1 {
+            for idx in &chunks {
+                let batch = pad(idx);
+                self.encoder.run(&batch, |data, shape| each(idx, &batch, data, shape))??;
+            }
+            return Ok(());
+        }
+        // Workers take batches in turn; results are handed to `each` in order.
+        type Out = Result<(PaddedBatch, Vec<f32>, Vec<usize>)>;
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let results: Vec<std::sync::Mutex<Option<Out>>> = chunks.iter().map(|_| std::sync::Mutex::new(None)).collect();
+        std::thread::scope(|scope| {
+            for _ in 0..threads {
+                scope.spawn(|| loop {
+                    let b = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(idx) = chunks.get(b) else { break };
+                    let batch = pad(idx);
+                    let out = self.encoder.run(&batch, |data, shape| (data.to_vec(), shape.to_vec())).map(|(d, s)| (batch, d, s));
+                    let failed = out.is_err();
+                    *results[b].lock().unwrap_or_else(|p| p.into_inner()) = Some(out);
+                    if failed {
+                        next.store(chunks.len(), std::sync::atomic::Ordering::Relaxed);
+                    }
+                });
+            }
+        });
+        for (idx, slot) in chunks.iter().zip(results) {
+            match slot.into_inner().unwrap_or_else(|p| p.into_inner()) {
+                Some(Ok((batch, data, shape))) => each(idx, &batch, &data, &shape)?,
+                Some(Err(e)) => return Err(e),
+                None => break, // skipped after an earlier batch failed; that error was returned above
+            }
         }
         Ok(())
     }

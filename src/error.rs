@@ -34,6 +34,10 @@ pub enum Error {
     #[error("{role} model graph does not fit: {reason}")]
     ModelSignature { role: ModelRole, reason: String },
 
+    /// The model bytes do not have the SHA-256 the caller expected (wrong or tampered file).
+    #[error("{role} model failed its integrity check: expected sha256 {expected}, got {actual}")]
+    IntegrityMismatch { role: ModelRole, expected: String, actual: String },
+
     /// The tokenizer bytes are not a valid `tokenizer.json`.
     #[error("{role} tokenizer is not a valid tokenizer.json: {reason}")]
     BadTokenizer { role: ModelRole, reason: String },
@@ -116,6 +120,32 @@ macro_rules! bail_option {
 pub(crate) use bail_option;
 
 impl Error {
+    /// A stable name for the kind of error (`"BadModel"`, `"EmptyInput"`, ...), for programs
+    /// that branch on it; the JavaScript binding sets it as the thrown `Error`'s `code`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::BadModel { .. } => "BadModel",
+            Error::ModelSignature { .. } => "ModelSignature",
+            Error::IntegrityMismatch { .. } => "IntegrityMismatch",
+            Error::BadTokenizer { .. } => "BadTokenizer",
+            Error::TokenizerMismatch { .. } => "TokenizerMismatch",
+            Error::BadConfig { .. } => "BadConfig",
+            Error::Inference { .. } => "Inference",
+            Error::Tokenization { .. } => "Tokenization",
+            Error::EmptyInput { .. } => "EmptyInput",
+            Error::EmptyIndex => "EmptyIndex",
+            Error::DocumentTooLarge { .. } => "DocumentTooLarge",
+            Error::InvalidOption { .. } => "InvalidOption",
+            Error::DimensionMismatch { .. } => "DimensionMismatch",
+            Error::DuplicateId { .. } => "DuplicateId",
+            Error::UnknownId { .. } => "UnknownId",
+            Error::CorruptIndex { .. } => "CorruptIndex",
+            Error::CapacityExceeded { .. } => "CapacityExceeded",
+            Error::Io { .. } => "Io",
+            Error::Json { .. } => "Json",
+        }
+    }
+
     pub(crate) fn bad_model(role: ModelRole, e: impl std::fmt::Display) -> Self {
         Error::BadModel { role, reason: format!("{e:#}") }
     }

@@ -41,10 +41,13 @@ mod encoder;
 pub mod error;
 pub mod eval;
 pub mod index;
+pub mod integrity;
 pub mod kernels;
 pub mod pipeline;
 pub mod rerank;
 pub mod tokenize;
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;
 
 pub use encoder::ModelFiles;
 pub use error::{Error, ModelRole, Result};

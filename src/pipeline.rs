@@ -57,7 +57,8 @@ impl SearchOptions {
 pub struct SearchResult {
     /// Stage 1: the bi-encoder's candidates, best first, with cosine scores.
     pub candidates: Vec<Candidate>,
-    /// Stage 2: the reranked top-k.
+    /// Stage 2: the reranked top-k (serialized flat: `hits`, `noConfidentAnswer`, ...).
+    #[serde(flatten)]
     pub reranked: Reranked,
 }
 
@@ -97,6 +98,15 @@ impl Minirank {
     pub fn reranker(&self) -> &Reranker {
         &self.reranker
     }
+    /// The reranker, to change its settings.
+    pub fn reranker_mut(&mut self) -> &mut Reranker {
+        &mut self.reranker
+    }
+    /// Run both models' batches on this many threads (native builds; wasm32 always uses 1).
+    pub fn set_threads(&mut self, threads: usize) -> Result<()> {
+        self.embedder.set_threads(threads)?;
+        self.reranker.model_mut().set_threads(threads)
+    }
     /// The vector index.
     pub fn index(&self) -> &VectorIndex {
         &self.index
@@ -122,12 +132,24 @@ impl Minirank {
 
     /// [`add_documents`](Self::add_documents), calling `progress(done, total)` as batches finish.
     pub fn add_documents_with_progress(&mut self, docs: Vec<Document>, progress: &mut dyn FnMut(usize, usize)) -> Result<usize> {
-        self.index.check_new(&docs)?;
-        let texts: Vec<&str> = docs.iter().map(|d| d.text.as_str()).collect();
-        let vectors = self.embedder.embed_with_progress(&texts, progress)?;
+        let vectors = self.embed_documents(&docs, progress)?;
         let n = docs.len();
-        self.index.add(docs, vectors)?;
+        self.insert_embedded(docs, vectors)?;
         Ok(n)
+    }
+
+    /// Validate documents and compute their vectors without touching the index: the first half
+    /// of [`add_documents`](Self::add_documents), for callers that embed in slices (to report
+    /// progress between them) and commit once with [`insert_embedded`](Self::insert_embedded).
+    pub fn embed_documents(&self, docs: &[Document], progress: &mut dyn FnMut(usize, usize)) -> Result<Vec<Vec<f32>>> {
+        self.index.check_new(docs)?;
+        let texts: Vec<&str> = docs.iter().map(|d| d.text.as_str()).collect();
+        self.embedder.embed_with_progress(&texts, progress)
+    }
+
+    /// Add documents with vectors from [`embed_documents`](Self::embed_documents). All or nothing.
+    pub fn insert_embedded(&mut self, docs: Vec<Document>, vectors: Vec<Vec<f32>>) -> Result<()> {
+        self.index.add(docs, vectors)
     }
 
     /// Remove a document; returns whether it was indexed.

@@ -72,6 +72,7 @@ impl RerankOptions {
 
 /// One reranked result.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct RerankedHit {
     /// Candidate id.
     pub id: String,
@@ -94,6 +95,7 @@ pub struct RerankedHit {
 
 /// The outcome of a rerank.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Reranked {
     /// Results, best first.
     pub hits: Vec<RerankedHit>,
@@ -136,6 +138,11 @@ impl Reranker {
     /// The cross-encoder.
     pub fn model(&self) -> &CrossEncoder {
         &self.model
+    }
+
+    /// The cross-encoder, to change its settings.
+    pub fn model_mut(&mut self) -> &mut CrossEncoder {
+        &mut self.model
     }
 
     /// Resize the score cache (0 disables it).

@@ -1,1 +1,335 @@
-fn main() {}
+//! `minirank` — two-stage semantic search from the command line (native only).
+//!
+//!     minirank search --docs FILE --query TEXT [--candidates 20] [--top-k 5] [--min-score S] [--json]
+//!     minirank eval --collection DIR [--candidates 100] [--max-length 256] [--json]
+//!
+//! Models are read from `--models DIR`, else `$MINIRANK_MODELS`, else `./models`:
+//! `DIR/bi-encoder/{model.onnx,tokenizer.json[,config.json]}` and the same under `DIR/cross-encoder/`.
+
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use minirank::eval::{load_beir, Metrics};
+use minirank::prelude::*;
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+#[derive(Parser)]
+#[command(name = "minirank", version, about = "Two-stage semantic search: bi-encoder retrieval + cross-encoder reranking")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args)]
+struct Common {
+    /// Folder with bi-encoder/ and cross-encoder/ (default: $MINIRANK_MODELS, else ./models)
+    #[arg(long, global = true)]
+    models: Option<PathBuf>,
+    /// Threads for model inference (default: all cores)
+    #[arg(long, global = true)]
+    threads: Option<usize>,
+    /// Print JSON instead of text (progress bars off)
+    #[arg(long, global = true)]
+    json: bool,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Index a file of documents and run one two-stage search
+    Search {
+        /// Documents: .jsonl ({"id","text",...} per line; other fields become metadata) or .txt (one per line)
+        #[arg(long)]
+        docs: PathBuf,
+        /// The query
+        #[arg(long)]
+        query: String,
+        /// Stage 1 pool size (bi-encoder candidates)
+        #[arg(long, default_value_t = 20)]
+        candidates: usize,
+        /// Stage 2 results (reranked)
+        #[arg(long, default_value_t = 5)]
+        top_k: usize,
+        /// Drop results whose sigmoid score is below this (0..1)
+        #[arg(long)]
+        min_score: Option<f32>,
+        /// Token budget per (query, document) pair
+        #[arg(long, default_value_t = 256)]
+        max_length: usize,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Evaluate dense retrieval and dense+rerank on a BEIR-layout collection
+    Eval {
+        /// Folder with corpus.jsonl, queries.jsonl, qrels/test.tsv
+        #[arg(long)]
+        collection: PathBuf,
+        /// Candidates reranked per query
+        #[arg(long, default_value_t = 100)]
+        candidates: usize,
+        /// Token budget per (query, document) pair
+        #[arg(long, default_value_t = 256)]
+        max_length: usize,
+        /// Evaluate only the first N judged queries
+        #[arg(long)]
+        limit_queries: Option<usize>,
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Search { docs, query, candidates, top_k, min_score, max_length, common } => {
+            let options = SearchOptions { candidates, top_k, min_score, max_length, ..Default::default() };
+            options.validate()?;
+            search(&common, &docs, &query, &options)
+        }
+        Command::Eval { collection, candidates, max_length, limit_queries, common } => {
+            if candidates == 0 {
+                return Err(Error::InvalidOption { name: "candidates", reason: "must be at least 1".into() });
+            }
+            eval(&common, &collection, candidates, max_length, limit_queries)
+        }
+    }
+}
+
+fn models_dir(common: &Common) -> PathBuf {
+    common
+        .models
+        .clone()
+        .or_else(|| std::env::var_os("MINIRANK_MODELS").map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from("models"))
+}
+
+fn read(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| Error::Io { path: path.display().to_string(), reason: e.to_string() })
+}
+
+struct Files {
+    model: Vec<u8>,
+    tokenizer: Vec<u8>,
+    config: Option<Vec<u8>>,
+}
+
+impl Files {
+    fn load(dir: &Path) -> Result<Self> {
+        let config = dir.join("config.json");
+        Ok(Self {
+            model: read(&dir.join("model.onnx"))?,
+            tokenizer: read(&dir.join("tokenizer.json"))?,
+            config: if config.exists() { Some(read(&config)?) } else { None },
+        })
+    }
+    fn files(&self) -> ModelFiles<'_> {
+        ModelFiles { model: &self.model, tokenizer: &self.tokenizer, config: self.config.as_deref(), sha256: None }
+    }
+}
+
+fn load_engine(common: &Common) -> Result<Minirank> {
+    let dir = models_dir(common);
+    if !dir.join("bi-encoder").join("model.onnx").exists() {
+        return Err(Error::Io {
+            path: dir.join("bi-encoder/model.onnx").display().to_string(),
+            reason: "not found; run scripts/setup.sh, or pass --models DIR / set MINIRANK_MODELS".into(),
+        });
+    }
+    let bi = Files::load(&dir.join("bi-encoder"))?;
+    let ce = Files::load(&dir.join("cross-encoder"))?;
+    let mut engine = Minirank::from_bytes(bi.files(), ce.files())?;
+    let threads = common.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    engine.set_threads(threads)?;
+    Ok(engine)
+}
+
+/// Read documents from .jsonl (id/text + metadata) or plain text (one document per non-empty line).
+fn read_docs(path: &Path) -> Result<Vec<Document>> {
+    let text = String::from_utf8(read(path)?).map_err(|_| Error::Io { path: path.display().to_string(), reason: "not UTF-8".into() })?;
+    let jsonl = path.extension().is_some_and(|e| e == "jsonl" || e == "ndjson");
+    let mut docs = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        if !jsonl {
+            docs.push(Document::new((n + 1).to_string(), line.trim()));
+            continue;
+        }
+        let ctx = || format!("{} line {}", path.display(), n + 1);
+        let mut v: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(line).map_err(|e| Error::Json { context: ctx(), reason: e.to_string() })?;
+        let id = match v.remove("id").or_else(|| v.remove("_id")) {
+            Some(serde_json::Value::String(s)) => s,
+            Some(serde_json::Value::Number(x)) => x.to_string(),
+            _ => (n + 1).to_string(),
+        };
+        let body = match v.remove("text") {
+            Some(serde_json::Value::String(s)) => s,
+            _ => return Err(Error::Json { context: ctx(), reason: "missing string field \"text\"".into() }),
+        };
+        let title = match v.get("title") {
+            Some(serde_json::Value::String(t)) => t.clone(),
+            _ => String::new(),
+        };
+        let mut doc = Document::new(id, minirank::eval::beir_text(&title, &body));
+        if !v.is_empty() {
+            doc.metadata = Some(serde_json::Value::Object(v));
+        }
+        docs.push(doc);
+    }
+    Ok(docs)
+}
+
+fn progress(quiet: bool, total: usize, what: &str) -> ProgressBar {
+    if quiet {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(total as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{msg:>10} [{bar:30}] {pos}/{len} ({per_sec}, eta {eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar.set_message(what.to_owned());
+    bar
+}
+
+fn one_line(text: &str, width: usize) -> String {
+    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= width {
+        flat
+    } else {
+        flat.chars().take(width - 1).collect::<String>() + "…"
+    }
+}
+
+fn search(common: &Common, docs: &Path, query: &str, options: &SearchOptions) -> Result<()> {
+    let docs = read_docs(docs)?;
+    let mut engine = load_engine(common)?;
+    let bar = progress(common.json, docs.len(), "indexing");
+    let t = Instant::now();
+    engine.add_documents_with_progress(docs, &mut |done, _| bar.set_position(done as u64))?;
+    bar.finish_and_clear();
+    let index_s = t.elapsed().as_secs_f64();
+
+    let t = Instant::now();
+    let candidates = engine.retrieve(query, options.candidates)?;
+    let retrieve_ms = t.elapsed().as_secs_f64() * 1e3;
+    let t = Instant::now();
+    let reranked = engine.rerank(query, &candidates, &options.rerank_options())?;
+    let rerank_ms = t.elapsed().as_secs_f64() * 1e3;
+
+    if common.json {
+        let out = json!({
+            "query": query,
+            "candidates": candidates.iter().enumerate().map(|(i, c)| json!({
+                "id": c.id, "text": c.text, "score": c.score, "rank": i + 1, "metadata": c.metadata,
+            })).collect::<Vec<_>>(),
+            "results": reranked.hits.iter().map(|h| json!({
+                "id": h.id, "text": h.text, "score": h.score, "logit": h.logit,
+                "original_rank": h.original_rank, "retrieval_score": h.retrieval_score, "metadata": h.metadata,
+            })).collect::<Vec<_>>(),
+            "no_confident_answer": reranked.no_confident_answer,
+            "best_score": reranked.best_score,
+            "timings_ms": { "index": index_s * 1e3, "retrieve": retrieve_ms, "rerank": rerank_ms },
+        });
+        println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+        return Ok(());
+    }
+    println!("Query: {query}\n");
+    println!("Stage 1 candidates: {} (bi-encoder, {retrieve_ms:.1} ms; {} documents indexed in {index_s:.2} s)", candidates.len(), engine.len());
+    for (i, c) in candidates.iter().enumerate() {
+        println!("  {:>3}. [{:.3}] {:<24} {}", i + 1, c.score.unwrap_or(0.0), one_line(&c.id, 24), one_line(&c.text, 70));
+    }
+    println!("\nStage 2 top-{} after reranking (cross-encoder, {rerank_ms:.1} ms):", options.top_k);
+    for h in &reranked.hits {
+        let moved = h.original_rank as i64 - h.rank as i64;
+        let arrow = match moved {
+            0 => "  =".to_string(),
+            m if m > 0 => format!("↑{m:<2}"),
+            m => format!("↓{:<2}", -m),
+        };
+        println!(
+            "  {:>3}. [{:.4}] logit {:>6.2}  {arrow} (was #{:<3}) {:<24} {}",
+            h.rank, h.score, h.logit, h.original_rank, one_line(&h.id, 24), one_line(&h.text, 60)
+        );
+    }
+    if reranked.no_confident_answer {
+        println!(
+            "  No confident answer: the best score {:.4} is below --min-score {}",
+            reranked.best_score.unwrap_or(0.0),
+            options.min_score.unwrap_or(0.0)
+        );
+    }
+    Ok(())
+}
+
+fn eval(common: &Common, dir: &Path, candidates: usize, max_length: usize, limit: Option<usize>) -> Result<()> {
+    let mut collection = load_beir(dir)?;
+    if let Some(n) = limit {
+        collection.queries.truncate(n);
+    }
+    let mut engine = load_engine(common)?;
+    engine.reranker().model().check_max_length(max_length)?;
+    let quiet = common.json;
+
+    let bar = progress(quiet, collection.corpus.len(), "indexing");
+    let t = Instant::now();
+    let corpus = std::mem::take(&mut collection.corpus);
+    let n_docs = corpus.len();
+    engine.add_documents_with_progress(corpus, &mut |done, _| bar.set_position(done as u64))?;
+    bar.finish_and_clear();
+    let index_s = t.elapsed().as_secs_f64();
+
+    let bar = progress(quiet, collection.queries.len(), "queries");
+    let (mut dense, mut reranked) = (Vec::new(), Vec::new());
+    let (mut retrieve_s, mut rerank_s) = (0.0, 0.0);
+    let options = RerankOptions { max_length, batch_size: 32, ..Default::default() };
+    for (qid, text) in &collection.queries {
+        let rel = &collection.qrels[qid];
+        let t = Instant::now();
+        let cands = engine.retrieve(text, candidates)?;
+        retrieve_s += t.elapsed().as_secs_f64();
+        dense.push(Metrics::of(&cands.iter().map(|c| c.id.clone()).collect::<Vec<_>>(), rel));
+        let t = Instant::now();
+        let r = engine.rerank(text, &cands, &options)?;
+        rerank_s += t.elapsed().as_secs_f64();
+        reranked.push(Metrics::of(&r.hits.iter().map(|h| h.id.clone()).collect::<Vec<_>>(), rel));
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    let (dense, reranked) = (Metrics::mean(&dense), Metrics::mean(&reranked));
+    if common.json {
+        let out = json!({
+            "collection": collection.name,
+            "documents": n_docs,
+            "queries": collection.queries.len(),
+            "candidates": candidates,
+            "max_length": max_length,
+            "methods": { "dense": dense, "rerank": reranked },
+            "seconds": { "index": index_s, "retrieve": retrieve_s, "rerank": rerank_s },
+        });
+        println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+        return Ok(());
+    }
+    println!("{}: {} documents, {} judged queries, rerank top {candidates} (max_length {max_length})\n", collection.name, n_docs, collection.queries.len());
+    println!("| method | nDCG@10 | nDCG@5 | MRR@10 | R@100 | P@5 |");
+    println!("|---|---|---|---|---|---|");
+    for (name, m) in [("dense", dense), ("rerank", reranked)] {
+        println!("| {name} | {:.4} | {:.4} | {:.4} | {:.4} | {:.4} |", m.ndcg_10, m.ndcg_5, m.mrr_10, m.recall_100, m.p_5);
+    }
+    println!("\nseconds: index {index_s:.1}, retrieve {retrieve_s:.2}, rerank {rerank_s:.1}");
+    Ok(())
+}

@@ -1,0 +1,264 @@
+// minirank — fully client-side two-stage semantic search (WebAssembly).
+//
+//   import { Minirank } from 'minirank';
+//   const mr = await Minirank.load();                 // the int8 models shipped in this package
+//   await mr.index(['first document', 'second document']);
+//   const { hits } = await mr.search('a question', { candidates: 20, topK: 5 });
+//
+// Every method that can fail rejects (or throws) an Error whose `name` is 'MinirankError' and
+// whose `code` says what went wrong ('InvalidOption', 'EmptyIndex', 'IntegrityMismatch', ...).
+import init, { Engine, sha256Hex } from './minirank_core.js';
+import { DEFAULT_MODELS } from './models.js';
+
+const CACHE_NAME = 'minirank-models-v1';
+const CACHE_KEY_BASE = 'https://minirank.invalid/sha256/';
+const isNode = typeof process !== 'undefined' && !!(process.versions && process.versions.node);
+
+/** An error thrown by minirank (also the class of errors raised inside the wasm core). */
+export class MinirankError extends Error {
+  constructor(code, message) {
+    super(message);
+    this.name = 'MinirankError';
+    this.code = code;
+  }
+}
+
+function fail(code, message) {
+  throw new MinirankError(code, message);
+}
+
+async function nodeReadFile(url) {
+  const spec = 'node:fs/promises';
+  const fs = await import(/* @vite-ignore */ /* webpackIgnore: true */ spec);
+  return new Uint8Array(await fs.readFile(url));
+}
+
+let wasmInit = null;
+/** Instantiate the wasm core once (idempotent). `wasm` may be a URL, Response, bytes or a Module. */
+export function initWasm(wasm) {
+  if (!wasmInit) {
+    wasmInit = (async () => {
+      let source = wasm ?? new URL('./minirank_core_bg.wasm', import.meta.url);
+      if (isNode && source instanceof URL && source.protocol === 'file:') source = await nodeReadFile(source);
+      await init({ module_or_path: source });
+    })();
+    wasmInit.catch(() => { wasmInit = null; });
+  }
+  return wasmInit;
+}
+
+function toBytes(x) {
+  if (x instanceof Uint8Array) return x;
+  if (x instanceof ArrayBuffer) return new Uint8Array(x);
+  if (ArrayBuffer.isView(x)) return new Uint8Array(x.buffer, x.byteOffset, x.byteLength);
+  return null;
+}
+
+/** Lower-case hex SHA-256 (Web Crypto when available, the wasm core otherwise). */
+export async function sha256(bytes) {
+  const subtle = globalThis.crypto && globalThis.crypto.subtle;
+  if (subtle) {
+    const d = new Uint8Array(await subtle.digest('SHA-256', bytes));
+    return Array.from(d, (b) => b.toString(16).padStart(2, '0')).join('');
+  }
+  await initWasm();
+  return sha256Hex(bytes);
+}
+
+async function openCache() {
+  try {
+    return globalThis.caches ? await globalThis.caches.open(CACHE_NAME) : null;
+  } catch {
+    return null; // e.g. opaque origins, disabled storage
+  }
+}
+
+async function readWithProgress(response, onChunk) {
+  const total = Number(response.headers.get('content-length')) || 0;
+  if (!response.body || !response.body.getReader) {
+    const b = new Uint8Array(await response.arrayBuffer());
+    onChunk(b.length, total || b.length);
+    return b;
+  }
+  const reader = response.body.getReader();
+  const chunks = [];
+  let loaded = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    loaded += value.length;
+    onChunk(loaded, total);
+  }
+  const out = new Uint8Array(loaded);
+  let off = 0;
+  for (const c of chunks) { out.set(c, off); off += c.length; }
+  return out;
+}
+
+/**
+ * Bytes of one model file: given bytes, or fetched from a URL. With a `sha256`, the bytes are
+ * checked (a mismatch throws code 'IntegrityMismatch') and cached with the Cache API under that
+ * digest, so a reload does not download again.
+ */
+export async function fetchModelFile(src, { sha256: expected, cache = true, stage = 'download', onProgress } = {}) {
+  const report = (loaded, total) => onProgress && onProgress({ stage, loaded, total });
+  let bytes = toBytes(src);
+  let cacheStore = null;
+  if (!bytes) {
+    if (typeof src !== 'string' && !(src instanceof URL)) {
+      fail('InvalidOption', `invalid option \`${stage}\`: must be a URL, a string URL, a Uint8Array or an ArrayBuffer, got ${src === null ? 'null' : typeof src}`);
+    }
+    const url = src instanceof URL ? src : new URL(src, globalThis.location ? globalThis.location.href : import.meta.url);
+    if (expected && cache) {
+      cacheStore = await openCache();
+      const hit = cacheStore && (await cacheStore.match(CACHE_KEY_BASE + expected));
+      if (hit) {
+        bytes = new Uint8Array(await hit.arrayBuffer());
+        if ((await sha256(bytes)) === expected) {
+          report(bytes.length, bytes.length);
+          return { bytes, fromCache: true };
+        }
+        await cacheStore.delete(CACHE_KEY_BASE + expected); // corrupted entry: fetch again
+        bytes = null;
+      }
+    }
+    if (isNode && url.protocol === 'file:') {
+      bytes = await nodeReadFile(url);
+      report(bytes.length, bytes.length);
+    } else {
+      let response;
+      try {
+        response = await fetch(url);
+      } catch (e) {
+        fail('Io', `could not fetch ${url}: ${e && e.message ? e.message : e}`);
+      }
+      if (!response.ok) fail('Io', `could not fetch ${url}: HTTP ${response.status}`);
+      bytes = await readWithProgress(response, report);
+    }
+  }
+  if (expected) {
+    const actual = await sha256(bytes);
+    if (actual !== expected.toLowerCase()) {
+      fail('IntegrityMismatch', `${stage} failed its integrity check: expected sha256 ${expected}, got ${actual}`);
+    }
+    if (cacheStore) {
+      try {
+        await cacheStore.put(CACHE_KEY_BASE + expected, new Response(bytes, { headers: { 'content-type': 'application/octet-stream' } }));
+      } catch { /* quota: keep going without the cache */ }
+    }
+  }
+  return { bytes, fromCache: false };
+}
+
+const MODEL_KEYS = ['model', 'tokenizer', 'config', 'sha256'];
+const LOAD_KEYS = ['biEncoder', 'crossEncoder', 'onProgress', 'cache', 'wasm'];
+
+function checkKeys(obj, allowed, what) {
+  if (obj === undefined || obj === null) return;
+  if (typeof obj !== 'object' || Array.isArray(obj)) fail('InvalidOption', `invalid option \`${what}\`: must be an object`);
+  for (const k of Object.keys(obj)) {
+    if (!allowed.includes(k)) fail('InvalidOption', `invalid option \`${what}\`: unknown option \`${k}\` (expected one of: ${allowed.join(', ')})`);
+  }
+}
+
+async function loadModel(role, given, defaults, opts) {
+  checkKeys(given, MODEL_KEYS, role);
+  const spec = given || {};
+  const pick = (key) => (spec[key] !== undefined ? spec[key] : spec.model === undefined ? defaults[key] && new URL(defaults[key].path, import.meta.url) : undefined);
+  const digest = (key) => (spec[key] !== undefined ? (key === 'model' ? spec.sha256 : undefined) : spec.model === undefined ? defaults[key] && defaults[key].sha256 : undefined);
+  const out = {};
+  for (const key of ['model', 'tokenizer', 'config']) {
+    const src = pick(key);
+    if (src === undefined) {
+      if (key !== 'config') fail('InvalidOption', `invalid option \`${role}.${key}\`: required when \`${role}.model\` is given`);
+      continue;
+    }
+    out[key] = (await fetchModelFile(src, { sha256: digest(key), cache: opts.cache, stage: `${role}.${key}`, onProgress: opts.onProgress })).bytes;
+  }
+  return out;
+}
+
+/** Two-stage semantic search in the browser (or Node): bi-encoder retrieval + cross-encoder reranking. */
+export class Minirank {
+  /** Use `Minirank.load()`. */
+  constructor(engine) {
+    this._engine = engine;
+  }
+
+  /**
+   * Load both models (the package's int8 models by default) and the wasm core.
+   * @param {object} [options] `{ biEncoder, crossEncoder, onProgress, cache = true, wasm }`
+   */
+  static async load(options = {}) {
+    checkKeys(options, LOAD_KEYS, 'options');
+    const { onProgress, cache = true } = options;
+    const wasmReady = initWasm(options.wasm);
+    const bi = await loadModel('biEncoder', options.biEncoder, DEFAULT_MODELS.biEncoder, { cache, onProgress });
+    const ce = await loadModel('crossEncoder', options.crossEncoder, DEFAULT_MODELS.crossEncoder, { cache, onProgress });
+    await wasmReady;
+    onProgress && onProgress({ stage: 'compile', loaded: 0, total: 1 });
+    const engine = new Engine(bi.model, bi.tokenizer, ce.model, ce.tokenizer, bi.config, ce.config);
+    onProgress && onProgress({ stage: 'compile', loaded: 1, total: 1 });
+    return new Minirank(engine);
+  }
+
+  /** Number of indexed documents. */
+  get size() { return this._engine.size; }
+  /** Embedding dimension. */
+  get dim() { return this._engine.dim; }
+
+  /**
+   * Embed and index documents: strings, or `{ id, text, metadata }` objects. An existing id is
+   * replaced. All or nothing. Yields to the event loop between slices of `sliceSize` documents
+   * so that `onProgress({stage: 'index', loaded, total})` can repaint a page.
+   */
+  async index(docs, { onProgress, sliceSize = 64 } = {}) {
+    if (!Array.isArray(docs)) return this._engine.index(docs); // throws the typed error
+    if (!Number.isInteger(sliceSize) || sliceSize < 1) fail('InvalidOption', 'invalid option `sliceSize`: must be a whole number of at least 1');
+    const total = docs.length;
+    onProgress && onProgress({ stage: 'index', loaded: 0, total });
+    try {
+      for (let i = 0; i < total; i += sliceSize) {
+        this._engine.embedPending(docs.slice(i, i + sliceSize));
+        onProgress && onProgress({ stage: 'index', loaded: Math.min(i + sliceSize, total), total });
+        if (i + sliceSize < total) await new Promise((r) => setTimeout(r, 0));
+      }
+      return this._engine.commitPending();
+    } finally {
+      this._engine.discardPending();
+    }
+  }
+
+  /** Stage 1: `[{ id, text, score, metadata? }]`, best first by cosine similarity. */
+  async retrieve(query, options) { return this._engine.retrieve(query, options); }
+
+  /**
+   * Stage 2 on any candidates (strings, or objects with `text` and optional `id`, `score`,
+   * `metadata`). Returns `{ hits, noConfidentAnswer, bestLogit, bestScore, scored, cacheHits }`.
+   */
+  async rerank(query, candidates, options) { return this._engine.rerank(query, candidates, options); }
+
+  /** Both stages: `{ candidates, hits, noConfidentAnswer, bestLogit, bestScore, scored, cacheHits }`. */
+  async search(query, options) { return this._engine.search(query, options); }
+
+  /** Unit-length embedding of a text (Float32Array). */
+  embed(text) { return this._engine.embed(text); }
+  /** Remove a document by id; returns whether it was indexed. */
+  remove(id) { return this._engine.remove(id); }
+  /** Remove every document. */
+  clear() { this._engine.clear(); }
+  /** The index as bytes (versioned, checksummed): store it in IndexedDB. */
+  saveIndex() { return this._engine.saveIndex(); }
+  /** Replace the index with saved bytes; returns the number of documents. */
+  loadIndex(bytes) { return this._engine.loadIndex(bytes); }
+  /** `{ entries, hits, misses }` of the cross-encoder score cache. */
+  cacheStats() { return this._engine.cacheStats(); }
+  /** Resize the score cache (0 disables it). */
+  setCacheCapacity(entries) { this._engine.setCacheCapacity(entries); }
+  /** Free the wasm memory of this instance. */
+  free() { this._engine.free(); }
+}
+
+export { DEFAULT_MODELS };
+export default Minirank;

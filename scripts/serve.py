@@ -1,0 +1,56 @@
+#!/usr/bin/env python3
+"""Serve the repository over HTTP for the www/ demo (and the browser tests).
+
+    python3 scripts/serve.py [--port 8080] [--bind 127.0.0.1] [--no-csp] [--isolate]
+
+Sends a strict Content-Security-Policy (the package must work under it):
+    default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; ...
+--isolate adds COOP/COEP (cross-origin isolation), for benchmarks of threaded peers.
+"""
+import argparse, functools, http.server, os
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CSP = ("default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; "
+       "connect-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'")
+
+
+class Handler(http.server.SimpleHTTPRequestHandler):
+    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map,
+                      ".wasm": "application/wasm", ".js": "text/javascript", ".mjs": "text/javascript",
+                      ".jsonl": "application/x-ndjson", ".onnx": "application/octet-stream"}
+    csp = True
+    isolate = False
+
+    def end_headers(self):
+        if self.csp:
+            self.send_header("Content-Security-Policy", CSP)
+        if self.isolate:
+            self.send_header("Cross-Origin-Opener-Policy", "same-origin")
+            self.send_header("Cross-Origin-Embedder-Policy", "require-corp")
+        self.send_header("Cache-Control", "no-cache")
+        super().end_headers()
+
+    def log_message(self, fmt, *args):
+        if os.environ.get("MINIRANK_SERVE_LOG"):
+            super().log_message(fmt, *args)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--port", type=int, default=8080)
+    ap.add_argument("--bind", default="127.0.0.1")
+    ap.add_argument("--no-csp", action="store_true")
+    ap.add_argument("--isolate", action="store_true")
+    a = ap.parse_args()
+    Handler.csp = not a.no_csp
+    Handler.isolate = a.isolate
+    server = http.server.ThreadingHTTPServer((a.bind, a.port), functools.partial(Handler, directory=ROOT))
+    print(f"serving {ROOT} at http://{a.bind}:{server.server_address[1]}/www/ (Ctrl-C to stop)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()

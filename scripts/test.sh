@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Run every test of minirank, setting up whatever is missing first (idempotent):
+#   1. native: unit + integration tests (cargo test --release)
+#   2. wasm:   the wasm_bindgen tests (tests/wasm.rs) in Node and in headless Chromium
+#   3. the built npm package (pkg/) imported by Node (tests/node/)
+#   4. the www/ demo driven in headless Chromium under a strict CSP (tests/e2e/)
+# Caches live in $MINIRANK_CACHE (default ~/.cache/minirank), outside the checkout.
+#   MINIRANK_TEST_ONLY=native scripts/test.sh     # just one part: native | wasm | node | e2e
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+export MINIRANK_CACHE="${MINIRANK_CACHE:-$HOME/.cache/minirank}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$MINIRANK_CACHE/target}"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+ONLY="${MINIRANK_TEST_ONLY:-}"
+want() { [ -z "$ONLY" ] || [ "$ONLY" = "$1" ]; }
+step() { printf '\n=== %s (%s)\n' "$*" "$(date -u +%H:%M:%S)"; }
+
+step "set-up"
+bash scripts/setup.sh models
+if want wasm || want node || want e2e; then
+  bash scripts/setup.sh wasm
+  bash scripts/setup.sh browser
+  bash scripts/setup.sh node
+  eval "$(bash scripts/setup.sh env)"
+fi
+
+if want native; then
+  step "native tests: cargo test --release"
+  cargo test --release --all-targets
+fi
+
+if want wasm; then
+  TC="${MINIRANK_WASM_TOOLCHAIN:+ +$MINIRANK_WASM_TOOLCHAIN}"
+  # The same profile as the package build, so the wasm32 dependencies are compiled once for both.
+  export CARGO_PROFILE_RELEASE_LTO=true CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1
+  export WASM_BINDGEN_TEST_TIMEOUT=600
+  if [ -n "$MINIRANK_WASM_TOOLCHAIN" ] && [ "$MINIRANK_WASM_TOOLCHAIN" != "$(rustup show active-toolchain | cut -d' ' -f1)" ]; then
+    export RUSTUP_TOOLCHAIN="$MINIRANK_WASM_TOOLCHAIN"
+  fi
+  step "wasm tests in Node: wasm-pack test --release --node"
+  wasm-pack test --release --node --mode no-install -- --test wasm
+  step "wasm tests in headless Chromium: wasm-pack test --release --headless --chrome"
+  WEBDRIVER_JSON="$MINIRANK_CACHE/webdriver.json"
+  PROFILE_DIR="$(mktemp -d)"
+  printf '{"goog:chromeOptions":{"binary":"/usr/bin/chromium","args":["--headless=new","--no-sandbox","--disable-gpu","--disable-dev-shm-usage","--disable-background-networking","--disable-component-update","--disable-sync","--no-first-run","--user-data-dir=%s"]}}\n' "$PROFILE_DIR" > "$WEBDRIVER_JSON"
+  WASM_BINDGEN_USE_BROWSER=1 WASM_BINDGEN_TEST_WEBDRIVER_JSON="$WEBDRIVER_JSON" \
+    wasm-pack test --release --headless --chrome --chromedriver /usr/bin/chromedriver --mode no-install -- --test wasm
+  rm -rf "$PROFILE_DIR"
+  unset CARGO_PROFILE_RELEASE_LTO CARGO_PROFILE_RELEASE_CODEGEN_UNITS RUSTUP_TOOLCHAIN
+fi
+
+if want node || want e2e; then
+  step "build the npm package: scripts/build-wasm.sh"
+  bash scripts/build-wasm.sh
+fi
+if want node; then
+  step "the package in Node: node --test tests/node/"
+  node --test tests/node/
+fi
+if want e2e; then
+  step "the demo in headless Chromium: node --test tests/e2e/"
+  node --test tests/e2e/
+fi
+step "all tests passed"

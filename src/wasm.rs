@@ -1,0 +1,413 @@
+//! JavaScript bindings (wasm32 only): a thin adapter from JS values to [`Minirank`].
+//!
+//! No search logic lives here. Inputs arrive as `JsValue` and are checked with errors that name
+//! the parameter; every failure is thrown as a JS `Error` whose `name` is `"MinirankError"` and
+//! whose `code` is [`Error::code`]. Panics (which should not happen) are reported to the console
+//! by `console_error_panic_hook`.
+
+use crate::error::Error;
+use crate::prelude::*;
+use js_sys::{Array, Object, Reflect, Uint8Array};
+use serde::Serialize;
+use std::collections::HashMap;
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(start)]
+fn start() {
+    console_error_panic_hook::set_once();
+}
+
+/// The JavaScript spelling of an option name.
+fn js_name(name: &'static str) -> &'static str {
+    match name {
+        "top_k" => "topK",
+        "batch_size" => "batchSize",
+        "max_length" => "maxLength",
+        "min_score" => "minScore",
+        other => other,
+    }
+}
+
+/// Turn a core error into a thrown JS `Error` with `name` and `code`.
+fn to_js(e: Error) -> JsValue {
+    let e = match e {
+        Error::InvalidOption { name, reason } => Error::InvalidOption { name: js_name(name), reason: reason.replace("candidates (", "`candidates` (") },
+        other => other,
+    };
+    let err = js_sys::Error::new(&e.to_string());
+    err.set_name("MinirankError");
+    let _ = Reflect::set(&err, &"code".into(), &e.code().into());
+    err.into()
+}
+
+type JsResult<T> = std::result::Result<T, JsValue>;
+
+fn invalid(name: &'static str, reason: impl Into<String>) -> JsValue {
+    to_js(Error::InvalidOption { name, reason: reason.into() })
+}
+
+fn type_name(v: &JsValue) -> String {
+    if v.is_null() {
+        "null".into()
+    } else if Array::is_array(v) {
+        "array".into()
+    } else {
+        v.js_typeof().as_string().unwrap_or_default()
+    }
+}
+
+/// Bytes from a `Uint8Array`, `ArrayBuffer` or typed-array view.
+fn bytes(name: &'static str, v: &JsValue) -> JsResult<Vec<u8>> {
+    if let Some(a) = v.dyn_ref::<Uint8Array>() {
+        return Ok(a.to_vec());
+    }
+    if let Some(b) = v.dyn_ref::<js_sys::ArrayBuffer>() {
+        return Ok(Uint8Array::new(b).to_vec());
+    }
+    if ArrayBufferView::is(v) {
+        let view: &Object = v.unchecked_ref();
+        let buf = Reflect::get(view, &"buffer".into())?;
+        let off = Reflect::get(view, &"byteOffset".into())?.as_f64().unwrap_or(0.0) as u32;
+        let len = Reflect::get(view, &"byteLength".into())?.as_f64().unwrap_or(0.0) as u32;
+        return Ok(Uint8Array::new_with_byte_offset_and_length(&buf, off, len).to_vec());
+    }
+    Err(invalid(name, format!("must be a Uint8Array or ArrayBuffer, got {}", type_name(v))))
+}
+
+struct ArrayBufferView;
+impl ArrayBufferView {
+    fn is(v: &JsValue) -> bool {
+        js_sys::ArrayBuffer::is_view(v)
+    }
+}
+
+fn string(name: &'static str, v: &JsValue) -> JsResult<String> {
+    v.as_string().ok_or_else(|| invalid(name, format!("must be a string, got {}", type_name(v))))
+}
+
+/// An options object: `undefined`/`null` mean none; unknown keys are refused with their name.
+struct Options {
+    values: HashMap<String, JsValue>,
+}
+
+impl Options {
+    fn parse(v: &JsValue, allowed: &[&'static str]) -> JsResult<Self> {
+        let mut values = HashMap::new();
+        if v.is_undefined() || v.is_null() {
+            return Ok(Self { values });
+        }
+        if !v.is_object() || Array::is_array(v) {
+            return Err(invalid("options", format!("must be an object, got {}", type_name(v))));
+        }
+        let obj: &Object = v.unchecked_ref();
+        for key in Object::keys(obj).iter() {
+            let key = key.as_string().unwrap_or_default();
+            if !allowed.contains(&key.as_str()) {
+                return Err(invalid("options", format!("unknown option `{key}` (expected one of: {})", allowed.join(", "))));
+            }
+            let value = Reflect::get(obj, &JsValue::from_str(&key))?;
+            if !value.is_undefined() {
+                values.insert(key, value);
+            }
+        }
+        Ok(Self { values })
+    }
+
+    fn number(&self, name: &'static str) -> JsResult<Option<f64>> {
+        match self.values.get(name) {
+            None => Ok(None),
+            Some(v) if v.is_null() => Ok(None),
+            Some(v) => match v.as_f64() {
+                Some(x) if x.is_finite() => Ok(Some(x)),
+                Some(x) => Err(invalid(name, format!("must be a finite number, got {x}"))),
+                None => Err(invalid(name, format!("must be a number, got {}", type_name(v)))),
+            },
+        }
+    }
+
+    /// A whole number >= `min`.
+    fn count(&self, name: &'static str, min: usize) -> JsResult<Option<usize>> {
+        match self.number(name)? {
+            None => Ok(None),
+            Some(x) if x.fract() != 0.0 || x < min as f64 || x > u32::MAX as f64 => {
+                Err(invalid(name, format!("must be a whole number of at least {min}, got {x}")))
+            }
+            Some(x) => Ok(Some(x as usize)),
+        }
+    }
+}
+
+fn rerank_options(o: &Options) -> JsResult<RerankOptions> {
+    let d = RerankOptions::default();
+    Ok(RerankOptions {
+        top_k: o.count("topK", 1)?,
+        batch_size: o.count("batchSize", 1)?.unwrap_or(d.batch_size),
+        max_length: o.count("maxLength", 1)?.unwrap_or(d.max_length),
+        min_score: o.number("minScore")?.map(|x| x as f32),
+    })
+}
+
+fn to_value<T: Serialize>(v: &T) -> JsResult<JsValue> {
+    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| JsValue::from(js_sys::Error::new(&e.to_string())))
+}
+
+fn json_value(name: &'static str, v: &JsValue) -> JsResult<Option<serde_json::Value>> {
+    if v.is_undefined() || v.is_null() {
+        return Ok(None);
+    }
+    serde_wasm_bindgen::from_value(v.clone()).map(Some).map_err(|e| invalid(name, format!("is not JSON-compatible: {e}")))
+}
+
+fn id_of(name: &'static str, v: &JsValue) -> JsResult<Option<String>> {
+    if v.is_undefined() || v.is_null() {
+        Ok(None)
+    } else if let Some(s) = v.as_string() {
+        Ok(Some(s))
+    } else if let Some(x) = v.as_f64().filter(|x| x.is_finite()) {
+        Ok(Some(if x.fract() == 0.0 && x.abs() < 9.0e15 { format!("{}", x as i64) } else { x.to_string() }))
+    } else {
+        Err(invalid(name, format!("must be a string or a number, got {}", type_name(v))))
+    }
+}
+
+/// Lower-case hex SHA-256 of bytes (the package uses `crypto.subtle` when it can, this otherwise).
+#[wasm_bindgen(js_name = sha256Hex)]
+pub fn sha256_hex(data: JsValue) -> JsResult<String> {
+    Ok(crate::integrity::sha256_hex(&bytes("data", &data)?))
+}
+
+/// The minirank engine for JavaScript: both models and the index, built from bytes.
+#[wasm_bindgen]
+pub struct Engine {
+    inner: Minirank,
+    pending: Vec<(Vec<Document>, Vec<Vec<f32>>)>,
+    auto_id: u64,
+}
+
+#[wasm_bindgen]
+impl Engine {
+    /// `new Engine(biModel, biTokenizer, ceModel, ceTokenizer, biConfig?, ceConfig?)`, each a
+    /// `Uint8Array`/`ArrayBuffer` (configs optional).
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        bi_model: JsValue,
+        bi_tokenizer: JsValue,
+        ce_model: JsValue,
+        ce_tokenizer: JsValue,
+        bi_config: JsValue,
+        ce_config: JsValue,
+    ) -> JsResult<Engine> {
+        let opt = |name, v: &JsValue| if v.is_undefined() || v.is_null() { Ok(None) } else { bytes(name, v).map(Some) };
+        let (bm, bt, bc) = (bytes("biEncoder.model", &bi_model)?, bytes("biEncoder.tokenizer", &bi_tokenizer)?, opt("biEncoder.config", &bi_config)?);
+        let (cm, ct, cc) = (bytes("crossEncoder.model", &ce_model)?, bytes("crossEncoder.tokenizer", &ce_tokenizer)?, opt("crossEncoder.config", &ce_config)?);
+        let bi = ModelFiles { model: &bm, tokenizer: &bt, config: bc.as_deref(), sha256: None };
+        let ce = ModelFiles { model: &cm, tokenizer: &ct, config: cc.as_deref(), sha256: None };
+        let inner = Minirank::from_bytes(bi, ce).map_err(to_js)?;
+        Ok(Engine { inner, pending: Vec::new(), auto_id: 0 })
+    }
+
+    /// Number of indexed documents.
+    #[wasm_bindgen(getter)]
+    pub fn size(&self) -> usize {
+        self.inner.len()
+    }
+
+    /// Embedding dimension.
+    #[wasm_bindgen(getter)]
+    pub fn dim(&self) -> usize {
+        self.inner.embedder().dim()
+    }
+
+    fn documents(&mut self, docs: &JsValue) -> JsResult<Vec<Document>> {
+        if !Array::is_array(docs) {
+            return Err(invalid("documents", format!("must be an array of strings or {{id, text, metadata}} objects, got {}", type_name(docs))));
+        }
+        let arr: &Array = docs.unchecked_ref();
+        let mut out = Vec::with_capacity(arr.length() as usize);
+        for (i, d) in arr.iter().enumerate() {
+            if let Some(text) = d.as_string() {
+                out.push(Document::new(self.next_id(&out), text));
+                continue;
+            }
+            if !d.is_object() || Array::is_array(&d) {
+                return Err(invalid("documents", format!("item {i} must be a string or an object, got {}", type_name(&d))));
+            }
+            let obj: &Object = d.unchecked_ref();
+            for key in Object::keys(obj).iter() {
+                let key = key.as_string().unwrap_or_default();
+                if !["id", "text", "metadata"].contains(&key.as_str()) {
+                    return Err(invalid("documents", format!("item {i} has unknown field `{key}`: put extra fields in `metadata`")));
+                }
+            }
+            let text = Reflect::get(obj, &"text".into())?;
+            let text = text.as_string().ok_or_else(|| invalid("documents", format!("item {i}: `text` must be a string, got {}", type_name(&text))))?;
+            let id = match id_of("documents", &Reflect::get(obj, &"id".into())?)? {
+                Some(id) => id,
+                None => self.next_id(&out),
+            };
+            let metadata = json_value("documents", &Reflect::get(obj, &"metadata".into())?)?;
+            out.push(Document { id, text, metadata });
+        }
+        Ok(out)
+    }
+
+    /// An id not in the index nor in `batch` ("0", "1", ... continuing across calls).
+    fn next_id(&mut self, batch: &[Document]) -> String {
+        loop {
+            let id = self.auto_id.to_string();
+            self.auto_id += 1;
+            let staged = self.pending.iter().any(|(d, _)| d.iter().any(|d| d.id == id));
+            if !self.inner.index().contains(&id) && !batch.iter().any(|d| d.id == id) && !staged {
+                return id;
+            }
+        }
+    }
+
+    /// Embed and index documents (strings, or `{id, text, metadata}`); an existing id is
+    /// replaced. All or nothing. `onProgress(done, total)` is called after each batch.
+    pub fn index(&mut self, documents: JsValue, on_progress: Option<js_sys::Function>) -> JsResult<usize> {
+        let docs = self.documents(&documents)?;
+        let mut progress = |done: usize, total: usize| {
+            if let Some(f) = &on_progress {
+                let _ = f.call2(&JsValue::NULL, &(done as f64).into(), &(total as f64).into());
+            }
+        };
+        self.inner.add_documents_with_progress(docs, &mut progress).map_err(to_js)
+    }
+
+    /// Embed documents into a pending batch without changing the index (for progress between
+    /// slices); `commitPending()` adds every pending document at once, `discardPending()` drops them.
+    #[wasm_bindgen(js_name = embedPending)]
+    pub fn embed_pending(&mut self, documents: JsValue) -> JsResult<usize> {
+        let docs = self.documents(&documents)?;
+        let vectors = self.inner.embed_documents(&docs, &mut |_, _| {}).map_err(to_js)?;
+        let n = docs.len();
+        self.pending.push((docs, vectors));
+        Ok(n)
+    }
+
+    /// Add all pending documents (all or nothing); returns how many.
+    #[wasm_bindgen(js_name = commitPending)]
+    pub fn commit_pending(&mut self) -> JsResult<usize> {
+        let (docs, vectors): (Vec<Vec<Document>>, Vec<Vec<Vec<f32>>>) = std::mem::take(&mut self.pending).into_iter().unzip();
+        let (docs, vectors): (Vec<Document>, Vec<Vec<f32>>) = (docs.concat(), vectors.concat());
+        let n = docs.len();
+        self.inner.insert_embedded(docs, vectors).map_err(to_js)?;
+        Ok(n)
+    }
+
+    /// Drop pending documents.
+    #[wasm_bindgen(js_name = discardPending)]
+    pub fn discard_pending(&mut self) {
+        self.pending.clear();
+    }
+
+    /// Remove a document by id; returns whether it was indexed.
+    pub fn remove(&mut self, id: JsValue) -> JsResult<bool> {
+        let id = id_of("id", &id)?.ok_or_else(|| invalid("id", "is required"))?;
+        Ok(self.inner.remove(&id))
+    }
+
+    /// Remove every document.
+    pub fn clear(&mut self) {
+        self.inner.clear();
+    }
+
+    /// Unit-length embedding of one text.
+    pub fn embed(&self, text: JsValue) -> JsResult<Vec<f32>> {
+        let text = string("text", &text)?;
+        self.inner.embedder().embed_one(&text).map_err(to_js)
+    }
+
+    /// Stage 1: `{ k = 20 }` → `[{id, text, score, metadata?}]`, best first.
+    pub fn retrieve(&self, query: JsValue, options: JsValue) -> JsResult<JsValue> {
+        let query = string("query", &query)?;
+        let o = Options::parse(&options, &["k"])?;
+        let k = o.count("k", 1)?.unwrap_or(20);
+        to_value(&self.inner.retrieve(&query, k).map_err(to_js)?)
+    }
+
+    /// Stage 2 on any candidates (strings, or `{id?, text, score?, metadata?}`; other fields are
+    /// ignored so results of `retrieve` pass straight in). Options `{ topK, batchSize, maxLength, minScore }`.
+    pub fn rerank(&self, query: JsValue, candidates: JsValue, options: JsValue) -> JsResult<JsValue> {
+        let query = string("query", &query)?;
+        let o = Options::parse(&options, &["topK", "batchSize", "maxLength", "minScore"])?;
+        let opts = rerank_options(&o)?;
+        let cands = candidate_list(&candidates)?;
+        to_value(&self.inner.rerank(&query, &cands, &opts).map_err(to_js)?)
+    }
+
+    /// Both stages. Options `{ candidates = 20, topK = 5, batchSize, maxLength, minScore }`.
+    pub fn search(&self, query: JsValue, options: JsValue) -> JsResult<JsValue> {
+        let query = string("query", &query)?;
+        let o = Options::parse(&options, &["candidates", "topK", "batchSize", "maxLength", "minScore"])?;
+        let r = rerank_options(&o)?;
+        let d = SearchOptions::default();
+        let opts = SearchOptions {
+            candidates: o.count("candidates", 1)?.unwrap_or(d.candidates),
+            top_k: r.top_k.unwrap_or(d.top_k),
+            min_score: r.min_score,
+            batch_size: r.batch_size,
+            max_length: r.max_length,
+        };
+        to_value(&self.inner.search(&query, &opts).map_err(to_js)?)
+    }
+
+    /// The index as bytes (versioned, checksummed), e.g. for IndexedDB.
+    #[wasm_bindgen(js_name = saveIndex)]
+    pub fn save_index(&self) -> Vec<u8> {
+        self.inner.save_index()
+    }
+
+    /// Replace the index with saved bytes; refused (index kept) if corrupted or from another model.
+    #[wasm_bindgen(js_name = loadIndex)]
+    pub fn load_index(&mut self, bytes_: JsValue) -> JsResult<usize> {
+        let b = bytes("bytes", &bytes_)?;
+        self.inner.load_index(&b).map_err(to_js)
+    }
+
+    /// `{entries, hits, misses}` of the cross-encoder score cache.
+    #[wasm_bindgen(js_name = cacheStats)]
+    pub fn cache_stats(&self) -> JsResult<JsValue> {
+        let (entries, hits, misses) = self.inner.reranker().cache_stats();
+        to_value(&serde_json::json!({ "entries": entries, "hits": hits, "misses": misses }))
+    }
+
+    /// Resize the score cache (0 disables it).
+    #[wasm_bindgen(js_name = setCacheCapacity)]
+    pub fn set_cache_capacity(&self, entries: JsValue) -> JsResult<()> {
+        let n = entries.as_f64().filter(|x| x.is_finite() && *x >= 0.0 && x.fract() == 0.0).ok_or_else(|| invalid("entries", "must be a whole number >= 0"))?;
+        self.inner.reranker().set_cache_capacity(n as usize);
+        Ok(())
+    }
+}
+
+fn candidate_list(v: &JsValue) -> JsResult<Vec<Candidate>> {
+    if !Array::is_array(v) {
+        return Err(invalid("candidates", format!("must be an array of strings or {{id, text}} objects, got {}", type_name(v))));
+    }
+    let arr: &Array = v.unchecked_ref();
+    let mut out = Vec::with_capacity(arr.length() as usize);
+    for (i, c) in arr.iter().enumerate() {
+        if let Some(text) = c.as_string() {
+            out.push(Candidate::new(i.to_string(), text));
+            continue;
+        }
+        if !c.is_object() || Array::is_array(&c) {
+            return Err(invalid("candidates", format!("item {i} must be a string or an object, got {}", type_name(&c))));
+        }
+        let obj: &Object = c.unchecked_ref();
+        let text = Reflect::get(obj, &"text".into())?;
+        let text = text.as_string().ok_or_else(|| invalid("candidates", format!("item {i}: `text` must be a string, got {}", type_name(&text))))?;
+        let id = id_of("candidates", &Reflect::get(obj, &"id".into())?)?.unwrap_or_else(|| i.to_string());
+        let score = Reflect::get(obj, &"score".into())?;
+        let score = if score.is_undefined() || score.is_null() {
+            None
+        } else {
+            Some(score.as_f64().filter(|x| x.is_finite()).ok_or_else(|| invalid("candidates", format!("item {i}: `score` must be a finite number")))? as f32)
+        };
+        let metadata = json_value("candidates", &Reflect::get(obj, &"metadata".into())?)?;
+        out.push(Candidate { id, text, score, metadata });
+    }
+    Ok(out)
+}

@@ -1,0 +1,85 @@
+// End-to-end: the www/ demo in headless Chromium, served with a strict Content-Security-Policy.
+//   node --test tests/e2e/        (after scripts/build-wasm.sh; needs /usr/bin/chromium)
+// Screenshot: $MINIRANK_ARTIFACTS/demo.png (default test-artifacts/).
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdir, readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const artifacts = process.env.MINIRANK_ARTIFACTS || `${root}test-artifacts`;
+const { questions } = JSON.parse(await readFile(`${root}tests/fixtures/seed000_questions.json`, 'utf8'));
+
+function serve() {
+  return new Promise((resolve, reject) => {
+    const p = spawn('python3', [`${root}scripts/serve.py`, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    p.stdout.on('data', (d) => {
+      const m = /at (http:\/\/[^ ]+\/www\/)/.exec(String(d));
+      if (m) resolve({ url: m[1], proc: p });
+    });
+    p.on('exit', (c) => reject(new Error(`server exited ${c}`)));
+  });
+}
+
+const server = await serve();
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+after(async () => { await browser.close(); server.proc.kill(); });
+
+test('the demo loads, searches the seed question and reranks under a strict CSP', { timeout: 600_000 }, async () => {
+  const page = await browser.newPage();
+  const problems = [];
+  const requests = [];
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
+  page.on('pageerror', (e) => problems.push(String(e)));
+  page.on('request', (r) => requests.push(r.url()));
+  const response = await page.goto(server.url);
+  assert.match(response.headers()['content-security-policy'], /script-src 'self' 'wasm-unsafe-eval'/);
+  await page.waitForSelector('body[data-ready="true"]', { timeout: 300_000 });
+  assert.match(await page.textContent('#doc-count'), /20 indexed/);
+
+  await page.click('#examples button:first-child');
+  await page.waitForFunction(() => document.querySelectorAll('#stage2 li').length === 5, null, { timeout: 120_000 });
+  const stage1 = await page.$$eval('#stage1 li .id', (els) => els.map((e) => e.textContent));
+  const stage2 = await page.$$eval('#stage2 li .id', (els) => els.map((e) => e.textContent));
+  assert.equal(stage1.length, 20);
+  assert.ok(['multiprocessing', 'gil', 'concurrent-futures', 'numba'].includes(stage2[0]), stage2.join());
+  assert.notDeepEqual(stage2, stage1.slice(0, 5), 'reranking changes the top 5');
+  assert.equal(await page.inputValue('#query'), questions[0]);
+  assert.match(await page.textContent('#timings'), /stage 1 .* ms; stage 2 .* ms/);
+
+  // a threshold nobody passes: "no confident answer"
+  await page.$eval('#threshold', (el) => { el.value = '1'; el.dispatchEvent(new Event('input')); });
+  await page.click('#search-btn');
+  await page.waitForSelector('#no-answer:not([hidden])', { timeout: 60_000 });
+
+  // documents are text, never HTML
+  await page.$eval('#threshold', (el) => { el.value = '0'; });
+  await page.fill('#docs-input', '<img src=x onerror="window.__pwned=1"> Multiprocessing uses separate processes\nBananas are yellow');
+  await page.click('#index-btn');
+  await page.waitForFunction(() => /2 indexed/.test(document.getElementById('doc-count').textContent), null, { timeout: 120_000 });
+  await page.fill('#query', 'processes');
+  await page.click('#search-btn');
+  await page.waitForFunction(() => document.querySelectorAll('#stage2 li').length === 2, null, { timeout: 60_000 });
+  assert.equal(await page.$$eval('#results img', (els) => els.length), 0);
+  assert.equal(await page.evaluate(() => window.__pwned), undefined);
+  assert.match(await page.textContent('#stage2'), /<img src=x/);
+
+  await mkdir(artifacts, { recursive: true });
+  await page.click('#reset-btn');
+  await page.waitForFunction(() => /20 indexed/.test(document.getElementById('doc-count').textContent), null, { timeout: 120_000 });
+  await page.click('#examples button:first-child');
+  await page.waitForFunction(() => document.querySelectorAll('#stage2 li').length === 5, null, { timeout: 120_000 });
+  await page.screenshot({ path: `${artifacts}/demo.png`, fullPage: true });
+
+  const origin = new URL(server.url).origin;
+  const foreign = requests.filter((u) => !u.startsWith(origin) && !u.startsWith('data:') && !u.startsWith('blob:'));
+  assert.deepEqual(foreign, [], 'no request leaves the page origin');
+  assert.deepEqual(problems.filter((p) => /Content Security Policy|Refused/.test(p)), [], 'no CSP violation');
+  assert.deepEqual(problems, []);
+});

@@ -1,0 +1,180 @@
+//! The wasm build, through its JavaScript binding, in Node or a headless browser:
+//!   wasm-pack test --release --node
+//!   WASM_BINDGEN_USE_BROWSER=1 wasm-pack test --release --headless --chrome
+//! Real models (embedded in the test module), the seed corpus, scores equal to the native build's.
+#![cfg(target_arch = "wasm32")]
+
+use js_sys::{Array, Reflect, Uint8Array};
+use minirank::wasm::Engine;
+use std::cell::RefCell;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_test::wasm_bindgen_test;
+
+const BI_MODEL: &[u8] = include_bytes!("../models/bi-encoder/model.onnx");
+const BI_TOK: &[u8] = include_bytes!("../models/bi-encoder/tokenizer.json");
+const BI_CFG: &[u8] = include_bytes!("../models/bi-encoder/config.json");
+const CE_MODEL: &[u8] = include_bytes!("../models/cross-encoder/model.onnx");
+const CE_TOK: &[u8] = include_bytes!("../models/cross-encoder/tokenizer.json");
+const SEED: &str = include_str!("fixtures/seed000.jsonl");
+const SCORES: &str = include_str!("fixtures/seed_scores.json");
+
+fn bytes(b: &[u8]) -> JsValue {
+    Uint8Array::from(b).into()
+}
+
+fn new_engine() -> Result<Engine, JsValue> {
+    Engine::new(bytes(BI_MODEL), bytes(BI_TOK), bytes(CE_MODEL), bytes(CE_TOK), bytes(BI_CFG), JsValue::UNDEFINED)
+}
+
+thread_local! {
+    static ENGINE: RefCell<Option<Engine>> = const { RefCell::new(None) };
+}
+
+/// Run `f` on one engine with the seed documents indexed (built once per test module).
+fn with_seed<R>(f: impl FnOnce(&mut Engine) -> R) -> R {
+    ENGINE.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.is_none() {
+            let mut e = new_engine().expect("models load in wasm");
+            e.index(seed_docs(), None).expect("seed documents index");
+            *slot = Some(e);
+        }
+        f(slot.as_mut().unwrap())
+    })
+}
+
+fn seed_docs() -> JsValue {
+    let docs: Vec<serde_json::Value> = SEED.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    serde_wasm_bindgen::to_value(&docs).unwrap()
+}
+
+fn obj(json: serde_json::Value) -> JsValue {
+    json.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).unwrap()
+}
+use serde::Serialize;
+
+fn to_json(v: &JsValue) -> serde_json::Value {
+    serde_wasm_bindgen::from_value(v.clone()).unwrap()
+}
+
+fn message(e: &JsValue) -> String {
+    e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).unwrap_or_else(|| format!("{e:?}"))
+}
+
+fn code(e: &JsValue) -> String {
+    Reflect::get(e, &"code".into()).ok().and_then(|c| c.as_string()).unwrap_or_default()
+}
+
+#[wasm_bindgen_test]
+fn seed_scores_equal_the_native_build() {
+    let want: serde_json::Value = serde_json::from_str(SCORES).unwrap();
+    with_seed(|e| {
+        assert_eq!(e.size(), 20);
+        for q in want["questions"].as_array().unwrap() {
+            let query = q["query"].as_str().unwrap();
+            let cands = e.retrieve(query.into(), obj(serde_json::json!({"k": 20}))).unwrap();
+            let got = to_json(&cands);
+            let got = got.as_array().unwrap();
+            for (g, w) in got.iter().zip(q["candidates"].as_array().unwrap()) {
+                assert_eq!(g["id"], w[0], "{query}: candidate order");
+                let d = (g["score"].as_f64().unwrap() - w[1].as_f64().unwrap()).abs();
+                assert!(d < 1e-4, "{query}: cosine differs by {d}");
+            }
+            let reranked = to_json(&e.rerank(query.into(), cands, JsValue::UNDEFINED).unwrap());
+            for h in reranked["hits"].as_array().unwrap() {
+                let id = h["id"].as_str().unwrap();
+                let d = (h["logit"].as_f64().unwrap() - q["logits"][id].as_f64().unwrap()).abs();
+                assert!(d < 1e-4, "{query} / {id}: logit differs by {d}");
+            }
+        }
+    });
+}
+
+#[wasm_bindgen_test]
+fn search_returns_both_stages() {
+    with_seed(|e| {
+        let q = "How does asyncio handle concurrency without threads?";
+        let r = to_json(&e.search(q.into(), obj(serde_json::json!({"candidates": 20, "topK": 5}))).unwrap());
+        assert_eq!(r["candidates"].as_array().unwrap().len(), 20);
+        let hits = r["hits"].as_array().unwrap();
+        assert_eq!(hits.len(), 5);
+        assert_eq!(hits[0]["id"], "asyncio");
+        for (i, h) in hits.iter().enumerate() {
+            assert_eq!(h["rank"], i + 1);
+            assert!(h["originalRank"].as_u64().unwrap() >= 1);
+            assert!(h["retrievalScore"].is_number() && h["score"].is_number());
+        }
+        assert_eq!(r["noConfidentAnswer"], false);
+        // a threshold nobody passes: "I don't know", with the best score seen
+        let r = to_json(&e.search(q.into(), obj(serde_json::json!({"minScore": 0.99999}))).unwrap());
+        assert_eq!(r["noConfidentAnswer"], true);
+        assert!(r["bestScore"].as_f64().unwrap() < 0.99999);
+    });
+}
+
+#[wasm_bindgen_test]
+fn errors_are_thrown_with_the_parameter_and_the_instance_keeps_working() {
+    with_seed(|e| {
+        let q: JsValue = "python processes".into();
+        let cases: Vec<(Result<JsValue, JsValue>, &str, &str)> = vec![
+            (e.search(q.clone(), obj(serde_json::json!({"candidates": 5, "topK": 6}))), "topK", "InvalidOption"),
+            (e.search(q.clone(), obj(serde_json::json!({"topk": 3}))), "topk", "InvalidOption"),
+            (e.retrieve(q.clone(), obj(serde_json::json!({"k": 0}))), "`k`", "InvalidOption"),
+            (e.retrieve(q.clone(), obj(serde_json::json!({"k": -3}))), "`k`", "InvalidOption"),
+            (e.retrieve(q.clone(), obj(serde_json::json!({"k": 2.5}))), "`k`", "InvalidOption"),
+            (e.retrieve(q.clone(), obj(serde_json::json!({"k": "5"}))), "must be a number", "InvalidOption"),
+            (e.rerank(JsValue::from(123), Array::new().into(), JsValue::UNDEFINED), "`query`", "InvalidOption"),
+            (e.rerank(q.clone(), JsValue::from("not a list"), JsValue::UNDEFINED), "`candidates`", "InvalidOption"),
+            (e.rerank(q.clone(), obj(serde_json::json!(["a"])), obj(serde_json::json!({"batchSize": 0}))), "batchSize", "InvalidOption"),
+            (e.retrieve("   ".into(), JsValue::UNDEFINED), "query is empty", "EmptyInput"),
+        ];
+        let before = e.save_index();
+        for (result, needle, want_code) in cases {
+            let err = result.expect_err(needle);
+            let msg = message(&err);
+            assert!(msg.contains(needle), "{msg:?} should name {needle}");
+            assert_eq!(code(&err), want_code, "{msg}");
+        }
+        let o = js_sys::Object::new();
+        Reflect::set(&o, &"minScore".into(), &JsValue::from(f64::NAN)).unwrap();
+        let err = e.search(q.clone(), o.into()).unwrap_err();
+        assert!(message(&err).contains("minScore"), "{}", message(&err));
+        let err = e.index(obj(serde_json::json!([{"id": "x", "text": "ok"}, {"id": "x", "text": "dup"}])), None).unwrap_err();
+        assert_eq!(code(&err), "DuplicateId");
+        let err = e.index(obj(serde_json::json!([{"text": "t", "title": "no"}])), None).unwrap_err();
+        assert!(message(&err).contains("title"));
+        let err = e.load_index(bytes(b"definitely not an index")).unwrap_err();
+        assert_eq!(code(&err), "CorruptIndex");
+        assert_eq!(e.save_index(), before, "failed calls changed the index");
+        // still works
+        let r = to_json(&e.search(q, JsValue::UNDEFINED).unwrap());
+        assert_eq!(r["hits"].as_array().unwrap().len(), 5);
+    });
+}
+
+#[wasm_bindgen_test]
+fn index_round_trips_through_bytes() {
+    with_seed(|e| {
+        let saved = e.save_index();
+        let mut other = new_engine().unwrap();
+        assert_eq!(other.load_index(bytes(&saved)).unwrap(), 20);
+        assert_eq!(other.save_index(), saved);
+        assert!(other.remove("gil".into()).unwrap());
+        assert_eq!(other.size(), 19);
+        // strings get fresh ids that do not collide
+        assert_eq!(other.index(obj(serde_json::json!(["one more", "and another"])), None).unwrap(), 2);
+        assert_eq!(other.size(), 21);
+    });
+}
+
+#[wasm_bindgen_test]
+fn bad_model_bytes_are_refused() {
+    let err = Engine::new(bytes(b"garbage"), bytes(BI_TOK), bytes(CE_MODEL), bytes(CE_TOK), JsValue::UNDEFINED, JsValue::UNDEFINED)
+        .err()
+        .expect("garbage is not a model");
+    assert_eq!(code(&err), "BadModel");
+    let err = Engine::new(JsValue::from(5), bytes(BI_TOK), bytes(CE_MODEL), bytes(CE_TOK), JsValue::UNDEFINED, JsValue::UNDEFINED)
+        .err()
+        .expect("a number is not bytes");
+    assert!(message(&err).contains("biEncoder.model"));
+}
