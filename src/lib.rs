@@ -60,5 +60,5 @@ pub mod prelude {
     pub use crate::error::{Error, ModelRole, Result};
     pub use crate::index::{Document, Hit, IndexLimits, VectorIndex};
     pub use crate::pipeline::{Minirank, SearchOptions, SearchResult};
-    pub use crate::rerank::{Candidate, RerankOptions, Reranked, RerankedHit, Reranker};
+    pub use crate::rerank::{Candidate, Fusion, RerankOptions, Reranked, RerankedHit, Reranker};
 }

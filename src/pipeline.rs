@@ -6,7 +6,7 @@ use crate::cross_encoder::{CrossEncoder, DEFAULT_PAIR_BATCH_SIZE, DEFAULT_PAIR_M
 use crate::encoder::ModelFiles;
 use crate::error::{bail_option, Result};
 use crate::index::{Document, IndexLimits, VectorIndex};
-use crate::rerank::{check_query, Candidate, RerankOptions, Reranked, Reranker};
+use crate::rerank::{check_query, Candidate, Fusion, RerankOptions, Reranked, Reranker};
 use serde::{Deserialize, Serialize};
 
 /// Options of [`Minirank::search`].
@@ -23,18 +23,33 @@ pub struct SearchOptions {
     pub batch_size: usize,
     /// Token budget per (query, document) pair.
     pub max_length: usize,
+    /// Blend the cross-encoder with the retrieval score (see [`Fusion`]).
+    pub fusion: Option<Fusion>,
 }
 
 impl Default for SearchOptions {
     fn default() -> Self {
-        Self { candidates: 20, top_k: 5, min_score: None, batch_size: DEFAULT_PAIR_BATCH_SIZE, max_length: DEFAULT_PAIR_MAX_LENGTH }
+        Self {
+            candidates: 20,
+            top_k: 5,
+            min_score: None,
+            batch_size: DEFAULT_PAIR_BATCH_SIZE,
+            max_length: DEFAULT_PAIR_MAX_LENGTH,
+            fusion: None,
+        }
     }
 }
 
 impl SearchOptions {
     /// The rerank options this search uses in stage 2.
     pub fn rerank_options(&self) -> RerankOptions {
-        RerankOptions { top_k: Some(self.top_k), batch_size: self.batch_size, max_length: self.max_length, min_score: self.min_score }
+        RerankOptions {
+            top_k: Some(self.top_k),
+            batch_size: self.batch_size,
+            max_length: self.max_length,
+            min_score: self.min_score,
+            fusion: self.fusion,
+        }
     }
 
     /// Check every field.

@@ -44,12 +44,24 @@ pub struct RerankOptions {
     pub max_length: usize,
     /// Drop results whose sigmoid score is below this (0..=1), even if fewer than `top_k` remain.
     pub min_score: Option<f32>,
+    /// Rank by a blend of the cross-encoder and first-stage scores instead of the logit alone.
+    pub fusion: Option<Fusion>,
 }
 
 impl Default for RerankOptions {
     fn default() -> Self {
-        Self { top_k: None, batch_size: DEFAULT_PAIR_BATCH_SIZE, max_length: DEFAULT_PAIR_MAX_LENGTH, min_score: None }
+        Self { top_k: None, batch_size: DEFAULT_PAIR_BATCH_SIZE, max_length: DEFAULT_PAIR_MAX_LENGTH, min_score: None, fusion: None }
     }
+}
+
+/// Score fusion: `alpha · z(logit) + (1 − alpha) · z(retrieval score)`, each z-normalised over
+/// the candidate list (mean 0, standard deviation 1). `alpha = 1` ranks by the cross-encoder
+/// alone, `alpha = 0` keeps the first-stage order. Every candidate needs a retrieval score.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fusion {
+    /// Weight of the cross-encoder, 0..=1.
+    pub alpha: f32,
 }
 
 impl RerankOptions {
@@ -64,6 +76,11 @@ impl RerankOptions {
         if let Some(s) = self.min_score {
             if !s.is_finite() || !(0.0..=1.0).contains(&s) {
                 bail_option!("min_score", "must be a number between 0 and 1 (a sigmoid score), got {s}");
+            }
+        }
+        if let Some(Fusion { alpha }) = self.fusion {
+            if !alpha.is_finite() || !(0.0..=1.0).contains(&alpha) {
+                bail_option!("fusion.alpha", "must be a number between 0 and 1, got {alpha}");
             }
         }
         Ok(())
@@ -88,6 +105,9 @@ pub struct RerankedHit {
     pub original_rank: usize,
     /// The candidate's first-stage score.
     pub retrieval_score: Option<f32>,
+    /// The fused score the hits are ordered by, when [`RerankOptions::fusion`] is set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fused: Option<f32>,
     /// The candidate's metadata.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<serde_json::Value>,
@@ -179,6 +199,9 @@ impl Reranker {
             if c.text.trim().is_empty() {
                 return Err(Error::EmptyInput { what: "candidate text" });
             }
+            if options.fusion.is_some() && !c.score.is_some_and(f32::is_finite) {
+                bail_option!("fusion", "needs a finite retrieval score on every candidate; {:?} has none", c.id);
+            }
             if !ids.insert(c.id.as_str()) {
                 return Err(Error::DuplicateId { id: c.id.clone() });
             }
@@ -203,27 +226,34 @@ impl Reranker {
     }
 }
 
-/// Order candidates by logit and apply `top_k` / `min_score`.
+/// Order candidates by logit (or fused score) and apply `top_k` / `min_score`.
 fn assemble(candidates: &[Candidate], logits: &[f32], options: &RerankOptions, scored: usize) -> Reranked {
-    let mut order: Vec<(usize, f32)> = logits.iter().copied().enumerate().collect();
+    let fused: Option<Vec<f32>> = options.fusion.map(|f| {
+        let retrieval: Vec<f32> = candidates.iter().map(|c| c.score.unwrap_or(0.0)).collect();
+        let (zl, zr) = (z_scores(logits), z_scores(&retrieval));
+        zl.iter().zip(&zr).map(|(l, r)| f.alpha * l + (1.0 - f.alpha) * r).collect()
+    });
+    let key = fused.as_deref().unwrap_or(logits);
+    let mut order: Vec<(usize, f32)> = key.iter().copied().enumerate().collect();
     sort_desc(&mut order);
-    let best_logit = order.first().map(|&(_, l)| l);
+    let best_logit = logits.iter().copied().fold(None, |m: Option<f32>, l| Some(m.map_or(l, |m| m.max(l))));
     let keep = options.top_k.unwrap_or(usize::MAX);
     let hits: Vec<RerankedHit> = order
         .iter()
-        .filter(|&&(_, l)| options.min_score.is_none_or(|m| sigmoid(l) >= m))
+        .filter(|&&(i, _)| options.min_score.is_none_or(|m| sigmoid(logits[i]) >= m))
         .take(keep)
         .enumerate()
-        .map(|(r, &(i, logit))| {
+        .map(|(r, &(i, _))| {
             let c = &candidates[i];
             RerankedHit {
                 id: c.id.clone(),
                 text: c.text.clone(),
-                logit,
-                score: sigmoid(logit),
+                logit: logits[i],
+                score: sigmoid(logits[i]),
                 rank: r + 1,
                 original_rank: i + 1,
                 retrieval_score: c.score,
+                fused: fused.as_ref().map(|f| f[i]),
                 metadata: c.metadata.clone(),
             }
         })
@@ -236,6 +266,18 @@ fn assemble(candidates: &[Candidate], logits: &[f32], options: &RerankOptions, s
         scored,
         cache_hits: candidates.len() - scored,
     }
+}
+
+/// (x − mean) / std over the list; all zeros when the values do not vary.
+fn z_scores(xs: &[f32]) -> Vec<f32> {
+    let n = xs.len().max(1) as f64;
+    let mean = xs.iter().map(|&x| x as f64).sum::<f64>() / n;
+    let var = xs.iter().map(|&x| (x as f64 - mean).powi(2)).sum::<f64>() / n;
+    let sd = var.sqrt();
+    if sd < 1e-12 {
+        return vec![0.0; xs.len()];
+    }
+    xs.iter().map(|&x| ((x as f64 - mean) / sd) as f32).collect()
 }
 
 /// A query must have non-whitespace text.
@@ -285,6 +327,28 @@ mod tests {
     }
 
     #[test]
+    fn fusion_blends_z_scores() {
+        let c = cands(3); // retrieval scores 1.0, 0.9, 0.8
+        let logits = [0.0, 0.1, 5.0];
+        let pure = assemble(&c, &logits, &RerankOptions::default(), 3);
+        assert_eq!(pure.hits[0].id, "d2");
+        let keep_first_stage = RerankOptions { fusion: Some(Fusion { alpha: 0.0 }), ..Default::default() };
+        let r = assemble(&c, &logits, &keep_first_stage, 3);
+        assert_eq!(r.hits.iter().map(|h| h.id.as_str()).collect::<Vec<_>>(), ["d0", "d1", "d2"]);
+        let half = RerankOptions { fusion: Some(Fusion { alpha: 0.5 }), ..Default::default() };
+        let r = assemble(&c, &logits, &half, 3);
+        let zl = z_scores(&logits);
+        let zr = z_scores(&[1.0, 0.9, 0.8]);
+        for h in &r.hits {
+            let i = h.original_rank - 1;
+            assert!((h.fused.unwrap() - (0.5 * zl[i] + 0.5 * zr[i])).abs() < 1e-6);
+            assert_eq!(h.logit, logits[i]);
+        }
+        assert!(r.hits.windows(2).all(|w| w[0].fused >= w[1].fused));
+        assert_eq!(z_scores(&[2.0, 2.0]), vec![0.0, 0.0]);
+    }
+
+    #[test]
     fn options_are_validated() {
         let bad = [
             RerankOptions { top_k: Some(0), ..Default::default() },
@@ -292,6 +356,8 @@ mod tests {
             RerankOptions { min_score: Some(f32::NAN), ..Default::default() },
             RerankOptions { min_score: Some(1.5), ..Default::default() },
             RerankOptions { min_score: Some(f32::INFINITY), ..Default::default() },
+            RerankOptions { fusion: Some(Fusion { alpha: 1.5 }), ..Default::default() },
+            RerankOptions { fusion: Some(Fusion { alpha: f32::NAN }), ..Default::default() },
         ];
         for o in bad {
             assert!(matches!(o.validate(), Err(Error::InvalidOption { .. })), "{o:?}");

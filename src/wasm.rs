@@ -24,6 +24,7 @@ fn js_name(name: &'static str) -> &'static str {
         "batch_size" => "batchSize",
         "max_length" => "maxLength",
         "min_score" => "minScore",
+        "fusion.alpha" => "fusion.alpha",
         other => other,
     }
 }
@@ -137,13 +138,25 @@ impl Options {
     }
 }
 
+const RERANK_KEYS: [&str; 5] = ["topK", "batchSize", "maxLength", "minScore", "fusion"];
+
 fn rerank_options(o: &Options) -> JsResult<RerankOptions> {
     let d = RerankOptions::default();
+    let fusion = match o.values.get("fusion") {
+        None => None,
+        Some(v) if v.is_null() => None,
+        Some(v) => {
+            let f = Options::parse(v, &["alpha"]).map_err(|_| invalid("fusion", "must be an object { alpha }"))?;
+            let alpha = f.number("alpha")?.ok_or_else(|| invalid("fusion.alpha", "is required"))?;
+            Some(crate::rerank::Fusion { alpha: alpha as f32 })
+        }
+    };
     Ok(RerankOptions {
         top_k: o.count("topK", 1)?,
         batch_size: o.count("batchSize", 1)?.unwrap_or(d.batch_size),
         max_length: o.count("maxLength", 1)?.unwrap_or(d.max_length),
         min_score: o.number("minScore")?.map(|x| x as f32),
+        fusion,
     })
 }
 
@@ -328,19 +341,22 @@ impl Engine {
     }
 
     /// Stage 2 on any candidates (strings, or `{id?, text, score?, metadata?}`; other fields are
-    /// ignored so results of `retrieve` pass straight in). Options `{ topK, batchSize, maxLength, minScore }`.
+    /// ignored so results of `retrieve` pass straight in).
+    /// Options `{ topK, batchSize, maxLength, minScore, fusion: { alpha } }`.
     pub fn rerank(&self, query: JsValue, candidates: JsValue, options: JsValue) -> JsResult<JsValue> {
         let query = string("query", &query)?;
-        let o = Options::parse(&options, &["topK", "batchSize", "maxLength", "minScore"])?;
+        let o = Options::parse(&options, &RERANK_KEYS)?;
         let opts = rerank_options(&o)?;
         let cands = candidate_list(&candidates)?;
         to_value(&self.inner.rerank(&query, &cands, &opts).map_err(to_js)?)
     }
 
-    /// Both stages. Options `{ candidates = 20, topK = 5, batchSize, maxLength, minScore }`.
+    /// Both stages. Options `{ candidates = 20, topK = 5, batchSize, maxLength, minScore, fusion }`.
     pub fn search(&self, query: JsValue, options: JsValue) -> JsResult<JsValue> {
         let query = string("query", &query)?;
-        let o = Options::parse(&options, &["candidates", "topK", "batchSize", "maxLength", "minScore"])?;
+        let mut keys = RERANK_KEYS.to_vec();
+        keys.push("candidates");
+        let o = Options::parse(&options, &keys)?;
         let r = rerank_options(&o)?;
         let d = SearchOptions::default();
         let opts = SearchOptions {
@@ -349,6 +365,7 @@ impl Engine {
             min_score: r.min_score,
             batch_size: r.batch_size,
             max_length: r.max_length,
+            fusion: r.fusion,
         };
         to_value(&self.inner.search(&query, &opts).map_err(to_js)?)
     }

@@ -1,5 +1,6 @@
 //! The examples of README.md and the crate documentation, run as tests (the crate sets
 //! `doctest = false` because the wasm toolchain bundle has no rustdoc).
+#![cfg(not(target_arch = "wasm32"))]
 mod common;
 use minirank::prelude::*;
 

@@ -1,4 +1,5 @@
 //! Every bad input gets a specific error, and a failed call leaves the index as it was.
+#![cfg(not(target_arch = "wasm32"))]
 mod common;
 use common::*;
 use minirank::prelude::*;

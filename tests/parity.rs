@@ -1,4 +1,5 @@
 //! Parity with onnxruntime: reference outputs made by scripts/make_reference.py from the same files.
+#![cfg(not(target_arch = "wasm32"))]
 mod common;
 use common::*;
 use minirank::prelude::*;

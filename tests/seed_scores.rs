@@ -1,6 +1,7 @@
 //! The native build's scores on the seed example, kept as tests/fixtures/seed_scores.json so the
 //! wasm build (tests/wasm.rs, in a browser) can be checked against them.
 //! Regenerate with `MINIRANK_UPDATE_FIXTURES=1 cargo test --release --test seed_scores`.
+#![cfg(not(target_arch = "wasm32"))]
 mod common;
 use common::*;
 use minirank::prelude::*;

@@ -1,4 +1,5 @@
 //! The canonical example of seed 000: 20 Python-concurrency documents, retrieve 20, rerank to 5.
+#![cfg(not(target_arch = "wasm32"))]
 mod common;
 use common::*;
 use minirank::prelude::*;

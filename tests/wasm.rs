@@ -45,7 +45,7 @@ fn with_seed<R>(f: impl FnOnce(&mut Engine) -> R) -> R {
 
 fn seed_docs() -> JsValue {
     let docs: Vec<serde_json::Value> = SEED.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    serde_wasm_bindgen::to_value(&docs).unwrap()
+    obj(serde_json::Value::Array(docs))
 }
 
 fn obj(json: serde_json::Value) -> JsValue {

@@ -38,6 +38,7 @@ test('the demo loads, searches the seed question and reranks under a strict CSP'
   page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
   page.on('pageerror', (e) => problems.push(String(e)));
   page.on('request', (r) => requests.push(r.url()));
+  page.on('response', (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()} for ${r.url()}`); });
   const response = await page.goto(server.url);
   assert.match(response.headers()['content-security-policy'], /script-src 'self' 'wasm-unsafe-eval'/);
   await page.waitForSelector('body[data-ready="true"]', { timeout: 300_000 });
@@ -59,7 +60,7 @@ test('the demo loads, searches the seed question and reranks under a strict CSP'
   await page.waitForSelector('#no-answer:not([hidden])', { timeout: 60_000 });
 
   // documents are text, never HTML
-  await page.$eval('#threshold', (el) => { el.value = '0'; });
+  await page.$eval('#threshold', (el) => { el.value = '0'; el.dispatchEvent(new Event('input')); });
   await page.fill('#docs-input', '<img src=x onerror="window.__pwned=1"> Multiprocessing uses separate processes\nBananas are yellow');
   await page.click('#index-btn');
   await page.waitForFunction(() => /2 indexed/.test(document.getElementById('doc-count').textContent), null, { timeout: 120_000 });

@@ -1,4 +1,4 @@
-//! `minirank` — two-stage semantic search from the command line (native only).
+//! The `minirank` command line (native only).
 //!
 //!     minirank search --docs FILE --query TEXT [--candidates 20] [--top-k 5] [--min-score S] [--json]
 //!     minirank eval --collection DIR [--candidates 100] [--max-length 256] [--json]
@@ -74,12 +74,15 @@ enum Command {
         /// Evaluate only the first N judged queries
         #[arg(long)]
         limit_queries: Option<usize>,
+        /// Cross-encoder weight of the `fused` method: alpha·z(logit) + (1−alpha)·z(cosine)
+        #[arg(long, default_value_t = 0.5)]
+        alpha: f32,
         #[command(flatten)]
         common: Common,
     },
 }
 
-fn main() -> ExitCode {
+pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
@@ -97,11 +100,13 @@ fn run(cli: Cli) -> Result<()> {
             options.validate()?;
             search(&common, &docs, &query, &options)
         }
-        Command::Eval { collection, candidates, max_length, limit_queries, common } => {
+        Command::Eval { collection, candidates, max_length, limit_queries, alpha, common } => {
             if candidates == 0 {
                 return Err(Error::InvalidOption { name: "candidates", reason: "must be at least 1".into() });
             }
-            eval(&common, &collection, candidates, max_length, limit_queries)
+            let fused = RerankOptions { fusion: Some(Fusion { alpha }), ..Default::default() };
+            fused.validate()?;
+            eval(&common, &collection, candidates, max_length, limit_queries, alpha)
         }
     }
 }
@@ -276,7 +281,7 @@ fn search(common: &Common, docs: &Path, query: &str, options: &SearchOptions) ->
     Ok(())
 }
 
-fn eval(common: &Common, dir: &Path, candidates: usize, max_length: usize, limit: Option<usize>) -> Result<()> {
+fn eval(common: &Common, dir: &Path, candidates: usize, max_length: usize, limit: Option<usize>, alpha: f32) -> Result<()> {
     let mut collection = load_beir(dir)?;
     if let Some(n) = limit {
         collection.queries.truncate(n);
@@ -294,9 +299,10 @@ fn eval(common: &Common, dir: &Path, candidates: usize, max_length: usize, limit
     let index_s = t.elapsed().as_secs_f64();
 
     let bar = progress(quiet, collection.queries.len(), "queries");
-    let (mut dense, mut reranked) = (Vec::new(), Vec::new());
+    let (mut dense, mut reranked, mut fused) = (Vec::new(), Vec::new(), Vec::new());
     let (mut retrieve_s, mut rerank_s) = (0.0, 0.0);
     let options = RerankOptions { max_length, batch_size: 32, ..Default::default() };
+    let fused_options = RerankOptions { fusion: Some(Fusion { alpha }), ..options };
     for (qid, text) in &collection.queries {
         let rel = &collection.qrels[qid];
         let t = Instant::now();
@@ -307,10 +313,13 @@ fn eval(common: &Common, dir: &Path, candidates: usize, max_length: usize, limit
         let r = engine.rerank(text, &cands, &options)?;
         rerank_s += t.elapsed().as_secs_f64();
         reranked.push(Metrics::of(&r.hits.iter().map(|h| h.id.clone()).collect::<Vec<_>>(), rel));
+        // the same logits, from the score cache, blended with the cosine scores
+        let f = engine.rerank(text, &cands, &fused_options)?;
+        fused.push(Metrics::of(&f.hits.iter().map(|h| h.id.clone()).collect::<Vec<_>>(), rel));
         bar.inc(1);
     }
     bar.finish_and_clear();
-    let (dense, reranked) = (Metrics::mean(&dense), Metrics::mean(&reranked));
+    let (dense, reranked, fused) = (Metrics::mean(&dense), Metrics::mean(&reranked), Metrics::mean(&fused));
     if common.json {
         let out = json!({
             "collection": collection.name,
@@ -318,16 +327,22 @@ fn eval(common: &Common, dir: &Path, candidates: usize, max_length: usize, limit
             "queries": collection.queries.len(),
             "candidates": candidates,
             "max_length": max_length,
-            "methods": { "dense": dense, "rerank": reranked },
+            "alpha": alpha,
+            "methods": { "dense": dense, "rerank": reranked, "fused": fused },
             "seconds": { "index": index_s, "retrieve": retrieve_s, "rerank": rerank_s },
         });
         println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
         return Ok(());
     }
-    println!("{}: {} documents, {} judged queries, rerank top {candidates} (max_length {max_length})\n", collection.name, n_docs, collection.queries.len());
+    println!(
+        "{}: {} documents, {} judged queries, rerank top {candidates} (max_length {max_length}; fused alpha {alpha})\n",
+        collection.name,
+        n_docs,
+        collection.queries.len()
+    );
     println!("| method | nDCG@10 | nDCG@5 | MRR@10 | R@100 | P@5 |");
     println!("|---|---|---|---|---|---|");
-    for (name, m) in [("dense", dense), ("rerank", reranked)] {
+    for (name, m) in [("dense", dense), ("rerank", reranked), ("fused", fused)] {
         println!("| {name} | {:.4} | {:.4} | {:.4} | {:.4} | {:.4} |", m.ndcg_10, m.ndcg_5, m.mrr_10, m.recall_100, m.p_5);
     }
     println!("\nseconds: index {index_s:.1}, retrieve {retrieve_s:.2}, rerank {rerank_s:.1}");
