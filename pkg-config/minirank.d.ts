@@ -59,6 +59,11 @@ export interface Candidate {
 /** What `rerank` accepts: strings or objects with `text` (other fields are ignored). */
 export type CandidateInput = string | { id?: string | number; text: string; score?: number; metadata?: Metadata };
 
+export interface Fusion {
+  /** Cross-encoder weight: alpha·z(logit) + (1 − alpha)·z(retrieval score), 0..1. */
+  alpha: number;
+}
+
 export interface RerankOptions {
   /** Keep at most this many (default: all). More than there are candidates means all. */
   topK?: number;
@@ -68,6 +73,8 @@ export interface RerankOptions {
   maxLength?: number;
   /** Drop hits whose `score` (sigmoid of the logit) is below this, 0..1. */
   minScore?: number;
+  /** Order by a blend of cross-encoder and retrieval scores (every candidate needs `score`). */
+  fusion?: Fusion;
 }
 
 export interface SearchOptions extends RerankOptions {
@@ -88,6 +95,8 @@ export interface Hit {
   originalRank: number;
   /** The candidate's stage-1 score, if it had one. */
   retrievalScore: number | null;
+  /** The blended score hits are ordered by, with `fusion`. */
+  fused?: number;
   metadata?: Metadata;
 }
 
@@ -129,6 +138,9 @@ export declare class Minirank {
   loadIndex(bytes: Uint8Array | ArrayBuffer): number;
   cacheStats(): { entries: number; hits: number; misses: number };
   setCacheCapacity(entries: number): void;
+  /** Adding past these throws (CapacityExceeded / DocumentTooLarge) instead of exhausting memory. */
+  setLimits(limits: { maxDocuments?: number; maxDocumentBytes?: number }): void;
+  getLimits(): { maxDocuments: number; maxDocumentBytes: number; memoryBytes: number };
   free(): void;
 }
 

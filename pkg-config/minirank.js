@@ -256,6 +256,10 @@ export class Minirank {
   cacheStats() { return this._engine.cacheStats(); }
   /** Resize the score cache (0 disables it). */
   setCacheCapacity(entries) { this._engine.setCacheCapacity(entries); }
+  /** Set `{ maxDocuments, maxDocumentBytes }`; adding past them throws instead of exhausting memory. */
+  setLimits(limits) { this._engine.setLimits(limits); }
+  /** `{ maxDocuments, maxDocumentBytes, memoryBytes }`. */
+  getLimits() { return this._engine.getLimits(); }
   /** Free the wasm memory of this instance. */
   free() { this._engine.free(); }
 }

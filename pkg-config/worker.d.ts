@@ -25,6 +25,8 @@ export declare class MinirankWorker {
   loadIndex(bytes: Uint8Array | ArrayBuffer): Promise<number>;
   cacheStats(): Promise<{ entries: number; hits: number; misses: number }>;
   setCacheCapacity(entries: number): Promise<void>;
+  setLimits(limits: { maxDocuments?: number; maxDocumentBytes?: number }): Promise<void>;
+  getLimits(): Promise<{ maxDocuments: number; maxDocumentBytes: number; memoryBytes: number }>;
   terminate(): void;
 }
 export default MinirankWorker;

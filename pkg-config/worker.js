@@ -98,6 +98,8 @@ export class MinirankWorker {
   }
   cacheStats() { return this._call('cacheStats', []); }
   setCacheCapacity(entries) { return this._call('setCacheCapacity', [entries]); }
+  setLimits(limits) { return this._call('setLimits', [limits]); }
+  getLimits() { return this._call('getLimits', []); }
   /** Stop the worker and free its memory. */
   terminate() {
     if (this._worker) this._worker.terminate();

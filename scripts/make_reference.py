@@ -90,8 +90,34 @@ def cross_encoder():
     return out
 
 
+HOSTILE = [
+    "", " ", "\t\n\r  \u3000", "\x00", "nul\x00inside\x00text", "\x01\x02\x07\x1b[31mansi\x1b[0m \x7f",
+    "\ufeffbyte order mark", "line\u2028separator\u2029paragraph", "zero\u200bwidth\u200cjoiner\u200d",
+    "👩‍👩‍👧‍👦 family 🏳️‍🌈 flag 🇯🇵 🤷🏽‍♀️", "emoji🙂glued😀together", "مرحبا بالعالم (RTL) שלום עולם",
+    "\u202eRLO override\u202c text", "中文分词测试，日本語のテキスト、한국어 텍스트", "ｆｕｌｌｗｉｄｔｈ ＡＢＣ １２３",
+    "e\u0301 combining a\u0308\u0304 marks Z\u0351\u0352\u0353a\u0354\u0355lgo", "ﬁ ligature Å Ω µ ß",
+    "a" * 500, "supercalifragilistic" * 30, "x" + "-" * 300, "1234567890" * 40, "http://example.com/path?query=1&b=2#frag",
+    "<script>alert(1)</script> & \"quotes\" 'single'", "[CLS] [SEP] [PAD] [MASK] [UNK] special tokens in text",
+    "MiXeD CaSe ÀÉÎÕÜ", "tabs\tand\nnewlines\r\nmixed", "\U0001F600" * 100,
+]
+
+
+def hostile():
+    out = {"texts": HOSTILE, "max_length": MAX_LEN}
+    for role, folder, pair in [("bi_encoder", "bi-encoder", False), ("cross_encoder", "cross-encoder", True)]:
+        d = ROOT / "models" / folder
+        tok = Tokenizer.from_file(str(d / "tokenizer.json"))
+        tok.no_padding()
+        tok.enable_truncation(max_length=MAX_LEN, strategy="only_second" if pair else "longest_first")
+        q = "what does this text say?"
+        encs = [tok.encode(q, t) if pair else tok.encode(t) for t in HOSTILE]
+        out[role] = {"tokenizer_sha256": sha(d / "tokenizer.json"), "pair_query": q if pair else None,
+                     "ids": [e.ids for e in encs], "type_ids": [e.type_ids for e in encs]}
+    return out
+
+
 if __name__ == "__main__":
-    for name, fn in [("bi_encoder", bi_encoder), ("cross_encoder", cross_encoder)]:
+    for name, fn in [("bi_encoder", bi_encoder), ("cross_encoder", cross_encoder), ("hostile_tokenization", hostile)]:
         data = fn()
         path = FIX / f"{name}_reference.json"
         path.write_text(json.dumps(data, ensure_ascii=False) + "\n")

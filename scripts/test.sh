@@ -4,8 +4,9 @@
 #   2. wasm:   the wasm_bindgen tests (tests/wasm.rs) in Node and in headless Chromium
 #   3. the built npm package (pkg/) imported by Node (tests/node/)
 #   4. the www/ demo driven in headless Chromium under a strict CSP (tests/e2e/)
+#   5. libFuzzer targets (tests/fuzz/), 10,000 runs each (MINIRANK_FUZZ_RUNS), when a nightly toolchain exists
 # Caches live in $MINIRANK_CACHE (default ~/.cache/minirank), outside the checkout.
-#   MINIRANK_TEST_ONLY=native scripts/test.sh     # just one part: native | wasm | node | e2e
+#   MINIRANK_TEST_ONLY=native scripts/test.sh     # just one part: native | wasm | node | e2e | fuzz
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -22,12 +23,15 @@ if want wasm || want node || want e2e; then
   bash scripts/setup.sh wasm
   bash scripts/setup.sh browser
   bash scripts/setup.sh node
-  eval "$(bash scripts/setup.sh env)"
 fi
+want fuzz && bash scripts/setup.sh fuzz
+eval "$(bash scripts/setup.sh env)"
 
 if want native; then
   step "native tests: cargo test --release"
-  cargo test --release --all-targets
+  cargo test --release
+  step "benchmarks compile: cargo bench --no-run"
+  cargo bench --no-run --quiet
 fi
 
 if want wasm; then
@@ -61,5 +65,25 @@ fi
 if want e2e; then
   step "the demo in headless Chromium: node --test tests/e2e/"
   node --test tests/e2e/
+fi
+if want fuzz; then
+  if [ -n "$MINIRANK_NIGHTLY" ]; then
+    RUNS="${MINIRANK_FUZZ_RUNS:-10000}"
+    for target in load_index search; do
+      step "fuzz $target: $RUNS runs (cargo +nightly fuzz, sanitizer none)"
+      mkdir -p "$MINIRANK_CACHE/fuzz-corpus/$target"
+      log="$MINIRANK_CACHE/fuzz-$target.log"
+      if ! CARGO_TARGET_DIR="$MINIRANK_CACHE/fuzz-target" cargo "+$MINIRANK_NIGHTLY" fuzz run --fuzz-dir tests/fuzz -s none \
+          "$target" "$MINIRANK_CACHE/fuzz-corpus/$target" -- -runs="$RUNS" -max_total_time=600 -max_len=4096 \
+          -print_final_stats=1 > "$log" 2>&1; then
+        tail -60 "$log"
+        echo "fuzz target $target failed (crash input under tests/fuzz/artifacts/$target)"
+        exit 1
+      fi
+      grep -E "^(Done|stat::number_of_executed_units)" "$log" || tail -5 "$log"
+    done
+  else
+    step "fuzz: SKIPPED (no nightly toolchain on this machine; the proptest suites ran)"
+  fi
 fi
 step "all tests passed"

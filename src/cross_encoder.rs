@@ -29,6 +29,16 @@ impl CrossEncoder {
                 reason: format!("the logits have {labels} labels; a reranker has 1 (or 2: irrelevant, relevant)"),
             });
         }
+        // A tokenizer that marks the document as segment 1 needs a graph that reads segments.
+        let probe = model.tokenizer.encode_pair("query", "document", 16)?;
+        if !model.encoder.has_token_type_ids() && probe.type_ids.iter().any(|&t| t != 0) {
+            return Err(Error::ModelSignature {
+                role: ModelRole::CrossEncoder,
+                reason: "the graph has no `token_type_ids` input, but the tokenizer marks the document as segment 1: \
+                         query and document could not be told apart (export the model with token_type_ids)"
+                    .into(),
+            });
+        }
         Ok(Self { model, labels })
     }
 

@@ -383,6 +383,34 @@ impl Engine {
         self.inner.load_index(&b).map_err(to_js)
     }
 
+    /// Limits that keep the index within a memory budget: `{ maxDocuments, maxDocumentBytes }`.
+    /// Adding past them throws (code `CapacityExceeded` / `DocumentTooLarge`) instead of running
+    /// the page out of memory.
+    #[wasm_bindgen(js_name = setLimits)]
+    pub fn set_limits(&mut self, limits: JsValue) -> JsResult<()> {
+        let o = Options::parse(&limits, &["maxDocuments", "maxDocumentBytes"])?;
+        let mut l = self.inner.index().limits();
+        if let Some(n) = o.count("maxDocuments", 1)? {
+            l.max_documents = n;
+        }
+        if let Some(n) = o.count("maxDocumentBytes", 1)? {
+            l.max_document_bytes = n;
+        }
+        self.inner.set_limits(l);
+        Ok(())
+    }
+
+    /// `{ maxDocuments, maxDocumentBytes, memoryBytes }`: the limits and the index's approximate size.
+    #[wasm_bindgen(js_name = getLimits)]
+    pub fn get_limits(&self) -> JsResult<JsValue> {
+        let l = self.inner.index().limits();
+        to_value(&serde_json::json!({
+            "maxDocuments": l.max_documents,
+            "maxDocumentBytes": l.max_document_bytes,
+            "memoryBytes": self.inner.index().memory_bytes(),
+        }))
+    }
+
     /// `{entries, hits, misses}` of the cross-encoder score cache.
     #[wasm_bindgen(js_name = cacheStats)]
     pub fn cache_stats(&self) -> JsResult<JsValue> {

@@ -51,8 +51,13 @@ fn graphs_without_the_expected_inputs_or_outputs_are_refused() {
 #[test]
 fn optional_token_type_ids_and_two_label_heads_work() {
     let tok = tiny_tok();
-    let ce = CrossEncoder::from_bytes(ModelFiles::new(&tiny("reranker_no_token_types.onnx"), &tok)).unwrap();
+    // a graph without token_type_ids is fine when the tokenizer uses one segment (RoBERTa-style)...
+    let one_segment = tiny("tokenizer_vocab100_one_segment.json");
+    let ce = CrossEncoder::from_bytes(ModelFiles::new(&tiny("reranker_no_token_types.onnx"), &one_segment)).unwrap();
     assert!(!ce.uses_token_type_ids());
+    // ...and refused when the tokenizer marks the document as segment 1 (BERT-style)
+    let err = CrossEncoder::from_bytes(ModelFiles::new(&tiny("reranker_no_token_types.onnx"), &tok)).unwrap_err();
+    assert!(matches!(err, Error::ModelSignature { .. }) && err.to_string().contains("token_type_ids"), "{err}");
     let logits = ce.score("python gil", &["the gil lock", "event loop"], 64, 4).unwrap();
     assert!(logits.iter().all(|l| l.is_finite()));
     let two = CrossEncoder::from_bytes(ModelFiles::new(&tiny("two_labels.onnx"), &tok)).unwrap();

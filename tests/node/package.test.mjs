@@ -78,3 +78,36 @@ test('saveIndex / loadIndex round-trip', async () => {
   assert.deepEqual(other.saveIndex(), bytes);
   other.free();
 });
+
+test('limits refuse what would not fit, with an error, and keep the index', async () => {
+  const other = await Minirank.load();
+  await other.index(['one', 'two']);
+  other.setLimits({ maxDocuments: 2, maxDocumentBytes: 100 });
+  const before = other.saveIndex();
+  await assert.rejects(other.index(['three']), (e) => e.code === 'CapacityExceeded');
+  await assert.rejects(other.index([{ id: '0', text: 'x'.repeat(101) }]), (e) => e.code === 'DocumentTooLarge');
+  assert.deepEqual(other.saveIndex(), before);
+  const limits = other.getLimits();
+  assert.equal(limits.maxDocuments, 2);
+  assert.ok(limits.memoryBytes > 2 * 384 * 4);
+  assert.throws(() => other.setLimits({ maxDocuments: -1 }), (e) => /maxDocuments/.test(e.message));
+  other.free();
+});
+
+test('hostile text from JS: lone surrogates, NUL, emoji, RTL work', async () => {
+  const other = await Minirank.load();
+  const texts = ['lone \uD800 surrogate', 'nul\u0000inside', '👩‍👩‍👧 family', 'مرحبا بالعالم', 'e\u0301 combining', 'x'.repeat(200000)];
+  assert.equal(await other.index(texts), texts.length);
+  for (const t of texts) {
+    const r = await other.search(t, { candidates: 6, topK: 3 });
+    assert.equal(r.hits.length, 3);
+    assert.ok(r.hits.every((h) => Number.isFinite(h.logit)));
+  }
+  await assert.rejects(other.search('   '), (e) => e.code === 'EmptyInput');
+  await assert.rejects(other.search(null), (e) => /query/.test(e.message));
+  await assert.rejects(other.search('q', { candidates: Infinity }), (e) => /candidates/.test(e.message));
+  await assert.rejects(other.search('q', { candidates: NaN }), (e) => /candidates/.test(e.message));
+  await assert.rejects(other.search('q', { maxLength: 1e9 }), (e) => /maxLength/.test(e.message));
+  await assert.rejects(other.rerank('q', [{ text: 5 }]), (e) => /candidates/.test(e.message));
+  other.free();
+});

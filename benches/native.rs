@@ -1,0 +1,176 @@
+//! Native benchmarks (a plain bench binary; prints a table and writes benches/results/native.json).
+//!
+//!     cargo bench --bench native                 # all
+//!     cargo bench --bench native -- retrieve     # only the sections whose name contains "retrieve"
+//!
+//! Sections: rerank (seed 000: 20 pairs × 3 questions, and 50 SciFact candidates), embed (1,000
+//! SciFact abstracts), retrieve (k = 100 over 10k / 100k synthetic unit vectors), memory (index
+//! bytes per 10k documents). Figures are medians over repetitions after a warm-up.
+
+use minirank::index::{Document, VectorIndex};
+use minirank::prelude::*;
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn read(rel: &str) -> Vec<u8> {
+    let p = root().join(rel);
+    std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e} (run scripts/setup.sh)", p.display()))
+}
+
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(|a, b| a.total_cmp(b));
+    xs[xs.len() / 2]
+}
+
+fn time_ms(reps: usize, mut f: impl FnMut()) -> f64 {
+    f(); // warm-up
+    median((0..reps).map(|_| {
+        let t = Instant::now();
+        f();
+        t.elapsed().as_secs_f64() * 1e3
+    }).collect())
+}
+
+fn lcg(seed: &mut u64) -> f32 {
+    *seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    ((*seed >> 33) as f32 / (1u64 << 31) as f32) - 0.5
+}
+
+fn synthetic_index(n: usize, dim: usize, text_bytes: usize) -> VectorIndex {
+    let mut seed = 42u64;
+    let mut ix = VectorIndex::new(dim, 0);
+    let mut ix_limits = ix.limits();
+    ix_limits.max_documents = n;
+    ix.set_limits(ix_limits);
+    let text = "x".repeat(text_bytes.max(1));
+    let (mut docs, mut vecs) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    for i in 0..n {
+        let mut v: Vec<f32> = (0..dim).map(|_| lcg(&mut seed)).collect();
+        minirank::kernels::l2_normalize(&mut v);
+        docs.push(Document::new(format!("doc-{i}"), text.clone()));
+        vecs.push(v);
+    }
+    ix.add(docs, vecs).expect("synthetic documents");
+    ix
+}
+
+fn scifact(n: usize) -> Option<Vec<(String, String)>> {
+    let p = root().join("../shared/data/scifact/corpus.jsonl");
+    let text = std::fs::read_to_string(&p).ok()?;
+    Some(
+        text.lines()
+            .take(n)
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .map(|v| {
+                let t = minirank::eval::beir_text(v["title"].as_str().unwrap_or(""), v["text"].as_str().unwrap_or(""));
+                (v["_id"].to_string(), t)
+            })
+            .collect(),
+    )
+}
+
+fn main() {
+    let filter: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
+    let want = |name: &str| filter.is_empty() || filter.iter().any(|f| name.contains(f.as_str()));
+    let mut results = serde_json::Map::new();
+    let mut rows: Vec<(String, String)> = Vec::new();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+
+    if want("retrieve") || want("memory") {
+        for n in [10_000usize, 100_000] {
+            let ix = synthetic_index(n, 384, 16);
+            let mut seed = 7u64;
+            let mut q: Vec<f32> = (0..384).map(|_| lcg(&mut seed)).collect();
+            minirank::kernels::l2_normalize(&mut q);
+            let ms = time_ms(30, || {
+                std::hint::black_box(ix.search(&q, 100).expect("search"));
+            });
+            rows.push((format!("retrieve k=100 over {n} vectors (384-d)"), format!("{:.0} µs", ms * 1e3)));
+            results.insert(format!("retrieve_{n}_us"), json!(ms * 1e3));
+        }
+        let ix = synthetic_index(10_000, 384, 1024);
+        let mb = ix.memory_bytes() as f64 / 1e6;
+        rows.push(("index memory, 10k documents of 1 KB text (384-d)".into(), format!("{mb:.1} MB")));
+        results.insert("memory_10k_docs_1kb_mb".into(), json!(mb));
+        let saved = ix.to_bytes().len() as f64 / 1e6;
+        rows.push(("saved index, same 10k documents".into(), format!("{saved:.1} MB")));
+        results.insert("saved_10k_docs_1kb_mb".into(), json!(saved));
+    }
+
+    if want("rerank") || want("embed") {
+        let (bm, bt) = (read("models/bi-encoder/model.onnx"), read("models/bi-encoder/tokenizer.json"));
+        let (cm, ct) = (read("models/cross-encoder/model.onnx"), read("models/cross-encoder/tokenizer.json"));
+        let t = Instant::now();
+        let mut engine = Minirank::from_bytes(ModelFiles::new(&bm, &bt), ModelFiles::new(&cm, &ct)).expect("models");
+        let load_ms = t.elapsed().as_secs_f64() * 1e3;
+        rows.push(("load + optimize both models".into(), format!("{load_ms:.0} ms")));
+        results.insert("load_ms".into(), json!(load_ms));
+        engine.reranker().set_cache_capacity(0); // measure the model, not the cache
+
+        if want("rerank") {
+            let seed: Vec<Document> = String::from_utf8(read("tests/fixtures/seed000.jsonl"))
+                .unwrap_or_default()
+                .lines()
+                .filter_map(|l| serde_json::from_str(l).ok())
+                .collect();
+            let questions: Value = serde_json::from_slice(&read("tests/fixtures/seed000_questions.json")).unwrap_or_default();
+            let cands: Vec<Candidate> = seed.iter().map(|d| Candidate::new(d.id.clone(), d.text.clone())).collect();
+            for t in [1, threads] {
+                engine.set_threads(t).expect("threads");
+                let mut per_q = Vec::new();
+                for q in questions["questions"].as_array().into_iter().flatten().filter_map(|q| q.as_str()) {
+                    per_q.push(time_ms(10, || {
+                        std::hint::black_box(engine.rerank(q, &cands, &RerankOptions::default()).expect("rerank"));
+                    }));
+                }
+                let ms = per_q.iter().sum::<f64>() / per_q.len().max(1) as f64;
+                rows.push((format!("rerank 20 seed pairs, {t} thread(s)"), format!("{ms:.1} ms")));
+                results.insert(format!("rerank_seed20_ms_threads{t}"), json!(ms));
+            }
+            if let Some(docs) = scifact(50) {
+                let cands: Vec<Candidate> = docs.iter().map(|(id, t)| Candidate::new(id.clone(), t.clone())).collect();
+                let q = "Vitamin D deficiency is associated with a higher risk of respiratory infection.";
+                for t in [1, threads] {
+                    engine.set_threads(t).expect("threads");
+                    let opts = RerankOptions { max_length: 128, ..Default::default() };
+                    let ms = time_ms(5, || {
+                        std::hint::black_box(engine.rerank(q, &cands, &opts).expect("rerank"));
+                    });
+                    rows.push((format!("rerank 50 SciFact candidates (128 tokens), {t} thread(s)"), format!("{ms:.0} ms")));
+                    results.insert(format!("rerank_scifact50_ms_threads{t}"), json!(ms));
+                }
+            }
+        }
+        if want("embed") {
+            if let Some(docs) = scifact(1000) {
+                let texts: Vec<&str> = docs.iter().map(|(_, t)| t.as_str()).collect();
+                for t in [1, threads] {
+                    engine.set_threads(t).expect("threads");
+                    let s = Instant::now();
+                    std::hint::black_box(engine.embedder().embed(&texts).expect("embed"));
+                    let dps = texts.len() as f64 / s.elapsed().as_secs_f64();
+                    rows.push((format!("embed 1,000 SciFact abstracts (256 tokens), {t} thread(s)"), format!("{dps:.1} docs/s")));
+                    results.insert(format!("embed_scifact1000_docs_per_s_threads{t}"), json!(dps));
+                }
+            }
+        }
+    }
+
+    println!("\n| native benchmark | result |\n|---|---|");
+    for (k, v) in &rows {
+        println!("| {k} | {v} |");
+    }
+    let out = root().join("benches/results");
+    let _ = std::fs::create_dir_all(&out);
+    let machine = json!({ "threads": threads, "arch": std::env::consts::ARCH, "os": std::env::consts::OS });
+    results.insert("machine".into(), machine);
+    let path: &Path = &out.join("native.json");
+    if std::fs::write(path, serde_json::to_string_pretty(&Value::Object(results)).unwrap_or_default()).is_ok() {
+        println!("\nwrote {}", path.display());
+    }
+}

@@ -1,0 +1,67 @@
+//! Index arbitrary documents, then retrieve / rerank / search with arbitrary queries and options
+//! (the tiny test models, so each run is fast): errors are fine, panics are not, and results
+//! always satisfy the basic invariants.
+#![no_main]
+use arbitrary::Arbitrary;
+use libfuzzer_sys::fuzz_target;
+use minirank::prelude::*;
+use std::cell::RefCell;
+
+const TOK: &[u8] = include_bytes!("../../fixtures/tiny/tokenizer_vocab100.json");
+const BI: &[u8] = include_bytes!("../../fixtures/tiny/encoder_vocab100.onnx");
+const CE: &[u8] = include_bytes!("../../fixtures/tiny/reranker_vocab100.onnx");
+
+#[derive(Arbitrary, Debug)]
+struct Input {
+    docs: Vec<(String, String)>,
+    query: String,
+    candidates: usize,
+    top_k: usize,
+    rerank_top_k: Option<usize>,
+    batch_size: usize,
+    max_length: usize,
+    min_score: Option<f32>,
+    alpha: Option<f32>,
+    remove: Vec<String>,
+}
+
+thread_local! {
+    static ENGINE: RefCell<Minirank> = RefCell::new(Minirank::new(
+        BiEncoder::from_bytes(ModelFiles::new(BI, TOK)).expect("tiny bi-encoder"),
+        CrossEncoder::from_bytes(ModelFiles::new(CE, TOK)).expect("tiny cross-encoder"),
+        1,
+    ));
+}
+
+fuzz_target!(|input: Input| {
+    ENGINE.with(|cell| {
+        let mut e = cell.borrow_mut();
+        e.clear();
+        let docs: Vec<Document> = input.docs.iter().take(64).map(|(id, t)| Document::new(id.clone(), t.clone())).collect();
+        let before = e.save_index();
+        if e.add_documents(docs).is_err() {
+            assert_eq!(e.save_index(), before, "a failed add changed the index");
+        }
+        for id in &input.remove {
+            e.remove(id);
+        }
+        let opts = SearchOptions {
+            candidates: input.candidates % 200,
+            top_k: input.top_k % 200,
+            min_score: input.min_score,
+            batch_size: input.batch_size % 300,
+            max_length: input.max_length % 1000,
+            fusion: input.alpha.map(|alpha| Fusion { alpha }),
+        };
+        if let Ok(r) = e.search(&input.query, &opts) {
+            assert!(r.reranked.hits.len() <= opts.top_k);
+            assert!(r.reranked.hits.iter().all(|h| h.logit.is_finite() && (0.0..=1.0).contains(&h.score)));
+        }
+        if let Ok(cands) = e.retrieve(&input.query, input.candidates % 200) {
+            let ro = RerankOptions { top_k: input.rerank_top_k, batch_size: opts.batch_size, max_length: opts.max_length, min_score: opts.min_score, fusion: opts.fusion };
+            if let Ok(r) = e.rerank(&input.query, &cands, &ro) {
+                assert!(r.hits.iter().all(|h| h.original_rank >= 1 && h.original_rank <= cands.len()));
+            }
+        }
+    });
+});
