@@ -217,10 +217,15 @@ impl Minirank {
     }
 
     /// Replace the index with one saved by [`save_index`](Self::save_index). Refused (and the
-    /// current index kept) if the bytes are corrupted or were made by another embedding model.
+    /// current index kept) if the bytes are corrupted, were made by another embedding model, or
+    /// hold more documents than the limits allow.
     pub fn load_index(&mut self, bytes: &[u8]) -> Result<usize> {
         let mut index = VectorIndex::from_bytes(bytes, Some((self.index.dim(), self.index.fingerprint())))?;
-        index.set_limits(self.index.limits());
+        let limits = self.index.limits();
+        if index.len() > limits.max_documents {
+            return Err(crate::Error::CapacityExceeded { requested: index.len(), limit: limits.max_documents });
+        }
+        index.set_limits(limits);
         self.index = index;
         Ok(self.index.len())
     }

@@ -79,4 +79,9 @@ fn ten_thousand_documents() {
     e.set_limits(IndexLimits { max_documents: 10_000, ..Default::default() });
     assert!(matches!(e.add_documents(vec![Document::new("one-more", "python")]), Err(Error::CapacityExceeded { .. })));
     assert_eq!(e.save_index(), bytes);
+    // and a saved index larger than the limit is refused on load
+    let mut small = tiny_engine();
+    small.set_limits(IndexLimits { max_documents: 9_999, ..Default::default() });
+    assert!(matches!(small.load_index(&bytes), Err(Error::CapacityExceeded { requested: 10_000, limit: 9_999 })));
+    assert!(small.is_empty());
 }

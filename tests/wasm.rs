@@ -167,6 +167,26 @@ fn index_round_trips_through_bytes() {
     });
 }
 
+const TINY_TOK: &[u8] = include_bytes!("fixtures/tiny/tokenizer_vocab100.json");
+const TINY_BI: &[u8] = include_bytes!("fixtures/tiny/encoder_vocab100.onnx");
+const TINY_CE: &[u8] = include_bytes!("fixtures/tiny/reranker_vocab100.onnx");
+
+#[wasm_bindgen_test]
+fn ten_thousand_documents_and_limits_in_wasm() {
+    // the tiny test models keep this fast; the index, its limits and its bytes are the real ones
+    let mut e = Engine::new(bytes(TINY_BI), bytes(TINY_TOK), bytes(TINY_CE), bytes(TINY_TOK), JsValue::UNDEFINED, JsValue::UNDEFINED).unwrap();
+    let docs: Vec<String> = (0..10_000).map(|i| format!("python queue lock {} {i}", ["gil", "thread", "data"][i % 3])).collect();
+    assert_eq!(e.index(obj(serde_json::json!(docs)), None).unwrap(), 10_000);
+    let r = to_json(&e.search("python gil".into(), obj(serde_json::json!({"candidates": 100, "topK": 10}))).unwrap());
+    assert_eq!(r["hits"].as_array().unwrap().len(), 10);
+    let saved = e.save_index();
+    e.set_limits(obj(serde_json::json!({"maxDocuments": 10_000}))).unwrap();
+    let err = e.index(obj(serde_json::json!(["one more"])), None).unwrap_err();
+    assert_eq!(code(&err), "CapacityExceeded");
+    assert_eq!(e.save_index(), saved);
+    assert!(message(&e.set_limits(obj(serde_json::json!({"maxDocs": 5}))).unwrap_err()).contains("maxDocs"));
+}
+
 #[wasm_bindgen_test]
 fn bad_model_bytes_are_refused() {
     let err = Engine::new(bytes(b"garbage"), bytes(BI_TOK), bytes(CE_MODEL), bytes(CE_TOK), JsValue::UNDEFINED, JsValue::UNDEFINED)
