@@ -65,7 +65,7 @@ fn bytes(name: &'static str, v: &JsValue) -> JsResult<Vec<u8>> {
     if let Some(b) = v.dyn_ref::<js_sys::ArrayBuffer>() {
         return Ok(Uint8Array::new(b).to_vec());
     }
-    if ArrayBufferView::is(v) {
+    if js_sys::ArrayBuffer::is_view(v) {
         let view: &Object = v.unchecked_ref();
         let buf = Reflect::get(view, &"buffer".into())?;
         let off = Reflect::get(view, &"byteOffset".into())?.as_f64().unwrap_or(0.0) as u32;
@@ -73,13 +73,6 @@ fn bytes(name: &'static str, v: &JsValue) -> JsResult<Vec<u8>> {
         return Ok(Uint8Array::new_with_byte_offset_and_length(&buf, off, len).to_vec());
     }
     Err(invalid(name, format!("must be a Uint8Array or ArrayBuffer, got {}", type_name(v))))
-}
-
-struct ArrayBufferView;
-impl ArrayBufferView {
-    fn is(v: &JsValue) -> bool {
-        js_sys::ArrayBuffer::is_view(v)
-    }
 }
 
 fn string(name: &'static str, v: &JsValue) -> JsResult<String> {

@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 use minirank::prelude::*;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::OnceLock;
 
 pub fn root() -> PathBuf {
@@ -72,10 +72,4 @@ pub fn seed_engine() -> &'static Minirank {
 
 pub fn fixture(name: &str) -> serde_json::Value {
     serde_json::from_slice(&read(&format!("tests/fixtures/{name}"))).unwrap()
-}
-
-pub fn shared(rel: &str) -> PathBuf {
-    let p = root().join("..").join("shared").join(rel);
-    assert!(Path::new(&p).exists(), "{} must exist (../shared beside the checkout)", p.display());
-    p
 }
