@@ -55,6 +55,17 @@ impl BiEncoder {
         self.model.set_threads(threads)
     }
 
+    /// Tokens of `text` without special tokens (what [`max_length`](Self::max_length) minus the
+    /// special tokens bounds).
+    pub fn count_tokens(&self, text: &str) -> Result<usize> {
+        self.model.tokenizer.count_tokens(text)
+    }
+
+    /// Special tokens the model adds around one text (`[CLS]`, `[SEP]`).
+    pub fn special_tokens(&self) -> usize {
+        self.model.tokenizer.special_tokens(false)
+    }
+
     /// Embed one text.
     pub fn embed_one(&self, text: &str) -> Result<Vec<f32>> {
         self.embed(&[text]).map(|mut v| v.pop().unwrap_or_default())

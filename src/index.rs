@@ -1,12 +1,15 @@
-//! The vector index: documents with their unit vectors, exact (flat) search, and a
-//! versioned, checksummed byte format for persistence (e.g. IndexedDB in a browser).
+//! The index: documents with their unit vectors and a BM25 inverted index, exact (flat) dense
+//! search, lexical search, metadata filters, and a versioned, checksummed byte format for
+//! persistence (e.g. IndexedDB in a browser).
 //!
 //! Ids are unique: adding a document whose id is already stored **replaces** it (upsert);
 //! the same id twice in one call is an error. Every mutating call validates all of its input
 //! before changing anything, so a failed call leaves the index exactly as it was.
 
+use crate::bm25::{Bm25Index, Bm25Params};
 use crate::error::{Error, Result};
-use crate::kernels::{dot, top_k};
+use crate::filter::Filter;
+use crate::kernels::{dot, sort_desc, top_k};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 
@@ -20,12 +23,19 @@ pub struct Document {
     /// Anything JSON; returned untouched with search results.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<serde_json::Value>,
+    /// For a passage of a longer document: the id of that document (see [`crate::chunk`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
 }
 
 impl Document {
     /// A document without metadata.
     pub fn new(id: impl Into<String>, text: impl Into<String>) -> Self {
-        Self { id: id.into(), text: text.into(), metadata: None }
+        Self { id: id.into(), text: text.into(), metadata: None, parent: None }
+    }
+    /// The id results are grouped under: the parent's for a passage, else the document's own.
+    pub fn group_id(&self) -> &str {
+        self.parent.as_deref().unwrap_or(&self.id)
     }
     /// Attach JSON metadata.
     pub fn with_metadata(mut self, metadata: serde_json::Value) -> Self {
@@ -60,7 +70,8 @@ impl Default for IndexLimits {
     }
 }
 
-/// Documents and their vectors, searched exhaustively by dot product.
+/// Documents and their vectors, searched exhaustively by dot product, plus a BM25 index of
+/// their texts kept in step.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VectorIndex {
     dim: usize,
@@ -69,17 +80,30 @@ pub struct VectorIndex {
     vectors: Vec<f32>,
     slots: HashMap<String, usize>,
     limits: IndexLimits,
+    bm25: Bm25Index,
+    bm25_params: Bm25Params,
 }
 
 const MAGIC: &[u8; 8] = b"MRNKIDX\0";
-const VERSION: u32 = 1;
+/// Version 2 adds the parent id of each document and the BM25 settings; version 1 is still read.
+const VERSION: u32 = 2;
 const HEADER: usize = 8 + 4 * 4;
 
 impl VectorIndex {
     /// An empty index of `dim`-dimensional vectors. `fingerprint` identifies the embedding
     /// model (0 = unknown); indexes saved with one fingerprint are refused by another.
     pub fn new(dim: usize, fingerprint: u32) -> Self {
-        Self { dim, fingerprint, docs: Vec::new(), vectors: Vec::new(), slots: HashMap::new(), limits: IndexLimits::default() }
+        let bm25_params = Bm25Params::default();
+        Self {
+            dim,
+            fingerprint,
+            docs: Vec::new(),
+            vectors: Vec::new(),
+            slots: HashMap::new(),
+            limits: IndexLimits::default(),
+            bm25: Bm25Index::new(bm25_params.stop_words),
+            bm25_params,
+        }
     }
 
     /// Vector dimension.
@@ -122,19 +146,46 @@ impl VectorIndex {
     pub fn set_limits(&mut self, limits: IndexLimits) {
         self.limits = limits;
     }
-    /// Approximate heap bytes held (texts, ids, metadata, vectors).
+    /// Approximate heap bytes held (texts, ids, metadata, vectors, BM25 postings).
     pub fn memory_bytes(&self) -> usize {
         let docs: usize = self
             .docs
             .iter()
-            .map(|d| d.id.len() * 2 + d.text.len() + d.metadata.as_ref().map_or(0, |m| m.to_string().len()) + 96)
+            .map(|d| {
+                d.id.len() * 2 + d.text.len() + d.metadata.as_ref().map_or(0, |m| m.to_string().len()) + d.parent.as_ref().map_or(0, String::len) + 120
+            })
             .sum();
-        docs + self.vectors.len() * 4
+        docs + self.vectors.len() * 4 + self.bm25.memory_bytes()
+    }
+    /// BM25 settings.
+    pub fn bm25_params(&self) -> Bm25Params {
+        self.bm25_params
+    }
+    /// Change the BM25 settings; a new stop-word setting re-analyses every stored text.
+    pub fn set_bm25_params(&mut self, params: Bm25Params) -> Result<()> {
+        params.validate()?;
+        if params.stop_words != self.bm25.stop_words() {
+            self.bm25 = Bm25Index::new(params.stop_words);
+            for (slot, d) in self.docs.iter().enumerate() {
+                self.bm25.set(slot, &d.text);
+            }
+        }
+        self.bm25_params = params;
+        Ok(())
+    }
+    /// Ids of the stored passages whose parent is `id`.
+    pub fn children(&self, id: &str) -> Vec<String> {
+        self.docs.iter().filter(|d| d.parent.as_deref() == Some(id)).map(|d| d.id.clone()).collect()
     }
 
     /// Check that documents could be added, without changing anything: non-empty unique ids,
     /// non-empty texts within the size limit, and room under the document limit.
     pub fn check_new(&self, docs: &[Document]) -> Result<()> {
+        self.check_new_after(docs, &HashSet::new())
+    }
+
+    /// [`check_new`](Self::check_new) as if the stored documents `doomed` were removed first.
+    fn check_new_after(&self, docs: &[Document], doomed: &HashSet<String>) -> Result<()> {
         let mut seen = HashSet::with_capacity(docs.len());
         let mut new = 0usize;
         for d in docs {
@@ -150,25 +201,22 @@ impl VectorIndex {
             if !seen.insert(d.id.as_str()) {
                 return Err(Error::DuplicateId { id: d.id.clone() });
             }
-            if !self.slots.contains_key(&d.id) {
+            if !self.slots.contains_key(&d.id) || doomed.contains(&d.id) {
                 new += 1;
             }
         }
-        let requested = self.docs.len() + new;
+        let requested = self.docs.len() - doomed.len() + new;
         if requested > self.limits.max_documents {
             return Err(Error::CapacityExceeded { requested, limit: self.limits.max_documents });
         }
         Ok(())
     }
 
-    /// Add documents with their vectors (one per document, `dim` finite values each).
-    /// A document whose id is already stored replaces the old one. All or nothing.
-    pub fn add(&mut self, docs: Vec<Document>, vectors: Vec<Vec<f32>>) -> Result<()> {
+    fn check_vectors(&self, docs: &[Document], vectors: &[Vec<f32>]) -> Result<()> {
         if docs.len() != vectors.len() {
             return Err(Error::DimensionMismatch { expected: docs.len(), actual: vectors.len() });
         }
-        self.check_new(&docs)?;
-        for v in &vectors {
+        for v in vectors {
             if v.len() != self.dim {
                 return Err(Error::DimensionMismatch { expected: self.dim, actual: v.len() });
             }
@@ -176,14 +224,39 @@ impl VectorIndex {
                 return Err(Error::InvalidOption { name: "vectors", reason: "contain NaN or infinite values".into() });
             }
         }
+        Ok(())
+    }
+
+    /// Add documents with their vectors (one per document, `dim` finite values each).
+    /// A document whose id is already stored replaces the old one. All or nothing.
+    pub fn add(&mut self, docs: Vec<Document>, vectors: Vec<Vec<f32>>) -> Result<()> {
+        self.add_replacing(&[], docs, vectors)
+    }
+
+    /// [`add`](Self::add), first removing each id in `families` and all its passages (a
+    /// re-indexed long document must not keep stale passages). All or nothing.
+    pub fn add_replacing(&mut self, families: &[String], docs: Vec<Document>, vectors: Vec<Vec<f32>>) -> Result<()> {
+        let roots: HashSet<&str> = families.iter().map(String::as_str).collect();
+        let doomed: HashSet<String> = if roots.is_empty() {
+            HashSet::new()
+        } else {
+            self.docs.iter().filter(|d| roots.contains(d.id.as_str()) || d.parent.as_deref().is_some_and(|p| roots.contains(p))).map(|d| d.id.clone()).collect()
+        };
+        self.check_vectors(&docs, &vectors)?;
+        self.check_new_after(&docs, &doomed)?;
+        for id in &doomed {
+            self.remove(id);
+        }
         for (d, v) in docs.into_iter().zip(vectors) {
             match self.slots.get(&d.id) {
                 Some(&s) => {
                     self.vectors[s * self.dim..(s + 1) * self.dim].copy_from_slice(&v);
+                    self.bm25.set(s, &d.text);
                     self.docs[s] = d;
                 }
                 None => {
                     self.slots.insert(d.id.clone(), self.docs.len());
+                    self.bm25.set(self.docs.len(), &d.text);
                     self.docs.push(d);
                     self.vectors.extend_from_slice(&v);
                 }
@@ -197,6 +270,7 @@ impl VectorIndex {
         let Some(slot) = self.slots.remove(id) else { return false };
         let last = self.docs.len() - 1;
         self.docs.swap_remove(slot);
+        self.bm25.swap_remove(slot);
         if slot != last {
             let (head, tail) = self.vectors.split_at_mut(last * self.dim);
             head[slot * self.dim..(slot + 1) * self.dim].copy_from_slice(&tail[..self.dim]);
@@ -206,42 +280,98 @@ impl VectorIndex {
         true
     }
 
+    /// Remove `id` and every passage whose parent is `id`; returns how many were removed.
+    pub fn remove_family(&mut self, id: &str) -> usize {
+        let mut ids = self.children(id);
+        ids.push(id.to_owned());
+        ids.iter().filter(|i| self.remove(i)).count()
+    }
+
     /// Remove everything.
     pub fn clear(&mut self) {
         self.docs.clear();
         self.vectors.clear();
         self.slots.clear();
+        self.bm25.clear();
     }
 
     /// The `k` documents most similar to `query` (a unit vector), best first.
     pub fn search(&self, query: &[f32], k: usize) -> Result<Vec<Hit>> {
+        self.search_filtered(query, k, None)
+    }
+
+    /// Which slots pass `filter` (`None`: all).
+    fn mask(&self, filter: Option<&Filter>) -> Option<Vec<bool>> {
+        filter.map(|f| self.docs.iter().map(|d| f.matches(d.metadata.as_ref())).collect())
+    }
+
+    fn check_search(&self, k: usize) -> Result<()> {
         if k == 0 {
             crate::error::bail_option!("k", "must be at least 1");
-        }
-        if query.len() != self.dim {
-            return Err(Error::DimensionMismatch { expected: self.dim, actual: query.len() });
         }
         if self.is_empty() {
             return Err(Error::EmptyIndex);
         }
-        let scores = self.vectors.chunks_exact(self.dim).map(|row| dot(row, query));
-        Ok(top_k(scores, k)
-            .into_iter()
-            .enumerate()
-            .map(|(r, (slot, score))| Hit { id: self.docs[slot].id.clone(), score, rank: r + 1 })
-            .collect())
+        Ok(())
     }
 
-    /// Serialize: magic, version, dimension, count, fingerprint, documents, vectors, CRC-32.
+    fn hits(&self, ranked: Vec<(usize, f32)>) -> Vec<Hit> {
+        ranked.into_iter().enumerate().map(|(r, (slot, score))| Hit { id: self.docs[slot].id.clone(), score, rank: r + 1 }).collect()
+    }
+
+    /// [`search`](Self::search) among the documents whose metadata passes `filter`; the others
+    /// are not scored. Fewer than `k` hits when fewer documents pass.
+    pub fn search_filtered(&self, query: &[f32], k: usize, filter: Option<&Filter>) -> Result<Vec<Hit>> {
+        self.check_search(k)?;
+        if query.len() != self.dim {
+            return Err(Error::DimensionMismatch { expected: self.dim, actual: query.len() });
+        }
+        let ranked = match self.mask(filter) {
+            None => top_k(self.vectors.chunks_exact(self.dim).map(|row| dot(row, query)), k),
+            Some(mask) => top_k(
+                self.vectors.chunks_exact(self.dim).zip(&mask).map(|(row, &ok)| if ok { dot(row, query) } else { f32::NAN }),
+                k,
+            ),
+        };
+        Ok(self.hits(ranked))
+    }
+
+    /// The `k` best documents for `query` by BM25 (only documents sharing a term with it, and
+    /// passing `filter`), best first.
+    pub fn search_bm25(&self, query: &str, k: usize, filter: Option<&Filter>) -> Result<Vec<Hit>> {
+        self.check_search(k)?;
+        let mask = self.mask(filter);
+        let mut scored = self.bm25.scores(query, &self.bm25_params, mask.as_deref());
+        sort_desc(&mut scored);
+        scored.truncate(k);
+        Ok(self.hits(scored))
+    }
+
+    /// BM25 scores of `query` for the given ids (0 for unknown ids or no shared term).
+    pub fn bm25_scores(&self, query: &str, ids: &[&str]) -> Vec<f32> {
+        let slots: Vec<Option<usize>> = ids.iter().map(|id| self.slots.get(*id).copied()).collect();
+        let known: Vec<usize> = slots.iter().flatten().copied().collect();
+        let mut scores = self.bm25.score_slots(query, &self.bm25_params, &known).into_iter();
+        slots.iter().map(|s| s.and_then(|_| scores.next()).unwrap_or(0.0)).collect()
+    }
+
+    /// Serialize: magic, version, dimension, count, fingerprint, BM25 settings (k1, b, flags),
+    /// documents (id, text, metadata JSON, parent id), vectors, CRC-32. The BM25 postings are
+    /// not stored: they are rebuilt from the texts on load.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(HEADER + self.vectors.len() * 4 + self.docs.len() * 64);
+        let mut out = Vec::with_capacity(HEADER + 12 + self.vectors.len() * 4 + self.docs.len() * 64);
         out.extend_from_slice(MAGIC);
         for x in [VERSION, self.dim as u32, self.docs.len() as u32, self.fingerprint] {
             out.extend_from_slice(&x.to_le_bytes());
         }
+        let p = self.bm25_params;
+        for x in [p.k1.to_bits(), p.b.to_bits(), p.stop_words as u32] {
+            out.extend_from_slice(&x.to_le_bytes());
+        }
         for d in &self.docs {
             let meta = d.metadata.as_ref().map(|m| m.to_string()).unwrap_or_default();
-            for field in [d.id.as_bytes(), d.text.as_bytes(), meta.as_bytes()] {
+            let parent = d.parent.as_deref().unwrap_or("");
+            for field in [d.id.as_bytes(), d.text.as_bytes(), meta.as_bytes(), parent.as_bytes()] {
                 out.extend_from_slice(&(field.len() as u32).to_le_bytes());
                 out.extend_from_slice(field);
             }
@@ -267,8 +397,8 @@ impl VectorIndex {
         let (body, crc) = bytes.split_at(bytes.len() - 4);
         let mut r = Reader { bytes: body, pos: 8 };
         let version = r.u32()?;
-        if version != VERSION {
-            return Err(bad(format!("format version {version} is not supported (this build reads {VERSION})")));
+        if version != VERSION && version != 1 {
+            return Err(bad(format!("format version {version} is not supported (this build reads 1 and {VERSION})")));
         }
         let stored_crc = u32::from_le_bytes([crc[0], crc[1], crc[2], crc[3]]);
         if crc32fast::hash(body) != stored_crc {
@@ -290,16 +420,27 @@ impl VectorIndex {
                 )));
             }
         }
-        // every document takes at least 12 bytes and 4*dim of vector
-        if count.saturating_mul(12 + 4 * dim) > body.len() {
+        let mut params = Bm25Params::default();
+        if version >= 2 {
+            params.k1 = f32::from_bits(r.u32()?);
+            params.b = f32::from_bits(r.u32()?);
+            params.stop_words = r.u32()? & 1 == 1;
+            params.validate().map_err(|e| bad(format!("BM25 settings: {e}")))?;
+        }
+        let fields = if version >= 2 { 4 } else { 3 };
+        // every document takes at least 4 bytes per field and 4*dim of vector
+        if count.saturating_mul(4 * fields + 4 * dim) > body.len() {
             return Err(bad(format!("{count} documents cannot fit in {} bytes", body.len())));
         }
         let mut index = VectorIndex::new(dim, fingerprint);
+        index.bm25 = Bm25Index::new(params.stop_words);
+        index.bm25_params = params;
         index.docs.reserve(count);
         for _ in 0..count {
             let id = r.string()?;
             let text = r.string()?;
             let meta = r.string()?;
+            let parent = if version >= 2 { Some(r.string()?).filter(|p| !p.is_empty()) } else { None };
             let metadata = if meta.is_empty() {
                 None
             } else {
@@ -308,7 +449,8 @@ impl VectorIndex {
             if index.slots.insert(id.clone(), index.docs.len()).is_some() {
                 return Err(bad(format!("duplicate id {id:?}")));
             }
-            index.docs.push(Document { id, text, metadata });
+            index.bm25.set(index.docs.len(), &text);
+            index.docs.push(Document { id, text, metadata, parent });
         }
         let need = count * dim * 4;
         if body.len() - r.pos != need {
@@ -441,6 +583,75 @@ mod tests {
         assert_eq!(back.to_bytes(), bytes);
     }
 
+    /// The version-1 layout (no BM25 settings, no parent field), as session-1 builds wrote it.
+    fn v1_bytes(ix: &VectorIndex) -> Vec<u8> {
+        let mut out = MAGIC.to_vec();
+        for x in [1u32, ix.dim as u32, ix.docs.len() as u32, ix.fingerprint] {
+            out.extend_from_slice(&x.to_le_bytes());
+        }
+        for d in &ix.docs {
+            let meta = d.metadata.as_ref().map(|m| m.to_string()).unwrap_or_default();
+            for f in [d.id.as_bytes(), d.text.as_bytes(), meta.as_bytes()] {
+                out.extend_from_slice(&(f.len() as u32).to_le_bytes());
+                out.extend_from_slice(f);
+            }
+        }
+        for x in &ix.vectors {
+            out.extend_from_slice(&x.to_le_bytes());
+        }
+        let crc = crc32fast::hash(&out);
+        out.extend_from_slice(&crc.to_le_bytes());
+        out
+    }
+
+    #[test]
+    fn version_1_indexes_still_load() {
+        let ix = sample();
+        let back = VectorIndex::from_bytes(&v1_bytes(&ix), Some((3, 7))).unwrap();
+        assert_eq!(back, ix, "documents, vectors and the rebuilt BM25 postings are the same");
+        assert_eq!(back.search_bm25("beta", 1, None).unwrap()[0].id, "b");
+    }
+
+    #[test]
+    fn parents_bm25_and_filters_round_trip() {
+        let mut ix = sample();
+        let mut p = Document::new("p#0", "delta passage");
+        p.parent = Some("p".into());
+        ix.add(vec![p], vec![unit(&[0.0, 0.0, 1.0])]).unwrap();
+        ix.set_bm25_params(Bm25Params { k1: 0.9, b: 0.4, stop_words: false }).unwrap();
+        let back = VectorIndex::from_bytes(&ix.to_bytes(), None).unwrap();
+        assert_eq!(back, ix);
+        assert_eq!(back.get("p#0").unwrap().parent.as_deref(), Some("p"));
+        assert_eq!(back.children("p"), ["p#0"]);
+        let f = Filter::parse(&serde_json::json!({"year": {"gte": 2000}})).unwrap();
+        let hits = back.search_filtered(&unit(&[1.0, 0.0, 0.0]), 3, Some(&f)).unwrap();
+        assert_eq!(hits.iter().map(|h| h.id.as_str()).collect::<Vec<_>>(), ["b"], "only b has a year");
+        assert!(back.search_bm25("alpha", 3, Some(&f)).unwrap().is_empty());
+        let mut ix = back;
+        assert_eq!(ix.remove_family("p"), 1);
+        assert!(ix.search_bm25("delta", 3, None).unwrap().is_empty(), "BM25 forgets removed documents");
+    }
+
+    #[test]
+    fn add_replacing_drops_old_passages_all_or_nothing() {
+        let mut ix = sample();
+        let passage = |id: &str| {
+            let mut d = Document::new(id, "text");
+            d.parent = Some("a".into());
+            d
+        };
+        ix.add_replacing(&["a".into()], vec![passage("a#0"), passage("a#1")], vec![unit(&[1.0, 0.0, 0.0]); 2]).unwrap();
+        assert!(!ix.contains("a") && ix.contains("a#1") && ix.len() == 4);
+        // a failing batch (duplicate ids) removes nothing
+        let before = ix.to_bytes();
+        assert!(ix.add_replacing(&["a".into()], vec![passage("x"), passage("x")], vec![unit(&[1.0, 0.0, 0.0]); 2]).is_err());
+        assert_eq!(ix.to_bytes(), before);
+        // capacity counts the passages that will be removed
+        ix.set_limits(IndexLimits { max_documents: 4, ..Default::default() });
+        ix.add_replacing(&["a".into()], vec![Document::new("a", "whole again")], vec![unit(&[1.0, 0.0, 0.0])]).unwrap();
+        assert_eq!(ix.len(), 3);
+    }
+
     #[test]
     fn corrupted_bytes_are_refused() {
         let bytes = sample().to_bytes();
@@ -454,12 +665,12 @@ mod tests {
         }
         assert!(matches!(VectorIndex::from_bytes(&bytes, Some((4, 7))), Err(Error::DimensionMismatch { .. })));
         assert!(matches!(VectorIndex::from_bytes(&bytes, Some((3, 8))), Err(Error::CorruptIndex { .. })));
-        let mut v2 = bytes.clone();
-        v2[8] = 2;
-        let n = v2.len();
-        let crc = crc32fast::hash(&v2[..n - 4]);
-        v2[n - 4..].copy_from_slice(&crc.to_le_bytes());
-        let err = VectorIndex::from_bytes(&v2, None).unwrap_err();
-        assert!(err.to_string().contains("version 2"), "{err}");
+        let mut v3 = bytes.clone();
+        v3[8] = 3;
+        let n = v3.len();
+        let crc = crc32fast::hash(&v3[..n - 4]);
+        v3[n - 4..].copy_from_slice(&crc.to_le_bytes());
+        let err = VectorIndex::from_bytes(&v3, None).unwrap_err();
+        assert!(err.to_string().contains("version 3"), "{err}");
     }
 }

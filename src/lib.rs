@@ -13,8 +13,11 @@
 //!
 //! Modules, one job each: [`tokenize`] (text → ids, truncation), `encoder` (the shared tract
 //! runner), [`bi_encoder`] (pooling + normalisation), [`cross_encoder`] (pair scoring),
-//! [`index`] (vectors, exact search, persistence), [`rerank`] (stage two, cache, threshold),
-//! [`pipeline`] (both stages), [`eval`] (IR metrics on BEIR collections).
+//! [`index`] (vectors, exact search, persistence), [`bm25`] (lexical index), [`filter`]
+//! (metadata filters), [`retrieval`] (dense/BM25/hybrid candidates, cascade stages), [`chunk`]
+//! (long documents → passages), [`rerank`] (stage two, cache, threshold), [`signals`]
+//! (freshness, authority, diversity), [`pipeline`] (all stages), [`eval`] (IR metrics on BEIR
+//! collections).
 //!
 //! ```no_run
 //! use minirank::prelude::*;
@@ -35,16 +38,21 @@
 //! ```
 
 pub mod bi_encoder;
+pub mod bm25;
 pub mod cache;
+pub mod chunk;
 pub mod cross_encoder;
 mod encoder;
 pub mod error;
 pub mod eval;
+pub mod filter;
 pub mod index;
 pub mod integrity;
 pub mod kernels;
 pub mod pipeline;
 pub mod rerank;
+pub mod retrieval;
+pub mod signals;
 pub mod tokenize;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
@@ -58,7 +66,12 @@ pub mod prelude {
     pub use crate::cross_encoder::CrossEncoder;
     pub use crate::encoder::ModelFiles;
     pub use crate::error::{Error, ModelRole, Result};
+    pub use crate::bm25::Bm25Params;
+    pub use crate::chunk::{Chunking, ParentScore};
+    pub use crate::filter::Filter;
     pub use crate::index::{Document, Hit, IndexLimits, VectorIndex};
-    pub use crate::pipeline::{Minirank, SearchOptions, SearchResult};
+    pub use crate::pipeline::{Embedded, Minirank, RetrieveOptions, SearchOptions, SearchResult};
     pub use crate::rerank::{Candidate, Fusion, RerankOptions, Reranked, RerankedHit, Reranker};
+    pub use crate::retrieval::{Hybrid, HybridMethod, Retrieval, Stage, StageScorer};
+    pub use crate::signals::{Authority, Decay, Diversity, Freshness, Signals};
 }

@@ -2,18 +2,24 @@
 //! rerank narrow with the cross-encoder.
 
 use crate::bi_encoder::BiEncoder;
+use crate::bm25::Bm25Params;
+use crate::chunk::{split_document, Chunking, ParentScore};
 use crate::cross_encoder::{CrossEncoder, DEFAULT_PAIR_BATCH_SIZE, DEFAULT_PAIR_MAX_LENGTH};
 use crate::encoder::ModelFiles;
-use crate::error::{bail_option, Result};
-use crate::index::{Document, IndexLimits, VectorIndex};
+use crate::error::{bail_option, Error, Result};
+use crate::filter::Filter;
+use crate::index::{Document, Hit, IndexLimits, VectorIndex};
+use crate::kernels::dot;
 use crate::rerank::{check_query, Candidate, Fusion, RerankOptions, Reranked, Reranker};
+use crate::retrieval::{validate_cascade, Hybrid, Retrieval, Stage, StageScorer};
+use crate::signals::Signals;
 use serde::{Deserialize, Serialize};
 
 /// Options of [`Minirank::search`].
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct SearchOptions {
-    /// How many candidates the bi-encoder retrieves for the cross-encoder (stage 1 pool).
+    /// How many candidates stage 1 retrieves (the pool).
     pub candidates: usize,
     /// How many reranked results to return (stage 2); at most `candidates`.
     pub top_k: usize,
@@ -25,6 +31,18 @@ pub struct SearchOptions {
     pub max_length: usize,
     /// Blend the cross-encoder with the retrieval score (see [`Fusion`]).
     pub fusion: Option<Fusion>,
+    /// Where candidates come from: dense, BM25 or hybrid.
+    pub retrieval: Retrieval,
+    /// Settings of hybrid retrieval.
+    pub hybrid: Hybrid,
+    /// Middle stages between retrieval and the cross-encoder, e.g. 100 → dense 10 → rerank 5.
+    pub cascade: Vec<Stage>,
+    /// Metadata filter applied before scoring (see [`crate::filter`]).
+    pub filter: Option<serde_json::Value>,
+    /// Combine relevance with freshness, authority and diversity.
+    pub signals: Option<Signals>,
+    /// Return parent documents instead of passages, scored by their passages.
+    pub parents: Option<ParentScore>,
 }
 
 impl Default for SearchOptions {
@@ -36,6 +54,12 @@ impl Default for SearchOptions {
             batch_size: DEFAULT_PAIR_BATCH_SIZE,
             max_length: DEFAULT_PAIR_MAX_LENGTH,
             fusion: None,
+            retrieval: Retrieval::Dense,
+            hybrid: Hybrid::default(),
+            cascade: Vec::new(),
+            filter: None,
+            signals: None,
+            parents: None,
         }
     }
 }
@@ -63,15 +87,76 @@ impl SearchOptions {
         if self.top_k > self.candidates {
             bail_option!("top_k", "({}) cannot exceed candidates ({}): the reranker only sees the candidates", self.top_k, self.candidates);
         }
+        self.hybrid.validate()?;
+        validate_cascade(&self.cascade, self.candidates, self.top_k)?;
+        if let Some(s) = &self.signals {
+            s.validate()?;
+        }
+        if let Some(f) = &self.filter {
+            Filter::parse(f)?;
+        }
         self.rerank_options().validate()
+    }
+}
+
+/// Options of [`Minirank::retrieve_with`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+pub struct RetrieveOptions {
+    /// How many candidates.
+    pub k: usize,
+    /// Dense, BM25 or hybrid.
+    pub retrieval: Retrieval,
+    /// Settings of hybrid retrieval.
+    pub hybrid: Hybrid,
+    /// Metadata filter applied before scoring.
+    pub filter: Option<serde_json::Value>,
+}
+
+impl Default for RetrieveOptions {
+    fn default() -> Self {
+        Self { k: 20, retrieval: Retrieval::Dense, hybrid: Hybrid::default(), filter: None }
+    }
+}
+
+/// Documents embedded by [`Minirank::embed_documents`], ready for [`Minirank::insert_embedded`].
+#[derive(Debug, Clone, Default)]
+pub struct Embedded {
+    docs: Vec<Document>,
+    vectors: Vec<Vec<f32>>,
+    /// ids of split documents whose old passages are replaced on insert
+    families: Vec<String>,
+}
+
+impl Embedded {
+    /// Number of documents (passages count one each).
+    pub fn len(&self) -> usize {
+        self.docs.len()
+    }
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.docs.is_empty()
+    }
+    /// The documents (after splitting).
+    pub fn documents(&self) -> &[Document] {
+        &self.docs
+    }
+    /// Join another batch onto this one.
+    pub fn append(&mut self, other: Embedded) {
+        self.docs.extend(other.docs);
+        self.vectors.extend(other.vectors);
+        self.families.extend(other.families);
     }
 }
 
 /// The result of a two-stage search.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SearchResult {
-    /// Stage 1: the bi-encoder's candidates, best first, with cosine scores.
+    /// Stage 1: the retrieved pool, best first, with retrieval scores.
     pub candidates: Vec<Candidate>,
+    /// The ids kept by each cascade stage (empty without a cascade).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cascade: Vec<Vec<String>>,
     /// Stage 2: the reranked top-k (serialized flat: `hits`, `noConfidentAnswer`, ...).
     #[serde(flatten)]
     pub reranked: Reranked,
@@ -83,6 +168,7 @@ pub struct Minirank {
     embedder: BiEncoder,
     reranker: Reranker,
     index: VectorIndex,
+    chunking: Option<Chunking>,
 }
 
 impl Minirank {
@@ -92,13 +178,13 @@ impl Minirank {
         let embedder = BiEncoder::from_bytes(bi_encoder)?;
         let reranker = Reranker::new(CrossEncoder::from_bytes(cross_encoder)?);
         let index = VectorIndex::new(embedder.dim(), fingerprint);
-        Ok(Self { embedder, reranker, index })
+        Ok(Self { embedder, reranker, index, chunking: None })
     }
 
     /// Build from loaded models; `fingerprint` identifies the bi-encoder in saved indexes (0 = unknown).
     pub fn new(embedder: BiEncoder, cross_encoder: CrossEncoder, fingerprint: u32) -> Self {
         let index = VectorIndex::new(embedder.dim(), fingerprint);
-        Self { embedder, reranker: Reranker::new(cross_encoder), index }
+        Self { embedder, reranker: Reranker::new(cross_encoder), index, chunking: None }
     }
 
     /// The bi-encoder.
@@ -138,38 +224,70 @@ impl Minirank {
     pub fn set_limits(&mut self, limits: IndexLimits) {
         self.index.set_limits(limits);
     }
+    /// Set BM25's `k1`, `b` and stop words (a new stop-word setting re-analyses stored texts).
+    pub fn set_bm25_params(&mut self, params: Bm25Params) -> Result<()> {
+        self.index.set_bm25_params(params)
+    }
+    /// Split documents longer than `chunking.max_tokens` into passages when indexing (`None`:
+    /// keep documents whole; the bi-encoder then reads only their first tokens).
+    pub fn set_chunking(&mut self, chunking: Option<Chunking>) -> Result<()> {
+        if let Some(c) = &chunking {
+            c.validate(self.embedder.max_length().saturating_sub(self.embedder.special_tokens()))?;
+        }
+        self.chunking = chunking;
+        Ok(())
+    }
+    /// The chunking setting.
+    pub fn chunking(&self) -> Option<Chunking> {
+        self.chunking
+    }
 
     /// Embed and index documents (an existing id is replaced). All or nothing: on error the
-    /// index is unchanged. Returns the number of documents indexed.
+    /// index is unchanged. Returns the number of index entries written (passages count one each).
     pub fn add_documents(&mut self, docs: Vec<Document>) -> Result<usize> {
         self.add_documents_with_progress(docs, &mut |_, _| {})
     }
 
     /// [`add_documents`](Self::add_documents), calling `progress(done, total)` as batches finish.
     pub fn add_documents_with_progress(&mut self, docs: Vec<Document>, progress: &mut dyn FnMut(usize, usize)) -> Result<usize> {
-        let vectors = self.embed_documents(&docs, progress)?;
-        let n = docs.len();
-        self.insert_embedded(docs, vectors)?;
+        let embedded = self.embed_documents(docs, progress)?;
+        let n = embedded.len();
+        self.insert_embedded(embedded)?;
         Ok(n)
     }
 
-    /// Validate documents and compute their vectors without touching the index: the first half
-    /// of [`add_documents`](Self::add_documents), for callers that embed in slices (to report
-    /// progress between them) and commit once with [`insert_embedded`](Self::insert_embedded).
-    pub fn embed_documents(&self, docs: &[Document], progress: &mut dyn FnMut(usize, usize)) -> Result<Vec<Vec<f32>>> {
-        self.index.check_new(docs)?;
+    /// Validate documents, split long ones (when chunking is on) and compute their vectors
+    /// without touching the index: the first half of [`add_documents`](Self::add_documents), for
+    /// callers that embed in slices (to report progress between them) and commit once with
+    /// [`insert_embedded`](Self::insert_embedded).
+    pub fn embed_documents(&self, docs: Vec<Document>, progress: &mut dyn FnMut(usize, usize)) -> Result<Embedded> {
+        self.index.check_new(&docs)?;
+        let (docs, families) = match &self.chunking {
+            None => (docs, Vec::new()),
+            Some(c) => {
+                let families: Vec<String> = docs.iter().map(|d| d.id.clone()).collect();
+                let count = |t: &str| self.embedder.count_tokens(t);
+                let mut out = Vec::with_capacity(docs.len());
+                for d in docs {
+                    out.extend(split_document(d, c, &count)?);
+                }
+                self.index.check_new(&out)?;
+                (out, families)
+            }
+        };
         let texts: Vec<&str> = docs.iter().map(|d| d.text.as_str()).collect();
-        self.embedder.embed_with_progress(&texts, progress)
+        let vectors = self.embedder.embed_with_progress(&texts, progress)?;
+        Ok(Embedded { docs, vectors, families })
     }
 
-    /// Add documents with vectors from [`embed_documents`](Self::embed_documents). All or nothing.
-    pub fn insert_embedded(&mut self, docs: Vec<Document>, vectors: Vec<Vec<f32>>) -> Result<()> {
-        self.index.add(docs, vectors)
+    /// Add documents embedded by [`embed_documents`](Self::embed_documents). All or nothing.
+    pub fn insert_embedded(&mut self, embedded: Embedded) -> Result<()> {
+        self.index.add_replacing(&embedded.families, embedded.docs, embedded.vectors)
     }
 
-    /// Remove a document; returns whether it was indexed.
+    /// Remove a document (and its passages, if it was split); returns whether anything was removed.
     pub fn remove(&mut self, id: &str) -> bool {
-        self.index.remove(id)
+        self.index.remove_family(id) > 0
     }
 
     /// Remove every document.
@@ -177,24 +295,74 @@ impl Minirank {
         self.index.clear();
     }
 
+    fn candidate(&self, h: Hit) -> Option<Candidate> {
+        let d = self.index.get(&h.id)?;
+        Some(Candidate { id: h.id, text: d.text.clone(), score: Some(h.score), metadata: d.metadata.clone(), parent: d.parent.clone() })
+    }
+
     /// Stage 1: the `k` documents closest to `query` by cosine similarity.
     pub fn retrieve(&self, query: &str, k: usize) -> Result<Vec<Candidate>> {
+        self.retrieve_with(query, &RetrieveOptions { k, ..Default::default() })
+    }
+
+    /// Stage 1 with a choice of retrieval (dense, BM25, hybrid) and a metadata filter.
+    /// Candidates carry the retrieval score: cosine, BM25, or the fused hybrid score.
+    pub fn retrieve_with(&self, query: &str, options: &RetrieveOptions) -> Result<Vec<Candidate>> {
         check_query(query)?;
+        options.hybrid.validate()?;
+        let filter = options.filter.as_ref().map(Filter::parse).transpose()?;
+        let qvec = if options.retrieval == Retrieval::Bm25 { None } else { Some(self.query_vector(query)?) };
+        self.pool(query, qvec.as_deref(), options.retrieval, &options.hybrid, options.k, filter.as_ref())
+    }
+
+    fn query_vector(&self, query: &str) -> Result<Vec<f32>> {
+        if self.index.is_empty() {
+            return Err(Error::EmptyIndex);
+        }
+        self.embedder.embed_one(query)
+    }
+
+    fn pool(&self, query: &str, qvec: Option<&[f32]>, mode: Retrieval, hybrid: &Hybrid, k: usize, filter: Option<&Filter>) -> Result<Vec<Candidate>> {
         if k == 0 {
             bail_option!("k", "must be at least 1");
         }
-        if self.index.is_empty() {
-            return Err(crate::Error::EmptyIndex);
+        let dense = |k| match qvec {
+            Some(q) => self.index.search_filtered(q, k, filter),
+            None => Err(Error::EmptyIndex),
+        };
+        let hits = match mode {
+            Retrieval::Dense => dense(k)?,
+            Retrieval::Bm25 => self.index.search_bm25(query, k, filter)?,
+            Retrieval::Hybrid => {
+                let depth = hybrid.depth.unwrap_or(k).max(k);
+                let fused = hybrid.fuse(&dense(depth)?, &self.index.search_bm25(query, depth, filter)?, k);
+                fused.into_iter().enumerate().map(|(i, (id, score))| Hit { id, score, rank: i + 1 }).collect()
+            }
+        };
+        Ok(hits.into_iter().filter_map(|h| self.candidate(h)).collect())
+    }
+
+    /// Narrow `pool` through the cascade stages; returns the survivors and each stage's ids.
+    fn cascade(&self, query: &str, qvec: Option<&[f32]>, mut pool: Vec<Candidate>, stages: &[Stage]) -> (Vec<Candidate>, Vec<Vec<String>>) {
+        let mut kept = Vec::with_capacity(stages.len());
+        for stage in stages {
+            let scores: Vec<f32> = match stage.scorer {
+                StageScorer::Dense => pool
+                    .iter()
+                    .map(|c| match (qvec, self.index.vector(&c.id)) {
+                        (Some(q), Some(v)) => dot(q, v),
+                        _ => f32::NEG_INFINITY,
+                    })
+                    .collect(),
+                StageScorer::Bm25 => self.index.bm25_scores(query, &pool.iter().map(|c| c.id.as_str()).collect::<Vec<_>>()),
+            };
+            let mut scored: Vec<(Candidate, f32)> = pool.into_iter().zip(scores).collect();
+            scored.sort_by(|a, b| b.1.total_cmp(&a.1)); // stable: ties keep the earlier order
+            scored.truncate(stage.keep);
+            pool = scored.into_iter().map(|(c, s)| Candidate { score: Some(s), ..c }).collect();
+            kept.push(pool.iter().map(|c| c.id.clone()).collect());
         }
-        let q = self.embedder.embed_one(query)?;
-        let hits = self.index.search(&q, k)?;
-        Ok(hits
-            .into_iter()
-            .filter_map(|h| {
-                let d = self.index.get(&h.id)?;
-                Some(Candidate { id: h.id, text: d.text.clone(), score: Some(h.score), metadata: d.metadata.clone() })
-            })
-            .collect())
+        (pool, kept)
     }
 
     /// Stage 2 alone: rerank candidates from anywhere (another search engine, a database...).
@@ -202,13 +370,83 @@ impl Minirank {
         self.reranker.rerank(query, candidates, options)
     }
 
-    /// Both stages: retrieve `options.candidates`, rerank them, keep `options.top_k`.
+    /// Stage 2 with multi-signal scoring and/or parent grouping. Candidates without a stored
+    /// vector are embedded when the diversity penalty needs one.
+    pub fn rerank_with_signals(
+        &self,
+        query: &str,
+        candidates: &[Candidate],
+        options: &RerankOptions,
+        signals: Option<&Signals>,
+        parents: Option<ParentScore>,
+    ) -> Result<Reranked> {
+        if let Some(s) = signals {
+            s.validate()?;
+        }
+        if signals.is_none() && parents.is_none() {
+            return self.reranker.rerank(query, candidates, options);
+        }
+        let all = RerankOptions { top_k: None, ..*options };
+        let mut r = self.reranker.rerank(query, candidates, &all)?;
+        let mut hits = std::mem::take(&mut r.hits);
+        if let Some(s) = signals {
+            let now = match s.now.or_else(now_ms) {
+                Some(now) => now,
+                None => bail_option!("signals.now", "is required on this platform (Unix milliseconds)"),
+            };
+            let vectors = if s.needs_vectors() { self.vectors_for(&hits)? } else { Vec::new() };
+            hits = crate::signals::apply(hits, s, now, &vectors);
+        }
+        if let Some(mode) = parents {
+            hits = crate::signals::group_by_parent(hits, mode);
+        }
+        hits.truncate(options.top_k.unwrap_or(usize::MAX));
+        for (i, h) in hits.iter_mut().enumerate() {
+            h.rank = i + 1;
+        }
+        r.hits = hits;
+        Ok(r)
+    }
+
+    /// Stored vectors of the hits; texts not in the index are embedded.
+    fn vectors_for(&self, hits: &[crate::rerank::RerankedHit]) -> Result<Vec<Option<Vec<f32>>>> {
+        let mut out: Vec<Option<Vec<f32>>> = hits
+            .iter()
+            .map(|h| self.index.vector(&h.id).filter(|_| self.index.get(&h.id).is_some_and(|d| d.text == h.text)).map(<[f32]>::to_vec))
+            .collect();
+        let missing: Vec<usize> = (0..hits.len()).filter(|&i| out[i].is_none()).collect();
+        if !missing.is_empty() {
+            let texts: Vec<&str> = missing.iter().map(|&i| hits[i].text.as_str()).collect();
+            for (i, v) in missing.into_iter().zip(self.embedder.embed(&texts)?) {
+                out[i] = Some(v);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Both stages: retrieve `options.candidates` (dense, BM25 or hybrid, filtered), narrow
+    /// them through the cascade stages, rerank with the cross-encoder (optionally with signals
+    /// and parent grouping), keep `options.top_k`.
     pub fn search(&self, query: &str, options: &SearchOptions) -> Result<SearchResult> {
         options.validate()?;
+        check_query(query)?;
         self.reranker.model().check_max_length(options.max_length)?;
-        let candidates = self.retrieve(query, options.candidates)?;
-        let reranked = self.reranker.rerank(query, &candidates, &options.rerank_options())?;
-        Ok(SearchResult { candidates, reranked })
+        let filter = options.filter.as_ref().map(Filter::parse).transpose()?;
+        let needs_dense = options.retrieval != Retrieval::Bm25 || options.cascade.iter().any(|s| s.scorer == StageScorer::Dense);
+        let qvec = if needs_dense { Some(self.query_vector(query)?) } else { None };
+        if self.index.is_empty() {
+            return Err(Error::EmptyIndex);
+        }
+        let candidates = self.pool(query, qvec.as_deref(), options.retrieval, &options.hybrid, options.candidates, filter.as_ref())?;
+        let (reranked_pool, cascade) = if options.cascade.is_empty() {
+            (None, Vec::new())
+        } else {
+            let (p, k) = self.cascade(query, qvec.as_deref(), candidates.clone(), &options.cascade);
+            (Some(p), k)
+        };
+        let pool = reranked_pool.as_deref().unwrap_or(&candidates);
+        let reranked = self.rerank_with_signals(query, pool, &options.rerank_options(), options.signals.as_ref(), options.parents)?;
+        Ok(SearchResult { candidates, cascade, reranked })
     }
 
     /// Serialize the index (documents + vectors) for storage.
@@ -228,5 +466,17 @@ impl Minirank {
         index.set_limits(limits);
         self.index = index;
         Ok(self.index.len())
+    }
+}
+
+/// The clock in Unix milliseconds (`None` on wasm32, where the JavaScript binding passes `Date.now()`).
+fn now_ms() -> Option<f64> {
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok().map(|d| d.as_secs_f64() * 1000.0)
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        None
     }
 }

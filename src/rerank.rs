@@ -22,12 +22,15 @@ pub struct Candidate {
     /// Metadata carried through to the result.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<serde_json::Value>,
+    /// The parent document's id, for a passage of a longer document.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
 }
 
 impl Candidate {
     /// A candidate with no first-stage score.
     pub fn new(id: impl Into<String>, text: impl Into<String>) -> Self {
-        Self { id: id.into(), text: text.into(), score: None, metadata: None }
+        Self { id: id.into(), text: text.into(), score: None, metadata: None, parent: None }
     }
 }
 
@@ -108,9 +111,31 @@ pub struct RerankedHit {
     /// The fused score the hits are ordered by, when [`RerankOptions::fusion`] is set.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fused: Option<f32>,
+    /// The parts of the final score, when multi-signal reranking is used
+    /// ([`Signals`](crate::signals::Signals)).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub components: Option<crate::signals::Components>,
+    /// The candidate's parent document (a passage of a longer document).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
+    /// When results are grouped by parent: this document's passages among the results, best
+    /// first (`text` is the best one's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub passages: Option<Vec<String>>,
+    /// When results are grouped by parent: the score the parents are ordered by.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent_score: Option<f32>,
     /// The candidate's metadata.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<serde_json::Value>,
+}
+
+impl RerankedHit {
+    /// The value hits are ordered by: the parent score, else the multi-signal final score,
+    /// else the fused score, else the logit.
+    pub fn ranking_score(&self) -> f32 {
+        self.parent_score.or(self.components.map(|c| c.final_score)).or(self.fused).unwrap_or(self.logit)
+    }
 }
 
 /// The outcome of a rerank.
@@ -254,6 +279,10 @@ fn assemble(candidates: &[Candidate], logits: &[f32], options: &RerankOptions, s
                 original_rank: i + 1,
                 retrieval_score: c.score,
                 fused: fused.as_ref().map(|f| f[i]),
+                components: None,
+                parent: c.parent.clone(),
+                passages: None,
+                parent_score: None,
                 metadata: c.metadata.clone(),
             }
         })

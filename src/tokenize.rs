@@ -80,6 +80,11 @@ impl TextTokenizer {
         }
     }
 
+    /// Number of tokens of `text` without special tokens (the whole text is tokenized).
+    pub fn count_tokens(&self, text: &str) -> Result<usize> {
+        self.inner.encode_fast(text, false).map(|e| e.len()).map_err(|e| Error::Tokenization { reason: e.to_string() })
+    }
+
     /// Encode one text with special tokens, keeping at most `max_len` tokens in total.
     pub fn encode(&self, text: &str, max_len: usize) -> Result<Encoded> {
         let budget = max_len.saturating_sub(self.specials_single).max(1);

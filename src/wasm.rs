@@ -24,7 +24,10 @@ fn js_name(name: &'static str) -> &'static str {
         "batch_size" => "batchSize",
         "max_length" => "maxLength",
         "min_score" => "minScore",
-        "fusion.alpha" => "fusion.alpha",
+        "hybrid.rrf_k" => "hybrid.rrfK",
+        "hybrid.dense_weight" => "hybrid.denseWeight",
+        "chunking.max_tokens" => "chunking.maxTokens",
+        "chunking.overlap_sentences" => "chunking.overlapSentences",
         other => other,
     }
 }
@@ -153,6 +156,31 @@ fn rerank_options(o: &Options) -> JsResult<RerankOptions> {
     })
 }
 
+/// A nested option object or enum string, read with serde (its own field names are camelCase
+/// and unknown ones are refused with their name).
+fn nested<T: serde::de::DeserializeOwned>(o: &Options, key: &'static str) -> JsResult<Option<T>> {
+    match o.values.get(key) {
+        None => Ok(None),
+        Some(v) if v.is_null() => Ok(None),
+        Some(v) => serde_wasm_bindgen::from_value(v.clone()).map(Some).map_err(|e| invalid(key, e.to_string())),
+    }
+}
+
+/// `signals` with `now` filled from `Date.now()` when not given.
+fn signals(o: &Options) -> JsResult<Option<Signals>> {
+    Ok(nested::<Signals>(o, "signals")?.map(|mut s| {
+        s.now = s.now.or_else(|| Some(js_sys::Date::now()));
+        s
+    }))
+}
+
+fn filter(o: &Options) -> JsResult<Option<serde_json::Value>> {
+    match o.values.get("filter") {
+        None => Ok(None),
+        Some(v) => json_value("filter", v),
+    }
+}
+
 fn to_value<T: Serialize>(v: &T) -> JsResult<JsValue> {
     v.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| JsValue::from(js_sys::Error::new(&e.to_string())))
 }
@@ -186,7 +214,7 @@ pub fn sha256_hex(data: JsValue) -> JsResult<String> {
 #[wasm_bindgen]
 pub struct Engine {
     inner: Minirank,
-    pending: Vec<(Vec<Document>, Vec<Vec<f32>>)>,
+    pending: Embedded,
     auto_id: u64,
 }
 
@@ -209,7 +237,7 @@ impl Engine {
         let bi = ModelFiles { model: &bm, tokenizer: &bt, config: bc.as_deref(), sha256: None };
         let ce = ModelFiles { model: &cm, tokenizer: &ct, config: cc.as_deref(), sha256: None };
         let inner = Minirank::from_bytes(bi, ce).map_err(to_js)?;
-        Ok(Engine { inner, pending: Vec::new(), auto_id: 0 })
+        Ok(Engine { inner, pending: Embedded::default(), auto_id: 0 })
     }
 
     /// Number of indexed documents.
@@ -225,14 +253,14 @@ impl Engine {
     }
 
     fn documents(&mut self, docs: &JsValue) -> JsResult<Vec<Document>> {
-        let items = items("documents", docs, Some(&["id", "text", "metadata"]))?;
+        let items = items("documents", docs, Some(&["id", "text", "metadata", "parent"]))?;
         let mut out = Vec::with_capacity(items.len());
         for item in items {
             let id = match item.id {
                 Some(id) => id,
                 None => self.next_id(&out),
             };
-            out.push(Document { id, text: item.text, metadata: item.metadata });
+            out.push(Document { id, text: item.text, metadata: item.metadata, parent: item.parent });
         }
         Ok(out)
     }
@@ -242,15 +270,16 @@ impl Engine {
         loop {
             let id = self.auto_id.to_string();
             self.auto_id += 1;
-            let staged = self.pending.iter().any(|(d, _)| d.iter().any(|d| d.id == id));
+            let staged = self.pending.documents().iter().any(|d| d.id == id || d.parent.as_deref() == Some(id.as_str()));
             if !self.inner.index().contains(&id) && !batch.iter().any(|d| d.id == id) && !staged {
                 return id;
             }
         }
     }
 
-    /// Embed and index documents (strings, or `{id, text, metadata}`); an existing id is
-    /// replaced. All or nothing. `onProgress(done, total)` is called after each batch.
+    /// Embed and index documents (strings, or `{id, text, metadata, parent}`); an existing id is
+    /// replaced. All or nothing. `onProgress(done, total)` is called after each batch. Returns
+    /// the number of index entries written (a long document split into passages counts each).
     pub fn index(&mut self, documents: JsValue, on_progress: Option<js_sys::Function>) -> JsResult<usize> {
         let docs = self.documents(&documents)?;
         let mut progress = |done: usize, total: usize| {
@@ -266,29 +295,28 @@ impl Engine {
     #[wasm_bindgen(js_name = embedPending)]
     pub fn embed_pending(&mut self, documents: JsValue) -> JsResult<usize> {
         let docs = self.documents(&documents)?;
-        let vectors = self.inner.embed_documents(&docs, &mut |_, _| {}).map_err(to_js)?;
-        let n = docs.len();
-        self.pending.push((docs, vectors));
+        let embedded = self.inner.embed_documents(docs, &mut |_, _| {}).map_err(to_js)?;
+        let n = embedded.len();
+        self.pending.append(embedded);
         Ok(n)
     }
 
     /// Add all pending documents (all or nothing); returns how many.
     #[wasm_bindgen(js_name = commitPending)]
     pub fn commit_pending(&mut self) -> JsResult<usize> {
-        let (docs, vectors): (Vec<Vec<Document>>, Vec<Vec<Vec<f32>>>) = std::mem::take(&mut self.pending).into_iter().unzip();
-        let (docs, vectors): (Vec<Document>, Vec<Vec<f32>>) = (docs.concat(), vectors.concat());
-        let n = docs.len();
-        self.inner.insert_embedded(docs, vectors).map_err(to_js)?;
+        let pending = std::mem::take(&mut self.pending);
+        let n = pending.len();
+        self.inner.insert_embedded(pending).map_err(to_js)?;
         Ok(n)
     }
 
     /// Drop pending documents.
     #[wasm_bindgen(js_name = discardPending)]
     pub fn discard_pending(&mut self) {
-        self.pending.clear();
+        self.pending = Embedded::default();
     }
 
-    /// Remove a document by id; returns whether it was indexed.
+    /// Remove a document by id (with its passages, if it was split); returns whether it was indexed.
     pub fn remove(&mut self, id: JsValue) -> JsResult<bool> {
         let id = id_of("id", &id)?.ok_or_else(|| invalid("id", "is required"))?;
         Ok(self.inner.remove(&id))
@@ -305,30 +333,41 @@ impl Engine {
         self.inner.embedder().embed_one(&text).map_err(to_js)
     }
 
-    /// Stage 1: `{ k = 20 }` → `[{id, text, score, metadata?}]`, best first.
+    /// Stage 1: `{ k = 20, retrieval = 'dense' | 'bm25' | 'hybrid', hybrid, filter }` →
+    /// `[{id, text, score, metadata?, parent?}]`, best first.
     pub fn retrieve(&self, query: JsValue, options: JsValue) -> JsResult<JsValue> {
         let query = string("query", &query)?;
-        let o = Options::parse(&options, &["k"])?;
-        let k = o.count("k", 1)?.unwrap_or(20);
-        to_value(&self.inner.retrieve(&query, k).map_err(to_js)?)
+        let o = Options::parse(&options, &["k", "retrieval", "hybrid", "filter"])?;
+        let d = RetrieveOptions::default();
+        let opts = RetrieveOptions {
+            k: o.count("k", 1)?.unwrap_or(d.k),
+            retrieval: nested(&o, "retrieval")?.unwrap_or(d.retrieval),
+            hybrid: nested(&o, "hybrid")?.unwrap_or(d.hybrid),
+            filter: filter(&o)?,
+        };
+        to_value(&self.inner.retrieve_with(&query, &opts).map_err(to_js)?)
     }
 
-    /// Stage 2 on any candidates (strings, or `{id?, text, score?, metadata?}`; other fields are
-    /// ignored so results of `retrieve` pass straight in).
-    /// Options `{ topK, batchSize, maxLength, minScore, fusion: { alpha } }`.
+    /// Stage 2 on any candidates (strings, or `{id?, text, score?, metadata?, parent?}`; other
+    /// fields are ignored so results of `retrieve` pass straight in).
+    /// Options `{ topK, batchSize, maxLength, minScore, fusion: { alpha }, signals, parents }`.
     pub fn rerank(&self, query: JsValue, candidates: JsValue, options: JsValue) -> JsResult<JsValue> {
         let query = string("query", &query)?;
-        let o = Options::parse(&options, &RERANK_KEYS)?;
+        let mut keys = RERANK_KEYS.to_vec();
+        keys.extend(["signals", "parents"]);
+        let o = Options::parse(&options, &keys)?;
         let opts = rerank_options(&o)?;
         let cands = candidate_list(&candidates)?;
-        to_value(&self.inner.rerank(&query, &cands, &opts).map_err(to_js)?)
+        let r = self.inner.rerank_with_signals(&query, &cands, &opts, signals(&o)?.as_ref(), nested(&o, "parents")?).map_err(to_js)?;
+        to_value(&r)
     }
 
-    /// Both stages. Options `{ candidates = 20, topK = 5, batchSize, maxLength, minScore, fusion }`.
+    /// Both stages. Options `{ candidates = 20, topK = 5, batchSize, maxLength, minScore, fusion,
+    /// retrieval, hybrid, cascade, filter, signals, parents }`.
     pub fn search(&self, query: JsValue, options: JsValue) -> JsResult<JsValue> {
         let query = string("query", &query)?;
         let mut keys = RERANK_KEYS.to_vec();
-        keys.push("candidates");
+        keys.extend(["candidates", "retrieval", "hybrid", "cascade", "filter", "signals", "parents"]);
         let o = Options::parse(&options, &keys)?;
         let r = rerank_options(&o)?;
         let d = SearchOptions::default();
@@ -339,8 +378,43 @@ impl Engine {
             batch_size: r.batch_size,
             max_length: r.max_length,
             fusion: r.fusion,
+            retrieval: nested(&o, "retrieval")?.unwrap_or(d.retrieval),
+            hybrid: nested(&o, "hybrid")?.unwrap_or(d.hybrid),
+            cascade: nested(&o, "cascade")?.unwrap_or_default(),
+            filter: filter(&o)?,
+            signals: signals(&o)?,
+            parents: nested(&o, "parents")?,
         };
         to_value(&self.inner.search(&query, &opts).map_err(to_js)?)
+    }
+
+    /// Split documents longer than `maxTokens` into overlapping passages when indexing:
+    /// `{ maxTokens = 200, overlapSentences = 1 }`, or `null` to keep documents whole.
+    #[wasm_bindgen(js_name = setChunking)]
+    pub fn set_chunking(&mut self, chunking: JsValue) -> JsResult<()> {
+        let c = if chunking.is_undefined() || chunking.is_null() {
+            None
+        } else {
+            Some(serde_wasm_bindgen::from_value::<Chunking>(chunking).map_err(|e| invalid("chunking", e.to_string()))?)
+        };
+        self.inner.set_chunking(c).map_err(to_js)
+    }
+
+    /// BM25 settings `{ k1 = 1.2, b = 0.75, stopWords = true }` (fields left out keep their value).
+    #[wasm_bindgen(js_name = setBm25)]
+    pub fn set_bm25(&mut self, params: JsValue) -> JsResult<()> {
+        let o = Options::parse(&params, &["k1", "b", "stopWords"])?;
+        let mut p = self.inner.index().bm25_params();
+        if let Some(k1) = o.number("k1")? {
+            p.k1 = k1 as f32;
+        }
+        if let Some(b) = o.number("b")? {
+            p.b = b as f32;
+        }
+        if let Some(v) = o.values.get("stopWords") {
+            p.stop_words = v.as_bool().ok_or_else(|| invalid("stopWords", "must be true or false"))?;
+        }
+        self.inner.set_bm25_params(p).map_err(to_js)
     }
 
     /// The index as bytes (versioned, checksummed), e.g. for IndexedDB.
@@ -404,16 +478,17 @@ fn candidate_list(v: &JsValue) -> JsResult<Vec<Candidate>> {
     Ok(items("candidates", v, None)?
         .into_iter()
         .enumerate()
-        .map(|(i, it)| Candidate { id: it.id.unwrap_or_else(|| i.to_string()), text: it.text, score: it.score, metadata: it.metadata })
+        .map(|(i, it)| Candidate { id: it.id.unwrap_or_else(|| i.to_string()), text: it.text, score: it.score, metadata: it.metadata, parent: it.parent })
         .collect())
 }
 
-/// One entry of an array of strings or `{ text, id?, score?, metadata? }` objects.
+/// One entry of an array of strings or `{ text, id?, score?, metadata?, parent? }` objects.
 struct Item {
     id: Option<String>,
     text: String,
     score: Option<f32>,
     metadata: Option<serde_json::Value>,
+    parent: Option<String>,
 }
 
 /// Parse such an array. With `only`, fields outside it are refused; without, they are ignored.
@@ -425,7 +500,7 @@ fn items(name: &'static str, v: &JsValue, only: Option<&[&str]>) -> JsResult<Vec
     let mut out = Vec::with_capacity(arr.length() as usize);
     for (i, x) in arr.iter().enumerate() {
         if let Some(text) = x.as_string() {
-            out.push(Item { id: None, text, score: None, metadata: None });
+            out.push(Item { id: None, text, score: None, metadata: None, parent: None });
             continue;
         }
         if !x.is_object() || Array::is_array(&x) {
@@ -450,7 +525,8 @@ fn items(name: &'static str, v: &JsValue, only: Option<&[&str]>) -> JsResult<Vec
         };
         let id = id_of(name, &Reflect::get(obj, &"id".into())?)?;
         let metadata = json_value(name, &Reflect::get(obj, &"metadata".into())?)?;
-        out.push(Item { id, text, score, metadata });
+        let parent = id_of(name, &Reflect::get(obj, &"parent".into())?)?;
+        out.push(Item { id, text, score, metadata, parent });
     }
     Ok(out)
 }

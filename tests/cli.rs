@@ -2,6 +2,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 mod common;
 use common::*;
+use serde_json::json;
 use std::process::Command;
 
 fn minirank(args: &[&str]) -> std::process::Output {
@@ -75,25 +76,84 @@ fn bad_arguments_fail_with_a_message() {
 }
 
 #[test]
-fn eval_reports_dense_and_rerank_metrics() {
+fn eval_reports_every_method() {
     let dir = root().join("tests/fixtures/mini_beir");
     let v = json_of(&minirank(&["eval", "--collection", dir.to_str().unwrap(), "--candidates", "20", "--json"]));
     assert_eq!(v["collection"], "mini_beir");
     assert_eq!(v["queries"], 3, "the unjudged query is skipped");
     assert_eq!(v["documents"], 20);
-    for method in ["dense", "rerank", "fused"] {
+    for method in ["bm25", "dense", "hybrid", "dense+rerank", "hybrid+rerank", "dense+fused"] {
         for metric in ["ndcg@10", "ndcg@5", "mrr@10", "recall@100", "p@5"] {
             let x = v["methods"][method][metric].as_f64().unwrap();
             assert!((0.0..=1.0).contains(&x), "{method} {metric} = {x}");
         }
-        // every relevant document is among the 20 candidates of a 20-document corpus
-        assert_eq!(v["methods"][method]["recall@100"], 1.0);
     }
+    for method in ["dense", "hybrid", "dense+rerank", "hybrid+rerank", "dense+fused"] {
+        // every relevant document is among the 20 candidates of a 20-document corpus
+        assert_eq!(v["methods"][method]["recall@100"], 1.0, "{method}");
+    }
+    // BM25 finds something for these questions, but not as well as the cross-encoder
+    assert!(v["methods"]["bm25"]["mrr@10"].as_f64().unwrap() > 0.0, "{v}");
     // the seed questions are answered at the top once reranked
-    assert!(v["methods"]["rerank"]["mrr@10"].as_f64().unwrap() > 0.99, "{v}");
+    assert!(v["methods"]["dense+rerank"]["mrr@10"].as_f64().unwrap() > 0.99, "{v}");
+    assert!(v["methods"]["hybrid+rerank"]["mrr@10"].as_f64().unwrap() > 0.99, "{v}");
     for stage in ["index", "retrieve", "rerank"] {
         assert!(v["seconds"][stage].as_f64().unwrap() >= 0.0);
     }
     let text = minirank(&["eval", "--collection", dir.to_str().unwrap(), "--candidates", "20"]);
-    assert!(String::from_utf8_lossy(&text.stdout).contains("| rerank |"));
+    assert!(String::from_utf8_lossy(&text.stdout).contains("| hybrid+rerank |"));
+}
+
+#[test]
+fn search_with_bm25_filter_cascade_and_parents() {
+    let docs = root().join("tests/fixtures/seed000.jsonl");
+    let d = docs.to_str().unwrap();
+    let q = "How do I run CPU-bound Python code in parallel?";
+    let v = json_of(&minirank(&["search", "--docs", d, "--query", q, "--retrieval", "hybrid", "--candidates", "20", "--cascade", "dense:10", "--top-k", "3", "--json"]));
+    assert_eq!(v["candidates"].as_array().unwrap().len(), 20);
+    assert_eq!(v["cascade"][0].as_array().unwrap().len(), 10);
+    let kept: Vec<&str> = v["cascade"][0].as_array().unwrap().iter().map(|x| x.as_str().unwrap()).collect();
+    for r in v["results"].as_array().unwrap() {
+        assert!(kept.contains(&r["id"].as_str().unwrap()), "results come from the cascade's survivors");
+    }
+    // metadata filters: only matching documents are candidates
+    let dir = std::env::temp_dir().join(format!("minirank-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let tagged = dir.join("tagged.jsonl");
+    let lines: Vec<String> = std::fs::read_to_string(&docs)
+        .unwrap()
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["year"] = json!(2000 + i);
+            v.to_string()
+        })
+        .collect();
+    std::fs::write(&tagged, lines.join("\n")).unwrap();
+    let t = tagged.to_str().unwrap();
+    let v = json_of(&minirank(&["search", "--docs", t, "--query", q, "--filter", r#"{"year": {"gte": 2015}}"#, "--json"]));
+    let cands = v["candidates"].as_array().unwrap();
+    assert_eq!(cands.len(), 5, "years 2015..=2019 pass");
+    assert!(cands.iter().all(|c| c["metadata"]["year"].as_u64().unwrap() >= 2015));
+    let bad = minirank(&["search", "--docs", d, "--query", q, "--filter", r#"{"year": {"between": 1}}"#]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown operator `between`"), "{}", String::from_utf8_lossy(&bad.stderr));
+    let bad = minirank(&["search", "--docs", d, "--query", q, "--cascade", "dense:50"]);
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("cascade"), "{}", String::from_utf8_lossy(&bad.stderr));
+    // long documents: passages grouped back into their documents
+    let long = dir.join("long.jsonl");
+    let all: Vec<String> = lines.iter().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["text"].as_str().unwrap().to_owned()).collect();
+    let long_docs = [json!({"id": "first", "text": all[..10].join(" ")}), json!({"id": "second", "text": all[10..].join(" ")})];
+    std::fs::write(&long, long_docs.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n")).unwrap();
+    let l = long.to_str().unwrap();
+    let v = json_of(&minirank(&["search", "--docs", l, "--query", q, "--chunk-tokens", "40", "--candidates", "10", "--top-k", "3", "--json"]));
+    let passages: Vec<&str> = v["candidates"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
+    assert!(passages.len() > 2 && passages.iter().all(|id| id.contains('#')), "indexed as passages: {passages:?}");
+    let v = json_of(&minirank(&["search", "--docs", l, "--query", q, "--chunk-tokens", "40", "--candidates", "10", "--parents", "max", "--top-k", "3", "--json"]));
+    let ids: Vec<&str> = v["results"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), 2, "two parent documents: {ids:?}");
+    assert!(ids.contains(&"first") && ids.contains(&"second"), "{ids:?}");
+    assert!(v["results"][0]["passages"].as_array().unwrap().len() >= 1);
+    std::fs::remove_dir_all(&dir).ok();
 }

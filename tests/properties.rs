@@ -41,7 +41,7 @@ fn candidates() -> impl Strategy<Value = Vec<Candidate>> {
     proptest::collection::vec((text(), proptest::option::of(-1.0f32..1.0)), 0..24).prop_map(|v| {
         v.into_iter()
             .enumerate()
-            .map(|(i, (t, s))| Candidate { id: format!("c{i}"), text: format!("{t} x"), score: s, metadata: None })
+            .map(|(i, (t, s))| Candidate { id: format!("c{i}"), text: format!("{t} x"), score: s, metadata: None, parent: None })
             .collect()
     })
 }

@@ -1,6 +1,8 @@
 //! The `minirank` command line (native only).
 //!
-//!     minirank search --docs FILE --query TEXT [--candidates 20] [--top-k 5] [--min-score S] [--json]
+//!     minirank search --docs FILE --query TEXT [--candidates 20] [--top-k 5] [--min-score S]
+//!                     [--retrieval dense|bm25|hybrid] [--cascade dense:10,...] [--filter JSON]
+//!                     [--chunk-tokens N] [--parents max|sum] [--json]
 //!     minirank eval --collection DIR [--candidates 100] [--max-length 256] [--json]
 //!
 //! Models are read from `--models DIR`, else `$MINIRANK_MODELS`, else `./models`:
@@ -57,10 +59,25 @@ enum Command {
         /// Token budget per (query, document) pair
         #[arg(long, default_value_t = 256)]
         max_length: usize,
+        /// Stage 1: dense, bm25 or hybrid
+        #[arg(long, default_value = "dense", value_parser = parse_enum::<Retrieval>)]
+        retrieval: Retrieval,
+        /// Middle stages before the cross-encoder, e.g. `dense:10` or `bm25:50,dense:10`
+        #[arg(long, value_parser = parse_cascade)]
+        cascade: Option<Cascade>,
+        /// Metadata filter as JSON, e.g. '{"year": {"gte": 2020}}'
+        #[arg(long)]
+        filter: Option<String>,
+        /// Split documents longer than this many tokens into passages
+        #[arg(long)]
+        chunk_tokens: Option<usize>,
+        /// Return parent documents scored by their passages: max or sum
+        #[arg(long, value_parser = parse_enum::<ParentScore>)]
+        parents: Option<ParentScore>,
         #[command(flatten)]
         common: Common,
     },
-    /// Evaluate dense retrieval and dense+rerank on a BEIR-layout collection
+    /// Evaluate bm25, dense, hybrid, dense+rerank, hybrid+rerank on a BEIR-layout collection
     Eval {
         /// Folder with corpus.jsonl, queries.jsonl, qrels/test.tsv
         #[arg(long)]
@@ -95,10 +112,25 @@ pub fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Search { docs, query, candidates, top_k, min_score, max_length, common } => {
-            let options = SearchOptions { candidates, top_k, min_score, max_length, ..Default::default() };
+        Command::Search { docs, query, candidates, top_k, min_score, max_length, retrieval, cascade, filter, chunk_tokens, parents, common } => {
+            let filter = match filter {
+                Some(f) => Some(serde_json::from_str(&f).map_err(|e| Error::Json { context: "--filter".into(), reason: e.to_string() })?),
+                None => None,
+            };
+            let options = SearchOptions {
+                candidates,
+                top_k,
+                min_score,
+                max_length,
+                retrieval,
+                cascade: cascade.map(|c| c.0).unwrap_or_default(),
+                filter,
+                parents,
+                ..Default::default()
+            };
             options.validate()?;
-            search(&common, &docs, &query, &options)
+            let chunking = chunk_tokens.map(|max_tokens| Chunking { max_tokens, ..Default::default() });
+            search(&common, &docs, &query, &options, chunking)
         }
         Command::Eval { collection, candidates, max_length, limit_queries, alpha, common } => {
             if candidates == 0 {
@@ -109,6 +141,26 @@ fn run(cli: Cli) -> Result<()> {
             eval(&common, &collection, candidates, max_length, limit_queries, alpha)
         }
     }
+}
+
+/// A serde enum from its lower-case name (`dense`, `bm25`, `max`, ...).
+fn parse_enum<T: serde::de::DeserializeOwned>(s: &str) -> std::result::Result<T, String> {
+    serde_json::from_value(serde_json::Value::String(s.to_owned())).map_err(|e| e.to_string())
+}
+
+/// The `--cascade` stages (one argument, so clap does not read it as a list).
+#[derive(Clone)]
+struct Cascade(Vec<Stage>);
+
+/// `scorer:keep` stages separated by commas.
+fn parse_cascade(s: &str) -> std::result::Result<Cascade, String> {
+    s.split(',')
+        .map(|part| {
+            let (scorer, keep) = part.split_once(':').ok_or_else(|| format!("{part:?} is not scorer:keep (e.g. dense:10)"))?;
+            Ok(Stage { scorer: parse_enum(scorer.trim())?, keep: keep.trim().parse().map_err(|_| format!("{keep:?} is not a count"))? })
+        })
+        .collect::<std::result::Result<_, String>>()
+        .map(Cascade)
 }
 
 fn models_dir(common: &Common) -> PathBuf {
@@ -220,9 +272,10 @@ fn one_line(text: &str, width: usize) -> String {
     }
 }
 
-fn search(common: &Common, docs: &Path, query: &str, options: &SearchOptions) -> Result<()> {
+fn search(common: &Common, docs: &Path, query: &str, options: &SearchOptions, chunking: Option<Chunking>) -> Result<()> {
     let docs = read_docs(docs)?;
     let mut engine = load_engine(common)?;
+    engine.set_chunking(chunking)?;
     let bar = progress(common.json, docs.len(), "indexing");
     let t = Instant::now();
     engine.add_documents_with_progress(docs, &mut |done, _| bar.set_position(done as u64))?;
@@ -230,11 +283,9 @@ fn search(common: &Common, docs: &Path, query: &str, options: &SearchOptions) ->
     let index_s = t.elapsed().as_secs_f64();
 
     let t = Instant::now();
-    let candidates = engine.retrieve(query, options.candidates)?;
-    let retrieve_ms = t.elapsed().as_secs_f64() * 1e3;
-    let t = Instant::now();
-    let reranked = engine.rerank(query, &candidates, &options.rerank_options())?;
-    let rerank_ms = t.elapsed().as_secs_f64() * 1e3;
+    let result = engine.search(query, options)?;
+    let search_ms = t.elapsed().as_secs_f64() * 1e3;
+    let SearchResult { candidates, cascade, reranked } = result;
 
     if common.json {
         let out = json!({
@@ -242,23 +293,29 @@ fn search(common: &Common, docs: &Path, query: &str, options: &SearchOptions) ->
             "candidates": candidates.iter().enumerate().map(|(i, c)| json!({
                 "id": c.id, "text": c.text, "score": c.score, "rank": i + 1, "metadata": c.metadata,
             })).collect::<Vec<_>>(),
+            "cascade": cascade,
             "results": reranked.hits.iter().map(|h| json!({
                 "id": h.id, "text": h.text, "score": h.score, "logit": h.logit,
                 "original_rank": h.original_rank, "retrieval_score": h.retrieval_score, "metadata": h.metadata,
+                "passages": h.passages,
             })).collect::<Vec<_>>(),
             "no_confident_answer": reranked.no_confident_answer,
             "best_score": reranked.best_score,
-            "timings_ms": { "index": index_s * 1e3, "retrieve": retrieve_ms, "rerank": rerank_ms },
+            "timings_ms": { "index": index_s * 1e3, "search": search_ms },
         });
         println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
         return Ok(());
     }
     println!("Query: {query}\n");
-    println!("Stage 1 candidates: {} (bi-encoder, {retrieve_ms:.1} ms; {} documents indexed in {index_s:.2} s)", candidates.len(), engine.len());
+    let mode = serde_json::to_value(options.retrieval).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+    println!("Stage 1 candidates: {} ({mode}; {} index entries built in {index_s:.2} s)", candidates.len(), engine.len());
     for (i, c) in candidates.iter().enumerate() {
         println!("  {:>3}. [{:.3}] {:<24} {}", i + 1, c.score.unwrap_or(0.0), one_line(&c.id, 24), one_line(&c.text, 70));
     }
-    println!("\nStage 2 top-{} after reranking (cross-encoder, {rerank_ms:.1} ms):", options.top_k);
+    for (stage, kept) in options.cascade.iter().zip(&cascade) {
+        println!("\nCascade: {:?} kept {}: {}", stage.scorer, kept.len(), one_line(&kept.join(", "), 100));
+    }
+    println!("\nStage 2 top-{} after reranking (cross-encoder; search took {search_ms:.1} ms):", options.top_k);
     for h in &reranked.hits {
         let moved = h.original_rank as i64 - h.rank as i64;
         let arrow = match moved {
@@ -299,27 +356,36 @@ fn eval(common: &Common, dir: &Path, candidates: usize, max_length: usize, limit
     let index_s = t.elapsed().as_secs_f64();
 
     let bar = progress(quiet, collection.queries.len(), "queries");
-    let (mut dense, mut reranked, mut fused) = (Vec::new(), Vec::new(), Vec::new());
+    const METHODS: [&str; 6] = ["bm25", "dense", "hybrid", "dense+rerank", "hybrid+rerank", "dense+fused"];
+    let mut per_method: Vec<Vec<Metrics>> = vec![Vec::new(); METHODS.len()];
     let (mut retrieve_s, mut rerank_s) = (0.0, 0.0);
     let options = RerankOptions { max_length, batch_size: 32, ..Default::default() };
     let fused_options = RerankOptions { fusion: Some(Fusion { alpha }), ..options };
+    let ids_of = |c: &[Candidate]| c.iter().map(|c| c.id.clone()).collect::<Vec<_>>();
+    let hit_ids = |r: &Reranked| r.hits.iter().map(|h| h.id.clone()).collect::<Vec<_>>();
     for (qid, text) in &collection.queries {
         let rel = &collection.qrels[qid];
         let t = Instant::now();
-        let cands = engine.retrieve(text, candidates)?;
+        let with = |retrieval| RetrieveOptions { k: candidates, retrieval, ..Default::default() };
+        let lexical = engine.retrieve_with(text, &with(Retrieval::Bm25))?;
+        let dense = engine.retrieve_with(text, &with(Retrieval::Dense))?;
+        let hybrid = engine.retrieve_with(text, &with(Retrieval::Hybrid))?;
         retrieve_s += t.elapsed().as_secs_f64();
-        dense.push(Metrics::of(&cands.iter().map(|c| c.id.clone()).collect::<Vec<_>>(), rel));
         let t = Instant::now();
-        let r = engine.rerank(text, &cands, &options)?;
+        let dense_rr = engine.rerank(text, &dense, &options)?;
+        // the hybrid pool shares most documents with the dense one: their logits come from the cache
+        let hybrid_rr = engine.rerank(text, &hybrid, &options)?;
         rerank_s += t.elapsed().as_secs_f64();
-        reranked.push(Metrics::of(&r.hits.iter().map(|h| h.id.clone()).collect::<Vec<_>>(), rel));
-        // the same logits, from the score cache, blended with the cosine scores
-        let f = engine.rerank(text, &cands, &fused_options)?;
-        fused.push(Metrics::of(&f.hits.iter().map(|h| h.id.clone()).collect::<Vec<_>>(), rel));
+        // the same logits as dense+rerank, blended with the cosine scores
+        let fused = engine.rerank(text, &dense, &fused_options)?;
+        let rankings = [ids_of(&lexical), ids_of(&dense), ids_of(&hybrid), hit_ids(&dense_rr), hit_ids(&hybrid_rr), hit_ids(&fused)];
+        for (all, ranking) in per_method.iter_mut().zip(rankings) {
+            all.push(Metrics::of(&ranking, rel));
+        }
         bar.inc(1);
     }
     bar.finish_and_clear();
-    let (dense, reranked, fused) = (Metrics::mean(&dense), Metrics::mean(&reranked), Metrics::mean(&fused));
+    let means: Vec<Metrics> = per_method.iter().map(|m| Metrics::mean(m)).collect();
     if common.json {
         let out = json!({
             "collection": collection.name,
@@ -328,21 +394,21 @@ fn eval(common: &Common, dir: &Path, candidates: usize, max_length: usize, limit
             "candidates": candidates,
             "max_length": max_length,
             "alpha": alpha,
-            "methods": { "dense": dense, "rerank": reranked, "fused": fused },
+            "methods": METHODS.iter().zip(&means).map(|(k, m)| (k.to_string(), json!(m))).collect::<serde_json::Map<_, _>>(),
             "seconds": { "index": index_s, "retrieve": retrieve_s, "rerank": rerank_s },
         });
         println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
         return Ok(());
     }
     println!(
-        "{}: {} documents, {} judged queries, rerank top {candidates} (max_length {max_length}; fused alpha {alpha})\n",
+        "{}: {} documents, {} judged queries, pools of {candidates} reranked (max_length {max_length}; dense+fused alpha {alpha})\n",
         collection.name,
         n_docs,
         collection.queries.len()
     );
     println!("| method | nDCG@10 | nDCG@5 | MRR@10 | R@100 | P@5 |");
     println!("|---|---|---|---|---|---|");
-    for (name, m) in [("dense", dense), ("rerank", reranked), ("fused", fused)] {
+    for (name, m) in METHODS.iter().zip(&means) {
         println!("| {name} | {:.4} | {:.4} | {:.4} | {:.4} | {:.4} |", m.ndcg_10, m.ndcg_5, m.mrr_10, m.recall_100, m.p_5);
     }
     println!("\nseconds: index {index_s:.1}, retrieve {retrieve_s:.2}, rerank {rerank_s:.1}");
