@@ -34,8 +34,11 @@ export interface LoadOptions {
 
 export type Metadata = unknown;
 
-/** A document to index. Ids are strings (numbers are converted); strings get ids "0", "1", ... */
-export type DocumentInput = string | { id?: string | number; text: string; metadata?: Metadata };
+/**
+ * A document to index. Ids are strings (numbers are converted); strings get ids "0", "1", ...
+ * `parent` marks a passage you split yourself (results can be grouped by it, see `parents`).
+ */
+export type DocumentInput = string | { id?: string | number; text: string; metadata?: Metadata; parent?: string | number };
 
 export interface IndexOptions {
   onProgress?: (p: Progress) => void;
@@ -43,21 +46,68 @@ export interface IndexOptions {
   sliceSize?: number;
 }
 
+/** Where stage-1 candidates come from. */
+export type Retrieval = 'dense' | 'bm25' | 'hybrid';
+
+/** How `retrieval: 'hybrid'` fuses the dense and BM25 lists. */
+export interface HybridOptions {
+  /** 'rrf' (default): w/(rrfK + rank_dense) + (1 − w)/(rrfK + rank_bm25); 'weighted': min–max scaled scores. */
+  method?: 'rrf' | 'weighted';
+  /** RRF rank constant (default 60). */
+  rrfK?: number;
+  /** Weight w of the dense list, 0..1 (default 0.5). */
+  denseWeight?: number;
+  /** How deep each list is read before fusing (default: the number of candidates). */
+  depth?: number;
+}
+
+/** A filter value: equality (or membership when the field is an array). */
+export type FilterScalar = string | number | boolean | null;
+
+/** Conditions on one metadata field. */
+export interface FilterCondition {
+  eq?: FilterScalar;
+  ne?: FilterScalar;
+  in?: FilterScalar[];
+  nin?: FilterScalar[];
+  /** Numbers with numbers, strings with strings (ISO dates compare as strings). */
+  gt?: number | string;
+  gte?: number | string;
+  lt?: number | string;
+  lte?: number | string;
+  /** Present and not null (true), or absent/null (false). */
+  exists?: boolean;
+}
+
+/**
+ * A metadata filter, applied before scoring: every entry must hold. Keys are field names
+ * (dotted for nested fields); a scalar means equality, an array means "one of".
+ * `anyOf: [filter, ...]` is an OR, `not: filter` a negation.
+ * @example { lang: 'en', year: { gte: 2020 }, tags: ['rust', 'wasm'] }
+ */
+export type Filter = { anyOf?: Filter[]; not?: Filter } & { [field: string]: FilterScalar | FilterScalar[] | FilterCondition | Filter[] | Filter | undefined };
+
 export interface RetrieveOptions {
   /** How many candidates (default 20). */
   k?: number;
+  /** 'dense' (default), 'bm25' or 'hybrid'. */
+  retrieval?: Retrieval;
+  hybrid?: HybridOptions;
+  filter?: Filter;
 }
 
 export interface Candidate {
   id: string;
   text: string;
-  /** Cosine similarity to the query (stage 1), when it came from `retrieve`. */
+  /** Stage-1 score: cosine (dense), BM25, or the fused hybrid score; or the last cascade stage's. */
   score?: number;
   metadata?: Metadata;
+  /** The parent document of a passage. */
+  parent?: string;
 }
 
 /** What `rerank` accepts: strings or objects with `text` (other fields are ignored). */
-export type CandidateInput = string | { id?: string | number; text: string; score?: number; metadata?: Metadata };
+export type CandidateInput = string | { id?: string | number; text: string; score?: number; metadata?: Metadata; parent?: string | number };
 
 export interface Fusion {
   /** Cross-encoder weight: alpha·z(logit) + (1 − alpha)·z(retrieval score), 0..1. */
@@ -77,9 +127,105 @@ export interface RerankOptions {
   fusion?: Fusion;
 }
 
-export interface SearchOptions extends RerankOptions {
+/** Freshness from a timestamp field: Unix milliseconds or an ISO-8601 string. */
+export interface FreshnessSignal {
+  /** Metadata field (dotted path), default 'updatedAt'. */
+  field?: string;
+  /** Age in days at which freshness is 0.5 (default 30). */
+  halfLifeDays?: number;
+  /** 'hyperbolic' (default): 1/(1 + age/halfLife); 'exponential': 0.5^(age/halfLife). */
+  decay?: 'hyperbolic' | 'exponential';
+  /** Weight in the final score (default 0.15). */
+  weight?: number;
+  /** Freshness of documents without a readable timestamp, 0..1 (default 0). */
+  missing?: number;
+}
+
+/** Authority per value of a field (e.g. the source). */
+export interface AuthoritySignal {
+  /** Metadata field (dotted path), default 'source'. */
+  field?: string;
+  /** Authority per value, e.g. { docs: 1, blog: 0.6, slack: 0.3 }. */
+  weights?: Record<string, number>;
+  /** Authority of other values and of documents without the field (default 0.5). */
+  default?: number;
+  /** Weight in the final score (default 0.15). */
+  weight?: number;
+}
+
+/** Diversity: maximal marginal relevance over bi-encoder vectors, and/or a cap per parent. */
+export interface DiversitySignal {
+  /** Penalty weight on the highest cosine similarity to a result ranked above (default 0.1; 0 = off). */
+  weight?: number;
+  /** At most this many results per parent document. */
+  maxPerParent?: number;
+}
+
+/**
+ * Multi-signal reranking: final = relevance·w + freshness·w_f + authority·w_a − redundancy·w_d,
+ * with relevance = sigmoid(logit) (or of the fused score). Each hit reports its `components`.
+ */
+export interface Signals {
+  /** Weight of the cross-encoder relevance (default 1). */
+  relevance?: number;
+  freshness?: FreshnessSignal;
+  authority?: AuthoritySignal;
+  diversity?: DiversitySignal;
+  /** "Now" in Unix milliseconds (default Date.now()). */
+  now?: number;
+}
+
+/** How parent documents are scored from their passages. */
+export type ParentScore = 'max' | 'sum';
+
+/** A middle stage: re-score the pool cheaply and keep the best `keep`. */
+export interface CascadeStage {
+  scorer: 'dense' | 'bm25';
+  keep: number;
+}
+
+export interface SignalOptions {
+  signals?: Signals;
+  /** One hit per parent document ('max': best passage; 'sum': sum of passage scores). */
+  parents?: ParentScore;
+}
+
+export interface SearchOptions extends RerankOptions, SignalOptions {
   /** Stage 1 pool size (default 20). `topK` (default 5) may not exceed it. */
   candidates?: number;
+  /** 'dense' (default), 'bm25' or 'hybrid'. */
+  retrieval?: Retrieval;
+  hybrid?: HybridOptions;
+  /** Middle stages, sizes shrinking from `candidates` to at least `topK`, e.g. [{ scorer: 'dense', keep: 10 }]. */
+  cascade?: CascadeStage[];
+  filter?: Filter;
+}
+
+/** Splitting long documents into passages when indexing. */
+export interface Chunking {
+  /** Most tokens per passage (default 200; at most the embedding model's budget). */
+  maxTokens?: number;
+  /** Sentences repeated at the start of the next passage (default 1). */
+  overlapSentences?: number;
+}
+
+export interface Bm25Params {
+  /** Term-frequency saturation (default 1.2). */
+  k1?: number;
+  /** Length normalisation 0..1 (default 0.75). */
+  b?: number;
+  /** Drop English stop words (default true). */
+  stopWords?: boolean;
+}
+
+/** The parts of a hit's final score, with `signals`. */
+export interface Components {
+  relevance: number;
+  freshness?: number;
+  authority?: number;
+  /** Highest cosine similarity to a result ranked above. */
+  redundancy?: number;
+  final: number;
 }
 
 export interface Hit {
@@ -97,6 +243,14 @@ export interface Hit {
   retrievalScore: number | null;
   /** The blended score hits are ordered by, with `fusion`. */
   fused?: number;
+  /** With `signals`: the parts of the final score. */
+  components?: Components;
+  /** The parent document of a passage. */
+  parent?: string;
+  /** With `parents`: this document's passages among the results, best first (`text` is the best one's). */
+  passages?: string[];
+  /** With `parents`: the score parents are ordered by. */
+  parentScore?: number;
   metadata?: Metadata;
 }
 
@@ -115,6 +269,8 @@ export interface Reranked {
 export interface SearchResult extends Reranked {
   /** Stage 1 candidates, best first. */
   candidates: Candidate[];
+  /** With `cascade`: the ids each stage kept. */
+  cascade?: string[][];
 }
 
 export declare class MinirankError extends Error {
@@ -129,8 +285,11 @@ export declare class Minirank {
   readonly dim: number;
   index(docs: DocumentInput[], options?: IndexOptions): Promise<number>;
   retrieve(query: string, options?: RetrieveOptions): Promise<Candidate[]>;
-  rerank(query: string, candidates: CandidateInput[], options?: RerankOptions): Promise<Reranked>;
+  rerank(query: string, candidates: CandidateInput[], options?: RerankOptions & SignalOptions): Promise<Reranked>;
   search(query: string, options?: SearchOptions): Promise<SearchResult>;
+  /** Split long documents into passages when indexing (`null`: keep them whole). */
+  setChunking(chunking: Chunking | null): void;
+  setBm25(params: Bm25Params): void;
   embed(text: string): Float32Array;
   remove(id: string | number): boolean;
   clear(): void;
@@ -143,6 +302,26 @@ export declare class Minirank {
   getLimits(): { maxDocuments: number; maxDocumentBytes: number; memoryBytes: number };
   free(): void;
 }
+
+/** Where a saved index lives in IndexedDB (defaults: dbName 'minirank', store 'indexes', key 'default'). */
+export interface IndexedDBOptions {
+  dbName?: string;
+  store?: string;
+  key?: string;
+}
+
+interface SavesIndex {
+  readonly size: number;
+  saveIndex(): Uint8Array | Promise<Uint8Array>;
+  loadIndex(bytes: Uint8Array): number | Promise<number>;
+}
+
+/** Save the index of a `Minirank` or `MinirankWorker` to IndexedDB. */
+export declare function saveIndexToIndexedDB(mr: SavesIndex, options?: IndexedDBOptions): Promise<{ bytes: number; documents: number; savedAt: number }>;
+/** Restore a saved index (null when none); refuses records of another version, size, digest or model (code 'CorruptIndex'). */
+export declare function loadIndexFromIndexedDB(mr: SavesIndex, options?: IndexedDBOptions): Promise<{ documents: number; savedAt: number } | null>;
+/** Delete a saved index; resolves to whether there was one. */
+export declare function deleteIndexFromIndexedDB(options?: IndexedDBOptions): Promise<boolean>;
 
 export declare function initWasm(wasm?: LoadOptions['wasm']): Promise<void>;
 export declare function sha256(bytes: Uint8Array): Promise<string>;

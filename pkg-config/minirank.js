@@ -209,8 +209,9 @@ export class Minirank {
   get dim() { return this._engine.dim; }
 
   /**
-   * Embed and index documents: strings, or `{ id, text, metadata }` objects. An existing id is
-   * replaced. All or nothing. Yields to the event loop between slices of `sliceSize` documents
+   * Embed and index documents: strings, or `{ id, text, metadata, parent }` objects. An existing
+   * id is replaced. All or nothing. With `setChunking`, long documents become passages
+   * `id#0`, `id#1`, ... (parent `id`); the count returned is of index entries. Yields to the event loop between slices of `sliceSize` documents
    * so that `onProgress({stage: 'index', loaded, total})` can repaint a page.
    */
   async index(docs, { onProgress, sliceSize = 64 } = {}) {
@@ -230,7 +231,10 @@ export class Minirank {
     }
   }
 
-  /** Stage 1: `[{ id, text, score, metadata? }]`, best first by cosine similarity. */
+  /**
+   * Stage 1: `[{ id, text, score, metadata?, parent? }]`, best first.
+   * Options `{ k = 20, retrieval: 'dense' | 'bm25' | 'hybrid', hybrid, filter }`.
+   */
   async retrieve(query, options) { return this._engine.retrieve(query, options); }
 
   /**
@@ -239,8 +243,17 @@ export class Minirank {
    */
   async rerank(query, candidates, options) { return this._engine.rerank(query, candidates, options); }
 
-  /** Both stages: `{ candidates, hits, noConfidentAnswer, bestLogit, bestScore, scored, cacheHits }`. */
+  /**
+   * All stages: retrieval (dense, BM25 or hybrid; filtered), optional cascade stages, the
+   * cross-encoder, optional signals and parent grouping. Resolves to
+   * `{ candidates, cascade?, hits, noConfidentAnswer, bestLogit, bestScore, scored, cacheHits }`.
+   */
   async search(query, options) { return this._engine.search(query, options); }
+
+  /** Split documents longer than `maxTokens` into passages when indexing (`null`: keep whole). */
+  setChunking(chunking) { this._engine.setChunking(chunking); }
+  /** BM25 settings `{ k1, b, stopWords }`. */
+  setBm25(params) { this._engine.setBm25(params); }
 
   /** Unit-length embedding of a text (Float32Array). */
   embed(text) { return this._engine.embed(text); }
@@ -262,6 +275,90 @@ export class Minirank {
   getLimits() { return this._engine.getLimits(); }
   /** Free the wasm memory of this instance. */
   free() { this._engine.free(); }
+}
+
+// ---- Persistence: the index in IndexedDB, so a reload does not embed everything again ----
+
+const IDB_FORMAT = 'minirank-index';
+const IDB_VERSION = 1;
+const IDB_DEFAULTS = { dbName: 'minirank', store: 'indexes', key: 'default' };
+
+function idbOptions(options) {
+  checkKeys(options, Object.keys(IDB_DEFAULTS), 'options');
+  const o = { ...IDB_DEFAULTS, ...(options || {}) };
+  for (const k of Object.keys(IDB_DEFAULTS)) {
+    if (typeof o[k] !== 'string' || !o[k]) fail('InvalidOption', `invalid option \`${k}\`: must be a non-empty string`);
+  }
+  if (!globalThis.indexedDB) fail('Io', 'IndexedDB is not available here (Node, or storage disabled)');
+  return o;
+}
+
+function idbRequest(req) {
+  return new Promise((resolve, reject) => {
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(new MinirankError('Io', `IndexedDB: ${req.error && req.error.message}`));
+  });
+}
+
+async function idbStore(o, mode) {
+  const open = globalThis.indexedDB.open(o.dbName, 1);
+  open.onupgradeneeded = () => open.result.createObjectStore(o.store);
+  const db = await idbRequest(open);
+  if (!db.objectStoreNames.contains(o.store)) {
+    db.close();
+    fail('Io', `IndexedDB database ${o.dbName} has no store ${o.store}`);
+  }
+  const tx = db.transaction(o.store, mode);
+  const done = new Promise((resolve, reject) => {
+    tx.oncomplete = () => { db.close(); resolve(); };
+    tx.onerror = tx.onabort = () => { db.close(); reject(new MinirankError('Io', `IndexedDB: ${tx.error && tx.error.message}`)); };
+  });
+  return { store: tx.objectStore(o.store), done };
+}
+
+/**
+ * Save the index of `mr` (a `Minirank` or a `MinirankWorker`) to IndexedDB under `key`.
+ * Resolves to `{ bytes, documents, savedAt }`.
+ */
+export async function saveIndexToIndexedDB(mr, options) {
+  const o = idbOptions(options);
+  const bytes = await mr.saveIndex();
+  const record = { format: IDB_FORMAT, version: IDB_VERSION, size: bytes.byteLength, sha256: await sha256(bytes), documents: mr.size, savedAt: Date.now(), bytes };
+  const { store, done } = await idbStore(o, 'readwrite');
+  store.put(record, o.key);
+  await done;
+  return { bytes: record.size, documents: record.documents, savedAt: record.savedAt };
+}
+
+/**
+ * Restore an index saved by `saveIndexToIndexedDB` into `mr`. Resolves to
+ * `{ documents, savedAt }`, or `null` when nothing is saved under `key`. A record of another
+ * format version, of the wrong size or digest, or built with another embedding model is refused
+ * with a `MinirankError` (code 'CorruptIndex') and the current index is kept.
+ */
+export async function loadIndexFromIndexedDB(mr, options) {
+  const o = idbOptions(options);
+  const { store, done } = await idbStore(o, 'readonly');
+  const record = await idbRequest(store.get(o.key));
+  await done;
+  if (record === undefined) return null;
+  if (!record || record.format !== IDB_FORMAT) fail('CorruptIndex', `index bytes rejected: the IndexedDB record ${o.key} is not a minirank index`);
+  if (record.version !== IDB_VERSION) fail('CorruptIndex', `index bytes rejected: record version ${record.version} is not supported (this package reads ${IDB_VERSION})`);
+  const bytes = toBytes(record.bytes);
+  if (!bytes || bytes.byteLength !== record.size) fail('CorruptIndex', `index bytes rejected: expected ${record.size} bytes, found ${bytes ? bytes.byteLength : 0}`);
+  if ((await sha256(bytes)) !== record.sha256) fail('CorruptIndex', 'index bytes rejected: the stored digest does not match the bytes');
+  const documents = await mr.loadIndex(bytes);
+  return { documents, savedAt: record.savedAt };
+}
+
+/** Delete a saved index; resolves to whether there was one. */
+export async function deleteIndexFromIndexedDB(options) {
+  const o = idbOptions(options);
+  const { store, done } = await idbStore(o, 'readwrite');
+  const existed = (await idbRequest(store.getKey(o.key))) !== undefined;
+  store.delete(o.key);
+  await done;
+  return existed;
 }
 
 export { DEFAULT_MODELS };

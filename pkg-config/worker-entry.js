@@ -4,7 +4,7 @@ import { Minirank } from './minirank.js';
 let mr = null;
 let queue = Promise.resolve();
 
-const METHODS = new Set(['index', 'retrieve', 'rerank', 'search', 'embed', 'remove', 'clear', 'saveIndex', 'loadIndex', 'cacheStats', 'setCacheCapacity', 'setLimits', 'getLimits']);
+const METHODS = new Set(['index', 'retrieve', 'rerank', 'search', 'embed', 'remove', 'clear', 'saveIndex', 'loadIndex', 'cacheStats', 'setCacheCapacity', 'setLimits', 'getLimits', 'setChunking', 'setBm25']);
 
 async function handle({ id, method, args, wantProgress }) {
   const progress = wantProgress ? (p) => self.postMessage({ id, progress: p }) : undefined;

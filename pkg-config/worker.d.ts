@@ -1,6 +1,6 @@
 import type {
   LoadOptions, DocumentInput, IndexOptions, RetrieveOptions, Candidate, CandidateInput,
-  RerankOptions, Reranked, SearchOptions, SearchResult,
+  RerankOptions, Reranked, SearchOptions, SearchResult, Chunking, Bm25Params, SignalOptions,
 } from './minirank.js';
 
 export interface WorkerLoadOptions extends LoadOptions {
@@ -16,7 +16,7 @@ export declare class MinirankWorker {
   readonly dim: number;
   index(docs: DocumentInput[], options?: IndexOptions): Promise<number>;
   retrieve(query: string, options?: RetrieveOptions): Promise<Candidate[]>;
-  rerank(query: string, candidates: CandidateInput[], options?: RerankOptions): Promise<Reranked>;
+  rerank(query: string, candidates: CandidateInput[], options?: RerankOptions & SignalOptions): Promise<Reranked>;
   search(query: string, options?: SearchOptions): Promise<SearchResult>;
   embed(text: string): Promise<Float32Array>;
   remove(id: string | number): Promise<boolean>;
@@ -27,6 +27,8 @@ export declare class MinirankWorker {
   setCacheCapacity(entries: number): Promise<void>;
   setLimits(limits: { maxDocuments?: number; maxDocumentBytes?: number }): Promise<void>;
   getLimits(): Promise<{ maxDocuments: number; maxDocumentBytes: number; memoryBytes: number }>;
+  setChunking(chunking: Chunking | null): Promise<void>;
+  setBm25(params: Bm25Params): Promise<void>;
   terminate(): void;
 }
 export default MinirankWorker;

@@ -100,6 +100,8 @@ export class MinirankWorker {
   setCacheCapacity(entries) { return this._call('setCacheCapacity', [entries]); }
   setLimits(limits) { return this._call('setLimits', [limits]); }
   getLimits() { return this._call('getLimits', []); }
+  setChunking(chunking) { return this._call('setChunking', [chunking]); }
+  setBm25(params) { return this._call('setBm25', [params]); }
   /** Stop the worker and free its memory. */
   terminate() {
     if (this._worker) this._worker.terminate();

@@ -157,12 +157,18 @@ fn rerank_options(o: &Options) -> JsResult<RerankOptions> {
 }
 
 /// A nested option object or enum string, read with serde (its own field names are camelCase
-/// and unknown ones are refused with their name).
+/// and unknown ones are refused with their name). It goes through `serde_json::Value` because
+/// serde-wasm-bindgen reads only the fields a struct declares and would ignore misspelt ones.
+fn from_js<T: serde::de::DeserializeOwned>(key: &'static str, v: &JsValue) -> JsResult<T> {
+    let json: serde_json::Value = serde_wasm_bindgen::from_value(v.clone()).map_err(|e| invalid(key, e.to_string()))?;
+    serde_json::from_value(json).map_err(|e| invalid(key, e.to_string()))
+}
+
 fn nested<T: serde::de::DeserializeOwned>(o: &Options, key: &'static str) -> JsResult<Option<T>> {
     match o.values.get(key) {
         None => Ok(None),
         Some(v) if v.is_null() => Ok(None),
-        Some(v) => serde_wasm_bindgen::from_value(v.clone()).map(Some).map_err(|e| invalid(key, e.to_string())),
+        Some(v) => from_js(key, v).map(Some),
     }
 }
 
@@ -395,7 +401,7 @@ impl Engine {
         let c = if chunking.is_undefined() || chunking.is_null() {
             None
         } else {
-            Some(serde_wasm_bindgen::from_value::<Chunking>(chunking).map_err(|e| invalid("chunking", e.to_string()))?)
+            Some(from_js::<Chunking>("chunking", &chunking)?)
         };
         self.inner.set_chunking(c).map_err(to_js)
     }

@@ -198,3 +198,109 @@ fn bad_model_bytes_are_refused() {
         .expect("a number is not bytes");
     assert!(message(&err).contains("biEncoder.model"));
 }
+
+fn ids_of(list: &serde_json::Value) -> Vec<String> {
+    list.as_array().unwrap().iter().map(|x| x["id"].as_str().unwrap().to_owned()).collect()
+}
+
+/// An engine with the seed documents tagged by year (2000 + position) and source.
+fn tagged_engine() -> Engine {
+    let mut e = new_engine().unwrap();
+    let docs: Vec<serde_json::Value> = SEED
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["metadata"] = serde_json::json!({"year": 2000 + i, "source": if i % 2 == 0 { "docs" } else { "forum" }, "updatedAt": format!("20{i:02}-06-01")});
+            v
+        })
+        .collect();
+    e.index(obj(serde_json::Value::Array(docs)), None).unwrap();
+    e
+}
+
+#[wasm_bindgen_test]
+fn bm25_hybrid_filters_and_cascade_from_js() {
+    let mut e = tagged_engine();
+    let lexical = to_json(&e.retrieve("Global Interpreter Lock".into(), obj(serde_json::json!({"k": 3, "retrieval": "bm25"}))).unwrap());
+    assert_eq!(ids_of(&lexical)[0], "gil");
+    let q = "How do I run CPU-bound Python code in parallel?";
+    let hybrid = to_json(&e.retrieve(q.into(), obj(serde_json::json!({"k": 10, "retrieval": "hybrid", "hybrid": {"method": "weighted", "denseWeight": 0.7}}))).unwrap());
+    assert_eq!(hybrid.as_array().unwrap().len(), 10);
+    let filtered = to_json(&e.retrieve(q.into(), obj(serde_json::json!({"k": 20, "retrieval": "hybrid", "filter": {"year": {"gte": 2010}, "source": "docs"}}))).unwrap());
+    for c in filtered.as_array().unwrap() {
+        assert!(c["metadata"]["year"].as_u64().unwrap() >= 2010 && c["metadata"]["source"] == "docs", "{c}");
+    }
+    let r = to_json(&e.search(q.into(), obj(serde_json::json!({"candidates": 20, "retrieval": "hybrid", "cascade": [{"scorer": "bm25", "keep": 12}, {"scorer": "dense", "keep": 6}], "topK": 3}))).unwrap());
+    assert_eq!(r["cascade"].as_array().unwrap().iter().map(|s| s.as_array().unwrap().len()).collect::<Vec<_>>(), [12, 6]);
+    assert_eq!(r["scored"].as_u64().unwrap() + r["cacheHits"].as_u64().unwrap(), 6);
+    e.set_bm25(obj(serde_json::json!({"k1": 2.0, "b": 0.3, "stopWords": false}))).unwrap();
+    // option errors name the nested field
+    let cases: Vec<(Result<JsValue, JsValue>, &str)> = vec![
+        (e.retrieve(q.into(), obj(serde_json::json!({"retrieval": "sparse"}))), "sparse"),
+        (e.retrieve(q.into(), obj(serde_json::json!({"filter": {"year": {"after": 2000}}}))), "unknown operator `after`"),
+        (e.retrieve(q.into(), obj(serde_json::json!({"retrieval": "hybrid", "hybrid": {"denseWeight": 3}}))), "hybrid.denseWeight"),
+        (e.retrieve(q.into(), obj(serde_json::json!({"hybrid": {"rrf": 60}}))), "rrf"),
+        (e.search(q.into(), obj(serde_json::json!({"cascade": [{"scorer": "dense", "keep": 2}]}))), "cascade"),
+        (e.search(q.into(), obj(serde_json::json!({"cascade": [{"scorer": "dense"}]}))), "keep"),
+    ];
+    for (result, needle) in cases {
+        let err = result.expect_err(needle);
+        assert!(message(&err).contains(needle), "{:?} should name {needle}", message(&err));
+        assert_eq!(code(&err), "InvalidOption");
+    }
+    assert!(message(&e.set_bm25(obj(serde_json::json!({"b": 2}))).unwrap_err()).contains("bm25.b"));
+}
+
+#[wasm_bindgen_test]
+fn signals_give_components_and_reorder() {
+    let e = tagged_engine();
+    let q = "How do I run CPU-bound Python code in parallel?";
+    let signals = serde_json::json!({
+        "relevance": 0.01,
+        "authority": {"field": "source", "weights": {"docs": 1, "forum": 0}, "weight": 10},
+        "freshness": {"field": "updatedAt", "halfLifeDays": 365, "weight": 0.1},
+    });
+    let r = to_json(&e.search(q.into(), obj(serde_json::json!({"candidates": 20, "topK": 20, "signals": signals}))).unwrap());
+    let hits = r["hits"].as_array().unwrap();
+    let sources: Vec<&str> = hits.iter().map(|h| h["metadata"]["source"].as_str().unwrap()).collect();
+    assert_eq!(sources.iter().take_while(|s| **s == "docs").count(), 10, "{sources:?}");
+    for h in hits {
+        let c = &h["components"];
+        let sum = 0.01 * c["relevance"].as_f64().unwrap() + 10.0 * c["authority"].as_f64().unwrap() + 0.1 * c["freshness"].as_f64().unwrap();
+        assert!((c["final"].as_f64().unwrap() - sum).abs() < 1e-4, "{c}");
+        // `now` defaults to Date.now(): documents from 2000–2019 are years old
+        assert!(c["freshness"].as_f64().unwrap() < 0.5);
+    }
+    // rerank() takes signals too
+    let cands = e.retrieve(q.into(), obj(serde_json::json!({"k": 10}))).unwrap();
+    let r = to_json(&e.rerank(q.into(), cands, obj(serde_json::json!({"topK": 3, "signals": {"diversity": {"weight": 0.5}}}))).unwrap());
+    assert_eq!(r["hits"].as_array().unwrap().len(), 3);
+    assert!(r["hits"][1]["components"]["redundancy"].is_number());
+    let err = e.search(q.into(), obj(serde_json::json!({"signals": {"freshness": {"halfLife": 3}}}))).unwrap_err();
+    assert!(message(&err).contains("halfLife"), "{}", message(&err));
+}
+
+#[wasm_bindgen_test]
+fn long_documents_become_passages_grouped_by_parent() {
+    let mut e = new_engine().unwrap();
+    let texts: Vec<String> = SEED.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["text"].as_str().unwrap().to_owned()).collect();
+    e.set_chunking(obj(serde_json::json!({"maxTokens": 48, "overlapSentences": 1}))).unwrap();
+    let n = e.index(obj(serde_json::json!([{"id": "book", "text": texts.join(" ")}, {"id": "note", "text": "Gardening in spring."}])), None).unwrap();
+    assert!(n > 4, "{n}");
+    let tail = texts.last().unwrap();
+    let best = to_json(&e.retrieve(tail.as_str().into(), obj(serde_json::json!({"k": 1}))).unwrap());
+    assert_eq!(best[0]["parent"], "book");
+    assert!(best[0]["text"].as_str().unwrap().contains(tail.as_str()), "the tail of the document is indexed");
+    let r = to_json(&e.search("How do I run CPU-bound Python code in parallel?".into(), obj(serde_json::json!({"candidates": n, "topK": 2, "parents": "max"}))).unwrap());
+    assert_eq!(ids_of(&r["hits"]), ["book", "note"]);
+    assert!(r["hits"][0]["passages"].as_array().unwrap().len() == n - 1);
+    // saved and restored with the passages' parents; removing the parent removes its passages
+    let saved = e.save_index();
+    assert!(e.remove("book".into()).unwrap());
+    assert_eq!(e.size(), 1);
+    assert_eq!(e.load_index(bytes(&saved)).unwrap(), n);
+    assert!(message(&e.set_chunking(obj(serde_json::json!({"maxTokens": 100000}))).unwrap_err()).contains("chunking.maxTokens"));
+    assert!(message(&e.set_chunking(obj(serde_json::json!({"size": 10}))).unwrap_err()).contains("size"));
+    e.set_chunking(JsValue::NULL).unwrap();
+}
