@@ -1,13 +1,17 @@
 // The minirank demo: everything runs in a Web Worker in this page; documents are shown as text only.
+// The index is saved to IndexedDB after indexing and restored on reload (no re-embedding).
 import { MinirankWorker } from '../pkg/worker.js';
+import { saveIndexToIndexedDB, loadIndexFromIndexedDB, deleteIndexFromIndexedDB } from '../pkg/minirank.js';
 
 const $ = (id) => document.getElementById(id);
 const QUESTIONS_URL = '../tests/fixtures/seed000_questions.json';
 const SEED_URL = '../tests/fixtures/seed000.jsonl';
+const METADATA_URL = 'demo-metadata.json';
+const IDB = { key: 'demo' };
+const AUTHORITY = { 'python-docs': 1.0, 'project-docs': 0.7, blog: 0.4, forum: 0.2 };
 
 let mr = null;
 let seedDocs = [];
-const texts = new Map(); // id -> text, for display
 
 function setStatus(text, loaded = 0, total = 0) {
   $('status').textContent = text;
@@ -41,16 +45,43 @@ function parseDocs(raw) {
   });
 }
 
+async function persist() {
+  try {
+    const saved = await saveIndexToIndexedDB(mr, IDB);
+    $('persist').textContent = `Index saved to IndexedDB (${(saved.bytes / 1024).toFixed(0)} KB, ${saved.documents} entries): a reload restores it without embedding again.`;
+  } catch (e) {
+    $('persist').textContent = `Not saved to IndexedDB: ${e.message}`;
+  }
+}
+
 async function indexDocs(docs) {
   clearError();
   await mr.clear();
-  texts.clear();
-  for (const d of docs) texts.set(d.id, d.text);
+  await mr.setChunking($('chunk').checked ? { maxTokens: 200, overlapSentences: 1 } : null);
   const t0 = performance.now();
   await mr.index(docs, { onProgress: ({ loaded, total }) => setStatus(`Indexing ${loaded}/${total} documents…`, loaded, total) });
   const ms = performance.now() - t0;
   setStatus(`Ready: ${mr.size} documents indexed in ${(ms / 1000).toFixed(2)} s.`, 1, 1);
   $('doc-count').textContent = `(${mr.size} indexed)`;
+  await persist();
+}
+
+/** Restore the last index from IndexedDB; false when there is none or it is unusable. */
+async function restore() {
+  try {
+    const t0 = performance.now();
+    const r = await loadIndexFromIndexedDB(mr, IDB);
+    if (!r) return false;
+    const ms = performance.now() - t0;
+    setStatus(`Ready: restored ${r.documents} documents from IndexedDB in ${ms.toFixed(0)} ms (saved ${new Date(r.savedAt).toLocaleString()}), nothing re-embedded.`, 1, 1);
+    $('doc-count').textContent = `(${mr.size} indexed, restored)`;
+    $('persist').textContent = 'Index restored from IndexedDB.';
+    return true;
+  } catch (e) {
+    $('persist').textContent = `The saved index was refused (${e.code || 'Error'}: ${e.message}); indexing again.`;
+    await deleteIndexFromIndexedDB(IDB).catch(() => {});
+    return false;
+  }
 }
 
 function li(parts) {
@@ -64,18 +95,37 @@ function li(parts) {
   return item;
 }
 
-function render(query, candidates, reranked, t1, t2, threshold) {
+const SCORE_NAME = { dense: 'cos', bm25: 'bm25', hybrid: 'rrf' };
+
+function componentsText(c) {
+  const parts = [`relevance ${c.relevance.toFixed(3)}`];
+  if (c.freshness !== undefined) parts.push(`freshness ${c.freshness.toFixed(3)}`);
+  if (c.authority !== undefined) parts.push(`authority ${c.authority.toFixed(2)}`);
+  if (c.redundancy !== undefined) parts.push(`redundancy ${c.redundancy.toFixed(3)}`);
+  return `${parts.join(' · ')} → final ${c.final.toFixed(3)}`;
+}
+
+function render(query, options, result, ms, threshold) {
+  const { candidates } = result;
+  const reranked = result;
   $('results').hidden = false;
-  $('timings').textContent = `“${query}” — stage 1 (embed query + search ${mr.size} vectors): ${t1.toFixed(1)} ms; ` +
-    `stage 2 (cross-encoder on ${candidates.length} pairs, ${reranked.cacheHits} from cache): ${t2.toFixed(1)} ms.`;
+  $('stage1-name').textContent = { dense: 'bi-encoder', bm25: 'BM25', hybrid: 'hybrid' }[options.retrieval];
+  const pairs = reranked.scored + reranked.cacheHits;
+  const cascade = result.cascade ? `; cascade kept ${result.cascade.map((s) => s.length).join(' → ')}` : '';
+  $('timings').textContent = `“${query}” — stage 1 (${options.retrieval} over ${mr.size} documents): ${candidates.length} candidates${cascade}; ` +
+    `stage 2 (cross-encoder on ${pairs} pairs, ${reranked.cacheHits} from cache); ${ms.toFixed(1)} ms in all.`;
   const s1 = $('stage1');
-  s1.replaceChildren(...candidates.map((c) => li([['score', `[cos ${c.score.toFixed(3)}] `], ['id', c.id], [null, ` — ${c.text}`]])));
+  const label = SCORE_NAME[options.retrieval];
+  s1.replaceChildren(...candidates.map((c) => li([['score', `[${label} ${c.score.toFixed(3)}] `], ['id', c.id], [null, ` — ${c.text}`]])));
   const s2 = $('stage2');
   s2.replaceChildren(...reranked.hits.map((h) => {
     const moved = h.originalRank - h.rank;
     const [cls, arrow] = moved > 0 ? ['up', `↑${moved}`] : moved < 0 ? ['down', `↓${-moved}`] : ['same', '='];
-    return li([['score', `[score ${h.score.toFixed(4)} · logit ${h.logit.toFixed(2)}] `], [cls, `${arrow} (was #${h.originalRank}) `],
-      ['id', h.id], [null, ` — ${h.text}`]]);
+    const parts = [['score', `[score ${h.score.toFixed(4)} · logit ${h.logit.toFixed(2)}] `], [cls, `${arrow} (was #${h.originalRank}) `],
+      ['id', h.id], [null, ` — ${h.text}`]];
+    if (h.passages) parts.push(['score', ` (${h.passages.length} passage${h.passages.length > 1 ? 's' : ''})`]);
+    if (h.components) parts.push(['components', componentsText(h.components)]);
+    return li(parts);
   }));
   const warn = $('no-answer');
   if (reranked.noConfidentAnswer) {
@@ -86,30 +136,57 @@ function render(query, candidates, reranked, t1, t2, threshold) {
   }
 }
 
+const weight = (id) => Number($(id).value);
+
+/** The search options the controls describe. */
+function searchOptions() {
+  const threshold = weight('threshold');
+  const options = {
+    retrieval: $('retrieval').value,
+    candidates: Number($('candidates').value),
+    topK: Number($('topk').value),
+    minScore: threshold > 0 ? threshold : undefined,
+  };
+  if ($('cascade').value) options.cascade = [{ scorer: 'dense', keep: Number($('cascade').value) }];
+  if ($('parents').checked) options.parents = 'max';
+  const [r, f, a, d] = ['w-relevance', 'w-freshness', 'w-authority', 'w-diversity'].map(weight);
+  if (r !== 1 || f > 0 || a > 0 || d > 0) {
+    options.signals = { relevance: r };
+    if (f > 0) options.signals.freshness = { field: 'updatedAt', halfLifeDays: 365, weight: f };
+    if (a > 0) options.signals.authority = { field: 'source', weights: AUTHORITY, default: 0.3, weight: a };
+    if (d > 0) options.signals.diversity = { weight: d };
+  }
+  return options;
+}
+
 async function search(query) {
   if (!query.trim()) return;
   clearError();
-  const candidates = Number($('candidates').value);
-  const topK = Number($('topk').value);
-  const threshold = Number($('threshold').value);
   try {
+    const options = searchOptions();
     const t0 = performance.now();
-    const cands = await mr.retrieve(query, { k: candidates });
-    const t1 = performance.now();
-    const reranked = await mr.rerank(query, cands, { topK, minScore: threshold > 0 ? threshold : undefined });
-    const t2 = performance.now();
-    render(query, cands, reranked, t1 - t0, t2 - t1, threshold);
+    const result = await mr.search(query, options);
+    render(query, options, result, performance.now() - t0, weight('threshold'));
   } catch (e) {
     showError(e);
   }
 }
 
 function enable(on) {
-  for (const id of ['query', 'search-btn', 'index-btn', 'reset-btn']) $(id).disabled = !on;
+  for (const id of ['query', 'search-btn', 'index-btn', 'reset-btn', 'forget-btn']) $(id).disabled = !on;
 }
 
 async function main() {
   $('threshold').addEventListener('input', () => { $('threshold-out').textContent = Number($('threshold').value).toFixed(2); });
+  for (const input of document.querySelectorAll('#signals input')) {
+    input.addEventListener('input', () => { input.nextElementSibling.textContent = Number(input.value).toFixed(2); });
+  }
+  $('forget-btn').addEventListener('click', async () => {
+    try {
+      const had = await deleteIndexFromIndexedDB(IDB);
+      $('persist').textContent = had ? 'The saved index was deleted from IndexedDB.' : 'No index was saved.';
+    } catch (e) { showError(e); }
+  });
   $('search-form').addEventListener('submit', (e) => { e.preventDefault(); search($('query').value); });
   $('docs-file').addEventListener('change', async () => {
     const f = $('docs-file').files[0];
@@ -128,11 +205,12 @@ async function main() {
     try { await indexDocs(seedDocs); } catch (e) { showError(e); } finally { enable(true); }
   });
 
-  const [questions, seedText] = await Promise.all([
+  const [questions, seedText, demoMeta] = await Promise.all([
     fetch(QUESTIONS_URL).then((r) => r.json()),
     fetch(SEED_URL).then((r) => r.text()),
+    fetch(METADATA_URL).then((r) => r.json()),
   ]);
-  seedDocs = parseDocs(seedText);
+  seedDocs = parseDocs(seedText).map((d) => ({ ...d, metadata: { ...(d.metadata || {}), ...(demoMeta.documents[d.id] || {}) } }));
   for (const q of questions.questions) {
     const b = document.createElement('button');
     b.className = 'example';
@@ -149,7 +227,7 @@ async function main() {
       else setStatus(`Loading ${stage} (${(loaded / 1e6).toFixed(1)}${total ? ' / ' + (total / 1e6).toFixed(1) : ''} MB)…`, loaded, total);
     },
   });
-  await indexDocs(seedDocs);
+  if (!(await restore())) await indexDocs(seedDocs);
   enable(true);
   document.body.dataset.ready = 'true';
 }

@@ -52,7 +52,37 @@ test('the demo loads, searches the seed question and reranks under a strict CSP'
   assert.ok(['multiprocessing', 'gil', 'concurrent-futures', 'numba'].includes(stage2[0]), stage2.join());
   assert.notDeepEqual(stage2, stage1.slice(0, 5), 'reranking changes the top 5');
   assert.equal(await page.inputValue('#query'), questions[0]);
-  assert.match(await page.textContent('#timings'), /stage 1 .* ms; stage 2 .* ms/);
+  assert.match(await page.textContent('#timings'), /stage 1 \(dense .*stage 2 \(cross-encoder on 20 pairs.* ms in all/);
+
+  // retrieval modes: BM25 and hybrid candidates, then a cascade that narrows 20 to 10
+  const searchAgain = async () => {
+    await page.$eval('#stage2', (el) => el.replaceChildren());
+    await page.click('#search-btn');
+    await page.waitForFunction(() => document.querySelectorAll('#stage2 li').length > 0, null, { timeout: 120_000 });
+  };
+  await page.selectOption('#retrieval', 'bm25');
+  await searchAgain();
+  assert.equal(await page.textContent('#stage1-name'), 'BM25');
+  assert.match(await page.textContent('#stage1 li:first-child .score'), /\[bm25 /);
+  await page.selectOption('#retrieval', 'hybrid');
+  await page.selectOption('#cascade', '10');
+  await searchAgain();
+  assert.match(await page.textContent('#timings'), /cascade kept 10; stage 2 \(cross-encoder on 10 pairs/);
+  await page.selectOption('#retrieval', 'dense');
+  await page.selectOption('#cascade', '');
+
+  // signal weights: authority dominates, every hit explains its score
+  const slide = (id, v) => page.$eval(id, (el, v) => { el.value = v; el.dispatchEvent(new Event('input')); }, v);
+  await slide('#w-relevance', '0.1');
+  await slide('#w-authority', '1');
+  await searchAgain();
+  const comps = await page.$$eval('#stage2 li .components', (els) => els.map((e) => e.textContent));
+  assert.equal(comps.length, 5);
+  assert.ok(comps.every((c) => /relevance .* authority .* final/.test(c)), comps.join('\n'));
+  const authorities = comps.map((c) => Number(/authority ([0-9.]+)/.exec(c)[1]));
+  assert.deepEqual(authorities, [...authorities].sort((a, b) => b - a), 'ordered by authority when it dominates');
+  await slide('#w-relevance', '1');
+  await slide('#w-authority', '0');
 
   // a threshold nobody passes: "no confident answer"
   await page.$eval('#threshold', (el) => { el.value = '1'; el.dispatchEvent(new Event('input')); });
@@ -86,6 +116,27 @@ test('the demo loads, searches the seed question and reranks under a strict CSP'
   await page.reload();
   await page.waitForSelector('body[data-ready="true"]', { timeout: 300_000 });
   assert.equal(modelFetches(reloadRequests), 0, `reload fetched models again: ${reloadRequests.join(' ')}`);
+  // ... and the index from IndexedDB: nothing is embedded again
+  assert.match(await page.textContent('#doc-count'), /20 indexed, restored/);
+  assert.match(await page.textContent('#status'), /restored 20 documents from IndexedDB/);
+  await page.click('#examples button:first-child');
+  await page.waitForFunction(() => document.querySelectorAll('#stage2 li').length === 5, null, { timeout: 120_000 });
+
+  // a damaged saved index is refused (size/digest check) and the demo indexes again
+  await page.evaluate(() => new Promise((resolve, reject) => {
+    const open = indexedDB.open('minirank', 1);
+    open.onsuccess = () => {
+      const tx = open.result.transaction('indexes', 'readwrite');
+      tx.objectStore('indexes').put({ format: 'minirank-index', version: 1, size: 3, sha256: 'x', bytes: new Uint8Array([1, 2, 3]) }, 'demo');
+      tx.oncomplete = () => { open.result.close(); resolve(); };
+      tx.onerror = () => reject(tx.error);
+    };
+    open.onerror = () => reject(open.error);
+  }));
+  await page.reload();
+  await page.waitForSelector('body[data-ready="true"]', { timeout: 300_000 });
+  assert.match(await page.textContent('#doc-count'), /^\(20 indexed\)$/);
+  assert.match(await page.textContent('#persist'), /Index saved to IndexedDB/);
 
   const origin = new URL(server.url).origin;
   const foreign = requests.filter((u) => !u.startsWith(origin) && !u.startsWith('data:') && !u.startsWith('blob:'));

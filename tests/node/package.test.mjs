@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 
 const root = new URL('../../', import.meta.url);
-const { Minirank, MinirankError, DEFAULT_MODELS } = await import(new URL('pkg/minirank.js', root));
+const { Minirank, MinirankError, DEFAULT_MODELS, saveIndexToIndexedDB, loadIndexFromIndexedDB } = await import(new URL('pkg/minirank.js', root));
 
 const seedDocs = (await readFile(new URL('tests/fixtures/seed000.jsonl', root), 'utf8'))
   .split('\n').filter(Boolean).map((l) => JSON.parse(l));
@@ -128,4 +128,34 @@ test('npm pack holds what a web app needs and nothing else', async () => {
   assert.equal(manifest.exports['.'].default, './minirank.js');
   assert.equal(manifest.exports['./worker'].default, './worker.js');
   assert.equal(manifest.types, './minirank.d.ts');
+});
+
+test('hybrid retrieval, filters, cascade, signals and parents through the package API', async () => {
+  const other = await Minirank.load();
+  try {
+    await other.index(seedDocs.map((d, i) => ({ ...d, metadata: { year: 2000 + i } })));
+    const lexical = await other.retrieve('Global Interpreter Lock', { retrieval: 'bm25', k: 3 });
+    assert.equal(lexical[0].id, 'gil');
+    const r = await other.search(questions[0], {
+      retrieval: 'hybrid', candidates: 20, cascade: [{ scorer: 'dense', keep: 8 }], topK: 3,
+      filter: { year: { gte: 2002 } }, signals: { relevance: 1, diversity: { weight: 0.2 } },
+    });
+    assert.ok(r.candidates.every((c) => c.metadata.year >= 2002));
+    assert.equal(r.cascade[0].length, 8);
+    assert.equal(r.hits.length, 3);
+    assert.ok(r.hits.every((h) => typeof h.components.final === 'number'));
+    other.setChunking({ maxTokens: 48 });
+    const n = await other.index([{ id: 'book', text: seedDocs.map((d) => d.text).join(' ') }]);
+    assert.ok(n > 4);
+    const p = await other.search(questions[0], { candidates: 20, topK: 3, parents: 'max' });
+    assert.equal(p.hits.filter((h) => h.id === 'book').length, 1, 'one hit for the whole book');
+    await assert.rejects(other.search(questions[0], { retrieval: 'semantic' }), (e) => e.code === 'InvalidOption' && /semantic/.test(e.message));
+  } finally {
+    other.free();
+  }
+});
+
+test('IndexedDB helpers say clearly that Node has no IndexedDB', async () => {
+  await assert.rejects(saveIndexToIndexedDB(mr), (e) => e.code === 'Io' && /IndexedDB is not available/.test(e.message));
+  await assert.rejects(loadIndexFromIndexedDB(mr, { key: 7 }), (e) => e.code === 'InvalidOption' && /key/.test(e.message));
 });
