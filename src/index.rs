@@ -359,19 +359,27 @@ impl VectorIndex {
     /// documents (id, text, metadata JSON, parent id), vectors, CRC-32. The BM25 postings are
     /// not stored: they are rebuilt from the texts on load.
     pub fn to_bytes(&self) -> Vec<u8> {
+        self.encode(VERSION)
+    }
+
+    /// The bytes of format `version` (1 lacks the BM25 settings and parents; tests write it).
+    fn encode(&self, version: u32) -> Vec<u8> {
         let mut out = Vec::with_capacity(HEADER + 12 + self.vectors.len() * 4 + self.docs.len() * 64);
         out.extend_from_slice(MAGIC);
-        for x in [VERSION, self.dim as u32, self.docs.len() as u32, self.fingerprint] {
+        for x in [version, self.dim as u32, self.docs.len() as u32, self.fingerprint] {
             out.extend_from_slice(&x.to_le_bytes());
         }
-        let p = self.bm25_params;
-        for x in [p.k1.to_bits(), p.b.to_bits(), p.stop_words as u32] {
-            out.extend_from_slice(&x.to_le_bytes());
+        if version >= 2 {
+            let p = self.bm25_params;
+            for x in [p.k1.to_bits(), p.b.to_bits(), p.stop_words as u32] {
+                out.extend_from_slice(&x.to_le_bytes());
+            }
         }
         for d in &self.docs {
             let meta = d.metadata.as_ref().map(|m| m.to_string()).unwrap_or_default();
             let parent = d.parent.as_deref().unwrap_or("");
-            for field in [d.id.as_bytes(), d.text.as_bytes(), meta.as_bytes(), parent.as_bytes()] {
+            let fields = [d.id.as_bytes(), d.text.as_bytes(), meta.as_bytes(), parent.as_bytes()];
+            for field in &fields[..if version >= 2 { 4 } else { 3 }] {
                 out.extend_from_slice(&(field.len() as u32).to_le_bytes());
                 out.extend_from_slice(field);
             }
@@ -583,31 +591,12 @@ mod tests {
         assert_eq!(back.to_bytes(), bytes);
     }
 
-    /// The version-1 layout (no BM25 settings, no parent field), as session-1 builds wrote it.
-    fn v1_bytes(ix: &VectorIndex) -> Vec<u8> {
-        let mut out = MAGIC.to_vec();
-        for x in [1u32, ix.dim as u32, ix.docs.len() as u32, ix.fingerprint] {
-            out.extend_from_slice(&x.to_le_bytes());
-        }
-        for d in &ix.docs {
-            let meta = d.metadata.as_ref().map(|m| m.to_string()).unwrap_or_default();
-            for f in [d.id.as_bytes(), d.text.as_bytes(), meta.as_bytes()] {
-                out.extend_from_slice(&(f.len() as u32).to_le_bytes());
-                out.extend_from_slice(f);
-            }
-        }
-        for x in &ix.vectors {
-            out.extend_from_slice(&x.to_le_bytes());
-        }
-        let crc = crc32fast::hash(&out);
-        out.extend_from_slice(&crc.to_le_bytes());
-        out
-    }
-
     #[test]
     fn version_1_indexes_still_load() {
         let ix = sample();
-        let back = VectorIndex::from_bytes(&v1_bytes(&ix), Some((3, 7))).unwrap();
+        let v1 = ix.encode(1);
+        assert_eq!(u32::from_le_bytes(v1[8..12].try_into().unwrap()), 1);
+        let back = VectorIndex::from_bytes(&v1, Some((3, 7))).unwrap();
         assert_eq!(back, ix, "documents, vectors and the rebuilt BM25 postings are the same");
         assert_eq!(back.search_bm25("beta", 1, None).unwrap()[0].id, "b");
     }
