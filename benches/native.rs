@@ -83,7 +83,7 @@ fn main() {
 
     if want("retrieve") || want("memory") {
         for n in [10_000usize, 100_000] {
-            let ix = synthetic_index(n, 384, 16);
+            let mut ix = synthetic_index(n, 384, 16);
             let mut seed = 7u64;
             let mut q: Vec<f32> = (0..384).map(|_| lcg(&mut seed)).collect();
             minirank::kernels::l2_normalize(&mut q);
@@ -92,6 +92,17 @@ fn main() {
             });
             rows.push((format!("retrieve k=100 over {n} vectors (384-d)"), format!("{:.0} µs", ms * 1e3)));
             results.insert(format!("retrieve_{n}_us"), json!(ms * 1e3));
+            if n >= 20_000 {
+                // the same search without the int8 coarse scan: every f32 vector is read
+                let fast = ix.search(&q, 100).expect("search");
+                ix.set_prefilter(false);
+                let exact_ms = time_ms(30, || {
+                    std::hint::black_box(ix.search(&q, 100).expect("search"));
+                });
+                assert_eq!(ix.search(&q, 100).expect("search"), fast, "the int8 scan must not change the results");
+                rows.push((format!("  same, exact f32 scan only (int8 scan is {:.1}x faster)", exact_ms / ms), format!("{:.0} µs", exact_ms * 1e3)));
+                results.insert(format!("retrieve_{n}_f32_scan_us"), json!(exact_ms * 1e3));
+            }
         }
         let ix = synthetic_index(10_000, 384, 1024);
         let mb = ix.memory_bytes() as f64 / 1e6;

@@ -9,7 +9,7 @@
 use crate::bm25::{Bm25Index, Bm25Params};
 use crate::error::{Error, Result};
 use crate::filter::Filter;
-use crate::kernels::{dot, sort_desc, top_k};
+use crate::kernels::{dot, dot_i8, quantize_i8, sort_desc, top_k};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 
@@ -82,7 +82,15 @@ pub struct VectorIndex {
     limits: IndexLimits,
     bm25: Bm25Index,
     bm25_params: Bm25Params,
+    /// int8 copies of the vectors (`dim` per document) and their scales, for the coarse scan
+    codes: Vec<i8>,
+    scales: Vec<f32>,
+    prefilter: bool,
 }
+
+/// From this many documents on, dense search first scans int8 copies of the vectors (a quarter of
+/// the memory traffic) and then rescores a shortlist exactly in f32.
+const PREFILTER_MIN_DOCS: usize = 20_000;
 
 const MAGIC: &[u8; 8] = b"MRNKIDX\0";
 /// Version 2 adds the parent id of each document and the BM25 settings; version 1 is still read.
@@ -103,7 +111,25 @@ impl VectorIndex {
             limits: IndexLimits::default(),
             bm25: Bm25Index::new(bm25_params.stop_words),
             bm25_params,
+            codes: Vec::new(),
+            scales: Vec::new(),
+            prefilter: true,
         }
+    }
+
+    /// Use the int8 coarse scan + exact f32 rescoring for large indexes (the default), or always
+    /// scan the f32 vectors.
+    pub fn set_prefilter(&mut self, on: bool) {
+        self.prefilter = on;
+    }
+
+    /// Write the int8 copy of the vector at `slot` (`slot == len` appends).
+    fn set_code(&mut self, slot: usize, v: &[f32]) {
+        if slot * self.dim == self.codes.len() {
+            self.codes.resize(self.codes.len() + self.dim, 0);
+            self.scales.push(0.0);
+        }
+        self.scales[slot] = quantize_i8(v, &mut self.codes[slot * self.dim..(slot + 1) * self.dim]);
     }
 
     /// Vector dimension.
@@ -155,7 +181,7 @@ impl VectorIndex {
                 d.id.len() * 2 + d.text.len() + d.metadata.as_ref().map_or(0, |m| m.to_string().len()) + d.parent.as_ref().map_or(0, String::len) + 120
             })
             .sum();
-        docs + self.vectors.len() * 4 + self.bm25.memory_bytes()
+        docs + self.vectors.len() * 4 + self.codes.len() + self.scales.len() * 4 + self.bm25.memory_bytes()
     }
     /// BM25 settings.
     pub fn bm25_params(&self) -> Bm25Params {
@@ -251,11 +277,13 @@ impl VectorIndex {
             match self.slots.get(&d.id) {
                 Some(&s) => {
                     self.vectors[s * self.dim..(s + 1) * self.dim].copy_from_slice(&v);
+                    self.set_code(s, &v);
                     self.bm25.set(s, &d.text);
                     self.docs[s] = d;
                 }
                 None => {
                     self.slots.insert(d.id.clone(), self.docs.len());
+                    self.set_code(self.docs.len(), &v);
                     self.bm25.set(self.docs.len(), &d.text);
                     self.docs.push(d);
                     self.vectors.extend_from_slice(&v);
@@ -274,9 +302,13 @@ impl VectorIndex {
         if slot != last {
             let (head, tail) = self.vectors.split_at_mut(last * self.dim);
             head[slot * self.dim..(slot + 1) * self.dim].copy_from_slice(&tail[..self.dim]);
+            self.codes.copy_within(last * self.dim..(last + 1) * self.dim, slot * self.dim);
+            self.scales[slot] = self.scales[last];
             self.slots.insert(self.docs[slot].id.clone(), slot);
         }
         self.vectors.truncate(last * self.dim);
+        self.codes.truncate(last * self.dim);
+        self.scales.truncate(last);
         true
     }
 
@@ -291,6 +323,8 @@ impl VectorIndex {
     pub fn clear(&mut self) {
         self.docs.clear();
         self.vectors.clear();
+        self.codes.clear();
+        self.scales.clear();
         self.slots.clear();
         self.bm25.clear();
     }
@@ -326,12 +360,27 @@ impl VectorIndex {
         if query.len() != self.dim {
             return Err(Error::DimensionMismatch { expected: self.dim, actual: query.len() });
         }
-        let ranked = match self.mask(filter) {
-            None => top_k(self.vectors.chunks_exact(self.dim).map(|row| dot(row, query)), k),
-            Some(mask) => top_k(
-                self.vectors.chunks_exact(self.dim).zip(&mask).map(|(row, &ok)| if ok { dot(row, query) } else { f32::NAN }),
-                k,
-            ),
+        let mask = self.mask(filter);
+        let allowed = |slot: usize| mask.as_ref().is_none_or(|m| m[slot]);
+        let shortlist = (k * 4).max(k + 64);
+        let ranked = if self.prefilter && self.len() >= PREFILTER_MIN_DOCS && shortlist * 4 < self.len() {
+            // coarse: int8 codes (the query's own scale is common to all rows and left out)
+            let mut q = vec![0i8; self.dim];
+            quantize_i8(query, &mut q);
+            let coarse = self.codes.chunks_exact(self.dim).zip(&self.scales).enumerate().map(|(slot, (row, &s))| {
+                if allowed(slot) { s * dot_i8(row, &q) as f32 } else { f32::NAN }
+            });
+            // fine: exact f32 scores of the shortlist
+            let mut exact: Vec<(usize, f32)> = top_k(coarse, shortlist)
+                .into_iter()
+                .map(|(slot, _)| (slot, dot(&self.vectors[slot * self.dim..(slot + 1) * self.dim], query)))
+                .collect();
+            sort_desc(&mut exact);
+            exact.truncate(k);
+            exact
+        } else {
+            let rows = self.vectors.chunks_exact(self.dim).enumerate();
+            top_k(rows.map(|(slot, row)| if allowed(slot) { dot(row, query) } else { f32::NAN }), k)
         };
         Ok(self.hits(ranked))
     }
@@ -468,6 +517,11 @@ impl VectorIndex {
         if index.vectors.iter().any(|x| !x.is_finite()) {
             return Err(bad("vectors contain NaN or infinite values".into()));
         }
+        let vectors = std::mem::take(&mut index.vectors);
+        for (slot, v) in vectors.chunks_exact(dim).enumerate() {
+            index.set_code(slot, v);
+        }
+        index.vectors = vectors;
         Ok(index)
     }
 }
@@ -580,6 +634,38 @@ mod tests {
         assert!(matches!(ix.search(&[1.0, 0.0, 0.0], 0), Err(Error::InvalidOption { name: "k", .. })));
         assert!(matches!(ix.search(&[1.0, 0.0], 1), Err(Error::DimensionMismatch { expected: 3, actual: 2 })));
         assert!(matches!(VectorIndex::new(3, 0).search(&[1.0, 0.0, 0.0], 1), Err(Error::EmptyIndex)));
+    }
+
+    #[test]
+    fn int8_prefilter_returns_the_exact_top_k() {
+        let (n, dim) = (PREFILTER_MIN_DOCS + 1000, 64);
+        let mut seed = 1u64;
+        let mut rnd = || {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            ((seed >> 33) as f32 / (1u64 << 31) as f32) - 0.5
+        };
+        let mut ix = VectorIndex::new(dim, 0);
+        let docs = (0..n).map(|i| Document::new(i.to_string(), "t")).collect();
+        let vectors = (0..n).map(|_| unit(&(0..dim).map(|_| rnd()).collect::<Vec<_>>())).collect();
+        ix.add(docs, vectors).unwrap();
+        for _ in 0..20 {
+            let q = unit(&(0..dim).map(|_| rnd()).collect::<Vec<_>>());
+            let fast = ix.search(&q, 50).unwrap();
+            ix.set_prefilter(false);
+            let exact = ix.search(&q, 50).unwrap();
+            ix.set_prefilter(true);
+            assert_eq!(fast, exact);
+        }
+        // removal keeps the int8 copies in step
+        for i in 0..500 {
+            ix.remove(&(i * 7).to_string());
+        }
+        let q = unit(&(0..dim).map(|_| rnd()).collect::<Vec<_>>());
+        let fast = ix.search(&q, 100).unwrap();
+        ix.set_prefilter(false);
+        assert_eq!(fast, ix.search(&q, 100).unwrap());
+        let back = VectorIndex::from_bytes(&ix.to_bytes(), None).unwrap();
+        assert_eq!(back.search(&q, 100).unwrap(), fast, "codes are rebuilt on load");
     }
 
     #[test]

@@ -24,6 +24,37 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     (acc[0] + acc[4]) + (acc[1] + acc[5]) + (acc[2] + acc[6]) + (acc[3] + acc[7]) + tail
 }
 
+/// Symmetric int8 quantization of `v` into `out` (same length): `v ≈ scale · out`.
+/// Returns `scale` (0 for a zero vector).
+pub fn quantize_i8(v: &[f32], out: &mut [i8]) -> f32 {
+    let max = v.iter().fold(0f32, |m, x| m.max(x.abs()));
+    if max == 0.0 || !max.is_finite() {
+        out.iter_mut().for_each(|o| *o = 0);
+        return 0.0;
+    }
+    let inv = 127.0 / max;
+    out.iter_mut().zip(v).for_each(|(o, x)| *o = (x * inv).round().clamp(-127.0, 127.0) as i8);
+    max / 127.0
+}
+
+/// Dot product of two int8 slices, accumulated exactly in i32 (vectorised to
+/// `pmaddwd` / `i32x4.dot_i16x8_s`).
+#[inline]
+pub fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
+    const W: usize = 16;
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut acc = [0i32; W];
+    let (mut xs, mut ys) = (a.chunks_exact(W), b.chunks_exact(W));
+    for (x, y) in (&mut xs).zip(&mut ys) {
+        for l in 0..W {
+            acc[l] += x[l] as i16 as i32 * y[l] as i16 as i32;
+        }
+    }
+    let tail: i32 = xs.remainder().iter().zip(ys.remainder()).map(|(&x, &y)| x as i32 * y as i32).sum();
+    acc.iter().sum::<i32>() + tail
+}
+
 /// Scale `v` to unit L2 norm in place (a zero vector stays zero).
 pub fn l2_normalize(v: &mut [f32]) {
     let norm = dot(v, v).sqrt();
@@ -118,6 +149,24 @@ mod tests {
             let naive: f32 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
             assert!((dot(&a, &b) - naive).abs() < 1e-5, "n={n}");
         }
+    }
+
+    #[test]
+    fn int8_dot_approximates_the_f32_dot() {
+        for n in [0usize, 5, 16, 37, 384] {
+            let a: Vec<f32> = (0..n).map(|i| (i as f32 * 0.37).sin()).collect();
+            let b: Vec<f32> = (0..n).map(|i| (i as f32 * 0.11).cos()).collect();
+            let (mut qa, mut qb) = (vec![0i8; n], vec![0i8; n]);
+            let (sa, sb) = (quantize_i8(&a, &mut qa), quantize_i8(&b, &mut qb));
+            let naive: i32 = qa.iter().zip(&qb).map(|(&x, &y)| x as i32 * y as i32).sum();
+            assert_eq!(dot_i8(&qa, &qb), naive, "n={n}");
+            let approx = sa * sb * dot_i8(&qa, &qb) as f32;
+            assert!((approx - dot(&a, &b)).abs() < 0.01 * (n as f32).sqrt().max(1.0), "n={n}: {approx} vs {}", dot(&a, &b));
+        }
+        let mut q = [0i8; 3];
+        assert_eq!(quantize_i8(&[0.0; 3], &mut q), 0.0);
+        assert_eq!(quantize_i8(&[1.0, -0.5, 0.0], &mut q), 1.0 / 127.0);
+        assert_eq!(q, [127, -64, 0]);
     }
 
     #[test]

@@ -1,6 +1,7 @@
-//! Index arbitrary documents, then retrieve / rerank / search with arbitrary queries and options
-//! (the tiny test models, so each run is fast): errors are fine, panics are not, and results
-//! always satisfy the basic invariants.
+//! Index arbitrary documents (optionally split into passages), then retrieve / rerank / search
+//! with arbitrary queries and options — retrieval mode, cascade, filter, signals, parents — (the
+//! tiny test models, so each run is fast): errors are fine, panics are not, and results always
+//! satisfy the basic invariants.
 #![no_main]
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
@@ -23,6 +24,13 @@ struct Input {
     min_score: Option<f32>,
     alpha: Option<f32>,
     remove: Vec<String>,
+    mode: u8,
+    cascade: Vec<(bool, usize)>,
+    min_year: Option<i16>,
+    chunk_tokens: Option<u8>,
+    parents: Option<bool>,
+    diversity: Option<(f32, Option<usize>)>,
+    freshness: Option<(f64, f32)>,
 }
 
 thread_local! {
@@ -37,7 +45,14 @@ fuzz_target!(|input: Input| {
     ENGINE.with(|cell| {
         let mut e = cell.borrow_mut();
         e.clear();
-        let docs: Vec<Document> = input.docs.iter().take(64).map(|(id, t)| Document::new(id.clone(), t.clone())).collect();
+        let docs: Vec<Document> = input
+            .docs
+            .iter()
+            .take(64)
+            .enumerate()
+            .map(|(i, (id, t))| Document::new(id.clone(), t.clone()).with_metadata(serde_json::json!({"year": 2000 + i, "t": i * 86_400_000})))
+            .collect();
+        let _ = e.set_chunking(input.chunk_tokens.map(|n| Chunking { max_tokens: n as usize, overlap_sentences: 1 }));
         let before = e.save_index();
         if e.add_documents(docs).is_err() {
             assert_eq!(e.save_index(), before, "a failed add changed the index");
@@ -45,6 +60,12 @@ fuzz_target!(|input: Input| {
         for id in &input.remove {
             e.remove(id);
         }
+        let signals = (input.diversity.is_some() || input.freshness.is_some()).then(|| Signals {
+            diversity: input.diversity.map(|(weight, max_per_parent)| Diversity { weight, max_per_parent }),
+            freshness: input.freshness.map(|(half_life_days, weight)| Freshness { field: "t".into(), half_life_days, weight, ..Default::default() }),
+            now: Some(1e12),
+            ..Default::default()
+        });
         let opts = SearchOptions {
             candidates: input.candidates % 200,
             top_k: input.top_k % 200,
@@ -52,10 +73,25 @@ fuzz_target!(|input: Input| {
             batch_size: input.batch_size % 300,
             max_length: input.max_length % 1000,
             fusion: input.alpha.map(|alpha| Fusion { alpha }),
+            retrieval: [Retrieval::Dense, Retrieval::Bm25, Retrieval::Hybrid][input.mode as usize % 3],
+            cascade: input
+                .cascade
+                .iter()
+                .take(3)
+                .map(|&(dense, keep)| Stage { scorer: if dense { StageScorer::Dense } else { StageScorer::Bm25 }, keep: keep % 200 })
+                .collect(),
+            filter: input.min_year.map(|y| serde_json::json!({"year": {"gte": y}})),
+            signals,
+            parents: input.parents.map(|max| if max { ParentScore::Max } else { ParentScore::Sum }),
+            ..Default::default()
         };
         if let Ok(r) = e.search(&input.query, &opts) {
             assert!(r.reranked.hits.len() <= opts.top_k);
             assert!(r.reranked.hits.iter().all(|h| h.logit.is_finite() && (0.0..=1.0).contains(&h.score)));
+            assert!(r.reranked.hits.windows(2).all(|w| w[0].ranking_score() >= w[1].ranking_score() || opts.signals.is_some()));
+            if let Some(y) = input.min_year {
+                assert!(r.candidates.iter().all(|c| c.metadata.as_ref().unwrap()["year"].as_i64().unwrap() >= y as i64));
+            }
         }
         if let Ok(cands) = e.retrieve(&input.query, input.candidates % 200) {
             let ro = RerankOptions { top_k: input.rerank_top_k, batch_size: opts.batch_size, max_length: opts.max_length, min_score: opts.min_score, fusion: opts.fusion };
