@@ -20,7 +20,9 @@ CARGO_PROFILE_RELEASE_LTO=true CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 \
 WASM="$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/minirank.wasm"
 
 rm -rf pkg && mkdir -p pkg/models/bi-encoder pkg/models/cross-encoder
-wasm-bindgen --target web --out-dir pkg --out-name minirank_core "$WASM"
+# No name section: 1.8 MB less raw, 0.44 MB less gzip (measured 2026-11-23); panic messages are
+# kept (console_error_panic_hook), only wasm function names in stack traces are lost.
+wasm-bindgen --target web --out-dir pkg --out-name minirank_core --remove-name-section "$WASM"
 if [ -n "${MINIRANK_WASM_OPT:-}" ]; then
   # Only a binaryen from npm (>= 116); Debian's wasm-opt 108 breaks the module.
   "$MINIRANK_WASM_OPT" -O2 --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \

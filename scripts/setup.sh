@@ -146,7 +146,7 @@ setup_browser() {
 }
 
 setup_node() {
-  if [ -d "$ROOT/node_modules/playwright-core" ] && [ "$ROOT/node_modules/.package-lock.json" -nt "$ROOT/package-lock.json" ]; then
+  if [ -d "$ROOT/node_modules/playwright-core" ] && [ -d "$ROOT/node_modules/typescript" ] && [ "$ROOT/node_modules/.package-lock.json" -nt "$ROOT/package-lock.json" ]; then
     log "npm dev dependencies present"
     return
   fi

@@ -2,7 +2,7 @@
 # Run every test of minirank, setting up whatever is missing first (idempotent):
 #   1. native: unit + integration tests (cargo test --release)
 #   2. wasm:   the wasm_bindgen tests (tests/wasm.rs) in Node and in headless Chromium
-#   3. the built npm package (pkg/) imported by Node (tests/node/)
+#   3. the built npm package (pkg/) imported by Node (tests/node/); its .d.ts type-checked (tests/types/)
 #   4. the www/ demo driven in headless Chromium under a strict CSP (tests/e2e/)
 #   5. libFuzzer targets (tests/fuzz/), 10,000 runs each (MINIRANK_FUZZ_RUNS), when a nightly toolchain exists
 # Caches live in $MINIRANK_CACHE (default ~/.cache/minirank), outside the checkout.
@@ -61,6 +61,8 @@ fi
 if want node; then
   step "the package in Node: node --test tests/node/"
   node --test tests/node/
+  step "TypeScript declarations against the documented usage: tsc -p tests/types"
+  node node_modules/typescript/bin/tsc -p tests/types
 fi
 if want e2e; then
   step "the demo in headless Chromium: node --test tests/e2e/"

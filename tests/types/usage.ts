@@ -1,0 +1,65 @@
+// Type-checks the package's TypeScript declarations against the documented usage (README):
+//   npx tsc -p tests/types        (run by scripts/test.sh in the node step)
+// Lines marked @ts-expect-error must NOT compile: they prove the types refuse misspelt options.
+import {
+  Minirank, MinirankError, saveIndexToIndexedDB, loadIndexFromIndexedDB, deleteIndexFromIndexedDB,
+  type SearchOptions, type SearchResult, type Filter, type Hit,
+} from '../../pkg-config/minirank.js';
+import { MinirankWorker } from '../../pkg-config/worker.js';
+
+export async function readme(query: string): Promise<Hit[]> {
+  const mr = await Minirank.load({ onProgress: ({ stage, loaded, total }) => console.log(stage, loaded, total) });
+  mr.setChunking({ maxTokens: 200, overlapSentences: 1 });
+  mr.setBm25({ k1: 1.2, b: 0.75, stopWords: true });
+  await mr.index([{ id: 'a', text: 'text', metadata: { year: 2024 } }, 'plain', { id: 'a#0', text: 'passage', parent: 'a' }]);
+  const filter: Filter = { lang: 'en', year: { gte: 2020 }, tags: ['rust', 'wasm'], anyOf: [{ draft: false }, { draft: { exists: false } }], not: { source: 'spam' } };
+  const options: SearchOptions = {
+    retrieval: 'hybrid',
+    hybrid: { method: 'rrf', rrfK: 60, denseWeight: 0.5, depth: 100 },
+    candidates: 100,
+    cascade: [{ scorer: 'dense', keep: 10 }],
+    topK: 5,
+    minScore: 0.2,
+    fusion: { alpha: 0.5 },
+    filter,
+    signals: {
+      relevance: 0.6,
+      freshness: { field: 'updatedAt', halfLifeDays: 30, decay: 'hyperbolic', weight: 0.15, missing: 0 },
+      authority: { field: 'source', weights: { docs: 1, blog: 0.6 }, default: 0.5, weight: 0.15 },
+      diversity: { weight: 0.1, maxPerParent: 2 },
+      now: Date.now(),
+    },
+    parents: 'max',
+  };
+  const r: SearchResult = await mr.search(query, options);
+  const first = r.hits[0];
+  const parts: number | undefined = first?.components?.final;
+  const passages: string[] | undefined = first?.passages;
+  console.log(parts, passages, r.cascade?.[0]?.length, r.candidates[0]?.parent);
+  const cands = await mr.retrieve(query, { k: 50, retrieval: 'bm25', filter: { year: { lt: 2000 } } });
+  await mr.rerank(query, cands, { topK: 5, signals: { diversity: { weight: 0.2 } }, parents: 'sum' });
+  const saved = await saveIndexToIndexedDB(mr, { key: 'docs' });
+  const restored = await loadIndexFromIndexedDB(mr, { key: 'docs' });
+  console.log(saved.bytes, restored?.documents, await deleteIndexFromIndexedDB({ key: 'docs' }));
+
+  const w = await MinirankWorker.load();
+  await w.setChunking(null);
+  await saveIndexToIndexedDB(w);
+  const wr = await w.search(query, { retrieval: 'bm25', parents: 'sum' });
+  w.terminate();
+
+  // @ts-expect-error: not a retrieval mode
+  await mr.search(query, { retrieval: 'sparse' });
+  // @ts-expect-error: unknown option name
+  await mr.search(query, { topk: 5 });
+  // @ts-expect-error: cascade stages need a scorer
+  await mr.search(query, { cascade: [{ keep: 10 }] });
+  // @ts-expect-error: parents is 'max' | 'sum'
+  await mr.search(query, { parents: 'mean' });
+  try {
+    await mr.search(query);
+  } catch (e) {
+    if (e instanceof MinirankError) console.log(e.code);
+  }
+  return wr.hits;
+}
