@@ -87,6 +87,67 @@ async function tfjsLib() {
   };
 }
 
+// ---- retrieval over many stored vectors (minirank only: transformers.js has no index) ---------
+// The index is written in minirank's own byte format (v2, fingerprint 0 = any model) with
+// synthetic unit vectors, then loaded; retrieve() time includes embedding the query, which is
+// timed separately.
+function crc32(bytes) {
+  const table = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    table[n] = c >>> 0;
+  }
+  let crc = 0xffffffff;
+  for (let i = 0; i < bytes.length; i++) crc = table[(crc ^ bytes[i]) & 0xff] ^ (crc >>> 8);
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+function syntheticIndex(n, dim) {
+  const enc = new TextEncoder();
+  const ids = Array.from({ length: n }, (_, i) => enc.encode(`d${i}`));
+  const docBytes = ids.reduce((a, id) => a + 4 + id.length + 4 + id.length + 4 + 4, 0);
+  const size = 8 + 16 + 12 + docBytes + n * dim * 4;
+  const out = new Uint8Array(size + 4);
+  const view = new DataView(out.buffer);
+  out.set(enc.encode('MRNKIDX\0'), 0);
+  let p = 8;
+  const u32 = (x) => { view.setUint32(p, x, true); p += 4; };
+  const f32 = (x) => { view.setFloat32(p, x, true); p += 4; };
+  [2, dim, n, 0].forEach(u32);
+  f32(1.2); f32(0.75); u32(1);
+  for (const id of ids) {
+    u32(id.length); out.set(id, p); p += id.length; // id
+    u32(id.length); out.set(id, p); p += id.length; // text (= id)
+    u32(0); u32(0); // no metadata, no parent
+  }
+  let seed = 7;
+  const rnd = () => { seed = (seed * 1103515245 + 12345) >>> 0; return seed / 2 ** 32 - 0.5; };
+  const row = new Float32Array(dim);
+  for (let i = 0; i < n; i++) {
+    let norm = 0;
+    for (let j = 0; j < dim; j++) { row[j] = rnd(); norm += row[j] * row[j]; }
+    norm = Math.sqrt(norm);
+    for (let j = 0; j < dim; j++) f32(row[j] / norm);
+  }
+  view.setUint32(p, crc32(out.subarray(0, p)), true);
+  return out;
+}
+
+async function retrieval(sizes) {
+  const { Minirank } = await import('/pkg/minirank.js');
+  const mr = await Minirank.load({ cache: false });
+  const q = 'Vitamin D deficiency is associated with a higher risk of respiratory infection.';
+  const out = { embedQueryMs: await timeReps(REPS, () => mr.embed(q)) };
+  for (const n of sizes) {
+    mr.loadIndex(syntheticIndex(n, mr.dim));
+    out[`retrieve${n}Ms`] = await timeReps(REPS, () => mr.retrieve(q, { k: 100 }));
+    log(`retrieve k=100 over ${n} vectors: ${out[`retrieve${n}Ms`].toFixed(1)} ms (query embedding ${out.embedQueryMs.toFixed(1)} ms)`);
+  }
+  mr.free();
+  return out;
+}
+
 async function cold(data) {
   // page load (navigation start = 0) -> first search result, models from the Cache API if cached
   const { Minirank } = await import('/pkg/minirank.js');
@@ -102,6 +163,11 @@ async function main() {
   const result = { lib, threads, crossOriginIsolated: self.crossOriginIsolated, hardwareConcurrency: navigator.hardwareConcurrency };
   if (workloads.includes('cold')) {
     Object.assign(result, await cold(data));
+    window.__result = result;
+    return;
+  }
+  if (workloads.includes('retrieve')) {
+    Object.assign(result, await retrieval([10000, 100000]));
     window.__result = result;
     return;
   }

@@ -122,6 +122,9 @@ async function main() {
     results.runs.coldNoCache = await runPage(ctx, server.origin, 'workloads=cold');
     results.runs.coldCached = await runPage(ctx, server.origin, 'workloads=cold');
     await ctx.close();
+    const rctx = await browser.newContext();
+    results.runs.retrieve = await runPage(rctx, server.origin, `workloads=retrieve&reps=${REPS}`);
+    await rctx.close();
   } finally {
     await browser.close();
     server.proc.kill();
@@ -144,6 +147,8 @@ async function main() {
   for (const r of rows) console.log(`| ${r.join(' | ')} |`);
   console.log(`\nsame top-5 on the 3 seed questions: ${sameTop5}; max |logit difference| minirank vs transformers.js: ${maxScoreDiff.toExponential(2)}`);
   console.log(`cold start, page load -> first search result: ${results.runs.coldNoCache.firstResultMs.toFixed(0)} ms (models downloaded), ${results.runs.coldCached.firstResultMs.toFixed(0)} ms (models from the Cache API)`);
+  const rv = results.runs.retrieve;
+  console.log(`retrieve k=100 in wasm (includes embedding the query, ${rv.embedQueryMs.toFixed(1)} ms): ${rv.retrieve10000Ms.toFixed(1)} ms over 10k vectors, ${rv.retrieve100000Ms.toFixed(1)} ms over 100k (scan alone ≈ ${(rv.retrieve100000Ms - rv.embedQueryMs).toFixed(1)} ms)`);
   const s = results.sizes;
   console.log(`sizes: .wasm ${mb(s.wasmRaw)} raw, ${mb(s.wasmGzip)} gzip; JS glue ${(s.jsGlue / 1e3).toFixed(1)} kB; npm tarball ${mb(s.tarballWithoutModels)} without models, ${mb(s.tarballWithModels)} with`);
   if (results.native) {
