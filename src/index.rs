@@ -33,10 +33,6 @@ impl Document {
     pub fn new(id: impl Into<String>, text: impl Into<String>) -> Self {
         Self { id: id.into(), text: text.into(), metadata: None, parent: None }
     }
-    /// The id results are grouped under: the parent's for a passage, else the document's own.
-    pub fn group_id(&self) -> &str {
-        self.parent.as_deref().unwrap_or(&self.id)
-    }
     /// Attach JSON metadata.
     pub fn with_metadata(mut self, metadata: serde_json::Value) -> Self {
         self.metadata = Some(metadata);
@@ -262,12 +258,7 @@ impl VectorIndex {
     /// [`add`](Self::add), first removing each id in `families` and all its passages (a
     /// re-indexed long document must not keep stale passages). All or nothing.
     pub fn add_replacing(&mut self, families: &[String], docs: Vec<Document>, vectors: Vec<Vec<f32>>) -> Result<()> {
-        let roots: HashSet<&str> = families.iter().map(String::as_str).collect();
-        let doomed: HashSet<String> = if roots.is_empty() {
-            HashSet::new()
-        } else {
-            self.docs.iter().filter(|d| roots.contains(d.id.as_str()) || d.parent.as_deref().is_some_and(|p| roots.contains(p))).map(|d| d.id.clone()).collect()
-        };
+        let doomed = self.families(&families.iter().map(String::as_str).collect());
         self.check_vectors(&docs, &vectors)?;
         self.check_new_after(&docs, &doomed)?;
         for id in &doomed {
@@ -312,10 +303,18 @@ impl VectorIndex {
         true
     }
 
+    /// Stored ids that are in `roots` or whose parent is, in one pass over the documents.
+    fn families(&self, roots: &HashSet<&str>) -> HashSet<String> {
+        if roots.is_empty() {
+            return HashSet::new();
+        }
+        let in_roots = |d: &Document| roots.contains(d.id.as_str()) || d.parent.as_deref().is_some_and(|p| roots.contains(p));
+        self.docs.iter().filter(|d| in_roots(d)).map(|d| d.id.clone()).collect()
+    }
+
     /// Remove `id` and every passage whose parent is `id`; returns how many were removed.
     pub fn remove_family(&mut self, id: &str) -> usize {
-        let mut ids = self.children(id);
-        ids.push(id.to_owned());
+        let ids = self.families(&HashSet::from([id]));
         ids.iter().filter(|i| self.remove(i)).count()
     }
 
@@ -357,13 +356,38 @@ impl VectorIndex {
     /// are not scored. Fewer than `k` hits when fewer documents pass.
     pub fn search_filtered(&self, query: &[f32], k: usize, filter: Option<&Filter>) -> Result<Vec<Hit>> {
         self.check_search(k)?;
+        self.check_query_vector(query)?;
+        Ok(self.hits(self.dense_ranked(query, k, self.mask(filter).as_deref())))
+    }
+
+    /// The `k` best documents for `query` by BM25 (only documents sharing a term with it, and
+    /// passing `filter`), best first.
+    pub fn search_bm25(&self, query: &str, k: usize, filter: Option<&Filter>) -> Result<Vec<Hit>> {
+        self.check_search(k)?;
+        Ok(self.hits(self.bm25_ranked(query, k, self.mask(filter).as_deref())))
+    }
+
+    /// Both lists of hybrid retrieval, `depth` each: dense for `query_vector`, BM25 for `query`,
+    /// with `filter` evaluated once for both.
+    pub fn search_dense_and_bm25(&self, query_vector: &[f32], query: &str, depth: usize, filter: Option<&Filter>) -> Result<(Vec<Hit>, Vec<Hit>)> {
+        self.check_search(depth)?;
+        self.check_query_vector(query_vector)?;
+        let mask = self.mask(filter);
+        Ok((self.hits(self.dense_ranked(query_vector, depth, mask.as_deref())), self.hits(self.bm25_ranked(query, depth, mask.as_deref()))))
+    }
+
+    fn check_query_vector(&self, query: &[f32]) -> Result<()> {
         if query.len() != self.dim {
             return Err(Error::DimensionMismatch { expected: self.dim, actual: query.len() });
         }
-        let mask = self.mask(filter);
-        let allowed = |slot: usize| mask.as_ref().is_none_or(|m| m[slot]);
+        Ok(())
+    }
+
+    /// (slot, cosine) of the `k` best allowed slots, best first.
+    fn dense_ranked(&self, query: &[f32], k: usize, mask: Option<&[bool]>) -> Vec<(usize, f32)> {
+        let allowed = |slot: usize| mask.is_none_or(|m| m[slot]);
         let shortlist = (k * 4).max(k + 64);
-        let ranked = if self.prefilter && self.len() >= PREFILTER_MIN_DOCS && shortlist * 4 < self.len() {
+        if self.prefilter && self.len() >= PREFILTER_MIN_DOCS && shortlist * 4 < self.len() {
             // coarse: int8 codes (the query's own scale is common to all rows and left out)
             let mut q = vec![0i8; self.dim];
             quantize_i8(query, &mut q);
@@ -381,19 +405,15 @@ impl VectorIndex {
         } else {
             let rows = self.vectors.chunks_exact(self.dim).enumerate();
             top_k(rows.map(|(slot, row)| if allowed(slot) { dot(row, query) } else { f32::NAN }), k)
-        };
-        Ok(self.hits(ranked))
+        }
     }
 
-    /// The `k` best documents for `query` by BM25 (only documents sharing a term with it, and
-    /// passing `filter`), best first.
-    pub fn search_bm25(&self, query: &str, k: usize, filter: Option<&Filter>) -> Result<Vec<Hit>> {
-        self.check_search(k)?;
-        let mask = self.mask(filter);
-        let mut scored = self.bm25.scores(query, &self.bm25_params, mask.as_deref());
+    /// (slot, BM25) of the `k` best allowed slots sharing a term with `query`, best first.
+    fn bm25_ranked(&self, query: &str, k: usize, mask: Option<&[bool]>) -> Vec<(usize, f32)> {
+        let mut scored = self.bm25.scores(query, &self.bm25_params, mask);
         sort_desc(&mut scored);
         scored.truncate(k);
-        Ok(self.hits(scored))
+        scored
     }
 
     /// BM25 scores of `query` for the given ids (0 for unknown ids or no shared term).
@@ -517,11 +537,8 @@ impl VectorIndex {
         if index.vectors.iter().any(|x| !x.is_finite()) {
             return Err(bad("vectors contain NaN or infinite values".into()));
         }
-        let vectors = std::mem::take(&mut index.vectors);
-        for (slot, v) in vectors.chunks_exact(dim).enumerate() {
-            index.set_code(slot, v);
-        }
-        index.vectors = vectors;
+        index.codes = vec![0; index.vectors.len()];
+        index.scales = index.vectors.chunks_exact(dim).zip(index.codes.chunks_exact_mut(dim)).map(|(v, c)| quantize_i8(v, c)).collect();
         Ok(index)
     }
 }

@@ -326,16 +326,14 @@ impl Minirank {
         if k == 0 {
             bail_option!("k", "must be at least 1");
         }
-        let dense = |k| match qvec {
-            Some(q) => self.index.search_filtered(q, k, filter),
-            None => Err(Error::EmptyIndex),
-        };
-        let hits = match mode {
-            Retrieval::Dense => dense(k)?,
-            Retrieval::Bm25 => self.index.search_bm25(query, k, filter)?,
-            Retrieval::Hybrid => {
+        let hits = match (mode, qvec) {
+            (Retrieval::Bm25, _) => self.index.search_bm25(query, k, filter)?,
+            (_, None) => return Err(Error::EmptyIndex),
+            (Retrieval::Dense, Some(q)) => self.index.search_filtered(q, k, filter)?,
+            (Retrieval::Hybrid, Some(q)) => {
                 let depth = hybrid.depth.unwrap_or(k).max(k);
-                let fused = hybrid.fuse(&dense(depth)?, &self.index.search_bm25(query, depth, filter)?, k);
+                let (dense, lexical) = self.index.search_dense_and_bm25(q, query, depth, filter)?;
+                let fused = hybrid.fuse(&dense, &lexical, k);
                 fused.into_iter().enumerate().map(|(i, (id, score))| Hit { id, score, rank: i + 1 }).collect()
             }
         };
@@ -434,9 +432,6 @@ impl Minirank {
         let filter = options.filter.as_ref().map(Filter::parse).transpose()?;
         let needs_dense = options.retrieval != Retrieval::Bm25 || options.cascade.iter().any(|s| s.scorer == StageScorer::Dense);
         let qvec = if needs_dense { Some(self.query_vector(query)?) } else { None };
-        if self.index.is_empty() {
-            return Err(Error::EmptyIndex);
-        }
         let candidates = self.pool(query, qvec.as_deref(), options.retrieval, &options.hybrid, options.candidates, filter.as_ref())?;
         let (reranked_pool, cascade) = if options.cascade.is_empty() {
             (None, Vec::new())

@@ -131,6 +131,11 @@ pub struct RerankedHit {
 }
 
 impl RerankedHit {
+    /// The id this hit is grouped under: its parent's for a passage, else its own.
+    pub fn group_id(&self) -> &str {
+        self.parent.as_deref().unwrap_or(&self.id)
+    }
+
     /// The value hits are ordered by: the parent score, else the multi-signal final score,
     /// else the fused score, else the logit.
     pub fn ranking_score(&self) -> f32 {

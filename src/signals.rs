@@ -318,7 +318,7 @@ pub fn apply(hits: Vec<RerankedHit>, signals: &Signals, now: f64, vectors: &[Opt
         }
         let Some((pos, c)) = best else { break };
         let i = left.remove(pos);
-        let group = hits[i].parent.as_deref().unwrap_or(&hits[i].id);
+        let group = hits[i].group_id();
         let n = per_parent.entry(group).or_insert(0);
         if diversity.max_per_parent.is_some_and(|cap| *n >= cap) {
             continue;
@@ -346,7 +346,7 @@ pub fn group_by_parent(hits: Vec<RerankedHit>, mode: ParentScore) -> Vec<Reranke
     let mut order: Vec<String> = Vec::new();
     let mut groups: HashMap<String, (RerankedHit, Vec<String>, f32)> = HashMap::new();
     for h in hits {
-        let key = h.parent.clone().unwrap_or_else(|| h.id.clone());
+        let key = h.group_id().to_owned();
         let value = match mode {
             ParentScore::Max => h.ranking_score(),
             ParentScore::Sum => h.score,
