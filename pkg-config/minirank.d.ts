@@ -127,6 +127,21 @@ export interface RerankOptions {
   fusion?: Fusion;
 }
 
+/** Options of `rerank` beyond the shared ones. */
+export interface RerankCallOptions extends RerankOptions, SignalOptions {
+  /**
+   * Cross-encoder logits computed elsewhere (e.g. `scorePairs` in other workers), one per
+   * candidate in order: the model and the score cache are skipped.
+   */
+  logits?: Float32Array | number[];
+}
+
+/** Options of `scorePairs`. */
+export interface ScorePairsOptions {
+  batchSize?: number;
+  maxLength?: number;
+}
+
 /** Freshness from a timestamp field: Unix milliseconds or an ISO-8601 string. */
 export interface FreshnessSignal {
   /** Metadata field (dotted path), default 'updatedAt'. */
@@ -285,8 +300,10 @@ export declare class Minirank {
   readonly dim: number;
   index(docs: DocumentInput[], options?: IndexOptions): Promise<number>;
   retrieve(query: string, options?: RetrieveOptions): Promise<Candidate[]>;
-  rerank(query: string, candidates: CandidateInput[], options?: RerankOptions & SignalOptions): Promise<Reranked>;
+  rerank(query: string, candidates: CandidateInput[], options?: RerankCallOptions): Promise<Reranked>;
   search(query: string, options?: SearchOptions): Promise<SearchResult>;
+  /** Raw cross-encoder logits for (query, text) pairs, in order; no cache, no sorting. */
+  scorePairs(query: string, texts: CandidateInput[], options?: ScorePairsOptions): Float32Array;
   /** Split long documents into passages when indexing (`null`: keep them whole). */
   setChunking(chunking: Chunking | null): void;
   setBm25(params: Bm25Params): void;
@@ -300,6 +317,13 @@ export declare class Minirank {
   /** Adding past these throws (CapacityExceeded / DocumentTooLarge) instead of exhausting memory. */
   setLimits(limits: { maxDocuments?: number; maxDocumentBytes?: number }): void;
   getLimits(): { maxDocuments: number; maxDocumentBytes: number; memoryBytes: number };
+  free(): void;
+}
+
+/** The cross-encoder alone: rerank candidates from elsewhere without loading the bi-encoder. */
+export declare class Scorer {
+  static load(options?: { crossEncoder?: ModelSpec; cache?: boolean; onProgress?: (p: Progress) => void; wasm?: LoadOptions['wasm'] }): Promise<Scorer>;
+  scorePairs(query: string, texts: CandidateInput[], options?: ScorePairsOptions): Float32Array;
   free(): void;
 }
 

@@ -7,7 +7,7 @@
 //
 // Every method that can fail rejects (or throws) an Error whose `name` is 'MinirankError' and
 // whose `code` says what went wrong ('InvalidOption', 'EmptyIndex', 'IntegrityMismatch', ...).
-import init, { Engine, sha256Hex } from './minirank_core.js';
+import init, { Engine, Scorer as CoreScorer, sha256Hex } from './minirank_core.js';
 import { DEFAULT_MODELS } from './models.js';
 
 const CACHE_NAME = 'minirank-models-v1';
@@ -244,6 +244,13 @@ export class Minirank {
   async rerank(query, candidates, options) { return this._engine.rerank(query, candidates, options); }
 
   /**
+   * Raw cross-encoder logits for `(query, text)` pairs, in order (`Float32Array`): no cache, no
+   * sorting. `texts` are strings or `{ text }` objects; options `{ batchSize, maxLength }`.
+   * Logits computed here (or in other workers) can be passed back as `rerank(..., { logits })`.
+   */
+  scorePairs(query, texts, options) { return this._engine.scorePairs(query, texts, options); }
+
+  /**
    * All stages: retrieval (dense, BM25 or hybrid; filtered), optional cascade stages, the
    * cross-encoder, optional signals and parent grouping. Resolves to
    * `{ candidates, cascade?, hits, noConfidentAnswer, bestLogit, bestScore, scored, cacheHits }`.
@@ -275,6 +282,31 @@ export class Minirank {
   getLimits() { return this._engine.getLimits(); }
   /** Free the wasm memory of this instance. */
   free() { this._engine.free(); }
+}
+
+const SCORER_KEYS = ['crossEncoder', 'onProgress', 'cache', 'wasm'];
+
+/**
+ * The cross-encoder alone: for reranking candidates that come from elsewhere (a server, another
+ * engine) without downloading the bi-encoder, and for the extra workers of a `MinirankWorker`
+ * pool. `await Scorer.load({ crossEncoder, cache, onProgress, wasm })`, then `scorePairs`.
+ */
+export class Scorer {
+  constructor(core) { this._core = core; }
+
+  static async load(options = {}) {
+    checkKeys(options, SCORER_KEYS, 'options');
+    const { onProgress, cache = true } = options;
+    const wasmReady = initWasm(options.wasm);
+    const ce = await loadModel('crossEncoder', options.crossEncoder, DEFAULT_MODELS.crossEncoder, { cache, onProgress });
+    await wasmReady;
+    return new Scorer(new CoreScorer(ce.model, ce.tokenizer, ce.config));
+  }
+
+  /** As `Minirank.prototype.scorePairs`. */
+  scorePairs(query, texts, options) { return this._core.scorePairs(query, texts, options); }
+  /** Free the wasm memory of this scorer. */
+  free() { this._core.free(); }
 }
 
 // ---- Persistence: the index in IndexedDB, so a reload does not embed everything again ----

@@ -1,10 +1,11 @@
 // The Web Worker side of minirank/worker: one Minirank instance, calls answered in order.
-import { Minirank } from './minirank.js';
+import { Minirank, Scorer } from './minirank.js';
 
 let mr = null;
+let scorer = null; // the extra workers of a pool hold only the cross-encoder
 let queue = Promise.resolve();
 
-const METHODS = new Set(['index', 'retrieve', 'rerank', 'search', 'embed', 'remove', 'clear', 'saveIndex', 'loadIndex', 'cacheStats', 'setCacheCapacity', 'setLimits', 'getLimits', 'setChunking', 'setBm25']);
+const METHODS = new Set(['index', 'retrieve', 'rerank', 'search', 'embed', 'remove', 'clear', 'saveIndex', 'loadIndex', 'cacheStats', 'setCacheCapacity', 'setLimits', 'getLimits', 'setChunking', 'setBm25', 'scorePairs']);
 
 async function handle({ id, method, args, wantProgress }) {
   const progress = wantProgress ? (p) => self.postMessage({ id, progress: p }) : undefined;
@@ -12,6 +13,11 @@ async function handle({ id, method, args, wantProgress }) {
     mr = await Minirank.load({ ...(args[0] || {}), onProgress: progress });
     return undefined;
   }
+  if (method === 'loadScorer') {
+    scorer = await Scorer.load({ ...(args[0] || {}), onProgress: progress });
+    return undefined;
+  }
+  if (method === 'scorePairs' && scorer) return scorer.scorePairs(...args);
   if (!mr) throw Object.assign(new Error('models are not loaded'), { code: 'Worker' });
   if (!METHODS.has(method)) throw Object.assign(new Error(`unknown method ${method}`), { code: 'Worker' });
   if (method === 'index') return mr.index(args[0], { ...(args[1] || {}), onProgress: progress });

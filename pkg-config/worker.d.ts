@@ -1,11 +1,16 @@
 import type {
   LoadOptions, DocumentInput, IndexOptions, RetrieveOptions, Candidate, CandidateInput,
-  RerankOptions, Reranked, SearchOptions, SearchResult, Chunking, Bm25Params, SignalOptions,
+  RerankCallOptions, ScorePairsOptions, Reranked, SearchOptions, SearchResult, Chunking, Bm25Params, SignalOptions,
 } from './minirank.js';
 
 export interface WorkerLoadOptions extends LoadOptions {
   /** URL of worker-entry.js if it is served from elsewhere. */
   workerUrl?: string | URL;
+  /**
+   * Workers in all, 1..16 (default 1). The extra ones hold only the cross-encoder (about 100 MB
+   * each) and score a share of every `rerank` / `search` (without `cascade`) in parallel.
+   */
+  workers?: number;
 }
 
 /** The Minirank API in a Web Worker: every method returns a promise. */
@@ -16,7 +21,10 @@ export declare class MinirankWorker {
   readonly dim: number;
   index(docs: DocumentInput[], options?: IndexOptions): Promise<number>;
   retrieve(query: string, options?: RetrieveOptions): Promise<Candidate[]>;
-  rerank(query: string, candidates: CandidateInput[], options?: RerankOptions & SignalOptions): Promise<Reranked>;
+  rerank(query: string, candidates: CandidateInput[], options?: RerankCallOptions): Promise<Reranked>;
+  scorePairs(query: string, texts: CandidateInput[], options?: ScorePairsOptions): Promise<Float32Array>;
+  /** Workers in the pool. */
+  readonly workers: number;
   search(query: string, options?: SearchOptions): Promise<SearchResult>;
   embed(text: string): Promise<Float32Array>;
   remove(id: string | number): Promise<boolean>;

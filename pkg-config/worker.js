@@ -6,6 +6,10 @@
 //   await mr.index(docs, { onProgress });
 //   const { hits } = await mr.search(query, { candidates: 20, topK: 5 });
 //
+// `workers: n` (default 1) starts n − 1 more workers holding only the cross-encoder: `rerank`
+// and `search` then score their candidates in parallel, a share per worker (each extra worker
+// costs the cross-encoder's memory, about 100 MB, and its own model load).
+//
 // Calls are answered in order. Bytes (models, saved indexes) move as transferables.
 import { MinirankError } from './minirank.js';
 
@@ -21,10 +25,22 @@ function sourceForWorker(src, transfer) {
   return src;
 }
 
+/** Sources of one model for a worker; `copy` copies bytes instead of moving the caller's. */
+function copySources(spec, transfer, copy) {
+  const out = { ...spec };
+  for (const k of ['model', 'tokenizer', 'config']) {
+    if (out[k] === undefined) continue;
+    const src = copy && out[k] instanceof ArrayBuffer ? out[k].slice(0) : out[k];
+    out[k] = sourceForWorker(src, transfer);
+  }
+  return out;
+}
+
 export class MinirankWorker {
   /** Use `MinirankWorker.load()`. */
   constructor(worker) {
     this._worker = worker;
+    this._helpers = [];
     this._next = 1;
     this._pending = new Map();
     this.size = 0;
@@ -39,24 +55,71 @@ export class MinirankWorker {
    * plus `workerUrl` to point at a copy of worker-entry.js.
    */
   static async load(options = {}) {
-    const { onProgress, workerUrl, ...rest } = options || {};
-    const worker = new Worker(workerUrl || new URL('./worker-entry.js', import.meta.url), { type: 'module' });
-    const mw = new MinirankWorker(worker);
+    const { onProgress, workerUrl, workers = 1, ...rest } = options || {};
+    if (!Number.isInteger(workers) || workers < 1 || workers > 16) {
+      throw new MinirankError('InvalidOption', 'invalid option `workers`: must be a whole number from 1 to 16');
+    }
+    const start = () => new Worker(workerUrl || new URL('./worker-entry.js', import.meta.url), { type: 'module' });
+    // The extra workers need the cross-encoder only; bytes are copied for each before the
+    // primary's copy is transferred.
+    const helperLoads = [];
+    for (let i = 1; i < workers; i++) {
+      const transfer = [];
+      const send = { cache: rest.cache, wasm: rest.wasm };
+      if (rest.crossEncoder && typeof rest.crossEncoder === 'object') send.crossEncoder = copySources(rest.crossEncoder, transfer, true);
+      helperLoads.push([send, transfer]);
+    }
+    const mw = new MinirankWorker(start());
     const transfer = [];
     const send = { ...rest };
     for (const role of ['biEncoder', 'crossEncoder']) {
-      if (send[role] && typeof send[role] === 'object') {
-        send[role] = { ...send[role] };
-        for (const k of ['model', 'tokenizer', 'config']) if (send[role][k] !== undefined) send[role][k] = sourceForWorker(send[role][k], transfer);
-      }
+      if (send[role] && typeof send[role] === 'object') send[role] = copySources(send[role], transfer, false);
     }
     try {
       await mw._call('load', [send], transfer, onProgress);
+      mw._helpers = await Promise.all(helperLoads.map(async ([s, t]) => {
+        const h = new MinirankWorker(start());
+        mw._helpers.push(h); // terminated with the pool if a later one fails
+        await h._call('loadScorer', [s], t);
+        return h;
+      }));
     } catch (e) {
-      worker.terminate();
+      mw.terminate();
       throw e;
     }
     return mw;
+  }
+
+  /** Number of workers (the primary and those holding only the cross-encoder). */
+  get workers() { return 1 + this._helpers.length; }
+
+  /**
+   * Cross-encoder logits for the candidates, computed in parallel: candidates are dealt to the
+   * workers longest first, each to the least loaded one. Returns null when the options are not
+   * a plain object or a worker refuses its share, so that the caller runs the single-worker call
+   * (which throws the error with the right names).
+   */
+  async _poolLogits(query, candidates, options) {
+    if (options !== undefined && options !== null && (typeof options !== 'object' || Array.isArray(options))) return null;
+    const texts = candidates.map((c) => (typeof c === 'string' ? c : c && c.text));
+    if (texts.some((t) => typeof t !== 'string')) return null;
+    const all = [this, ...this._helpers];
+    const shares = all.map(() => ({ load: 0, idx: [] }));
+    for (const i of texts.map((_, i) => i).sort((a, b) => texts[b].length - texts[a].length)) {
+      const s = shares.reduce((best, x) => (x.load < best.load ? x : best));
+      s.idx.push(i);
+      s.load += texts[i].length;
+    }
+    const o = {};
+    for (const k of ['batchSize', 'maxLength']) if (options && options[k] !== undefined) o[k] = options[k];
+    try {
+      const parts = await Promise.all(shares.map((s, w) => (s.idx.length ? all[w]._call('scorePairs', [query, s.idx.map((i) => texts[i]), o]) : [])));
+      const logits = new Float32Array(texts.length);
+      shares.forEach((s, w) => s.idx.forEach((i, j) => { logits[i] = parts[w][j]; }));
+      return logits;
+    } catch {
+      return null;
+    }
   }
 
   _onMessage(msg) {
@@ -85,8 +148,44 @@ export class MinirankWorker {
 
   index(docs, { onProgress, ...options } = {}) { return this._call('index', [docs, options], [], onProgress); }
   retrieve(query, options) { return this._call('retrieve', [query, options]); }
-  rerank(query, candidates, options) { return this._call('rerank', [query, candidates, options]); }
-  search(query, options) { return this._call('search', [query, options]); }
+  /** With `workers > 1`, the cross-encoder runs in all workers (the score cache is not used). */
+  async rerank(query, candidates, options) {
+    if (this._helpers.length && Array.isArray(candidates) && candidates.length > 1 && !(options && options.logits !== undefined)) {
+      const logits = await this._poolLogits(query, candidates, options);
+      if (logits) return this._call('rerank', [query, candidates, { ...(options || {}), logits }]);
+    }
+    return this._call('rerank', [query, candidates, options]);
+  }
+  /**
+   * With `workers > 1` and no `cascade`, retrieval runs in the primary worker and the
+   * cross-encoder in all of them.
+   */
+  async search(query, options) {
+    const o = options || {};
+    if (!this._helpers.length || typeof o !== 'object' || Array.isArray(o) || (o.cascade && o.cascade.length)) {
+      return this._call('search', [query, options]);
+    }
+    const { candidates = 20, topK = 5, retrieval, hybrid, filter, cascade, ...rerankOptions } = o;
+    const stage1 = {};
+    for (const [k, v] of Object.entries({ retrieval, hybrid, filter })) if (v !== undefined) stage1[k] = v;
+    let pool = null;
+    let logits = null;
+    try {
+      pool = await this._call('retrieve', [query, { k: candidates, ...stage1 }]);
+      logits = pool.length > 1 ? await this._poolLogits(query, pool, rerankOptions) : null;
+    } catch {
+      logits = null;
+    }
+    // Anything unusual takes the single-worker path, which also throws the errors `search` names.
+    if (!logits || !(Number.isInteger(topK) && Number.isInteger(candidates) && topK <= candidates)) return this._call('search', [query, options]);
+    try {
+      const r = await this._call('rerank', [query, pool, { ...rerankOptions, topK, logits }]);
+      return { candidates: pool, ...r };
+    } catch {
+      return this._call('search', [query, options]);
+    }
+  }
+  scorePairs(query, texts, options) { return this._call('scorePairs', [query, texts, options]); }
   embed(text) { return this._call('embed', [text]); }
   remove(id) { return this._call('remove', [id]); }
   clear() { return this._call('clear', []); }
@@ -102,8 +201,10 @@ export class MinirankWorker {
   getLimits() { return this._call('getLimits', []); }
   setChunking(chunking) { return this._call('setChunking', [chunking]); }
   setBm25(params) { return this._call('setBm25', [params]); }
-  /** Stop the worker and free its memory. */
+  /** Stop the worker (and the pool's other workers) and free their memory. */
   terminate() {
+    for (const h of this._helpers) h.terminate();
+    this._helpers = [];
     if (this._worker) this._worker.terminate();
     this._worker = null;
     this._failAll(new MinirankError('Worker', 'the worker was terminated'));

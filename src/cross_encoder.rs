@@ -1,7 +1,7 @@
 //! Pair scoring: `[CLS] query [SEP] document [SEP]` through a sequence-classification encoder.
 
 use crate::encoder::{LoadedModel, ModelFiles, OutputKind};
-use crate::error::{Error, ModelRole, Result};
+use crate::error::{bail_option, Error, ModelRole, Result};
 
 /// Default token budget per (query, document) pair.
 pub const DEFAULT_PAIR_MAX_LENGTH: usize = 256;
@@ -60,6 +60,19 @@ impl CrossEncoder {
     /// Run batches on this many threads (native builds; 1 by default, always 1 on wasm32).
     pub fn set_threads(&mut self, threads: usize) -> Result<()> {
         self.model.set_threads(threads)
+    }
+
+    /// [`score`](Self::score) after the checks `rerank` makes: a non-empty query and no empty
+    /// document.
+    pub fn score_checked<S: AsRef<str>>(&self, query: &str, documents: &[S], max_length: usize, batch_size: usize) -> Result<Vec<f32>> {
+        crate::rerank::check_query(query)?;
+        if batch_size == 0 {
+            bail_option!("batch_size", "must be at least 1");
+        }
+        if documents.iter().any(|d| d.as_ref().trim().is_empty()) {
+            return Err(Error::EmptyInput { what: "candidate text" });
+        }
+        self.score(query, documents, max_length, batch_size)
     }
 
     /// Raw logits for `(query, document)` pairs, in the order of `documents`.

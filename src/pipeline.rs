@@ -378,14 +378,29 @@ impl Minirank {
         signals: Option<&Signals>,
         parents: Option<ParentScore>,
     ) -> Result<Reranked> {
+        self.rerank_scored(query, candidates, None, options, signals, parents)
+    }
+
+    /// [`rerank_with_signals`](Self::rerank_with_signals) with the cross-encoder's logits computed
+    /// elsewhere when `logits` is given (see [`Reranker::rerank_scored`]): how a pool of workers
+    /// shares one rerank.
+    pub fn rerank_scored(
+        &self,
+        query: &str,
+        candidates: &[Candidate],
+        logits: Option<&[f32]>,
+        options: &RerankOptions,
+        signals: Option<&Signals>,
+        parents: Option<ParentScore>,
+    ) -> Result<Reranked> {
         if let Some(s) = signals {
             s.validate()?;
         }
         if signals.is_none() && parents.is_none() {
-            return self.reranker.rerank(query, candidates, options);
+            return self.reranker.rerank_scored(query, candidates, logits, options);
         }
         let all = RerankOptions { top_k: None, ..*options };
-        let mut r = self.reranker.rerank(query, candidates, &all)?;
+        let mut r = self.reranker.rerank_scored(query, candidates, logits, &all)?;
         let mut hits = std::mem::take(&mut r.hits);
         if let Some(s) = signals {
             let now = match s.now.or_else(now_ms) {

@@ -221,6 +221,13 @@ impl Reranker {
 
     /// Score every candidate against `query` and return them best first, filtered by the options.
     pub fn rerank(&self, query: &str, candidates: &[Candidate], options: &RerankOptions) -> Result<Reranked> {
+        self.rerank_scored(query, candidates, None, options)
+    }
+
+    /// [`rerank`](Self::rerank), with the cross-encoder's logits computed elsewhere when
+    /// `logits` is given (one per candidate, in order: e.g. by [`CrossEncoder::score`] on shards
+    /// of the list in other workers). The model and the score cache are then skipped.
+    pub fn rerank_scored(&self, query: &str, candidates: &[Candidate], logits: Option<&[f32]>, options: &RerankOptions) -> Result<Reranked> {
         options.validate()?;
         check_query(query)?;
         let max_length = self.model.check_max_length(options.max_length)?;
@@ -237,6 +244,15 @@ impl Reranker {
             }
         }
 
+        if let Some(given) = logits {
+            if given.len() != candidates.len() {
+                bail_option!("logits", "has {} values for {} candidates", given.len(), candidates.len());
+            }
+            if let Some(i) = given.iter().position(|l| !l.is_finite()) {
+                bail_option!("logits", "value {i} is not a finite number");
+            }
+            return Ok(assemble(candidates, given, options, candidates.len()));
+        }
         let keys: Vec<CacheKey> = candidates
             .iter()
             .map(|c| CacheKey { query: query.to_owned(), id: c.id.clone(), text_hash: text_hash(&c.text), max_length })

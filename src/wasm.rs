@@ -357,15 +357,27 @@ impl Engine {
     /// Stage 2 on any candidates (strings, or `{id?, text, score?, metadata?, parent?}`; other
     /// fields are ignored so results of `retrieve` pass straight in).
     /// Options `{ topK, batchSize, maxLength, minScore, fusion: { alpha }, signals, parents }`.
+    /// `logits` (one number per candidate, e.g. from `scorePairs` in other workers) skips the model.
     pub fn rerank(&self, query: JsValue, candidates: JsValue, options: JsValue) -> JsResult<JsValue> {
         let query = string("query", &query)?;
         let mut keys = RERANK_KEYS.to_vec();
-        keys.extend(["signals", "parents"]);
+        keys.extend(["signals", "parents", "logits"]);
         let o = Options::parse(&options, &keys)?;
         let opts = rerank_options(&o)?;
         let cands = candidate_list(&candidates)?;
-        let r = self.inner.rerank_with_signals(&query, &cands, &opts, signals(&o)?.as_ref(), nested(&o, "parents")?).map_err(to_js)?;
+        let logits = o.values.get("logits").filter(|v| !v.is_null()).map(|v| numbers("logits", v)).transpose()?;
+        let r = self
+            .inner
+            .rerank_scored(&query, &cands, logits.as_deref(), &opts, signals(&o)?.as_ref(), nested(&o, "parents")?)
+            .map_err(to_js)?;
         to_value(&r)
+    }
+
+    /// Raw cross-encoder logits for `(query, text)` pairs, in order (`Float32Array`); no cache,
+    /// no sorting. Texts are strings or `{ text }` objects. Options `{ batchSize, maxLength }`.
+    #[wasm_bindgen(js_name = scorePairs)]
+    pub fn score_pairs(&self, query: JsValue, texts: JsValue, options: JsValue) -> JsResult<Vec<f32>> {
+        score_pairs(self.inner.reranker().model(), &query, &texts, &options)
     }
 
     /// Both stages. Options `{ candidates = 20, topK = 5, batchSize, maxLength, minScore, fusion,
@@ -478,6 +490,53 @@ impl Engine {
         self.inner.reranker().set_cache_capacity(n as usize);
         Ok(())
     }
+}
+
+/// The cross-encoder alone, for reranking without an index (candidates from a server, another
+/// engine...) and for the extra workers of a pool: `new Scorer(model, tokenizer, config?)`.
+#[wasm_bindgen]
+pub struct Scorer {
+    model: CrossEncoder,
+}
+
+#[wasm_bindgen]
+impl Scorer {
+    #[wasm_bindgen(constructor)]
+    pub fn new(model: JsValue, tokenizer: JsValue, config: JsValue) -> JsResult<Scorer> {
+        let (m, t) = (bytes("crossEncoder.model", &model)?, bytes("crossEncoder.tokenizer", &tokenizer)?);
+        let c = if config.is_undefined() || config.is_null() { None } else { Some(bytes("crossEncoder.config", &config)?) };
+        let files = ModelFiles { model: &m, tokenizer: &t, config: c.as_deref(), sha256: None };
+        Ok(Scorer { model: CrossEncoder::from_bytes(files).map_err(to_js)? })
+    }
+
+    /// As `Engine.scorePairs`.
+    #[wasm_bindgen(js_name = scorePairs)]
+    pub fn score_pairs(&self, query: JsValue, texts: JsValue, options: JsValue) -> JsResult<Vec<f32>> {
+        score_pairs(&self.model, &query, &texts, &options)
+    }
+}
+
+fn score_pairs(model: &CrossEncoder, query: &JsValue, texts: &JsValue, options: &JsValue) -> JsResult<Vec<f32>> {
+    let query = string("query", query)?;
+    let o = Options::parse(options, &["batchSize", "maxLength"])?;
+    let d = RerankOptions::default();
+    let texts: Vec<String> = items("texts", texts, None)?.into_iter().map(|it| it.text).collect();
+    model.score_checked(&query, &texts, o.count("maxLength", 1)?.unwrap_or(d.max_length), o.count("batchSize", 1)?.unwrap_or(d.batch_size)).map_err(to_js)
+}
+
+/// A `Float32Array` or an array of finite numbers.
+fn numbers(name: &'static str, v: &JsValue) -> JsResult<Vec<f32>> {
+    if let Some(a) = v.dyn_ref::<js_sys::Float32Array>() {
+        return Ok(a.to_vec());
+    }
+    if !Array::is_array(v) {
+        return Err(invalid(name, format!("must be a Float32Array or an array of numbers, got {}", type_name(v))));
+    }
+    let arr: &Array = v.unchecked_ref();
+    arr.iter()
+        .enumerate()
+        .map(|(i, x)| x.as_f64().map(|x| x as f32).ok_or_else(|| invalid(name, format!("item {i} must be a number, got {}", type_name(&x)))))
+        .collect()
 }
 
 fn candidate_list(v: &JsValue) -> JsResult<Vec<Candidate>> {

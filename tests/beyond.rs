@@ -277,3 +277,36 @@ fn re_indexing_and_removing_a_split_document_replaces_its_passages() {
     // chunk sizes are checked against the model's budget
     assert!(e.set_chunking(Some(Chunking { max_tokens: 10_000, overlap_sentences: 0 })).is_err());
 }
+
+/// Logits computed in shards (as a pool of workers does) and passed back give the same ranking
+/// as scoring inside `rerank`, with signals and grouping too; bad logits are refused.
+#[test]
+fn rerank_with_logits_scored_in_shards_matches_rerank() {
+    let e = seed_engine();
+    let q = &seed_questions()[0];
+    let cands = e.retrieve(q, 12).unwrap();
+    let texts: Vec<&str> = cands.iter().map(|c| c.text.as_str()).collect();
+    let model = e.reranker().model();
+    let mut logits = model.score_checked(q, &texts[..5], 256, 4).unwrap();
+    logits.extend(model.score_checked(q, &texts[5..], 256, 16).unwrap());
+    let opts = RerankOptions { top_k: Some(5), ..Default::default() };
+    let signals = Signals { diversity: Some(Diversity { weight: 0.3, max_per_parent: None }), now: Some(0.0), ..Default::default() };
+    for s in [None, Some(&signals)] {
+        let direct = e.rerank_with_signals(q, &cands, &opts, s, None).unwrap();
+        let given = e.rerank_scored(q, &cands, Some(&logits), &opts, s, None).unwrap();
+        assert_eq!(hit_ids(&direct), hit_ids(&given));
+        for (a, b) in direct.hits.iter().zip(&given.hits) {
+            assert!((a.logit - b.logit).abs() < 1e-4, "{} vs {}", a.logit, b.logit);
+        }
+        assert_eq!((given.scored, given.cache_hits), (cands.len(), 0));
+    }
+    let short = &logits[..3];
+    let err = e.rerank_scored(q, &cands, Some(short), &opts, None, None).unwrap_err();
+    assert!(matches!(err, Error::InvalidOption { name: "logits", .. }), "{err}");
+    let mut nan = logits.clone();
+    nan[2] = f32::NAN;
+    let err = e.rerank_scored(q, &cands, Some(&nan), &opts, None, None).unwrap_err();
+    assert!(err.to_string().contains("value 2"), "{err}");
+    assert!(matches!(model.score_checked(q, &["ok", " "], 256, 16), Err(Error::EmptyInput { what: "candidate text" })));
+    assert!(matches!(model.score_checked(" ", &["ok"], 256, 16), Err(Error::EmptyInput { what: "query" })));
+}

@@ -4,8 +4,8 @@
 //! Real models (embedded in the test module), the seed corpus, scores equal to the native build's.
 #![cfg(target_arch = "wasm32")]
 
-use js_sys::{Array, Reflect, Uint8Array};
-use minirank::wasm::Engine;
+use js_sys::{Array, Object, Reflect, Uint8Array};
+use minirank::wasm::{Engine, Scorer};
 use std::cell::RefCell;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::wasm_bindgen_test;
@@ -303,4 +303,40 @@ fn long_documents_become_passages_grouped_by_parent() {
     assert!(message(&e.set_chunking(obj(serde_json::json!({"maxTokens": 100000}))).unwrap_err()).contains("chunking.maxTokens"));
     assert!(message(&e.set_chunking(obj(serde_json::json!({"size": 10}))).unwrap_err()).contains("size"));
     e.set_chunking(JsValue::NULL).unwrap();
+}
+
+/// The pieces of a worker pool: `Scorer` (cross-encoder alone) and `Engine.scorePairs` give the
+/// same logits, shard by shard; `rerank({ logits })` ranks as `rerank` does; bad logits throw.
+#[wasm_bindgen_test]
+fn logits_scored_in_shards_rerank_like_the_engine() {
+    let scorer = Scorer::new(bytes(CE_MODEL), bytes(CE_TOK), JsValue::UNDEFINED).unwrap();
+    with_seed(|e| {
+        let q = "How do I run CPU-bound Python code in parallel?";
+        let cands = e.retrieve(q.into(), obj(serde_json::json!({"k": 10}))).unwrap();
+        let all = e.score_pairs(q.into(), cands.clone(), JsValue::UNDEFINED).unwrap();
+        let arr: &Array = cands.unchecked_ref();
+        let (a, b) = (arr.slice(0, 4), arr.slice(4, 10));
+        let mut shards = scorer.score_pairs(q.into(), a.into(), obj(serde_json::json!({"batchSize": 2}))).unwrap();
+        shards.extend(scorer.score_pairs(q.into(), b.into(), JsValue::UNDEFINED).unwrap());
+        assert_eq!(all.len(), 10);
+        for (x, y) in all.iter().zip(&shards) {
+            assert!((x - y).abs() < 1e-4, "{x} vs {y}");
+        }
+        let direct = to_json(&e.rerank(q.into(), cands.clone(), obj(serde_json::json!({"topK": 5}))).unwrap());
+        let logits = js_sys::Float32Array::from(&shards[..]);
+        let opts = Object::new();
+        Reflect::set(&opts, &"topK".into(), &5.into()).unwrap();
+        Reflect::set(&opts, &"logits".into(), &logits).unwrap();
+        let given = to_json(&e.rerank(q.into(), cands.clone(), opts.into()).unwrap());
+        assert_eq!(ids_of(&direct["hits"]), ids_of(&given["hits"]));
+        assert_eq!(given["scored"], 10);
+        let err = e.rerank(q.into(), cands.clone(), obj(serde_json::json!({"logits": [1.0, 2.0]}))).unwrap_err();
+        assert!(message(&err).contains("logits") && message(&err).contains("2 values for 10"), "{}", message(&err));
+        let err = e.rerank(q.into(), cands.clone(), obj(serde_json::json!({"logits": "high"}))).unwrap_err();
+        assert!(message(&err).contains("Float32Array"), "{}", message(&err));
+        let err = scorer.score_pairs(q.into(), obj(serde_json::json!(["fine", ""])), JsValue::UNDEFINED).unwrap_err();
+        assert!(message(&err).contains("candidate text"), "{}", message(&err));
+        let err = scorer.score_pairs(q.into(), JsValue::from(3), JsValue::UNDEFINED).unwrap_err();
+        assert!(message(&err).contains("`texts`"), "{}", message(&err));
+    });
 }

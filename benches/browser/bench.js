@@ -1,4 +1,4 @@
-// One benchmark configuration per page load: ?lib=minirank|tfjs&threads=N&workloads=rerank,embed,cold
+// One benchmark configuration per page load: ?lib=minirank|minirank-pool|tfjs&threads=N&workloads=rerank,embed,cold
 // Results are left in window.__result (the runner reads them); progress goes to #log.
 const params = new URLSearchParams(location.search);
 const lib = params.get('lib') || 'minirank';
@@ -24,23 +24,39 @@ async function timeReps(reps, f) {
 }
 
 // ---- minirank ---------------------------------------------------------------------------------
+// The same calls on a `Minirank` (page thread) or a `MinirankWorker` pool (`threads` workers, the
+// cross-encoder scoring a share of the candidates in each); score cache off: measure the model.
+function minirankCalls(mr, loadMs) {
+  const cands = (docs) => docs.map((text, i) => ({ id: String(i), text }));
+  return {
+    loadMs,
+    rerank: async (q, docs, maxLength) => (await mr.rerank(q, cands(docs), { maxLength, batchSize: 16 })).hits.map((h) => Number(h.id)),
+    scores: async (q, docs, maxLength) => {
+      const r = await mr.rerank(q, cands(docs), { maxLength });
+      const out = new Array(docs.length);
+      for (const h of r.hits) out[Number(h.id)] = h.logit;
+      return out;
+    },
+    embed: async (texts) => { await mr.index(cands(texts), { sliceSize: 1e9 }); await mr.clear(); },
+  };
+}
+
 async function minirankLib() {
   const { Minirank } = await import('/pkg/minirank.js');
   const t0 = performance.now();
   const mr = await Minirank.load({ cache: false });
   const loadMs = performance.now() - t0;
-  mr.setCacheCapacity(0); // measure the model, not the score cache
-  return {
-    loadMs,
-    rerank: async (q, docs, maxLength) => (await mr.rerank(q, docs.map((text, i) => ({ id: String(i), text })), { maxLength, batchSize: 16 })).hits.map((h) => Number(h.id)),
-    scores: async (q, docs, maxLength) => {
-      const r = await mr.rerank(q, docs.map((text, i) => ({ id: String(i), text })), { maxLength });
-      const out = new Array(docs.length);
-      for (const h of r.hits) out[Number(h.id)] = h.logit;
-      return out;
-    },
-    embed: async (texts) => { await mr.index(texts.map((text, i) => ({ id: String(i), text })), { sliceSize: 1e9 }); mr.clear(); },
-  };
+  mr.setCacheCapacity(0);
+  return minirankCalls(mr, loadMs);
+}
+
+async function minirankPool() {
+  const { MinirankWorker } = await import('/pkg/worker.js');
+  const t0 = performance.now();
+  const mr = await MinirankWorker.load({ cache: false, workers: threads });
+  const loadMs = performance.now() - t0;
+  await mr.setCacheCapacity(0);
+  return minirankCalls(mr, loadMs);
 }
 
 // ---- transformers.js (onnxruntime-web, wasm SIMD) ---------------------------------------------
@@ -171,7 +187,7 @@ async function main() {
     window.__result = result;
     return;
   }
-  const impl = lib === 'tfjs' ? await tfjsLib() : await minirankLib();
+  const impl = lib === 'tfjs' ? await tfjsLib() : lib === 'minirank-pool' ? await minirankPool() : await minirankLib();
   result.loadMs = impl.loadMs;
   log(`${lib}: loaded in ${impl.loadMs.toFixed(0)} ms`);
   if (workloads.includes('rerank')) {

@@ -108,6 +108,7 @@ async function main() {
     const cores = os.cpus().length;
     const configs = [
       ['minirank', `lib=minirank&threads=1&reps=${REPS}`],
+      [`minirank-${cores}w`, `lib=minirank-pool&threads=${cores}&workloads=rerank&reps=${REPS}`],
       ['tfjs-1t', `lib=tfjs&threads=1&reps=${REPS}`],
       [`tfjs-${cores}t`, `lib=tfjs&threads=${cores}&reps=${REPS}`],
     ];
@@ -145,7 +146,9 @@ async function main() {
   console.log(`\n| workload | minirank (wasm, 1 thread) | transformers.js 1 thread | transformers.js ${tn.threads} threads | minirank advantage (vs 1t / vs ${tn.threads}t) |`);
   console.log('|---|---|---|---|---|');
   for (const r of rows) console.log(`| ${r.join(' | ')} |`);
-  console.log(`\nsame top-5 on the 3 seed questions: ${sameTop5}; max |logit difference| minirank vs transformers.js: ${maxScoreDiff.toExponential(2)}`);
+  const mp = results.runs[`minirank-${tn.threads}w`];
+  console.log(`\nminirank/worker pool of ${tn.threads} workers (cross-encoder in each; compare with transformers.js ${tn.threads} threads): rerank 20 seed pairs ${mp.rerankSeed20Ms.toFixed(1)} ms (${(t1.rerankSeed20Ms / mp.rerankSeed20Ms).toFixed(2)}× vs 1t, ${(tn.rerankSeed20Ms / mp.rerankSeed20Ms).toFixed(2)}× vs ${tn.threads}t), 50 SciFact ${mp.rerankScifact50Ms.toFixed(0)} ms (${(t1.rerankScifact50Ms / mp.rerankScifact50Ms).toFixed(2)}× / ${(tn.rerankScifact50Ms / mp.rerankScifact50Ms).toFixed(2)}×); same top-5 as one worker: ${JSON.stringify(mp.seedTop5) === JSON.stringify(m.seedTop5)}`);
+  console.log(`same top-5 on the 3 seed questions: ${sameTop5}; max |logit difference| minirank vs transformers.js: ${maxScoreDiff.toExponential(2)}`);
   console.log(`cold start, page load -> first search result: ${results.runs.coldNoCache.firstResultMs.toFixed(0)} ms (models downloaded), ${results.runs.coldCached.firstResultMs.toFixed(0)} ms (models from the Cache API)`);
   const rv = results.runs.retrieve;
   console.log(`retrieve k=100 in wasm (includes embedding the query, ${rv.embedQueryMs.toFixed(1)} ms): ${rv.retrieve10000Ms.toFixed(1)} ms over 10k vectors, ${rv.retrieve100000Ms.toFixed(1)} ms over 100k (scan alone ≈ ${(rv.retrieve100000Ms - rv.embedQueryMs).toFixed(1)} ms)`);

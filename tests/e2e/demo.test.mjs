@@ -1,35 +1,15 @@
 // End-to-end: the www/ demo in headless Chromium, served with a strict Content-Security-Policy.
 //   node --test tests/e2e/        (after scripts/build-wasm.sh; needs /usr/bin/chromium)
 // Screenshot: $MINIRANK_ARTIFACTS/demo.png (default test-artifacts/).
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { root, start } from './harness.mjs';
 import { mkdir, readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
 const artifacts = process.env.MINIRANK_ARTIFACTS || `${root}test-artifacts`;
 const { questions } = JSON.parse(await readFile(`${root}tests/fixtures/seed000_questions.json`, 'utf8'));
 
-function serve() {
-  return new Promise((resolve, reject) => {
-    const p = spawn('python3', [`${root}scripts/serve.py`, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    p.stdout.on('data', (d) => {
-      const m = /at (http:\/\/[^ ]+\/www\/)/.exec(String(d));
-      if (m) resolve({ url: m[1], proc: p });
-    });
-    p.on('exit', (c) => reject(new Error(`server exited ${c}`)));
-  });
-}
-
-const server = await serve();
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
-after(async () => { await browser.close(); server.proc.kill(); });
+const { server, browser } = await start();
 
 test('the demo loads, searches the seed question and reranks under a strict CSP', { timeout: 600_000 }, async () => {
   const page = await browser.newPage();

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 
 const root = new URL('../../', import.meta.url);
-const { Minirank, MinirankError, DEFAULT_MODELS, saveIndexToIndexedDB, loadIndexFromIndexedDB } = await import(new URL('pkg/minirank.js', root));
+const { Minirank, MinirankError, Scorer, DEFAULT_MODELS, saveIndexToIndexedDB, loadIndexFromIndexedDB } = await import(new URL('pkg/minirank.js', root));
 
 const seedDocs = (await readFile(new URL('tests/fixtures/seed000.jsonl', root), 'utf8'))
   .split('\n').filter(Boolean).map((l) => JSON.parse(l));
@@ -158,4 +158,21 @@ test('hybrid retrieval, filters, cascade, signals and parents through the packag
 test('IndexedDB helpers say clearly that Node has no IndexedDB', async () => {
   await assert.rejects(saveIndexToIndexedDB(mr), (e) => e.code === 'Io' && /IndexedDB is not available/.test(e.message));
   await assert.rejects(loadIndexFromIndexedDB(mr, { key: 7 }), (e) => e.code === 'InvalidOption' && /key/.test(e.message));
+});
+
+test('Scorer alone (no bi-encoder) gives the engine\'s logits; rerank takes logits from elsewhere', async () => {
+  const scorer = await Scorer.load();
+  const q = questions[0];
+  const cands = await mr.retrieve(q, { k: 8 });
+  const fromEngine = mr.scorePairs(q, cands);
+  const fromScorer = Float32Array.from([...scorer.scorePairs(q, cands.slice(0, 3)), ...scorer.scorePairs(q, cands.slice(3), { batchSize: 2 })]);
+  assert.ok(fromEngine instanceof Float32Array && fromEngine.length === 8);
+  fromEngine.forEach((l, i) => assert.ok(Math.abs(l - fromScorer[i]) < 1e-4, `${l} vs ${fromScorer[i]}`));
+  const direct = await mr.rerank(q, cands, { topK: 5 });
+  const given = await mr.rerank(q, cands, { topK: 5, logits: fromScorer });
+  assert.deepEqual(given.hits.map((h) => h.id), direct.hits.map((h) => h.id));
+  await assert.rejects(mr.rerank(q, cands, { logits: [1, 2] }), (e) => e instanceof MinirankError && e.code === 'InvalidOption' && /logits/.test(e.message));
+  assert.throws(() => scorer.scorePairs(q, ['ok', '']), (e) => e.code === 'EmptyInput');
+  await assert.rejects(Scorer.load({ biEncoder: {} }), (e) => e.code === 'InvalidOption' && /biEncoder/.test(e.message));
+  scorer.free();
 });

@@ -2,7 +2,7 @@
 //   npx tsc -p tests/types        (run by scripts/test.sh in the node step)
 // Lines marked @ts-expect-error must NOT compile: they prove the types refuse misspelt options.
 import {
-  Minirank, MinirankError, saveIndexToIndexedDB, loadIndexFromIndexedDB, deleteIndexFromIndexedDB,
+  Minirank, MinirankError, Scorer, saveIndexToIndexedDB, loadIndexFromIndexedDB, deleteIndexFromIndexedDB,
   type SearchOptions, type SearchResult, type Filter, type Hit,
 } from '../../pkg-config/minirank.js';
 import { MinirankWorker } from '../../pkg-config/worker.js';
@@ -47,6 +47,19 @@ export async function readme(query: string): Promise<Hit[]> {
   await saveIndexToIndexedDB(w);
   const wr = await w.search(query, { retrieval: 'bm25', parents: 'sum' });
   w.terminate();
+
+  // a pool: the cross-encoder in two workers; logits computed anywhere feed rerank
+  const pool = await MinirankWorker.load({ workers: 2 });
+  const n: number = pool.workers;
+  const logits: Float32Array = await pool.scorePairs(query, ['a', { text: 'b' }], { maxLength: 128 });
+  await pool.rerank(query, ['a', 'b'], { logits, topK: 1 });
+  const scorer = await Scorer.load({ cache: false });
+  const direct: Float32Array = scorer.scorePairs(query, ['a'], { batchSize: 8 });
+  await mr.rerank(query, ['a'], { logits: Array.from(direct) });
+  scorer.free();
+  console.log(n, mr.scorePairs(query, ['a']).length);
+  // @ts-expect-error: logits are for rerank, not search
+  await mr.search(query, { logits });
 
   // @ts-expect-error: not a retrieval mode
   await mr.search(query, { retrieval: 'sparse' });

@@ -1,0 +1,31 @@
+// Shared by the e2e tests: the test server (strict CSP) and a headless Chromium, both stopped
+// after the file's tests.
+import { after } from 'node:test';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const root = fileURLToPath(new URL('../../', import.meta.url));
+
+function serve() {
+  return new Promise((resolve, reject) => {
+    const p = spawn('python3', [`${root}scripts/serve.py`, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    p.stdout.on('data', (d) => {
+      const m = /at (http:\/\/[^ ]+)\/www\//.exec(String(d));
+      if (m) resolve({ origin: m[1], url: `${m[1]}/www/`, proc: p });
+    });
+    p.on('exit', (c) => reject(new Error(`server exited ${c}`)));
+  });
+}
+
+/** `{ server: { origin, url }, browser }`, closed when the test file ends. */
+export async function start() {
+  const server = await serve();
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  after(async () => { await browser.close(); server.proc.kill(); });
+  return { server, browser };
+}

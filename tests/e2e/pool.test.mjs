@@ -1,0 +1,69 @@
+// A pool of Web Workers (`MinirankWorker.load({ workers: 2 })`) in headless Chromium, under the
+// same strict CSP as the demo: rerank and search give what one worker gives; errors are the same.
+//   node --test tests/e2e/        (after scripts/build-wasm.sh; needs /usr/bin/chromium)
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { root, start } from './harness.mjs';
+import { readFile } from 'node:fs/promises';
+
+const { questions } = JSON.parse(await readFile(`${root}tests/fixtures/seed000_questions.json`, 'utf8'));
+
+const { server, browser } = await start();
+
+test('a pool of two workers reranks and searches like one worker', { timeout: 600_000 }, async () => {
+  const page = await (await browser.newContext()).newPage();
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(e.message));
+  await page.goto(`${server.origin}/tests/e2e/blank.html`);
+  const r = await page.evaluate(async (qs) => {
+    const { MinirankWorker } = await import('/pkg/worker.js');
+    const docs = (await (await fetch('/tests/fixtures/seed000.jsonl')).text()).split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const one = await MinirankWorker.load();
+    const pool = await MinirankWorker.load({ workers: 2 });
+    await one.index(docs);
+    await pool.index(docs);
+    const err = (p) => p.then(() => null, (e) => ({ name: e.name, code: e.code, message: e.message }));
+    const out = { workers: [one.workers, pool.workers], rerank: [], search: [] };
+    for (const q of qs) {
+      const cands = await one.retrieve(q, { k: 20 });
+      out.rerank.push([await one.rerank(q, cands, { topK: 10 }), await pool.rerank(q, cands, { topK: 10 })]);
+      const o = { candidates: 15, topK: 5, retrieval: 'hybrid', signals: { diversity: { weight: 0.2 } } };
+      out.search.push([await one.search(q, o), await pool.search(q, o)]);
+    }
+    // The pool scores in its workers (its rerank skips the score cache); one worker hits its cache.
+    const c0 = await one.retrieve(qs[0], { k: 20 });
+    out.repeat = [(await one.rerank(qs[0], c0)).cacheHits, (await pool.rerank(qs[0], c0)).cacheHits];
+    out.errors = [
+      [await err(one.rerank(qs[0], ['fine', ' '])), await err(pool.rerank(qs[0], ['fine', ' ']))],
+      [await err(one.search(qs[0], { candidates: 3, topK: 5 })), await err(pool.search(qs[0], { candidates: 3, topK: 5 }))],
+      [await err(one.rerank(qs[0], ['a', 'b'], { batchSize: 0 })), await err(pool.rerank(qs[0], ['a', 'b'], { batchSize: 0 }))],
+    ];
+    out.badWorkers = await err(MinirankWorker.load({ workers: 0 }));
+    pool.terminate();
+    out.afterTerminate = await err(pool.rerank(qs[0], ['a', 'b']));
+    one.terminate();
+    return out;
+  }, questions);
+  assert.deepEqual(r.workers, [1, 2]);
+  const same = (a, b, what) => {
+    assert.deepEqual(b.hits.map((h) => h.id), a.hits.map((h) => h.id), what);
+    a.hits.forEach((h, i) => assert.ok(Math.abs(h.logit - b.hits[i].logit) < 1e-4, `${what}: ${h.logit} vs ${b.hits[i].logit}`));
+  };
+  r.rerank.forEach(([a, b], i) => { same(a, b, `rerank ${i}`); assert.equal(b.scored, 20); });
+  r.search.forEach(([a, b], i) => {
+    same(a, b, `search ${i}`);
+    assert.deepEqual(b.candidates.map((c) => c.id), a.candidates.map((c) => c.id));
+    assert.ok(b.hits.every((h) => h.components && typeof h.components.redundancy === 'number'));
+  });
+  assert.deepEqual(r.repeat, [20, 0]);
+  for (const [a, b] of r.errors) {
+    assert.ok(a && a.name === 'MinirankError', JSON.stringify(a));
+    assert.deepEqual(b, a);
+  }
+  assert.equal(r.errors[0][0].code, 'EmptyInput');
+  assert.match(r.errors[1][0].message, /topK/);
+  assert.equal(r.badWorkers.code, 'InvalidOption');
+  assert.match(r.badWorkers.message, /workers/);
+  assert.equal(r.afterTerminate.code, 'Worker');
+  assert.deepEqual(problems, []);
+});
