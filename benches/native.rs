@@ -155,6 +155,13 @@ fn main() {
                     rows.push((format!("rerank 50 SciFact candidates (128 tokens), {t} thread(s)"), format!("{ms:.0} ms")));
                     results.insert(format!("rerank_scifact50_ms_threads{t}"), json!(ms));
                 }
+                // Where that time goes, per operator kind of the optimized graph (one thread).
+                let texts: Vec<&str> = docs.iter().map(|(_, t)| t.as_str()).collect();
+                let profile = engine.reranker().model().profile(q, &texts, 128, 16).expect("profile");
+                let total: f64 = profile.iter().map(|(_, ms)| ms).sum();
+                let top: Vec<String> = profile.iter().take(6).map(|(op, ms)| format!("{op} {:.0}%", 100.0 * ms / total)).collect();
+                rows.push(("profile of that rerank (1 thread), share per operator kind".into(), format!("{} (of {total:.0} ms)", top.join(", "))));
+                results.insert("rerank_scifact50_profile_ms".into(), json!(profile.iter().map(|(op, ms)| json!([op, ms])).collect::<Vec<_>>()));
             }
         }
         if want("embed") {
@@ -181,6 +188,13 @@ fn main() {
     let machine = json!({ "threads": threads, "arch": std::env::consts::ARCH, "os": std::env::consts::OS });
     results.insert("machine".into(), machine);
     let path: &Path = &out.join("native.json");
+    // A filtered run (`cargo bench --bench native rerank`) updates its own figures, keeps the rest.
+    if !filter.is_empty() {
+        if let Ok(Value::Object(mut old)) = serde_json::from_slice::<Value>(&std::fs::read(path).unwrap_or_default()) {
+            old.extend(results);
+            results = old;
+        }
+    }
     if std::fs::write(path, serde_json::to_string_pretty(&Value::Object(results)).unwrap_or_default()).is_ok() {
         println!("\nwrote {}", path.display());
     }

@@ -75,6 +75,16 @@ impl CrossEncoder {
         self.score(query, documents, max_length, batch_size)
     }
 
+    /// Where the time of [`score`](Self::score) goes: milliseconds per operator kind of the
+    /// graph (`EinSum`, `Softmax`, ...) for these pairs, most expensive first (native builds,
+    /// one thread; used by the native benchmark).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn profile<S: AsRef<str>>(&self, query: &str, documents: &[S], max_length: usize, batch_size: usize) -> Result<Vec<(String, f64)>> {
+        let max_length = self.check_max_length(max_length)?;
+        let mut encodings = documents.iter().map(|d| self.model.tokenizer.encode_pair(query, d.as_ref(), max_length)).collect::<Result<Vec<_>>>()?;
+        self.model.profile_sorted(&mut encodings, batch_size)
+    }
+
     /// Raw logits for `(query, document)` pairs, in the order of `documents`.
     pub fn score<S: AsRef<str>>(&self, query: &str, documents: &[S], max_length: usize, batch_size: usize) -> Result<Vec<f32>> {
         let max_length = self.check_max_length(max_length)?;

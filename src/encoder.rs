@@ -195,6 +195,34 @@ impl OnnxEncoder {
     /// Run one padded batch; calls `f` with the flat output (row-major) and its shape.
     pub fn run<R>(&self, batch: &PaddedBatch, f: impl FnOnce(&[f32], &[usize]) -> R) -> Result<R> {
         let role = self.role;
+        let values = self.inputs(batch)?;
+        let outputs = catch_unwind(AssertUnwindSafe(|| self.plan.run(values)))
+            .map_err(|p| Error::Inference { role, reason: format!("the graph panicked: {}", panic_text(&p)) })?
+            .map_err(|e| Error::inference(role, e))?;
+        let out = outputs.first().ok_or_else(|| Error::Inference { role, reason: "no output".into() })?;
+        let view = out.try_as_plain_ram().map_err(|e| Error::inference(role, e))?;
+        let data = view.as_slice::<f32>().map_err(|e| Error::inference(role, e))?;
+        Ok(f(data, out.shape()))
+    }
+
+    /// Run one batch and add the time each operator kind took to `times` (native builds).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn profile(&self, batch: &PaddedBatch, times: &mut HashMap<String, std::time::Duration>) -> Result<()> {
+        let role = self.role;
+        let mut state = TypedSimpleState::new(&self.plan).map_err(|e| Error::inference(role, e))?;
+        state
+            .run_plan_with_eval(self.inputs(batch)?, |ctx, op_state, node, input| {
+                let t = std::time::Instant::now();
+                let out = tract_onnx::tract_core::plan::eval(ctx, op_state, node, input);
+                *times.entry(node.op().name().to_string()).or_default() += t.elapsed();
+                out
+            })
+            .map_err(|e| Error::inference(role, e))?;
+        Ok(())
+    }
+
+    fn inputs(&self, batch: &PaddedBatch) -> Result<TVec<TValue>> {
+        let role = self.role;
         let mut values: TVec<TValue> = TVec::new();
         for (kind, dt) in &self.inputs {
             let data = match kind {
@@ -212,13 +240,7 @@ impl OnnxEncoder {
             .map_err(|e| Error::inference(role, e))?;
             values.push(tensor.into_tvalue());
         }
-        let outputs = catch_unwind(AssertUnwindSafe(|| self.plan.run(values)))
-            .map_err(|p| Error::Inference { role, reason: format!("the graph panicked: {}", panic_text(&p)) })?
-            .map_err(|e| Error::inference(role, e))?;
-        let out = outputs.first().ok_or_else(|| Error::Inference { role, reason: "no output".into() })?;
-        let view = out.try_as_plain_ram().map_err(|e| Error::inference(role, e))?;
-        let data = view.as_slice::<f32>().map_err(|e| Error::inference(role, e))?;
-        Ok(f(data, out.shape()))
+        Ok(values)
     }
 }
 
@@ -620,6 +642,22 @@ impl LoadedModel {
     /// little; `each` receives the original indices of the batch's rows, the batch and the output.
     /// With `threads > 1` (native builds only) batches run on that many threads; `each` is still
     /// called on the caller's thread, in batch order.
+    /// Milliseconds per operator kind over the batches `run_sorted` would run (one thread,
+    /// native builds), most expensive first.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn profile_sorted(&self, encodings: &mut [crate::tokenize::Encoded], batch_size: usize) -> Result<Vec<(String, f64)>> {
+        let mut order: Vec<usize> = (0..encodings.len()).collect();
+        order.sort_by_key(|&i| encodings[i].len());
+        let mut times = HashMap::new();
+        for idx in order.chunks(batch_size.max(1)) {
+            let batch = PaddedBatch::new(&idx.iter().map(|&i| &encodings[i]).collect::<Vec<_>>());
+            self.encoder.profile(&batch, &mut times)?;
+        }
+        let mut out: Vec<(String, f64)> = times.into_iter().map(|(k, d)| (k, d.as_secs_f64() * 1e3)).collect();
+        out.sort_by(|a, b| b.1.total_cmp(&a.1));
+        Ok(out)
+    }
+
     pub fn run_sorted(
         &self,
         encodings: &mut [crate::tokenize::Encoded],
