@@ -21,6 +21,12 @@ export class MinirankError extends Error {
     this.name = 'MinirankError';
     this.code = code;
   }
+
+  // Errors thrown by the wasm core are plain `Error`s named 'MinirankError' with a `code`;
+  // `instanceof MinirankError` holds for them too.
+  static [Symbol.hasInstance](x) {
+    return x instanceof Error && x.name === 'MinirankError' && typeof x.code === 'string';
+  }
 }
 
 function fail(code, message) {

@@ -176,3 +176,10 @@ test('Scorer alone (no bi-encoder) gives the engine\'s logits; rerank takes logi
   await assert.rejects(Scorer.load({ biEncoder: {} }), (e) => e.code === 'InvalidOption' && /biEncoder/.test(e.message));
   scorer.free();
 });
+
+test('errors thrown by the wasm core are instanceof MinirankError', async () => {
+  const e = await mr.rerank('', ['a']).catch((x) => x);
+  assert.ok(e instanceof MinirankError && e.code === 'EmptyInput', String(e));
+  assert.ok(!(new Error('plain') instanceof MinirankError));
+  assert.ok(new MinirankError('Io', 'made in JS') instanceof MinirankError);
+});
