@@ -77,11 +77,10 @@ export class MinirankWorker {
     }
     try {
       await mw._call('load', [send], transfer, onProgress);
-      mw._helpers = await Promise.all(helperLoads.map(async ([s, t]) => {
+      await Promise.all(helperLoads.map(([s, t]) => {
         const h = new MinirankWorker(start());
-        mw._helpers.push(h); // terminated with the pool if a later one fails
-        await h._call('loadScorer', [s], t);
-        return h;
+        mw._helpers.push(h); // terminated with the pool if another one fails
+        return h._call('loadScorer', [s], t);
       }));
     } catch (e) {
       mw.terminate();
@@ -161,26 +160,18 @@ export class MinirankWorker {
    * cross-encoder in all of them.
    */
   async search(query, options) {
-    const o = options || {};
-    if (!this._helpers.length || typeof o !== 'object' || Array.isArray(o) || (o.cascade && o.cascade.length)) {
+    const plain = options === undefined || options === null || (typeof options === 'object' && !Array.isArray(options));
+    const { candidates = 20, topK = 5, retrieval, hybrid, filter, cascade, ...rerankOptions } = plain ? options || {} : {};
+    // Anything unusual takes the single-worker path, which also throws the errors `search` names.
+    if (!this._helpers.length || !plain || (cascade && cascade.length) || 'logits' in rerankOptions
+      || !(Number.isInteger(topK) && Number.isInteger(candidates) && topK <= candidates)) {
       return this._call('search', [query, options]);
     }
-    const { candidates = 20, topK = 5, retrieval, hybrid, filter, cascade, ...rerankOptions } = o;
     const stage1 = {};
     for (const [k, v] of Object.entries({ retrieval, hybrid, filter })) if (v !== undefined) stage1[k] = v;
-    let pool = null;
-    let logits = null;
     try {
-      pool = await this._call('retrieve', [query, { k: candidates, ...stage1 }]);
-      logits = pool.length > 1 ? await this._poolLogits(query, pool, rerankOptions) : null;
-    } catch {
-      logits = null;
-    }
-    // Anything unusual takes the single-worker path, which also throws the errors `search` names.
-    if (!logits || !(Number.isInteger(topK) && Number.isInteger(candidates) && topK <= candidates)) return this._call('search', [query, options]);
-    try {
-      const r = await this._call('rerank', [query, pool, { ...rerankOptions, topK, logits }]);
-      return { candidates: pool, ...r };
+      const pool = await this._call('retrieve', [query, { k: candidates, ...stage1 }]);
+      return { candidates: pool, ...(await this.rerank(query, pool, { ...rerankOptions, topK })) };
     } catch {
       return this._call('search', [query, options]);
     }

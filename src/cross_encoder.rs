@@ -1,7 +1,7 @@
 //! Pair scoring: `[CLS] query [SEP] document [SEP]` through a sequence-classification encoder.
 
 use crate::encoder::{LoadedModel, ModelFiles, OutputKind};
-use crate::error::{bail_option, Error, ModelRole, Result};
+use crate::error::{Error, ModelRole, Result};
 
 /// Default token budget per (query, document) pair.
 pub const DEFAULT_PAIR_MAX_LENGTH: usize = 256;
@@ -62,17 +62,18 @@ impl CrossEncoder {
         self.model.set_threads(threads)
     }
 
-    /// [`score`](Self::score) after the checks `rerank` makes: a non-empty query and no empty
-    /// document.
+    /// [`score`](Self::score) after the checks `rerank` makes: a non-empty query, no empty
+    /// document, `batch_size` within the bounds of [`RerankOptions`](crate::rerank::RerankOptions).
     pub fn score_checked<S: AsRef<str>>(&self, query: &str, documents: &[S], max_length: usize, batch_size: usize) -> Result<Vec<f32>> {
+        crate::rerank::RerankOptions { batch_size, max_length, ..Default::default() }.validate()?;
         crate::rerank::check_query(query)?;
-        if batch_size == 0 {
-            bail_option!("batch_size", "must be at least 1");
-        }
-        if documents.iter().any(|d| d.as_ref().trim().is_empty()) {
-            return Err(Error::EmptyInput { what: "candidate text" });
-        }
+        documents.iter().try_for_each(|d| crate::rerank::check_candidate_text(d.as_ref()))?;
         self.score(query, documents, max_length, batch_size)
+    }
+
+    fn encode_pairs<S: AsRef<str>>(&self, query: &str, documents: &[S], max_length: usize) -> Result<Vec<crate::tokenize::Encoded>> {
+        let max_length = self.check_max_length(max_length)?;
+        documents.iter().map(|d| self.model.tokenizer.encode_pair(query, d.as_ref(), max_length)).collect()
     }
 
     /// Where the time of [`score`](Self::score) goes: milliseconds per operator kind of the
@@ -80,18 +81,12 @@ impl CrossEncoder {
     /// one thread; used by the native benchmark).
     #[cfg(not(target_arch = "wasm32"))]
     pub fn profile<S: AsRef<str>>(&self, query: &str, documents: &[S], max_length: usize, batch_size: usize) -> Result<Vec<(String, f64)>> {
-        let max_length = self.check_max_length(max_length)?;
-        let mut encodings = documents.iter().map(|d| self.model.tokenizer.encode_pair(query, d.as_ref(), max_length)).collect::<Result<Vec<_>>>()?;
-        self.model.profile_sorted(&mut encodings, batch_size)
+        self.model.profile_sorted(&mut self.encode_pairs(query, documents, max_length)?, batch_size)
     }
 
     /// Raw logits for `(query, document)` pairs, in the order of `documents`.
     pub fn score<S: AsRef<str>>(&self, query: &str, documents: &[S], max_length: usize, batch_size: usize) -> Result<Vec<f32>> {
-        let max_length = self.check_max_length(max_length)?;
-        let mut encodings = documents
-            .iter()
-            .map(|d| self.model.tokenizer.encode_pair(query, d.as_ref(), max_length))
-            .collect::<Result<Vec<_>>>()?;
+        let mut encodings = self.encode_pairs(query, documents, max_length)?;
         let labels = self.labels;
         let mut logits = vec![0f32; documents.len()];
         self.model.run_sorted(&mut encodings, batch_size, |idx, batch, data, shape| {

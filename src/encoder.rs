@@ -638,18 +638,23 @@ impl LoadedModel {
         Ok(max_length)
     }
 
-    /// Run `encodings` in batches of at most `batch_size`, shortest first so that each batch pads
-    /// little; `each` receives the original indices of the batch's rows, the batch and the output.
-    /// With `threads > 1` (native builds only) batches run on that many threads; `each` is still
-    /// called on the caller's thread, in batch order.
+    /// The batches `run_sorted` runs: indices of `encodings`, shortest first, at most
+    /// `batch_size` each. Type ids are zeroed first for a model without a second segment row.
+    fn sorted_batches(&self, encodings: &mut [crate::tokenize::Encoded], batch_size: usize) -> Vec<Vec<usize>> {
+        if self.type_rows < 2 {
+            encodings.iter_mut().for_each(|e| e.type_ids.iter_mut().for_each(|t| *t = 0));
+        }
+        let mut order: Vec<usize> = (0..encodings.len()).collect();
+        order.sort_by_key(|&i| encodings[i].len());
+        order.chunks(batch_size.max(1)).map(<[usize]>::to_vec).collect()
+    }
+
     /// Milliseconds per operator kind over the batches `run_sorted` would run (one thread,
     /// native builds), most expensive first.
     #[cfg(not(target_arch = "wasm32"))]
     pub fn profile_sorted(&self, encodings: &mut [crate::tokenize::Encoded], batch_size: usize) -> Result<Vec<(String, f64)>> {
-        let mut order: Vec<usize> = (0..encodings.len()).collect();
-        order.sort_by_key(|&i| encodings[i].len());
         let mut times = HashMap::new();
-        for idx in order.chunks(batch_size.max(1)) {
+        for idx in self.sorted_batches(encodings, batch_size) {
             let batch = PaddedBatch::new(&idx.iter().map(|&i| &encodings[i]).collect::<Vec<_>>());
             self.encoder.profile(&batch, &mut times)?;
         }
@@ -658,18 +663,18 @@ impl LoadedModel {
         Ok(out)
     }
 
+    /// Run `encodings` in batches of at most `batch_size`, shortest first so that each batch pads
+    /// little; `each` receives the original indices of the batch's rows, the batch and the output.
+    /// With `threads > 1` (native builds only) batches run on that many threads; `each` is still
+    /// called on the caller's thread, in batch order.
     pub fn run_sorted(
         &self,
         encodings: &mut [crate::tokenize::Encoded],
         batch_size: usize,
         mut each: impl FnMut(&[usize], &PaddedBatch, &[f32], &[usize]) -> Result<()>,
     ) -> Result<()> {
-        if self.type_rows < 2 {
-            encodings.iter_mut().for_each(|e| e.type_ids.iter_mut().for_each(|t| *t = 0));
-        }
-        let mut order: Vec<usize> = (0..encodings.len()).collect();
-        order.sort_by_key(|&i| encodings[i].len());
-        let chunks: Vec<&[usize]> = order.chunks(batch_size.max(1)).collect();
+        let batches = self.sorted_batches(encodings, batch_size);
+        let chunks: Vec<&[usize]> = batches.iter().map(Vec::as_slice).collect();
         let pad = |idx: &[usize]| PaddedBatch::new(&idx.iter().map(|&i| &encodings[i]).collect::<Vec<_>>());
         let threads = if cfg!(target_arch = "wasm32") { 1 } else { self.threads.clamp(1, chunks.len().max(1)) };
         if threads == 1 {

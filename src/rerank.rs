@@ -233,9 +233,7 @@ impl Reranker {
         let max_length = self.model.check_max_length(options.max_length)?;
         let mut ids = HashSet::with_capacity(candidates.len());
         for c in candidates {
-            if c.text.trim().is_empty() {
-                return Err(Error::EmptyInput { what: "candidate text" });
-            }
+            check_candidate_text(&c.text)?;
             if options.fusion.is_some() && !c.score.is_some_and(f32::is_finite) {
                 bail_option!("fusion", "needs a finite retrieval score on every candidate; {:?} has none", c.id);
             }
@@ -334,6 +332,14 @@ fn z_scores(xs: &[f32]) -> Vec<f32> {
 pub(crate) fn check_query(query: &str) -> Result<()> {
     if query.trim().is_empty() {
         return Err(Error::EmptyInput { what: "query" });
+    }
+    Ok(())
+}
+
+/// A candidate must have non-whitespace text.
+pub(crate) fn check_candidate_text(text: &str) -> Result<()> {
+    if text.trim().is_empty() {
+        return Err(Error::EmptyInput { what: "candidate text" });
     }
     Ok(())
 }

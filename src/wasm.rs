@@ -78,6 +78,15 @@ fn bytes(name: &'static str, v: &JsValue) -> JsResult<Vec<u8>> {
     Err(invalid(name, format!("must be a Uint8Array or ArrayBuffer, got {}", type_name(v))))
 }
 
+/// [`bytes`], or `None` for `undefined` / `null`.
+fn optional_bytes(name: &'static str, v: &JsValue) -> JsResult<Option<Vec<u8>>> {
+    if v.is_undefined() || v.is_null() {
+        Ok(None)
+    } else {
+        bytes(name, v).map(Some)
+    }
+}
+
 fn string(name: &'static str, v: &JsValue) -> JsResult<String> {
     v.as_string().ok_or_else(|| invalid(name, format!("must be a string, got {}", type_name(v))))
 }
@@ -237,9 +246,8 @@ impl Engine {
         bi_config: JsValue,
         ce_config: JsValue,
     ) -> JsResult<Engine> {
-        let opt = |name, v: &JsValue| if v.is_undefined() || v.is_null() { Ok(None) } else { bytes(name, v).map(Some) };
-        let (bm, bt, bc) = (bytes("biEncoder.model", &bi_model)?, bytes("biEncoder.tokenizer", &bi_tokenizer)?, opt("biEncoder.config", &bi_config)?);
-        let (cm, ct, cc) = (bytes("crossEncoder.model", &ce_model)?, bytes("crossEncoder.tokenizer", &ce_tokenizer)?, opt("crossEncoder.config", &ce_config)?);
+        let (bm, bt, bc) = (bytes("biEncoder.model", &bi_model)?, bytes("biEncoder.tokenizer", &bi_tokenizer)?, optional_bytes("biEncoder.config", &bi_config)?);
+        let (cm, ct, cc) = (bytes("crossEncoder.model", &ce_model)?, bytes("crossEncoder.tokenizer", &ce_tokenizer)?, optional_bytes("crossEncoder.config", &ce_config)?);
         let bi = ModelFiles { model: &bm, tokenizer: &bt, config: bc.as_deref(), sha256: None };
         let ce = ModelFiles { model: &cm, tokenizer: &ct, config: cc.as_deref(), sha256: None };
         let inner = Minirank::from_bytes(bi, ce).map_err(to_js)?;
@@ -504,7 +512,7 @@ impl Scorer {
     #[wasm_bindgen(constructor)]
     pub fn new(model: JsValue, tokenizer: JsValue, config: JsValue) -> JsResult<Scorer> {
         let (m, t) = (bytes("crossEncoder.model", &model)?, bytes("crossEncoder.tokenizer", &tokenizer)?);
-        let c = if config.is_undefined() || config.is_null() { None } else { Some(bytes("crossEncoder.config", &config)?) };
+        let c = optional_bytes("crossEncoder.config", &config)?;
         let files = ModelFiles { model: &m, tokenizer: &t, config: c.as_deref(), sha256: None };
         Ok(Scorer { model: CrossEncoder::from_bytes(files).map_err(to_js)? })
     }
@@ -518,10 +526,9 @@ impl Scorer {
 
 fn score_pairs(model: &CrossEncoder, query: &JsValue, texts: &JsValue, options: &JsValue) -> JsResult<Vec<f32>> {
     let query = string("query", query)?;
-    let o = Options::parse(options, &["batchSize", "maxLength"])?;
-    let d = RerankOptions::default();
+    let o = rerank_options(&Options::parse(options, &["batchSize", "maxLength"])?)?;
     let texts: Vec<String> = items("texts", texts, None)?.into_iter().map(|it| it.text).collect();
-    model.score_checked(&query, &texts, o.count("maxLength", 1)?.unwrap_or(d.max_length), o.count("batchSize", 1)?.unwrap_or(d.batch_size)).map_err(to_js)
+    model.score_checked(&query, &texts, o.max_length, o.batch_size).map_err(to_js)
 }
 
 /// A `Float32Array` or an array of finite numbers.
