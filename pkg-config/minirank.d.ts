@@ -299,7 +299,8 @@ export declare class Minirank {
   readonly size: number;
   readonly dim: number;
   index(docs: DocumentInput[], options?: IndexOptions): Promise<number>;
-  retrieve(query: string, options?: RetrieveOptions): Promise<Candidate[]>;
+  /** Stage 1. `query` is a text, or a query vector (e.g. from `embed`, length `dim`) for dense retrieval. */
+  retrieve(query: string | Float32Array | number[], options?: RetrieveOptions): Promise<Candidate[]>;
   rerank(query: string, candidates: CandidateInput[], options?: RerankCallOptions): Promise<Reranked>;
   search(query: string, options?: SearchOptions): Promise<SearchResult>;
   /** Raw cross-encoder logits for (query, text) pairs, in order; no cache, no sorting. */

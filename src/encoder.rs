@@ -5,6 +5,7 @@
 //! optimizes it once, and runs dynamically padded batches.
 
 use crate::error::{Error, ModelRole, Result};
+use crate::graph_rewrite;
 use crate::tokenize::Encoded;
 use std::collections::{HashMap, HashSet};
 use std::io::Cursor;
@@ -136,7 +137,7 @@ impl OnnxEncoder {
 
         let mut proto = proto;
         if let Some(graph) = proto.graph.as_mut() {
-            fold_weight_dequantization(graph);
+            graph_rewrite::prepare(graph);
         }
         let mut model = onnx.model_for_proto_model(&proto).map_err(|e| Error::bad_model(role, e))?;
         drop(proto);
@@ -315,120 +316,6 @@ fn choose_output(role: ModelRole, graph: &pb::GraphProto, kind: OutputKind) -> R
     }
 }
 
-const ONNX_FLOAT: i32 = 1;
-const ONNX_UINT8: i32 = 2;
-const ONNX_INT8: i32 = 3;
-
-/// Weight-only int8 models store weights as `Mul(Cast(int8 initializer), scale initializer)`.
-/// tract keeps that subgraph (folding it would grow the weights 4×) and so dequantizes every
-/// weight on every run — about 60 ms of a MiniLM forward pass. Fold it once here into f32
-/// initializers: the graph then runs plain f32 MatMuls on pre-packed weights, with results
-/// identical to doing the same arithmetic at run time.
-fn fold_weight_dequantization(graph: &mut pb::GraphProto) {
-    let mut inits: HashMap<String, pb::TensorProto> = graph.initializer.drain(..).map(|t| (t.name.clone(), t)).collect();
-    let mut folded: HashSet<usize> = HashSet::new();
-    for (ix, node) in graph.node.iter().enumerate() {
-        let out = match node.output.first() {
-            Some(o) => o.clone(),
-            None => continue,
-        };
-        let value = match node.op_type.as_str() {
-            "Cast" => {
-                let to = node.attribute.iter().find(|a| a.name == "to").map(|a| a.i as i32);
-                match (to, node.input.first().and_then(|i| inits.get(i))) {
-                    (Some(ONNX_FLOAT), Some(t)) => int8_as_f32(t),
-                    _ => None,
-                }
-            }
-            "Mul" if node.input.len() == 2 => match (inits.get(&node.input[0]), inits.get(&node.input[1])) {
-                (Some(a), Some(b)) => mul_broadcast(a, b),
-                _ => None,
-            },
-            _ => None,
-        };
-        if let Some((dims, data)) = value {
-            inits.insert(out.clone(), pb::TensorProto { name: out, dims, data_type: ONNX_FLOAT, float_data: data, ..Default::default() });
-            folded.insert(ix);
-        }
-    }
-    if folded.is_empty() {
-        graph.initializer = inits.into_values().collect();
-        return;
-    }
-    let mut ix = 0;
-    graph.node.retain(|_| {
-        ix += 1;
-        !folded.contains(&(ix - 1))
-    });
-    // keep only initializers something still reads (the int8 originals go)
-    let used: HashSet<&str> = graph
-        .node
-        .iter()
-        .flat_map(|n| n.input.iter().map(String::as_str))
-        .chain(graph.output.iter().map(|o| o.name.as_str()))
-        .collect();
-    let mut kept: Vec<pb::TensorProto> = inits.into_values().filter(|t| used.contains(t.name.as_str())).collect();
-    kept.sort_by(|a, b| a.name.cmp(&b.name));
-    graph.initializer = kept;
-}
-
-/// The values of an int8/uint8 initializer as f32 (raw_data or int32_data).
-fn int8_as_f32(t: &pb::TensorProto) -> Option<(Vec<i64>, Vec<f32>)> {
-    let n: i64 = t.dims.iter().product();
-    let data: Vec<f32> = match t.data_type {
-        ONNX_INT8 if !t.raw_data.is_empty() => t.raw_data.iter().map(|&b| b as i8 as f32).collect(),
-        ONNX_UINT8 if !t.raw_data.is_empty() => t.raw_data.iter().map(|&b| b as f32).collect(),
-        ONNX_INT8 | ONNX_UINT8 => t.int32_data.iter().map(|&x| x as f32).collect(),
-        _ => return None,
-    };
-    (data.len() as i64 == n).then(|| (t.dims.clone(), data))
-}
-
-/// The values of an f32 initializer.
-fn f32_values(t: &pb::TensorProto) -> Option<Vec<f32>> {
-    if t.data_type != ONNX_FLOAT {
-        return None;
-    }
-    let data: Vec<f32> = if !t.raw_data.is_empty() {
-        t.raw_data.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
-    } else {
-        t.float_data.clone()
-    };
-    (data.len() as i64 == t.dims.iter().product::<i64>()).then_some(data)
-}
-
-/// Elementwise product of two f32 initializers of rank <= 2 with numpy broadcasting.
-fn mul_broadcast(a: &pb::TensorProto, b: &pb::TensorProto) -> Option<(Vec<i64>, Vec<f32>)> {
-    let (x, y) = (f32_values(a)?, f32_values(b)?);
-    if a.dims.len() > 2 || b.dims.len() > 2 {
-        return None;
-    }
-    let shape2 = |d: &[i64]| -> [usize; 2] {
-        match d {
-            [] => [1, 1],
-            [c] => [1, *c as usize],
-            [r, c] => [*r as usize, *c as usize],
-            _ => [0, 0],
-        }
-    };
-    let (sa, sb) = (shape2(&a.dims), shape2(&b.dims));
-    let out = [sa[0].max(sb[0]), sa[1].max(sb[1])];
-    for s in [sa, sb] {
-        if (s[0] != out[0] && s[0] != 1) || (s[1] != out[1] && s[1] != 1) {
-            return None;
-        }
-    }
-    let at = |v: &[f32], s: [usize; 2], r: usize, c: usize| v[(if s[0] == 1 { 0 } else { r }) * s[1] + if s[1] == 1 { 0 } else { c }];
-    let mut data = Vec::with_capacity(out[0] * out[1]);
-    for r in 0..out[0] {
-        for c in 0..out[1] {
-            data.push(at(&x, sa, r, c) * at(&y, sb, r, c));
-        }
-    }
-    let dims = if a.dims.len().max(b.dims.len()) == 2 { vec![out[0] as i64, out[1] as i64] } else if a.dims.len().max(b.dims.len()) == 1 { vec![out[1] as i64] } else { vec![] };
-    Some((dims, data))
-}
-
 /// Rows of the embedding table gathered by `input`: follows the Gather's data operand back
 /// through dequantisation (Cast, Mul, DequantizeLinear, Identity, ...) to a rank-2 constant.
 fn embedding_rows(graph: &pb::GraphProto, input: &str) -> Option<usize> {
@@ -485,37 +372,6 @@ mod tests {
         assert_eq!(p.ids, vec![101, 7, 102, 101, 102, 0]);
         assert_eq!(p.mask, vec![1, 1, 1, 1, 1, 0]);
         assert_eq!(p.type_ids, vec![0, 0, 0, 0, 1, 0]);
-    }
-
-    #[test]
-    fn weight_dequantization_is_folded_into_f32_initializers() {
-        let q = pb::TensorProto { name: "w_q".into(), dims: vec![2, 3], data_type: ONNX_INT8, raw_data: vec![1, 2, 3, 0xff, 0xfe, 0x80], ..Default::default() };
-        let scale = pb::TensorProto { name: "w_s".into(), dims: vec![2, 1], data_type: ONNX_FLOAT, float_data: vec![0.5, 2.0], ..Default::default() };
-        let to_float = pb::AttributeProto { name: "to".into(), i: ONNX_FLOAT as i64, ..Default::default() };
-        let node = |op: &str, ins: &[&str], out: &str| pb::NodeProto {
-            op_type: op.into(),
-            input: ins.iter().map(|s| s.to_string()).collect(),
-            output: vec![out.into()],
-            attribute: if op == "Cast" { vec![to_float.clone()] } else { vec![] },
-            ..Default::default()
-        };
-        let mut g = pb::GraphProto {
-            node: vec![node("Cast", &["w_q"], "w_f"), node("Mul", &["w_f", "w_s"], "w"), node("MatMul", &["x", "w"], "y")],
-            initializer: vec![q, scale],
-            ..Default::default()
-        };
-        fold_weight_dequantization(&mut g);
-        assert_eq!(g.node.len(), 1, "only the MatMul is left");
-        assert_eq!(g.initializer.len(), 1, "the int8 weight and its scale are gone");
-        let w = &g.initializer[0];
-        assert_eq!((w.name.as_str(), w.dims.as_slice()), ("w", &[2i64, 3][..]));
-        assert_eq!(w.float_data, vec![0.5, 1.0, 1.5, -2.0, -4.0, -256.0]);
-        // a broadcast along columns and a scalar
-        let a = pb::TensorProto { dims: vec![2, 2], data_type: ONNX_FLOAT, float_data: vec![1.0, 2.0, 3.0, 4.0], ..Default::default() };
-        let row = pb::TensorProto { dims: vec![2], data_type: ONNX_FLOAT, float_data: vec![10.0, 100.0], ..Default::default() };
-        assert_eq!(mul_broadcast(&a, &row), Some((vec![2, 2], vec![10.0, 200.0, 30.0, 400.0])));
-        let bad = pb::TensorProto { dims: vec![3], data_type: ONNX_FLOAT, float_data: vec![1.0; 3], ..Default::default() };
-        assert_eq!(mul_broadcast(&a, &bad), None);
     }
 
     #[test]

@@ -9,7 +9,7 @@
 use crate::bm25::{Bm25Index, Bm25Params};
 use crate::error::{Error, Result};
 use crate::filter::Filter;
-use crate::kernels::{dot, dot_i8, quantize_i8, sort_desc, top_k};
+use crate::kernels::{dot, dot_i8_rows, dot_rows, quantize_i8, sort_desc, top_k};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 
@@ -391,9 +391,9 @@ impl VectorIndex {
             // coarse: int8 codes (the query's own scale is common to all rows and left out)
             let mut q = vec![0i8; self.dim];
             quantize_i8(query, &mut q);
-            let coarse = self.codes.chunks_exact(self.dim).zip(&self.scales).enumerate().map(|(slot, (row, &s))| {
-                if allowed(slot) { s * dot_i8(row, &q) as f32 } else { f32::NAN }
-            });
+            let mut dots = vec![0i32; self.len()];
+            dot_i8_rows(&self.codes, &q, &mut dots);
+            let coarse = dots.iter().zip(&self.scales).enumerate().map(|(slot, (&d, &s))| if allowed(slot) { s * d as f32 } else { f32::NAN });
             // fine: exact f32 scores of the shortlist
             let mut exact: Vec<(usize, f32)> = top_k(coarse, shortlist)
                 .into_iter()
@@ -403,8 +403,9 @@ impl VectorIndex {
             exact.truncate(k);
             exact
         } else {
-            let rows = self.vectors.chunks_exact(self.dim).enumerate();
-            top_k(rows.map(|(slot, row)| if allowed(slot) { dot(row, query) } else { f32::NAN }), k)
+            let mut scores = vec![0f32; self.len()];
+            dot_rows(&self.vectors, query, &mut scores);
+            top_k(scores.iter().enumerate().map(|(slot, &s)| if allowed(slot) { s } else { f32::NAN }), k)
         }
     }
 

@@ -55,6 +55,97 @@ pub fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
     acc.iter().sum::<i32>() + tail
 }
 
+/// `out[r] = dot(row r of vectors, q)` for the rows of `vectors` (row-major, `q.len()` wide;
+/// `out.len()` rows), each equal to [`dot`] bit for bit. On wasm32 with SIMD128 four rows share
+/// each load of the query.
+pub fn dot_rows(vectors: &[f32], q: &[f32], out: &mut [f32]) {
+    let dim = q.len();
+    #[allow(unused_mut)]
+    let mut done = 0;
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    if dim > 0 && dim % LANES == 0 {
+        done = dot_rows_simd128(vectors, q, out);
+    }
+    if dim == 0 {
+        out.iter_mut().for_each(|o| *o = 0.0);
+        return;
+    }
+    for (row, o) in vectors[done * dim..].chunks_exact(dim).zip(&mut out[done..]) {
+        *o = dot(row, q);
+    }
+}
+
+/// The whole blocks of four rows of [`dot_rows`]; returns how many rows it did. Lanes 0–3 and
+/// 4–7 of [`dot`]'s eight accumulators are two `f32x4`s, summed in `dot`'s order.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+fn dot_rows_simd128(vectors: &[f32], q: &[f32], out: &mut [f32]) -> usize {
+    use core::arch::wasm32::*;
+    let dim = q.len();
+    let qv: Vec<v128> = q.chunks_exact(4).map(|c| f32x4(c[0], c[1], c[2], c[3])).collect();
+    let blocks = (out.len() / 4).min(vectors.len() / (4 * dim));
+    for (block, o) in vectors.chunks_exact(4 * dim).zip(out.chunks_exact_mut(4)).take(blocks) {
+        let p = block.as_ptr();
+        let mut acc = [[f32x4_splat(0.0); 2]; 4];
+        for (j, pair) in qv.chunks_exact(2).enumerate() {
+            for (r, a) in acc.iter_mut().enumerate() {
+                // SAFETY: r * dim + 8 * j + 8 <= 4 * dim = block.len() (dim is a multiple of 8)
+                let (lo, hi) = unsafe { (v128_load(p.add(r * dim + 8 * j).cast()), v128_load(p.add(r * dim + 8 * j + 4).cast())) };
+                a[0] = f32x4_add(a[0], f32x4_mul(lo, pair[0]));
+                a[1] = f32x4_add(a[1], f32x4_mul(hi, pair[1]));
+            }
+        }
+        for (o, [lo, hi]) in o.iter_mut().zip(acc) {
+            let s = f32x4_add(lo, hi);
+            *o = f32x4_extract_lane::<0>(s) + f32x4_extract_lane::<1>(s) + f32x4_extract_lane::<2>(s) + f32x4_extract_lane::<3>(s);
+        }
+    }
+    4 * blocks
+}
+
+/// `out[r] = dot_i8(row r of codes, q)` for the rows of `codes` (row-major, `q.len()` wide;
+/// `out.len()` rows). On wasm32 with SIMD128 four rows share each load of the query (widened
+/// to i16 once) and every 8 codes take one `i16x8.load8x8_s` and one `i32x4.dot_i16x8_s`.
+pub fn dot_i8_rows(codes: &[i8], q: &[i8], out: &mut [i32]) {
+    let dim = q.len();
+    #[allow(unused_mut)]
+    let mut done = 0;
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    if dim > 0 && dim % 8 == 0 {
+        done = dot_i8_rows_simd128(codes, q, out);
+    }
+    if dim == 0 {
+        out.iter_mut().for_each(|o| *o = 0);
+        return;
+    }
+    for (row, o) in codes[done * dim..].chunks_exact(dim).zip(&mut out[done..]) {
+        *o = dot_i8(row, q);
+    }
+}
+
+/// The whole blocks of four rows of [`dot_i8_rows`]; returns how many rows it did.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+fn dot_i8_rows_simd128(codes: &[i8], q: &[i8], out: &mut [i32]) -> usize {
+    use core::arch::wasm32::*;
+    let dim = q.len();
+    let q16: Vec<v128> = q.chunks_exact(8).map(|c| i16x8(c[0] as i16, c[1] as i16, c[2] as i16, c[3] as i16, c[4] as i16, c[5] as i16, c[6] as i16, c[7] as i16)).collect();
+    let blocks = (out.len() / 4).min(codes.len() / (4 * dim));
+    for (block, o) in codes.chunks_exact(4 * dim).zip(out.chunks_exact_mut(4)).take(blocks) {
+        let p = block.as_ptr();
+        let mut acc = [i32x4_splat(0); 4];
+        for (j, &qv) in q16.iter().enumerate() {
+            for (r, a) in acc.iter_mut().enumerate() {
+                // SAFETY: r * dim + 8 * j + 8 <= 4 * dim = block.len() (dim is a multiple of 8)
+                let x = unsafe { i16x8_load_extend_i8x8(p.add(r * dim + 8 * j)) };
+                *a = i32x4_add(*a, i32x4_dot_i16x8(x, qv));
+            }
+        }
+        for (o, a) in o.iter_mut().zip(acc) {
+            *o = i32x4_extract_lane::<0>(a) + i32x4_extract_lane::<1>(a) + i32x4_extract_lane::<2>(a) + i32x4_extract_lane::<3>(a);
+        }
+    }
+    4 * blocks
+}
+
 /// Scale `v` to unit L2 norm in place (a zero vector stays zero).
 pub fn l2_normalize(v: &mut [f32]) {
     let norm = dot(v, v).sqrt();
@@ -167,6 +258,34 @@ mod tests {
         assert_eq!(quantize_i8(&[0.0; 3], &mut q), 0.0);
         assert_eq!(quantize_i8(&[1.0, -0.5, 0.0], &mut q), 1.0 / 127.0);
         assert_eq!(q, [127, -64, 0]);
+    }
+
+    #[test]
+    fn dot_rows_equals_dot_per_row_bit_for_bit() {
+        for dim in [0usize, 3, 8, 16, 20, 384] {
+            for rows in [0usize, 1, 4, 7, 9] {
+                let vectors: Vec<f32> = (0..rows * dim).map(|i| (i as f32 * 0.731).sin()).collect();
+                let q: Vec<f32> = (0..dim).map(|i| (i as f32 * 0.173).cos()).collect();
+                let mut out = vec![f32::NAN; rows];
+                dot_rows(&vectors, &q, &mut out);
+                let want: Vec<f32> = if dim == 0 { vec![0.0; rows] } else { vectors.chunks_exact(dim).map(|r| dot(r, &q)).collect() };
+                assert_eq!(out.iter().map(|x| x.to_bits()).collect::<Vec<_>>(), want.iter().map(|x| x.to_bits()).collect::<Vec<_>>(), "dim={dim} rows={rows}");
+            }
+        }
+    }
+
+    #[test]
+    fn dot_i8_rows_equals_dot_i8_per_row() {
+        for dim in [0usize, 3, 8, 16, 24, 384] {
+            for rows in [0usize, 1, 4, 7, 9] {
+                let codes: Vec<i8> = (0..rows * dim).map(|i| ((i * 37 + 11) % 255) as i32 as i8).collect();
+                let q: Vec<i8> = (0..dim).map(|i| if i % 3 == 0 { -128 } else { ((i * 53) % 251) as i32 as i8 }).collect();
+                let mut out = vec![-1; rows];
+                dot_i8_rows(&codes, &q, &mut out);
+                let want: Vec<i32> = if dim == 0 { vec![0; rows] } else { codes.chunks_exact(dim).map(|r| dot_i8(r, &q)).collect() };
+                assert_eq!(out, want, "dim={dim} rows={rows}");
+            }
+        }
     }
 
     #[test]

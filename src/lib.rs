@@ -46,6 +46,7 @@ mod encoder;
 pub mod error;
 pub mod eval;
 pub mod filter;
+mod graph_rewrite;
 pub mod index;
 pub mod integrity;
 pub mod kernels;

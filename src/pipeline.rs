@@ -315,6 +315,25 @@ impl Minirank {
         self.pool(query, qvec.as_deref(), options.retrieval, &options.hybrid, options.k, filter.as_ref())
     }
 
+    /// Stage 1 from a query vector instead of a query text: a vector from
+    /// [`BiEncoder::embed_one`] kept from earlier, or one computed by another copy of the same
+    /// bi-encoder (a server, another worker). Dense retrieval only (`options.retrieval` must be
+    /// [`Retrieval::Dense`]: BM25 needs the text); the length must be the index's dimension and
+    /// every value finite. Scores are dot products, so pass a unit vector for cosines.
+    pub fn retrieve_vector(&self, query: &[f32], options: &RetrieveOptions) -> Result<Vec<Candidate>> {
+        if options.retrieval != Retrieval::Dense {
+            bail_option!("retrieval", "a query vector allows only 'dense' retrieval (BM25 and hybrid need the query text)");
+        }
+        if let Some(i) = query.iter().position(|x| !x.is_finite()) {
+            bail_option!("query", "the query vector's value at {i} is not a finite number");
+        }
+        if self.index.is_empty() {
+            return Err(Error::EmptyIndex);
+        }
+        let filter = options.filter.as_ref().map(Filter::parse).transpose()?;
+        self.pool("", Some(query), Retrieval::Dense, &options.hybrid, options.k, filter.as_ref())
+    }
+
     fn query_vector(&self, query: &str) -> Result<Vec<f32>> {
         if self.index.is_empty() {
             return Err(Error::EmptyIndex);

@@ -310,3 +310,26 @@ fn rerank_with_logits_scored_in_shards_matches_rerank() {
     assert!(matches!(model.score_checked(q, &["ok", " "], 256, 16), Err(Error::EmptyInput { what: "candidate text" })));
     assert!(matches!(model.score_checked(" ", &["ok"], 256, 16), Err(Error::EmptyInput { what: "query" })));
 }
+
+#[test]
+fn retrieve_from_a_query_vector_equals_retrieve_from_its_text() {
+    let e = tagged_engine();
+    let q = &seed_questions()[1];
+    let v = e.embedder().embed_one(q).unwrap();
+    for filter in [None, Some(json!({"source": "docs"}))] {
+        let opts = RetrieveOptions { k: 7, filter: filter.clone(), ..Default::default() };
+        assert_eq!(e.retrieve_vector(&v, &opts).unwrap(), e.retrieve_with(q, &opts).unwrap(), "{filter:?}");
+    }
+    let bm25 = RetrieveOptions { retrieval: Retrieval::Bm25, ..Default::default() };
+    let err = e.retrieve_vector(&v, &bm25).unwrap_err();
+    assert!(matches!(err, Error::InvalidOption { name: "retrieval", .. }) && err.to_string().contains("dense"), "{err}");
+    let err = e.retrieve_vector(&v[..10], &RetrieveOptions::default()).unwrap_err();
+    assert!(matches!(err, Error::DimensionMismatch { expected: 384, actual: 10 }), "{err}");
+    let mut nan = v.clone();
+    nan[3] = f32::NAN;
+    let err = e.retrieve_vector(&nan, &RetrieveOptions::default()).unwrap_err();
+    assert!(matches!(err, Error::InvalidOption { name: "query", .. }) && err.to_string().contains("at 3"), "{err}");
+    assert!(matches!(engine().retrieve_vector(&v, &RetrieveOptions::default()), Err(Error::EmptyIndex)));
+    let err = e.retrieve_vector(&v, &RetrieveOptions { k: 0, ..Default::default() }).unwrap_err();
+    assert!(matches!(err, Error::InvalidOption { name: "k", .. }), "{err}");
+}

@@ -154,6 +154,6 @@ fn search_with_bm25_filter_cascade_and_parents() {
     let ids: Vec<&str> = v["results"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
     assert_eq!(ids.len(), 2, "two parent documents: {ids:?}");
     assert!(ids.contains(&"first") && ids.contains(&"second"), "{ids:?}");
-    assert!(v["results"][0]["passages"].as_array().unwrap().len() >= 1);
+    assert!(!v["results"][0]["passages"].as_array().unwrap().is_empty());
     std::fs::remove_dir_all(&dir).ok();
 }

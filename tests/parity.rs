@@ -80,3 +80,14 @@ fn cross_encoder_logits_match_onnxruntime() {
     }
     println!("worst |logit diff| vs onnxruntime: {worst}");
 }
+
+#[test]
+fn gelu_runs_as_one_fused_operator() {
+    // the graph rewrite before loading lets tract fuse torch's five-node GELU into one
+    // `GeluExact` (the logits above stay those of onnxruntime); a tract upgrade that stops
+    // fusing it would bring the `Erf` nodes back
+    let e = engine();
+    let ops: Vec<String> = e.reranker().model().profile("a query", &["a short document"], 64, 1).unwrap().into_iter().map(|(op, _)| op).collect();
+    assert!(ops.iter().any(|op| op == "GeluExact"), "{ops:?}");
+    assert!(!ops.iter().any(|op| op == "Erf"), "{ops:?}");
+}

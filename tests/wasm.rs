@@ -340,3 +340,51 @@ fn logits_scored_in_shards_rerank_like_the_engine() {
         assert!(message(&err).contains("`texts`"), "{}", message(&err));
     });
 }
+
+#[wasm_bindgen_test]
+fn simd128_scan_kernels_equal_their_one_row_definitions() {
+    // the index scans run four rows at a time with explicit SIMD128 in wasm; each score must be
+    // what the one-row kernels give (f32: bit for bit)
+    use minirank::kernels::{dot, dot_i8, dot_i8_rows, dot_rows};
+    for dim in [0usize, 4, 8, 12, 384] {
+        for rows in [0usize, 1, 4, 5, 11] {
+            let v: Vec<f32> = (0..rows * dim).map(|i| (i as f32 * 0.731).sin()).collect();
+            let q: Vec<f32> = (0..dim).map(|i| (i as f32 * 0.173).cos()).collect();
+            let mut out = vec![f32::NAN; rows];
+            dot_rows(&v, &q, &mut out);
+            for (r, o) in out.iter().enumerate() {
+                let want = if dim == 0 { 0.0 } else { dot(&v[r * dim..(r + 1) * dim], &q) };
+                assert_eq!(o.to_bits(), want.to_bits(), "f32 dim={dim} rows={rows} row={r}");
+            }
+            let c: Vec<i8> = (0..rows * dim).map(|i| ((i * 37 + 11) % 255) as i32 as i8).collect();
+            let qc: Vec<i8> = (0..dim).map(|i| if i % 3 == 0 { -127 } else { ((i * 53) % 251) as i32 as i8 }).collect();
+            let mut out = vec![-1; rows];
+            dot_i8_rows(&c, &qc, &mut out);
+            for (r, o) in out.iter().enumerate() {
+                let want = if dim == 0 { 0 } else { dot_i8(&c[r * dim..(r + 1) * dim], &qc) };
+                assert_eq!(*o, want, "i8 dim={dim} rows={rows} row={r}");
+            }
+        }
+    }
+}
+
+#[wasm_bindgen_test]
+fn retrieve_takes_a_query_vector() {
+    with_seed(|e| {
+        let q = "How do I share data between threads safely?";
+        let v = e.embed(q.into()).unwrap();
+        let from_text = to_json(&e.retrieve(q.into(), obj(serde_json::json!({"k": 6}))).unwrap());
+        let typed: JsValue = js_sys::Float32Array::from(&v[..]).into();
+        let plain: JsValue = v.iter().map(|&x| JsValue::from(x)).collect::<Array>().into();
+        for query in [typed.clone(), plain] {
+            assert_eq!(to_json(&e.retrieve(query, obj(serde_json::json!({"k": 6}))).unwrap()), from_text);
+        }
+        let err = e.retrieve(typed, obj(serde_json::json!({"retrieval": "hybrid"}))).unwrap_err();
+        assert_eq!(code(&err), "InvalidOption");
+        assert!(message(&err).contains("dense"), "{}", message(&err));
+        let err = e.retrieve(js_sys::Float32Array::from(&v[..5]).into(), JsValue::UNDEFINED).unwrap_err();
+        assert_eq!(code(&err), "DimensionMismatch");
+        let err = e.retrieve(JsValue::from(5), JsValue::UNDEFINED).unwrap_err();
+        assert!(message(&err).contains("query") && message(&err).contains("Float32Array"), "{}", message(&err));
+    });
+}

@@ -3,7 +3,7 @@
 // Lines marked @ts-expect-error must NOT compile: they prove the types refuse misspelt options.
 import {
   Minirank, MinirankError, Scorer, saveIndexToIndexedDB, loadIndexFromIndexedDB, deleteIndexFromIndexedDB,
-  type SearchOptions, type SearchResult, type Filter, type Hit,
+  type SearchOptions, type SearchResult, type Filter, type Hit, type Candidate,
 } from '../../pkg-config/minirank.js';
 import { MinirankWorker } from '../../pkg-config/worker.js';
 
@@ -37,6 +37,8 @@ export async function readme(query: string): Promise<Hit[]> {
   const passages: string[] | undefined = first?.passages;
   console.log(parts, passages, r.cascade?.[0]?.length, r.candidates[0]?.parent);
   const cands = await mr.retrieve(query, { k: 50, retrieval: 'bm25', filter: { year: { lt: 2000 } } });
+  const byVector: Candidate[] = await mr.retrieve(mr.embed(query), { k: 5 });
+  console.log(byVector[0]?.score);
   await mr.rerank(query, cands, { topK: 5, signals: { diversity: { weight: 0.2 } }, parents: 'sum' });
   const saved = await saveIndexToIndexedDB(mr, { key: 'docs' });
   const restored = await loadIndexFromIndexedDB(mr, { key: 'docs' });
