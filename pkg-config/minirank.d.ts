@@ -350,6 +350,8 @@ export declare function deleteIndexFromIndexedDB(options?: IndexedDBOptions): Pr
 
 export declare function initWasm(wasm?: LoadOptions['wasm']): Promise<void>;
 export declare function sha256(bytes: Uint8Array): Promise<string>;
+/** Bytes of the wasm memory in this thread (shared by its instances; 0 before the first load). */
+export declare function wasmMemoryBytes(): number;
 export declare function fetchModelFile(
   src: ModelSource,
   options?: { sha256?: string; cache?: boolean; stage?: string; onProgress?: (p: Progress) => void },

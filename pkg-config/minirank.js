@@ -7,7 +7,7 @@
 //
 // Every method that can fail rejects (or throws) an Error whose `name` is 'MinirankError' and
 // whose `code` says what went wrong ('InvalidOption', 'EmptyIndex', 'IntegrityMismatch', ...).
-import init, { Engine, Scorer as CoreScorer, sha256Hex } from './minirank_core.js';
+import init, { Engine, Scorer as CoreScorer, sha256Hex, wasmMemoryBytes as coreMemoryBytes } from './minirank_core.js';
 import { DEFAULT_MODELS } from './models.js';
 
 const CACHE_NAME = 'minirank-models-v1';
@@ -69,6 +69,14 @@ export async function sha256(bytes) {
   }
   await initWasm();
   return sha256Hex(bytes);
+}
+
+/**
+ * Bytes of the wasm memory in this thread (all `Minirank` and `Scorer` instances here share
+ * it; 0 before the first load). It grows as models load and indexes fill, and never shrinks.
+ */
+export function wasmMemoryBytes() {
+  try { return coreMemoryBytes(); } catch { return 0; }
 }
 
 async function openCache() {

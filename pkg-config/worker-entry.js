@@ -1,5 +1,5 @@
 // The Web Worker side of minirank/worker: one Minirank instance, calls answered in order.
-import { Minirank, Scorer } from './minirank.js';
+import { Minirank, Scorer, wasmMemoryBytes } from './minirank.js';
 
 let mr = null;
 let scorer = null; // the extra workers of a pool hold only the cross-encoder
@@ -18,6 +18,7 @@ async function handle({ id, method, args, wantProgress }) {
     return undefined;
   }
   if (method === 'scorePairs' && scorer) return scorer.scorePairs(...args);
+  if (method === 'wasmMemoryBytes') return wasmMemoryBytes();
   if (!mr) throw Object.assign(new Error('models are not loaded'), { code: 'Worker' });
   if (!METHODS.has(method)) throw Object.assign(new Error(`unknown method ${method}`), { code: 'Worker' });
   if (method === 'index') return mr.index(args[0], { ...(args[1] || {}), onProgress: progress });

@@ -36,6 +36,8 @@ export declare class MinirankWorker {
   setCacheCapacity(entries: number): Promise<void>;
   setLimits(limits: { maxDocuments?: number; maxDocumentBytes?: number }): Promise<void>;
   getLimits(): Promise<{ maxDocuments: number; maxDocumentBytes: number; memoryBytes: number }>;
+  /** Bytes of wasm memory of each worker: this one first, then the pool's others. */
+  memoryBytes(): Promise<number[]>;
   setChunking(chunking: Chunking | null): Promise<void>;
   setBm25(params: Bm25Params): Promise<void>;
   terminate(): void;

@@ -8,7 +8,7 @@
 //
 // `workers: n` (default 1) starts n − 1 more workers holding only the cross-encoder: `rerank`
 // and `search` then score their candidates in parallel, a share per worker (each extra worker
-// costs the cross-encoder's memory, about 100 MB, and its own model load).
+// costs its own cross-encoder load and memory: `memoryBytes()` gives each worker's).
 //
 // Calls are answered in order. Bytes (models, saved indexes) move as transferables.
 import { MinirankError } from './minirank.js';
@@ -190,6 +190,8 @@ export class MinirankWorker {
   setCacheCapacity(entries) { return this._call('setCacheCapacity', [entries]); }
   setLimits(limits) { return this._call('setLimits', [limits]); }
   getLimits() { return this._call('getLimits', []); }
+  /** Bytes of wasm memory of each worker, this one first, then the pool's others. */
+  memoryBytes() { return Promise.all([this, ...this._helpers].map((w) => w._call('wasmMemoryBytes', []))); }
   setChunking(chunking) { return this._call('setChunking', [chunking]); }
   setBm25(params) { return this._call('setBm25', [params]); }
   /** Stop the worker (and the pool's other workers) and free their memory. */

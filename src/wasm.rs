@@ -228,6 +228,13 @@ pub fn sha256_hex(data: JsValue) -> JsResult<String> {
     Ok(crate::integrity::sha256_hex(&bytes("data", &data)?))
 }
 
+/// Bytes of this module instance's linear memory (models, index, buffers): what one engine,
+/// scorer or worker costs. It only grows; freed memory is reused, not returned.
+#[wasm_bindgen(js_name = wasmMemoryBytes)]
+pub fn wasm_memory_bytes() -> f64 {
+    (core::arch::wasm32::memory_size(0) * 65536) as f64
+}
+
 /// The minirank engine for JavaScript: both models and the index, built from bytes.
 #[wasm_bindgen]
 pub struct Engine {

@@ -26,7 +26,7 @@ async function timeReps(reps, f) {
 // ---- minirank ---------------------------------------------------------------------------------
 // The same calls on a `Minirank` (page thread) or a `MinirankWorker` pool (`threads` workers, the
 // cross-encoder scoring a share of the candidates in each); score cache off: measure the model.
-function minirankCalls(mr, loadMs) {
+function minirankCalls(mr, loadMs, memoryBytes) {
   const cands = (docs) => docs.map((text, i) => ({ id: String(i), text }));
   return {
     loadMs,
@@ -38,6 +38,7 @@ function minirankCalls(mr, loadMs) {
       return out;
     },
     embed: async (texts) => { await mr.index(cands(texts), { sliceSize: 1e9 }); await mr.clear(); },
+    memoryBytes,
   };
 }
 
@@ -47,7 +48,8 @@ async function minirankLib() {
   const mr = await Minirank.load({ cache: false });
   const loadMs = performance.now() - t0;
   mr.setCacheCapacity(0);
-  return minirankCalls(mr, loadMs);
+  const { wasmMemoryBytes } = await import('/pkg/minirank.js');
+  return minirankCalls(mr, loadMs, async () => [wasmMemoryBytes()]);
 }
 
 async function minirankPool() {
@@ -56,7 +58,7 @@ async function minirankPool() {
   const mr = await MinirankWorker.load({ cache: false, workers: threads });
   const loadMs = performance.now() - t0;
   await mr.setCacheCapacity(0);
-  return minirankCalls(mr, loadMs);
+  return minirankCalls(mr, loadMs, () => mr.memoryBytes());
 }
 
 // ---- transformers.js (onnxruntime-web, wasm SIMD) ---------------------------------------------
@@ -207,6 +209,8 @@ async function main() {
     log(`rerank 20 seed pairs: ${result.rerankSeed20Ms.toFixed(1)} ms`);
     result.rerankScifact50Ms = await timeReps(REPS, () => impl.rerank(data.scifact.query, data.scifact.candidates, 128));
     log(`rerank 50 SciFact candidates (128 tokens): ${result.rerankScifact50Ms.toFixed(0)} ms`);
+    // wasm memory per worker (minirank only: onnxruntime-web's is not reachable from the page)
+    if (impl.memoryBytes) result.wasmMemoryBytes = await impl.memoryBytes();
   }
   if (workloads.includes('embed')) {
     await impl.embed(data.scifact.docs.slice(0, 32)); // warm-up

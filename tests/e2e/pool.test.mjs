@@ -39,6 +39,10 @@ test('a pool of two workers reranks and searches like one worker', { timeout: 60
       [await err(one.rerank(qs[0], ['a', 'b'], { batchSize: 0 })), await err(pool.rerank(qs[0], ['a', 'b'], { batchSize: 0 }))],
     ];
     out.badWorkers = await err(MinirankWorker.load({ workers: 0 }));
+    out.memory = [await one.memoryBytes(), await pool.memoryBytes()];
+    // a query vector from the worker's embed() crosses to retrieve() as a Float32Array
+    const v = await one.embed(qs[0]);
+    out.byVector = [(await one.retrieve(v, { k: 20 })).map((c) => c.id), c0.map((c) => c.id), v instanceof Float32Array];
     pool.terminate();
     out.afterTerminate = await err(pool.rerank(qs[0], ['a', 'b']));
     one.terminate();
@@ -65,5 +69,12 @@ test('a pool of two workers reranks and searches like one worker', { timeout: 60
   assert.equal(r.badWorkers.code, 'InvalidOption');
   assert.match(r.badWorkers.message, /workers/);
   assert.equal(r.afterTerminate.code, 'Worker');
+  // memory: one figure per worker; the pool's second worker holds only the cross-encoder
+  assert.equal(r.memory[0].length, 1);
+  assert.equal(r.memory[1].length, 2);
+  const [primary, helper] = r.memory[1];
+  assert.ok(helper > 10e6 && primary > helper, `pool memory ${r.memory[1]}`);
+  assert.deepEqual(r.byVector[0], r.byVector[1]);
+  assert.equal(r.byVector[2], true);
   assert.deepEqual(problems, []);
 });

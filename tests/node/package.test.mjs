@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 
 const root = new URL('../../', import.meta.url);
-const { Minirank, MinirankError, Scorer, DEFAULT_MODELS, saveIndexToIndexedDB, loadIndexFromIndexedDB } = await import(new URL('pkg/minirank.js', root));
+const { Minirank, MinirankError, Scorer, DEFAULT_MODELS, saveIndexToIndexedDB, loadIndexFromIndexedDB, wasmMemoryBytes } = await import(new URL('pkg/minirank.js', root));
 
 const seedDocs = (await readFile(new URL('tests/fixtures/seed000.jsonl', root), 'utf8'))
   .split('\n').filter(Boolean).map((l) => JSON.parse(l));
@@ -182,4 +182,18 @@ test('errors thrown by the wasm core are instanceof MinirankError', async () => 
   assert.ok(e instanceof MinirankError && e.code === 'EmptyInput', String(e));
   assert.ok(!(new Error('plain') instanceof MinirankError));
   assert.ok(new MinirankError('Io', 'made in JS') instanceof MinirankError);
+});
+
+test('retrieve from a query vector, and the wasm memory the models take', async () => {
+  const q = questions[1];
+  const v = mr.embed(q);
+  assert.ok(v instanceof Float32Array && v.length === 384);
+  const fromText = await mr.retrieve(q, { k: 8 });
+  assert.deepEqual(await mr.retrieve(v, { k: 8 }), fromText);
+  assert.deepEqual(await mr.retrieve(Array.from(v), { k: 8 }), fromText);
+  await assert.rejects(mr.retrieve(v, { retrieval: 'bm25' }), (e) => e.code === 'InvalidOption' && /dense/.test(e.message));
+  await assert.rejects(mr.retrieve(v.subarray(0, 10)), (e) => e.code === 'DimensionMismatch');
+  await assert.rejects(mr.retrieve({ vector: v }), (e) => e.code === 'InvalidOption' && /query/.test(e.message));
+  // both models are in this thread's wasm memory: more than their 2 × 23 MB of int8 weights
+  assert.ok(wasmMemoryBytes() > 46e6, String(wasmMemoryBytes()));
 });
