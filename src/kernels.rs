@@ -59,20 +59,32 @@ pub fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
 /// `out.len()` rows), each equal to [`dot`] bit for bit. On wasm32 with SIMD128 four rows share
 /// each load of the query.
 pub fn dot_rows(vectors: &[f32], q: &[f32], out: &mut [f32]) {
-    let dim = q.len();
-    #[allow(unused_mut)]
-    let mut done = 0;
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    if dim > 0 && dim % LANES == 0 {
-        done = dot_rows_simd128(vectors, q, out);
-    }
+    let blocks = dot_rows_simd128;
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    let blocks = no_blocks;
+    rows(vectors, q, out, blocks, dot)
+}
+
+/// `out[r] = one(row r of data, q)` for the rows of `data` (row-major, `q.len()` wide;
+/// `out.len()` rows). `blocks` does the leading rows first and says how many; it is called only
+/// when `q.len()` is a non-zero multiple of 8 (the SIMD128 kernels' step).
+fn rows<T, O: Copy + Default>(data: &[T], q: &[T], out: &mut [O], blocks: fn(&[T], &[T], &mut [O]) -> usize, one: fn(&[T], &[T]) -> O) {
+    let dim = q.len();
     if dim == 0 {
-        out.iter_mut().for_each(|o| *o = 0.0);
+        out.fill(O::default());
         return;
     }
-    for (row, o) in vectors[done * dim..].chunks_exact(dim).zip(&mut out[done..]) {
-        *o = dot(row, q);
+    let done = if dim % 8 == 0 { blocks(data, q, out) } else { 0 };
+    for (row, o) in data[done * dim..].chunks_exact(dim).zip(&mut out[done..]) {
+        *o = one(row, q);
     }
+}
+
+/// Without SIMD128 every row goes through the one-row kernel.
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+fn no_blocks<T, O>(_: &[T], _: &[T], _: &mut [O]) -> usize {
+    0
 }
 
 /// The whole blocks of four rows of [`dot_rows`]; returns how many rows it did. Lanes 0–3 and
@@ -106,20 +118,11 @@ fn dot_rows_simd128(vectors: &[f32], q: &[f32], out: &mut [f32]) -> usize {
 /// `out.len()` rows). On wasm32 with SIMD128 four rows share each load of the query (widened
 /// to i16 once) and every 8 codes take one `i16x8.load8x8_s` and one `i32x4.dot_i16x8_s`.
 pub fn dot_i8_rows(codes: &[i8], q: &[i8], out: &mut [i32]) {
-    let dim = q.len();
-    #[allow(unused_mut)]
-    let mut done = 0;
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    if dim > 0 && dim % 8 == 0 {
-        done = dot_i8_rows_simd128(codes, q, out);
-    }
-    if dim == 0 {
-        out.iter_mut().for_each(|o| *o = 0);
-        return;
-    }
-    for (row, o) in codes[done * dim..].chunks_exact(dim).zip(&mut out[done..]) {
-        *o = dot_i8(row, q);
-    }
+    let blocks = dot_i8_rows_simd128;
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    let blocks = no_blocks;
+    rows(codes, q, out, blocks, dot_i8)
 }
 
 /// The whole blocks of four rows of [`dot_i8_rows`]; returns how many rows it did.
