@@ -127,7 +127,8 @@ fn mul_broadcast(a: &pb::TensorProto, b: &pb::TensorProto) -> Option<(Vec<i64>, 
 
 /// A scalar f32 constant: a one-element initializer or `Constant` node.
 fn scalar(graph: &pb::GraphProto, name: &str) -> Option<f32> {
-    let one = |t: &pb::TensorProto| f32_values(t).filter(|v| v.len() == 1).map(|v| v[0]);
+    // decode only one-element tensors (a weight passed here would otherwise be copied whole)
+    let one = |t: &pb::TensorProto| (t.dims.iter().product::<i64>() == 1).then(|| f32_values(t)).flatten().map(|v| v[0]);
     if let Some(t) = graph.initializer.iter().find(|t| t.name == name) {
         return one(t);
     }
@@ -157,7 +158,7 @@ fn reorder_gelu(graph: &mut pb::GraphProto) -> usize {
             _ => None,
         }
     };
-    // the other input of a binary node whose one input is `known` (or is the constant `value`)
+    // the other input of a binary node one of whose inputs is `known`
     let other = |n: &pb::NodeProto, known: &str| -> Option<String> {
         match n.input.as_slice() {
             [a, b] if a == known => Some(b.clone()),

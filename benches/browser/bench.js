@@ -43,12 +43,11 @@ function minirankCalls(mr, loadMs, memoryBytes) {
 }
 
 async function minirankLib() {
-  const { Minirank } = await import('/pkg/minirank.js');
+  const { Minirank, wasmMemoryBytes } = await import('/pkg/minirank.js');
   const t0 = performance.now();
   const mr = await Minirank.load({ cache: false });
   const loadMs = performance.now() - t0;
   mr.setCacheCapacity(0);
-  const { wasmMemoryBytes } = await import('/pkg/minirank.js');
   return minirankCalls(mr, loadMs, async () => [wasmMemoryBytes()]);
 }
 
