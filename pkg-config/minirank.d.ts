@@ -101,17 +101,38 @@ export interface Candidate {
   text: string;
   /** Stage-1 score: cosine (dense), BM25, or the fused hybrid score; or the last cascade stage's. */
   score?: number;
+  /** Cosine similarity to the query (a signal of the fused stage-2 score). */
+  dense?: number;
+  /** BM25 score for the query (a signal of the fused stage-2 score). */
+  bm25?: number;
   metadata?: Metadata;
   /** The parent document of a passage. */
   parent?: string;
 }
 
 /** What `rerank` accepts: strings or objects with `text` (other fields are ignored). */
-export type CandidateInput = string | { id?: string | number; text: string; score?: number; metadata?: Metadata; parent?: string | number };
+export type CandidateInput = string | { id?: string | number; text: string; score?: number; dense?: number; bm25?: number; metadata?: Metadata; parent?: string | number };
 
+/**
+ * Weights of the fused stage-2 score `dense·z(cosine) + bm25·z(BM25) + crossEncoder·z(logit)`,
+ * each signal z-normalised over the candidates of the query. Each 0..100, at least one above 0;
+ * weights left out keep their default. `{ dense: 0, bm25: 0, crossEncoder: 1 }` ranks by the
+ * cross-encoder alone.
+ */
 export interface Fusion {
-  /** Cross-encoder weight: alpha·z(logit) + (1 − alpha)·z(retrieval score), 0..1. */
-  alpha: number;
+  /** Weight of the cosine similarity (default 1). */
+  dense?: number;
+  /** Weight of BM25 (default 1). */
+  bm25?: number;
+  /** Weight of the cross-encoder logit (default 0.5). */
+  crossEncoder?: number;
+}
+
+/** What each signal added to a hit's fused score (weight × z-score); they sum to `fused`. */
+export interface Contributions {
+  dense: number;
+  bm25: number;
+  crossEncoder: number;
 }
 
 export interface RerankOptions {
@@ -123,7 +144,10 @@ export interface RerankOptions {
   maxLength?: number;
   /** Drop hits whose `score` (sigmoid of the logit) is below this, 0..1. */
   minScore?: number;
-  /** Order by a blend of cross-encoder and retrieval scores (every candidate needs `score`). */
+  /**
+   * Weights of the fused score hits are ordered by. Candidates without `dense` / `bm25` get them
+   * computed (from the index, or from their text).
+   */
   fusion?: Fusion;
 }
 
@@ -231,6 +255,8 @@ export interface Bm25Params {
   b?: number;
   /** Drop English stop words (default true). */
   stopWords?: boolean;
+  /** Reduce words to their stem: 'english' (Snowball; the default) or null (none). */
+  stemmer?: 'english' | null;
 }
 
 /** The parts of a hit's final score, with `signals`. */
@@ -256,8 +282,14 @@ export interface Hit {
   originalRank: number;
   /** The candidate's stage-1 score, if it had one. */
   retrievalScore: number | null;
-  /** The blended score hits are ordered by, with `fusion`. */
-  fused?: number;
+  /** Cosine similarity to the query, when known. */
+  dense: number | null;
+  /** BM25 score for the query, when known. */
+  bm25: number | null;
+  /** The fused score hits are ordered by: the sum of `contributions`. */
+  fused: number;
+  /** What each signal added to `fused`. */
+  contributions: Contributions;
   /** With `signals`: the parts of the final score. */
   components?: Components;
   /** The parent document of a passage. */

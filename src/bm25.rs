@@ -3,7 +3,10 @@
 //! Text is analysed with Unicode-aware rules: lower-cased with full Unicode case mapping, split
 //! into runs of letters and digits (so `"C++"` gives `c`, `"état-major"` gives `état`, `major`),
 //! and each CJK ideograph / kana / hangul syllable becomes a token of its own (those scripts do
-//! not separate words with spaces). English stop words can be dropped.
+//! not separate words with spaces). English stop words can be dropped (the 318 words of the
+//! Glasgow IR group's list, as scikit-learn ships it), and the remaining words reduced to their
+//! stem with the Snowball English stemmer (`"parallelism"`, `"parallel"` → `parallel`), which
+//! lets a query match the other forms of its words.
 //!
 //! Scores use Lucene's non-negative idf `ln(1 + (N − df + 0.5) / (df + 0.5))` and
 //! `tf·(k1 + 1) / (tf + k1·(1 − b + b·len/avglen))`; `k1` and `b` are read at query time, so
@@ -23,11 +26,14 @@ pub struct Bm25Params {
     pub b: f32,
     /// Drop common English words when indexing and querying (changing it re-indexes).
     pub stop_words: bool,
+    /// Reduce words to their stem when indexing and querying (changing it re-indexes); `None`
+    /// keeps words as they are (for languages other than English).
+    pub stemmer: Option<Stemmer>,
 }
 
 impl Default for Bm25Params {
     fn default() -> Self {
-        Self { k1: 1.2, b: 0.75, stop_words: true }
+        Self { k1: 1.2, b: 0.75, stop_words: true, stemmer: Some(Stemmer::English) }
     }
 }
 
@@ -42,13 +48,102 @@ impl Bm25Params {
         }
         Ok(())
     }
+
+    /// How these settings turn text into terms.
+    pub fn analyzer(&self) -> Analyzer {
+        Analyzer { stop_words: self.stop_words, stemmer: self.stemmer }
+    }
 }
 
-/// English stop words (Lucene's classic list plus a few question words).
+/// A stemming algorithm (Snowball).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stemmer {
+    /// Snowball's English stemmer (Porter 2).
+    English,
+}
+
+impl Stemmer {
+    fn algorithm(self) -> rust_stemmers::Algorithm {
+        match self {
+            Stemmer::English => rust_stemmers::Algorithm::English,
+        }
+    }
+}
+
+/// Text → terms: the analysis half of [`Bm25Params`] (the part that needs re-indexing to change).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Analyzer {
+    /// Drop English stop words.
+    pub stop_words: bool,
+    /// Stem what is left.
+    pub stemmer: Option<Stemmer>,
+}
+
+impl Analyzer {
+    /// The terms of `text`: lower-cased runs of letters/digits (stop words dropped, then
+    /// stemmed, as configured), and one term per CJK character (never dropped or stemmed).
+    pub fn terms(&self, text: &str) -> Vec<String> {
+        let stemmer = self.stemmer.map(|s| rust_stemmers::Stemmer::create(s.algorithm()));
+        let mut out = Vec::new();
+        let mut word = String::new();
+        let flush = |word: &mut String, out: &mut Vec<String>| {
+            if word.is_empty() {
+                return;
+            }
+            let term = std::mem::take(word);
+            if self.stop_words && STOP_WORDS.binary_search(&term.as_str()).is_ok() {
+                return;
+            }
+            out.push(match &stemmer {
+                Some(s) => s.stem(&term).into_owned(),
+                None => term,
+            });
+        };
+        for c in text.chars() {
+            if is_cjk(c) {
+                flush(&mut word, &mut out);
+                out.push(c.to_string());
+            } else if c.is_alphanumeric() {
+                word.extend(c.to_lowercase());
+            } else {
+                flush(&mut word, &mut out);
+            }
+        }
+        flush(&mut word, &mut out);
+        out
+    }
+}
+
+/// English stop words: the Glasgow Information Retrieval Group's list as scikit-learn ships it
+/// (`ENGLISH_STOP_WORDS`, 318 words), sorted for binary search.
 const STOP_WORDS: &[&str] = &[
-    "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into", "is", "it", "no", "not", "of", "on", "or",
-    "such", "that", "the", "their", "then", "there", "these", "they", "this", "to", "was", "will", "with", "what", "which", "who",
-    "how", "do", "does", "i", "my", "we", "you", "can", "from", "has", "have",
+    "a", "about", "above", "across", "after", "afterwards", "again", "against", "all", "almost", "alone", "along",
+    "already", "also", "although", "always", "am", "among", "amongst", "amoungst", "amount", "an", "and", "another",
+    "any", "anyhow", "anyone", "anything", "anyway", "anywhere", "are", "around", "as", "at", "back", "be", "became",
+    "because", "become", "becomes", "becoming", "been", "before", "beforehand", "behind", "being", "below", "beside",
+    "besides", "between", "beyond", "bill", "both", "bottom", "but", "by", "call", "can", "cannot", "cant", "co",
+    "con", "could", "couldnt", "cry", "de", "describe", "detail", "do", "done", "down", "due", "during", "each",
+    "eg", "eight", "either", "eleven", "else", "elsewhere", "empty", "enough", "etc", "even", "ever", "every",
+    "everyone", "everything", "everywhere", "except", "few", "fifteen", "fifty", "fill", "find", "fire", "first",
+    "five", "for", "former", "formerly", "forty", "found", "four", "from", "front", "full", "further", "get", "give",
+    "go", "had", "has", "hasnt", "have", "he", "hence", "her", "here", "hereafter", "hereby", "herein", "hereupon",
+    "hers", "herself", "him", "himself", "his", "how", "however", "hundred", "i", "ie", "if", "in", "inc", "indeed",
+    "interest", "into", "is", "it", "its", "itself", "keep", "last", "latter", "latterly", "least", "less", "ltd",
+    "made", "many", "may", "me", "meanwhile", "might", "mill", "mine", "more", "moreover", "most", "mostly", "move",
+    "much", "must", "my", "myself", "name", "namely", "neither", "never", "nevertheless", "next", "nine", "no",
+    "nobody", "none", "noone", "nor", "not", "nothing", "now", "nowhere", "of", "off", "often", "on", "once", "one",
+    "only", "onto", "or", "other", "others", "otherwise", "our", "ours", "ourselves", "out", "over", "own", "part",
+    "per", "perhaps", "please", "put", "rather", "re", "same", "see", "seem", "seemed", "seeming", "seems",
+    "serious", "several", "she", "should", "show", "side", "since", "sincere", "six", "sixty", "so", "some",
+    "somehow", "someone", "something", "sometime", "sometimes", "somewhere", "still", "such", "system", "take",
+    "ten", "than", "that", "the", "their", "them", "themselves", "then", "thence", "there", "thereafter", "thereby",
+    "therefore", "therein", "thereupon", "these", "they", "thick", "thin", "third", "this", "those", "though",
+    "three", "through", "throughout", "thru", "thus", "to", "together", "too", "top", "toward", "towards", "twelve",
+    "twenty", "two", "un", "under", "until", "up", "upon", "us", "very", "via", "was", "we", "well", "were", "what",
+    "whatever", "when", "whence", "whenever", "where", "whereafter", "whereas", "whereby", "wherein", "whereupon",
+    "wherever", "whether", "which", "while", "whither", "who", "whoever", "whole", "whom", "whose", "why", "will",
+    "with", "within", "without", "would", "yet", "you", "your", "yours", "yourself", "yourselves",
 ];
 
 fn is_cjk(c: char) -> bool {
@@ -61,36 +156,20 @@ fn is_cjk(c: char) -> bool {
         | 0x20000..=0x2FA1F) // CJK extensions B–F, compatibility supplement
 }
 
-/// The terms of `text`: lower-cased runs of letters/digits, one term per CJK character.
-pub fn analyze(text: &str, stop_words: bool) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let flush = |cur: &mut String, out: &mut Vec<String>| {
-        if !cur.is_empty() {
-            let term = std::mem::take(cur);
-            if !(stop_words && STOP_WORDS.contains(&term.as_str())) {
-                out.push(term);
-            }
-        }
-    };
-    for c in text.chars() {
-        if is_cjk(c) {
-            flush(&mut cur, &mut out);
-            out.push(c.to_string());
-        } else if c.is_alphanumeric() {
-            cur.extend(c.to_lowercase());
-        } else {
-            flush(&mut cur, &mut out);
-        }
+/// BM25 of `query` for each text, with the texts themselves as the corpus (document
+/// frequencies and lengths): for candidates that are not in an index, e.g. results from a server.
+pub fn pool_scores(query: &str, texts: &[&str], params: &Bm25Params) -> Vec<f32> {
+    let mut ix = Bm25Index::new(params.analyzer());
+    for (i, t) in texts.iter().enumerate() {
+        ix.set(i, t);
     }
-    flush(&mut cur, &mut out);
-    out
+    ix.score_slots(query, params, &(0..texts.len()).collect::<Vec<_>>())
 }
 
 /// An inverted index addressed by the same slots as the vector index.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Bm25Index {
-    stop_words: bool,
+    analyzer: Analyzer,
     vocab: HashMap<String, u32>,
     /// term → (slot, term frequency)
     postings: Vec<Vec<(u32, u32)>>,
@@ -101,14 +180,14 @@ pub struct Bm25Index {
 }
 
 impl Bm25Index {
-    /// An empty index; `stop_words` as in [`Bm25Params`].
-    pub fn new(stop_words: bool) -> Self {
-        Self { stop_words, ..Default::default() }
+    /// An empty index that analyses text with `analyzer` (see [`Bm25Params::analyzer`]).
+    pub fn new(analyzer: Analyzer) -> Self {
+        Self { analyzer, ..Default::default() }
     }
 
-    /// Whether stop words are dropped.
-    pub fn stop_words(&self) -> bool {
-        self.stop_words
+    /// How text is turned into terms.
+    pub fn analyzer(&self) -> Analyzer {
+        self.analyzer
     }
 
     /// Number of documents.
@@ -130,7 +209,7 @@ impl Bm25Index {
 
     fn term_counts(&mut self, text: &str) -> Vec<(u32, u32)> {
         let mut counts: HashMap<u32, u32> = HashMap::new();
-        for term in analyze(text, self.stop_words) {
+        for term in self.analyzer.terms(text) {
             let next = self.vocab.len() as u32;
             let id = *self.vocab.entry(term).or_insert(next);
             if id as usize == self.postings.len() {
@@ -189,14 +268,14 @@ impl Bm25Index {
         self.doc_len.swap_remove(slot);
     }
 
-    /// Remove everything (the stop-word setting stays).
+    /// Remove everything (the analyzer stays).
     pub fn clear(&mut self) {
-        *self = Self::new(self.stop_words);
+        *self = Self::new(self.analyzer);
     }
 
     /// Distinct known term ids of a query.
     fn query_terms(&self, query: &str) -> Vec<u32> {
-        let mut ids: Vec<u32> = analyze(query, self.stop_words).iter().filter_map(|t| self.vocab.get(t).copied()).collect();
+        let mut ids: Vec<u32> = self.analyzer.terms(query).iter().filter_map(|t| self.vocab.get(t).copied()).collect();
         ids.sort_unstable();
         ids.dedup();
         ids
@@ -254,16 +333,34 @@ mod tests {
 
     #[test]
     fn analysis_is_unicode_aware() {
-        assert_eq!(analyze("The GIL, in CPython 3.12!", true), ["gil", "cpython", "3", "12"]);
-        assert_eq!(analyze("The GIL", false), ["the", "gil"]);
-        assert_eq!(analyze("ÉTAT-major Straße", true), ["état", "major", "straße"]);
-        assert_eq!(analyze("ΣΊΣΥΦΟΣ", true), ["σίσυφοσ"]);
-        assert_eq!(analyze("東京タワー tokyo", true), ["東", "京", "タ", "ワ", "ー", "tokyo"]);
-        assert!(analyze("  ,.;  ", true).is_empty());
+        let plain = Analyzer { stop_words: true, stemmer: None };
+        assert_eq!(plain.terms("The GIL, in CPython 3.12!"), ["gil", "cpython", "3", "12"]);
+        assert_eq!(Analyzer::default().terms("The GIL"), ["the", "gil"]);
+        assert_eq!(plain.terms("ÉTAT-major Straße"), ["état", "major", "straße"]);
+        assert_eq!(plain.terms("ΣΊΣΥΦΟΣ"), ["σίσυφοσ"]);
+        assert_eq!(plain.terms("東京タワー tokyo"), ["東", "京", "タ", "ワ", "ー", "tokyo"]);
+        assert!(plain.terms("  ,.;  ").is_empty());
+    }
+
+    #[test]
+    fn stemming_joins_word_forms_and_stop_words_go_first() {
+        let english = Bm25Params::default().analyzer();
+        assert_eq!(english.terms("Running processes in parallel"), ["run", "process", "parallel"]);
+        assert_eq!(english.terms("parallelism, PARALLELIZATION"), english.terms("parallelism parallelization"));
+        assert_eq!(english.terms("connected connection connecting"), ["connect", "connect", "connect"]);
+        // stop words are matched before stemming ("does" is not on the list, "do" is)
+        assert_eq!(english.terms("do they"), Vec::<String>::new());
+        assert_eq!(english.terms("東京 queues"), ["東", "京", "queue"]);
+    }
+
+    #[test]
+    fn stop_word_list_is_sorted_and_complete() {
+        assert_eq!(STOP_WORDS.len(), 318);
+        assert!(STOP_WORDS.windows(2).all(|w| w[0] < w[1]), "binary search needs a sorted list");
     }
 
     fn index(texts: &[&str]) -> Bm25Index {
-        let mut ix = Bm25Index::new(true);
+        let mut ix = Bm25Index::new(Bm25Params::default().analyzer());
         for (i, t) in texts.iter().enumerate() {
             ix.set(i, t);
         }

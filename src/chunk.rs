@@ -9,7 +9,9 @@
 
 use crate::error::{bail_option, Result};
 use crate::index::Document;
+use crate::rerank::RerankedHit;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 
 /// How to split long documents.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -143,6 +145,49 @@ pub fn split_document(doc: Document, chunking: &Chunking, count: &dyn Fn(&str) -
         .enumerate()
         .map(|(i, text)| Document { id: format!("{}#{i}", doc.id), text, metadata: doc.metadata.clone(), parent: Some(doc.id.clone()) })
         .collect())
+}
+
+/// Fold passage hits (already in ranking order) into one hit per parent document: the best
+/// passage stands for its parent (`id` becomes the parent id, `passages` lists the passage ids
+/// best first), ordered by `mode`. Hits without a parent stand for themselves.
+pub fn group_by_parent(hits: Vec<RerankedHit>, mode: ParentScore) -> Vec<RerankedHit> {
+    let mut order: Vec<String> = Vec::new();
+    let mut groups: HashMap<String, (RerankedHit, Vec<String>, f32)> = HashMap::new();
+    for h in hits {
+        let key = h.group_id().to_owned();
+        let value = match mode {
+            ParentScore::Max => h.ranking_score(),
+            ParentScore::Sum => h.score,
+        };
+        match groups.get_mut(&key) {
+            Some((_, ids, agg)) => {
+                ids.push(h.id.clone());
+                if mode == ParentScore::Sum {
+                    *agg += value;
+                }
+            }
+            None => {
+                order.push(key.clone());
+                let ids = vec![h.id.clone()];
+                groups.insert(key, (h, ids, value));
+            }
+        }
+    }
+    let mut out: Vec<(RerankedHit, f32)> = order
+        .into_iter()
+        .filter_map(|key| {
+            let (mut h, ids, agg) = groups.remove(&key)?;
+            if h.parent.is_some() {
+                h.passages = Some(ids);
+                h.id = key;
+            }
+            h.parent_score = Some(agg);
+            Some((h, agg))
+        })
+        .collect();
+    // stable: ties keep the order of their best passages
+    out.sort_by(|a, b| b.1.total_cmp(&a.1));
+    out.into_iter().map(|(h, _)| h).collect()
 }
 
 #[cfg(test)]

@@ -5,6 +5,16 @@ use crate::error::{Error, ModelRole, Result};
 
 /// Default token budget per (query, document) pair.
 pub const DEFAULT_PAIR_MAX_LENGTH: usize = 256;
+/// Most pairs per forward pass.
+pub const MAX_PAIR_BATCH_SIZE: usize = 256;
+
+/// A batch size must be in 1..=[`MAX_PAIR_BATCH_SIZE`].
+pub fn check_batch_size(batch_size: usize) -> Result<()> {
+    if batch_size == 0 || batch_size > MAX_PAIR_BATCH_SIZE {
+        crate::error::bail_option!("batch_size", "must be between 1 and {MAX_PAIR_BATCH_SIZE}, got {batch_size}");
+    }
+    Ok(())
+}
 /// Default pairs per forward pass.
 pub const DEFAULT_PAIR_BATCH_SIZE: usize = 16;
 
@@ -62,12 +72,12 @@ impl CrossEncoder {
         self.model.set_threads(threads)
     }
 
-    /// [`score`](Self::score) after the checks `rerank` makes: a non-empty query, no empty
-    /// document, `batch_size` within the bounds of [`RerankOptions`](crate::rerank::RerankOptions).
+    /// [`score`](Self::score) after the checks reranking makes: a non-empty query, no empty
+    /// document, `batch_size` in 1..=[`MAX_PAIR_BATCH_SIZE`].
     pub fn score_checked<S: AsRef<str>>(&self, query: &str, documents: &[S], max_length: usize, batch_size: usize) -> Result<Vec<f32>> {
-        crate::rerank::RerankOptions { batch_size, max_length, ..Default::default() }.validate()?;
-        crate::rerank::check_query(query)?;
-        documents.iter().try_for_each(|d| crate::rerank::check_candidate_text(d.as_ref()))?;
+        check_batch_size(batch_size)?;
+        crate::tokenize::check_query(query)?;
+        documents.iter().try_for_each(|d| crate::tokenize::check_candidate_text(d.as_ref()))?;
         self.score(query, documents, max_length, batch_size)
     }
 

@@ -6,7 +6,7 @@
 //! the same id twice in one call is an error. Every mutating call validates all of its input
 //! before changing anything, so a failed call leaves the index exactly as it was.
 
-use crate::bm25::{Bm25Index, Bm25Params};
+use crate::bm25::{Bm25Index, Bm25Params, Stemmer};
 use crate::error::{Error, Result};
 use crate::filter::Filter;
 use crate::kernels::{dot, dot_i8_rows, dot_rows, quantize_i8, sort_desc, top_k};
@@ -89,7 +89,8 @@ pub struct VectorIndex {
 const PREFILTER_MIN_DOCS: usize = 20_000;
 
 const MAGIC: &[u8; 8] = b"MRNKIDX\0";
-/// Version 2 adds the parent id of each document and the BM25 settings; version 1 is still read.
+/// Version 2 adds the parent id of each document and the BM25 settings (k1, b, a flags word:
+/// see `bm25_flags`); version 1 is still read.
 const VERSION: u32 = 2;
 const HEADER: usize = 8 + 4 * 4;
 
@@ -105,7 +106,7 @@ impl VectorIndex {
             vectors: Vec::new(),
             slots: HashMap::new(),
             limits: IndexLimits::default(),
-            bm25: Bm25Index::new(bm25_params.stop_words),
+            bm25: Bm25Index::new(bm25_params.analyzer()),
             bm25_params,
             codes: Vec::new(),
             scales: Vec::new(),
@@ -186,8 +187,8 @@ impl VectorIndex {
     /// Change the BM25 settings; a new stop-word setting re-analyses every stored text.
     pub fn set_bm25_params(&mut self, params: Bm25Params) -> Result<()> {
         params.validate()?;
-        if params.stop_words != self.bm25.stop_words() {
-            self.bm25 = Bm25Index::new(params.stop_words);
+        if params.analyzer() != self.bm25.analyzer() {
+            self.bm25 = Bm25Index::new(params.analyzer());
             for (slot, d) in self.docs.iter().enumerate() {
                 self.bm25.set(slot, &d.text);
             }
@@ -386,6 +387,7 @@ impl VectorIndex {
     /// (slot, cosine) of the `k` best allowed slots, best first.
     fn dense_ranked(&self, query: &[f32], k: usize, mask: Option<&[bool]>) -> Vec<(usize, f32)> {
         let allowed = |slot: usize| mask.is_none_or(|m| m[slot]);
+        let k = k.min(self.len());
         let shortlist = (k * 4).max(k + 64);
         if self.prefilter && self.len() >= PREFILTER_MIN_DOCS && shortlist * 4 < self.len() {
             // coarse: int8 codes (the query's own scale is common to all rows and left out)
@@ -441,7 +443,7 @@ impl VectorIndex {
         }
         if version >= 2 {
             let p = self.bm25_params;
-            for x in [p.k1.to_bits(), p.b.to_bits(), p.stop_words as u32] {
+            for x in [p.k1.to_bits(), p.b.to_bits(), bm25_flags(&p)] {
                 out.extend_from_slice(&x.to_le_bytes());
             }
         }
@@ -502,7 +504,9 @@ impl VectorIndex {
         if version >= 2 {
             params.k1 = f32::from_bits(r.u32()?);
             params.b = f32::from_bits(r.u32()?);
-            params.stop_words = r.u32()? & 1 == 1;
+            let flags = r.u32()?;
+            params.stop_words = flags & 1 == 1;
+            params.stemmer = (flags & 2 == 2).then_some(Stemmer::English);
             params.validate().map_err(|e| bad(format!("BM25 settings: {e}")))?;
         }
         let fields = if version >= 2 { 4 } else { 3 };
@@ -511,7 +515,7 @@ impl VectorIndex {
             return Err(bad(format!("{count} documents cannot fit in {} bytes", body.len())));
         }
         let mut index = VectorIndex::new(dim, fingerprint);
-        index.bm25 = Bm25Index::new(params.stop_words);
+        index.bm25 = Bm25Index::new(params.analyzer());
         index.bm25_params = params;
         index.docs.reserve(count);
         for _ in 0..count {
@@ -542,6 +546,12 @@ impl VectorIndex {
         index.scales = index.vectors.chunks_exact(dim).zip(index.codes.chunks_exact_mut(dim)).map(|(v, c)| quantize_i8(v, c)).collect();
         Ok(index)
     }
+}
+
+/// The BM25 analysis settings in the format's flags word: bit 0 stop words, bit 1 the English
+/// stemmer. Indexes written before stemming existed have bit 1 clear and load unstemmed, as built.
+fn bm25_flags(p: &Bm25Params) -> u32 {
+    p.stop_words as u32 | (p.stemmer == Some(Stemmer::English)) as u32 * 2
 }
 
 struct Reader<'a> {
@@ -706,12 +716,28 @@ mod tests {
     }
 
     #[test]
+    fn the_stemmer_setting_is_recorded_and_older_indexes_load_unstemmed() {
+        let ix = sample();
+        assert_eq!(ix.bm25_params().stemmer, Some(Stemmer::English), "stemming is the default");
+        let mut bytes = ix.to_bytes();
+        let flags_at = HEADER + 8;
+        assert_eq!(u32::from_le_bytes(bytes[flags_at..flags_at + 4].try_into().unwrap()), 3);
+        // an index saved before the stemmer existed: flags word 1 (stop words only)
+        bytes[flags_at..flags_at + 4].copy_from_slice(&1u32.to_le_bytes());
+        let n = bytes.len() - 4;
+        let crc = crc32fast::hash(&bytes[..n]);
+        bytes[n..].copy_from_slice(&crc.to_le_bytes());
+        let old = VectorIndex::from_bytes(&bytes, None).unwrap();
+        assert_eq!(old.bm25_params(), Bm25Params { stemmer: None, ..Bm25Params::default() });
+    }
+
+    #[test]
     fn parents_bm25_and_filters_round_trip() {
         let mut ix = sample();
         let mut p = Document::new("p#0", "delta passage");
         p.parent = Some("p".into());
         ix.add(vec![p], vec![unit(&[0.0, 0.0, 1.0])]).unwrap();
-        ix.set_bm25_params(Bm25Params { k1: 0.9, b: 0.4, stop_words: false }).unwrap();
+        ix.set_bm25_params(Bm25Params { k1: 0.9, b: 0.4, stop_words: false, stemmer: None }).unwrap();
         let back = VectorIndex::from_bytes(&ix.to_bytes(), None).unwrap();
         assert_eq!(back, ix);
         assert_eq!(back.get("p#0").unwrap().parent.as_deref(), Some("p"));

@@ -207,8 +207,10 @@ pub fn top_k(scores: impl IntoIterator<Item = f32>, k: usize) -> Vec<(usize, f32
     if k == 0 {
         return Vec::new();
     }
-    let mut heap: BinaryHeap<MinScored> = BinaryHeap::with_capacity(k + 1);
-    for (i, s) in scores.into_iter().enumerate() {
+    let scores = scores.into_iter();
+    // sized by what there is to rank, not by what is asked: `k` may be far larger than the list
+    let mut heap: BinaryHeap<MinScored> = BinaryHeap::with_capacity(k.min(scores.size_hint().0).saturating_add(1));
+    for (i, s) in scores.enumerate() {
         if s.is_nan() {
             continue;
         }
@@ -321,5 +323,8 @@ mod tests {
         assert_eq!(top_k(s, 3), vec![(1, 0.9), (3, 0.9), (2, 0.5)]);
         assert_eq!(top_k(s, 0), vec![]);
         assert_eq!(top_k(s, 100).len(), 5);
+        // a k far beyond the list allocates for the list, not for k (this aborted on allocation)
+        assert_eq!(top_k(s, usize::MAX / 2).len(), 5);
+        assert_eq!(top_k(s, usize::MAX), top_k(s, 6));
     }
 }

@@ -7,17 +7,21 @@
 //! bytes, so nothing is fetched at run time.
 //!
 //! ```text
-//! docs ──tokenize──► bi-encoder ──mean-pool, L2──► VectorIndex
-//! query ─► embed ─► index top-N candidates ─► cross-encoder(query, doc) ─► logits ─► top-k
+//! docs ─► chunk ─► tokenize ─► bi_encoder ─► index (vectors + bm25, filter)
+//! query ─► retrieval (dense | bm25 | hybrid pool, cascade) ─► cross_encoder (pairs → logits, rerank's cache)
+//!       ─► fusion (z(cos) + z(bm25) + z(logit)) ─► rerank (top-k, threshold) ─► signals, chunk::group_by_parent
 //! ```
 //!
-//! Modules, one job each: [`tokenize`] (text → ids, truncation), `encoder` (the shared tract
-//! runner), [`bi_encoder`] (pooling + normalisation), [`cross_encoder`] (pair scoring),
-//! [`index`] (vectors, exact search, persistence), [`bm25`] (lexical index), [`filter`]
-//! (metadata filters), [`retrieval`] (dense/BM25/hybrid candidates, cascade stages), [`chunk`]
-//! (long documents → passages), [`rerank`] (stage two, cache, threshold), [`signals`]
-//! (freshness, authority, diversity), [`pipeline`] (all stages), [`eval`] (IR metrics on BEIR
-//! collections).
+//! Modules, one job each, lowest layer first: [`tokenize`] (text → ids, truncation, input
+//! checks), `encoder` (the shared tract runner) with `graph_rewrite` (load-time ONNX rewrites),
+//! [`bi_encoder`] (pooling + normalisation), [`cross_encoder`] (pair scoring); [`bm25`] (lexical
+//! index), [`filter`] (metadata filters), [`index`] (documents, vectors, exact search,
+//! persistence), [`chunk`] (long documents → passages, and passages → one result per document);
+//! [`retrieval`] (dense/BM25/hybrid candidates, cascade stages), [`fusion`] (the fused stage-2
+//! score), [`rerank`] (stage two: cache, ordering, threshold), [`signals`] (freshness, authority,
+//! diversity); [`pipeline`] (the [`Minirank`](pipeline::Minirank) facade over all stages); then
+//! the bindings: `wasm` (JavaScript) and the `minirank` CLI, with `eval` (IR metrics on BEIR
+//! collections, native only).
 //!
 //! ```no_run
 //! use minirank::prelude::*;
@@ -44,8 +48,10 @@ pub mod chunk;
 pub mod cross_encoder;
 mod encoder;
 pub mod error;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod eval;
 pub mod filter;
+pub mod fusion;
 mod graph_rewrite;
 pub mod index;
 pub mod integrity;
@@ -67,12 +73,13 @@ pub mod prelude {
     pub use crate::cross_encoder::CrossEncoder;
     pub use crate::encoder::ModelFiles;
     pub use crate::error::{Error, ModelRole, Result};
-    pub use crate::bm25::Bm25Params;
+    pub use crate::bm25::{Bm25Params, Stemmer};
     pub use crate::chunk::{Chunking, ParentScore};
     pub use crate::filter::Filter;
     pub use crate::index::{Document, Hit, IndexLimits, VectorIndex};
     pub use crate::pipeline::{Embedded, Minirank, RetrieveOptions, SearchOptions, SearchResult};
-    pub use crate::rerank::{Candidate, Fusion, RerankOptions, Reranked, RerankedHit, Reranker};
+    pub use crate::fusion::{Contributions, Fusion};
+    pub use crate::rerank::{Candidate, RerankOptions, Reranked, RerankedHit, Reranker};
     pub use crate::retrieval::{Hybrid, HybridMethod, Retrieval, Stage, StageScorer};
     pub use crate::signals::{Authority, Decay, Diversity, Freshness, Signals};
 }

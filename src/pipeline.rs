@@ -10,7 +10,9 @@ use crate::error::{bail_option, Error, Result};
 use crate::filter::Filter;
 use crate::index::{Document, Hit, IndexLimits, VectorIndex};
 use crate::kernels::dot;
-use crate::rerank::{check_query, Candidate, Fusion, RerankOptions, Reranked, Reranker};
+use crate::fusion::Fusion;
+use crate::rerank::{Candidate, RerankOptions, Reranked, Reranker};
+use crate::tokenize::check_query;
 use crate::retrieval::{validate_cascade, Hybrid, Retrieval, Stage, StageScorer};
 use crate::signals::Signals;
 use serde::{Deserialize, Serialize};
@@ -29,8 +31,8 @@ pub struct SearchOptions {
     pub batch_size: usize,
     /// Token budget per (query, document) pair.
     pub max_length: usize,
-    /// Blend the cross-encoder with the retrieval score (see [`Fusion`]).
-    pub fusion: Option<Fusion>,
+    /// How the ranking score weighs the cross-encoder, cosine and BM25 (see [`Fusion`]).
+    pub fusion: Fusion,
     /// Where candidates come from: dense, BM25 or hybrid.
     pub retrieval: Retrieval,
     /// Settings of hybrid retrieval.
@@ -53,7 +55,7 @@ impl Default for SearchOptions {
             min_score: None,
             batch_size: DEFAULT_PAIR_BATCH_SIZE,
             max_length: DEFAULT_PAIR_MAX_LENGTH,
-            fusion: None,
+            fusion: Fusion::default(),
             retrieval: Retrieval::Dense,
             hybrid: Hybrid::default(),
             cascade: Vec::new(),
@@ -297,7 +299,53 @@ impl Minirank {
 
     fn candidate(&self, h: Hit) -> Option<Candidate> {
         let d = self.index.get(&h.id)?;
-        Some(Candidate { id: h.id, text: d.text.clone(), score: Some(h.score), metadata: d.metadata.clone(), parent: d.parent.clone() })
+        Some(Candidate { score: Some(h.score), metadata: d.metadata.clone(), parent: d.parent.clone(), ..Candidate::new(h.id, d.text.clone()) })
+    }
+
+    /// Give candidates the signals of the fused score that they lack and `fusion` weighs: the
+    /// cosine to the query (from the stored vector of an indexed document with the same text, else
+    /// by embedding the text) and BM25 (the index's scores when every candidate is an indexed
+    /// document with its stored text; otherwise BM25 over the candidate list as its own corpus,
+    /// for all of them, so that the scores share one scale).
+    fn with_signals(&self, query: &str, qvec: Option<&[f32]>, candidates: &mut [Candidate], fusion: &Fusion) -> Result<()> {
+        let indexed = |c: &Candidate| self.index.get(&c.id).is_some_and(|d| d.text == c.text);
+        if fusion.uses_dense() && candidates.iter().any(|c| c.dense.is_none()) {
+            let own;
+            let q = match qvec {
+                Some(q) => q,
+                None => {
+                    own = self.embedder.embed_one(query)?;
+                    &own
+                }
+            };
+            let missing: Vec<usize> = (0..candidates.len()).filter(|&i| candidates[i].dense.is_none()).collect();
+            let mut to_embed = Vec::new();
+            for i in missing {
+                match self.index.vector(&candidates[i].id).filter(|_| indexed(&candidates[i])) {
+                    Some(v) => candidates[i].dense = Some(dot(q, v)),
+                    None => to_embed.push(i),
+                }
+            }
+            if !to_embed.is_empty() {
+                let texts: Vec<&str> = to_embed.iter().map(|&i| candidates[i].text.as_str()).collect();
+                let vectors = self.embedder.embed(&texts)?;
+                for (i, v) in to_embed.into_iter().zip(vectors) {
+                    candidates[i].dense = Some(dot(q, &v));
+                }
+            }
+        }
+        if fusion.uses_bm25() && candidates.iter().any(|c| c.bm25.is_none()) {
+            let scores = if candidates.iter().all(indexed) {
+                self.index.bm25_scores(query, &candidates.iter().map(|c| c.id.as_str()).collect::<Vec<_>>())
+            } else {
+                let texts: Vec<&str> = candidates.iter().map(|c| c.text.as_str()).collect();
+                crate::bm25::pool_scores(query, &texts, &self.index.bm25_params())
+            };
+            for (c, s) in candidates.iter_mut().zip(scores) {
+                c.bm25 = Some(s);
+            }
+        }
+        Ok(())
     }
 
     /// Stage 1: the `k` documents closest to `query` by cosine similarity.
@@ -356,7 +404,21 @@ impl Minirank {
                 fused.into_iter().enumerate().map(|(i, (id, score))| Hit { id, score, rank: i + 1 }).collect()
             }
         };
-        Ok(hits.into_iter().filter_map(|h| self.candidate(h)).collect())
+        let mut pool: Vec<Candidate> = hits.into_iter().filter_map(|h| self.candidate(h)).collect();
+        // both signals of the fused score, cheap here: a dot product with a stored vector and a
+        // BM25 lookup per candidate
+        if let Some(q) = qvec {
+            for c in &mut pool {
+                c.dense = self.index.vector(&c.id).map(|v| dot(q, v));
+            }
+        }
+        if !query.is_empty() {
+            let scores = self.index.bm25_scores(query, &pool.iter().map(|c| c.id.as_str()).collect::<Vec<_>>());
+            for (c, s) in pool.iter_mut().zip(scores) {
+                c.bm25 = Some(s);
+            }
+        }
+        Ok(pool)
     }
 
     /// Narrow `pool` through the cascade stages; returns the survivors and each stage's ids.
@@ -415,6 +477,18 @@ impl Minirank {
         if let Some(s) = signals {
             s.validate()?;
         }
+        options.validate()?;
+        check_query(query)?;
+        let lacking = |c: &Candidate| (options.fusion.uses_dense() && c.dense.is_none()) || (options.fusion.uses_bm25() && c.bm25.is_none());
+        let filled;
+        let candidates = if candidates.iter().any(lacking) {
+            let mut own = candidates.to_vec();
+            self.with_signals(query, None, &mut own, &options.fusion)?;
+            filled = own;
+            &filled[..]
+        } else {
+            candidates
+        };
         if signals.is_none() && parents.is_none() {
             return self.reranker.rerank_scored(query, candidates, logits, options);
         }
@@ -430,7 +504,7 @@ impl Minirank {
             hits = crate::signals::apply(hits, s, now, &vectors);
         }
         if let Some(mode) = parents {
-            hits = crate::signals::group_by_parent(hits, mode);
+            hits = crate::chunk::group_by_parent(hits, mode);
         }
         hits.truncate(options.top_k.unwrap_or(usize::MAX));
         for (i, h) in hits.iter_mut().enumerate() {
@@ -464,7 +538,9 @@ impl Minirank {
         check_query(query)?;
         self.reranker.model().check_max_length(options.max_length)?;
         let filter = options.filter.as_ref().map(Filter::parse).transpose()?;
-        let needs_dense = options.retrieval != Retrieval::Bm25 || options.cascade.iter().any(|s| s.scorer == StageScorer::Dense);
+        let needs_dense = options.retrieval != Retrieval::Bm25
+            || options.fusion.uses_dense()
+            || options.cascade.iter().any(|s| s.scorer == StageScorer::Dense);
         let qvec = if needs_dense { Some(self.query_vector(query)?) } else { None };
         let candidates = self.pool(query, qvec.as_deref(), options.retrieval, &options.hybrid, options.candidates, filter.as_ref())?;
         let (reranked_pool, cascade) = if options.cascade.is_empty() {

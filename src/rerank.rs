@@ -1,15 +1,17 @@
 //! Stage two: rerank candidates with a cross-encoder, with a score cache and a confidence threshold.
 
 use crate::cache::LruCache;
-use crate::cross_encoder::{CrossEncoder, DEFAULT_PAIR_BATCH_SIZE, DEFAULT_PAIR_MAX_LENGTH};
+use crate::cross_encoder::{check_batch_size, CrossEncoder, DEFAULT_PAIR_BATCH_SIZE, DEFAULT_PAIR_MAX_LENGTH};
+use crate::tokenize::{check_candidate_text, check_query};
 use crate::error::{bail_option, Error, Result};
+use crate::fusion::{Contributions, Fusion};
 use crate::kernels::{sigmoid, sort_desc};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Mutex;
 
-/// A document to rerank: from [`retrieve`](crate::pipeline::Minirank::retrieve) or from anywhere else.
+/// A document to rerank: from the engine's retrieval or from anywhere else.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Candidate {
     /// Id, unique within one rerank call.
@@ -19,6 +21,12 @@ pub struct Candidate {
     /// First-stage score (cosine for dense retrieval), if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub score: Option<f32>,
+    /// Cosine similarity to the query (bi-encoder), when known: a signal of the fused score.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dense: Option<f32>,
+    /// BM25 score for the query, when known: a signal of the fused score.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bm25: Option<f32>,
     /// Metadata carried through to the result.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<serde_json::Value>,
@@ -30,7 +38,7 @@ pub struct Candidate {
 impl Candidate {
     /// A candidate with no first-stage score.
     pub fn new(id: impl Into<String>, text: impl Into<String>) -> Self {
-        Self { id: id.into(), text: text.into(), score: None, metadata: None, parent: None }
+        Self { id: id.into(), text: text.into(), score: None, dense: None, bm25: None, metadata: None, parent: None }
     }
 }
 
@@ -47,24 +55,14 @@ pub struct RerankOptions {
     pub max_length: usize,
     /// Drop results whose sigmoid score is below this (0..=1), even if fewer than `top_k` remain.
     pub min_score: Option<f32>,
-    /// Rank by a blend of the cross-encoder and first-stage scores instead of the logit alone.
-    pub fusion: Option<Fusion>,
+    /// How the fused ranking score weighs the cross-encoder, cosine and BM25 signals.
+    pub fusion: Fusion,
 }
 
 impl Default for RerankOptions {
     fn default() -> Self {
-        Self { top_k: None, batch_size: DEFAULT_PAIR_BATCH_SIZE, max_length: DEFAULT_PAIR_MAX_LENGTH, min_score: None, fusion: None }
+        Self { top_k: None, batch_size: DEFAULT_PAIR_BATCH_SIZE, max_length: DEFAULT_PAIR_MAX_LENGTH, min_score: None, fusion: Fusion::default() }
     }
-}
-
-/// Score fusion: `alpha · z(logit) + (1 − alpha) · z(retrieval score)`, each z-normalised over
-/// the candidate list (mean 0, standard deviation 1). `alpha = 1` ranks by the cross-encoder
-/// alone, `alpha = 0` keeps the first-stage order. Every candidate needs a retrieval score.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Fusion {
-    /// Weight of the cross-encoder, 0..=1.
-    pub alpha: f32,
 }
 
 impl RerankOptions {
@@ -73,20 +71,13 @@ impl RerankOptions {
         if self.top_k == Some(0) {
             bail_option!("top_k", "must be at least 1");
         }
-        if self.batch_size == 0 || self.batch_size > 256 {
-            bail_option!("batch_size", "must be between 1 and 256, got {}", self.batch_size);
-        }
+        check_batch_size(self.batch_size)?;
         if let Some(s) = self.min_score {
             if !s.is_finite() || !(0.0..=1.0).contains(&s) {
                 bail_option!("min_score", "must be a number between 0 and 1 (a sigmoid score), got {s}");
             }
         }
-        if let Some(Fusion { alpha }) = self.fusion {
-            if !alpha.is_finite() || !(0.0..=1.0).contains(&alpha) {
-                bail_option!("fusion.alpha", "must be a number between 0 and 1, got {alpha}");
-            }
-        }
-        Ok(())
+        self.fusion.validate()
     }
 }
 
@@ -108,13 +99,18 @@ pub struct RerankedHit {
     pub original_rank: usize,
     /// The candidate's first-stage score.
     pub retrieval_score: Option<f32>,
-    /// The fused score the hits are ordered by, when [`RerankOptions::fusion`] is set.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub fused: Option<f32>,
+    /// The candidate's cosine similarity to the query, when known.
+    pub dense: Option<f32>,
+    /// The candidate's BM25 score, when known.
+    pub bm25: Option<f32>,
+    /// The fused score the hits are ordered by (see [`crate::fusion`]): the sum of `contributions`.
+    pub fused: f32,
+    /// What each signal added to `fused`.
+    pub contributions: Contributions,
     /// The parts of the final score, when multi-signal reranking is used
-    /// ([`Signals`](crate::signals::Signals)).
+    /// (see `signals`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub components: Option<crate::signals::Components>,
+    pub components: Option<Components>,
     /// The candidate's parent document (a passage of a longer document).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parent: Option<String>,
@@ -137,9 +133,9 @@ impl RerankedHit {
     }
 
     /// The value hits are ordered by: the parent score, else the multi-signal final score,
-    /// else the fused score, else the logit.
+    /// else the fused score.
     pub fn ranking_score(&self) -> f32 {
-        self.parent_score.or(self.components.map(|c| c.final_score)).or(self.fused).unwrap_or(self.logit)
+        self.parent_score.or(self.components.map(|c| c.final_score)).unwrap_or(self.fused)
     }
 }
 
@@ -159,6 +155,26 @@ pub struct Reranked {
     pub scored: usize,
     /// Candidates whose logit came from the cache.
     pub cache_hits: usize,
+}
+
+/// The parts of a result's final score with multi-signal reranking (see `signals`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Components {
+    /// `sigmoid` of the fused stage-2 score.
+    pub relevance: f32,
+    /// Freshness in 0..=1, when used.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub freshness: Option<f32>,
+    /// Authority, when used.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authority: Option<f32>,
+    /// Highest cosine similarity to a result ranked above, when MMR is used.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redundancy: Option<f32>,
+    /// The weighted sum results are ordered by.
+    #[serde(rename = "final")]
+    pub final_score: f32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -234,9 +250,6 @@ impl Reranker {
         let mut ids = HashSet::with_capacity(candidates.len());
         for c in candidates {
             check_candidate_text(&c.text)?;
-            if options.fusion.is_some() && !c.score.is_some_and(f32::is_finite) {
-                bail_option!("fusion", "needs a finite retrieval score on every candidate; {:?} has none", c.id);
-            }
             if !ids.insert(c.id.as_str()) {
                 return Err(Error::DuplicateId { id: c.id.clone() });
             }
@@ -270,15 +283,16 @@ impl Reranker {
     }
 }
 
-/// Order candidates by logit (or fused score) and apply `top_k` / `min_score`.
+/// A signal of every candidate, or `None` when one of them lacks it (or it is not finite).
+fn signal(candidates: &[Candidate], get: fn(&Candidate) -> Option<f32>) -> Option<Vec<f32>> {
+    candidates.iter().map(|c| get(c).filter(|x| x.is_finite())).collect()
+}
+
+/// Order candidates by the fused score and apply `top_k` / `min_score`.
 fn assemble(candidates: &[Candidate], logits: &[f32], options: &RerankOptions, scored: usize) -> Reranked {
-    let fused: Option<Vec<f32>> = options.fusion.map(|f| {
-        let retrieval: Vec<f32> = candidates.iter().map(|c| c.score.unwrap_or(0.0)).collect();
-        let (zl, zr) = (z_scores(logits), z_scores(&retrieval));
-        zl.iter().zip(&zr).map(|(l, r)| f.alpha * l + (1.0 - f.alpha) * r).collect()
-    });
-    let key = fused.as_deref().unwrap_or(logits);
-    let mut order: Vec<(usize, f32)> = key.iter().copied().enumerate().collect();
+    let (dense, bm25) = (signal(candidates, |c| c.dense), signal(candidates, |c| c.bm25));
+    let parts = options.fusion.contributions(dense.as_deref(), bm25.as_deref(), logits);
+    let mut order: Vec<(usize, f32)> = parts.iter().map(Contributions::total).enumerate().collect();
     sort_desc(&mut order);
     let best_logit = logits.iter().copied().fold(None, |m: Option<f32>, l| Some(m.map_or(l, |m| m.max(l))));
     let keep = options.top_k.unwrap_or(usize::MAX);
@@ -297,7 +311,10 @@ fn assemble(candidates: &[Candidate], logits: &[f32], options: &RerankOptions, s
                 rank: r + 1,
                 original_rank: i + 1,
                 retrieval_score: c.score,
-                fused: fused.as_ref().map(|f| f[i]),
+                dense: c.dense,
+                bm25: c.bm25,
+                fused: parts[i].total(),
+                contributions: parts[i],
                 components: None,
                 parent: c.parent.clone(),
                 passages: None,
@@ -316,34 +333,6 @@ fn assemble(candidates: &[Candidate], logits: &[f32], options: &RerankOptions, s
     }
 }
 
-/// (x − mean) / std over the list; all zeros when the values do not vary.
-fn z_scores(xs: &[f32]) -> Vec<f32> {
-    let n = xs.len().max(1) as f64;
-    let mean = xs.iter().map(|&x| x as f64).sum::<f64>() / n;
-    let var = xs.iter().map(|&x| (x as f64 - mean).powi(2)).sum::<f64>() / n;
-    let sd = var.sqrt();
-    if sd < 1e-12 {
-        return vec![0.0; xs.len()];
-    }
-    xs.iter().map(|&x| ((x as f64 - mean) / sd) as f32).collect()
-}
-
-/// A query must have non-whitespace text.
-pub(crate) fn check_query(query: &str) -> Result<()> {
-    if query.trim().is_empty() {
-        return Err(Error::EmptyInput { what: "query" });
-    }
-    Ok(())
-}
-
-/// A candidate must have non-whitespace text.
-pub(crate) fn check_candidate_text(text: &str) -> Result<()> {
-    if text.trim().is_empty() {
-        return Err(Error::EmptyInput { what: "candidate text" });
-    }
-    Ok(())
-}
-
 fn text_hash(text: &str) -> u64 {
     let mut h = DefaultHasher::new();
     text.hash(&mut h);
@@ -353,6 +342,7 @@ fn text_hash(text: &str) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fusion::z_scores;
 
     fn cands(n: usize) -> Vec<Candidate> {
         (0..n).map(|i| Candidate { score: Some(1.0 - i as f32 / 10.0), ..Candidate::new(format!("d{i}"), format!("text {i}")) }).collect()
@@ -383,25 +373,36 @@ mod tests {
     }
 
     #[test]
-    fn fusion_blends_z_scores() {
-        let c = cands(3); // retrieval scores 1.0, 0.9, 0.8
+    fn candidates_are_ordered_by_the_fused_score_of_the_signals_they_all_have() {
+        let mut c = cands(3);
         let logits = [0.0, 0.1, 5.0];
+        // no dense/BM25 signal on the candidates: the logit alone decides
         let pure = assemble(&c, &logits, &RerankOptions::default(), 3);
         assert_eq!(pure.hits[0].id, "d2");
-        let keep_first_stage = RerankOptions { fusion: Some(Fusion { alpha: 0.0 }), ..Default::default() };
-        let r = assemble(&c, &logits, &keep_first_stage, 3);
-        assert_eq!(r.hits.iter().map(|h| h.id.as_str()).collect::<Vec<_>>(), ["d0", "d1", "d2"]);
-        let half = RerankOptions { fusion: Some(Fusion { alpha: 0.5 }), ..Default::default() };
-        let r = assemble(&c, &logits, &half, 3);
-        let zl = z_scores(&logits);
-        let zr = z_scores(&[1.0, 0.9, 0.8]);
+        assert!(pure.hits.iter().all(|h| h.contributions.dense == 0.0 && h.contributions.bm25 == 0.0));
+        // cosine and BM25 both favour d0: with equal weights they outvote the cross-encoder
+        for (i, x) in c.iter_mut().enumerate() {
+            x.dense = Some([0.9, 0.5, 0.1][i]);
+            x.bm25 = Some([12.0, 3.0, 0.0][i]);
+        }
+        let even = RerankOptions { fusion: Fusion { dense: 1.0, bm25: 1.0, cross_encoder: 1.0 }, ..Default::default() };
+        let r = assemble(&c, &logits, &even, 3);
+        assert_eq!(r.hits[0].id, "d0");
+        let (zd, zb, zl) = (z_scores(&[0.9, 0.5, 0.1]), z_scores(&[12.0, 3.0, 0.0]), z_scores(&logits));
         for h in &r.hits {
             let i = h.original_rank - 1;
-            assert!((h.fused.unwrap() - (0.5 * zl[i] + 0.5 * zr[i])).abs() < 1e-6);
-            assert_eq!(h.logit, logits[i]);
+            assert!((h.fused - (zd[i] + zb[i] + zl[i])).abs() < 1e-5);
+            assert!((h.fused - h.contributions.total()).abs() < 1e-6);
+            assert_eq!((h.logit, h.dense, h.bm25), (logits[i], c[i].dense, c[i].bm25));
         }
         assert!(r.hits.windows(2).all(|w| w[0].fused >= w[1].fused));
-        assert_eq!(z_scores(&[2.0, 2.0]), vec![0.0, 0.0]);
+        // the cross-encoder alone: back to the order of the logits
+        let ce = RerankOptions { fusion: Fusion::CROSS_ENCODER_ONLY, ..Default::default() };
+        assert_eq!(assemble(&c, &logits, &ce, 3).hits[0].id, "d2");
+        // one candidate without BM25: BM25 is left out for all, the rest still counts
+        c[1].bm25 = None;
+        let r = assemble(&c, &logits, &even, 3);
+        assert!(r.hits.iter().all(|h| h.contributions.bm25 == 0.0 && h.contributions.dense != 0.0));
     }
 
     #[test]
@@ -412,8 +413,8 @@ mod tests {
             RerankOptions { min_score: Some(f32::NAN), ..Default::default() },
             RerankOptions { min_score: Some(1.5), ..Default::default() },
             RerankOptions { min_score: Some(f32::INFINITY), ..Default::default() },
-            RerankOptions { fusion: Some(Fusion { alpha: 1.5 }), ..Default::default() },
-            RerankOptions { fusion: Some(Fusion { alpha: f32::NAN }), ..Default::default() },
+            RerankOptions { fusion: Fusion { dense: -0.5, ..Fusion::default() }, ..Default::default() },
+            RerankOptions { fusion: Fusion { cross_encoder: f32::NAN, ..Fusion::default() }, ..Default::default() },
         ];
         for o in bad {
             assert!(matches!(o.validate(), Err(Error::InvalidOption { .. })), "{o:?}");

@@ -4,7 +4,7 @@
 //! ```text
 //! final = relevance·w_r + freshness·w_f + authority·w_a − redundancy·w_d
 //! ```
-//! - **relevance**: `sigmoid(logit)` (or `sigmoid(fused)` when score fusion is on), 0..1;
+//! - **relevance**: `sigmoid(fused)`, the fused stage-2 score (see [`crate::fusion`]) in 0..1;
 //! - **freshness**: from a timestamp field (Unix milliseconds or an ISO-8601 string), `1 / (1 + age / halfLife)`
 //!   (hyperbolic, the default) or `0.5^(age / halfLife)` (exponential), 1 for now or the future;
 //! - **authority**: a weight per value of a field (e.g. `source`), a default for the others;
@@ -12,7 +12,6 @@
 //!   highest cosine similarity (bi-encoder vectors) to the results already picked; and/or at
 //!   most `maxPerParent` results per parent document.
 
-use crate::chunk::ParentScore;
 use crate::error::{bail_option, Result};
 use crate::kernels::{dot, sigmoid};
 use crate::rerank::RerankedHit;
@@ -111,25 +110,7 @@ impl Default for Diversity {
     }
 }
 
-/// The parts of a result's final score.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Components {
-    /// `sigmoid` of the cross-encoder logit (or of the fused score).
-    pub relevance: f32,
-    /// Freshness in 0..=1, when used.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub freshness: Option<f32>,
-    /// Authority, when used.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub authority: Option<f32>,
-    /// Highest cosine similarity to a result ranked above, when MMR is used.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub redundancy: Option<f32>,
-    /// The weighted sum results are ordered by.
-    #[serde(rename = "final")]
-    pub final_score: f32,
-}
+pub use crate::rerank::Components;
 
 fn check_weight(name: &'static str, w: f32) -> Result<()> {
     if !w.is_finite() || !(0.0..=10.0).contains(&w) {
@@ -286,7 +267,7 @@ pub fn apply(hits: Vec<RerankedHit>, signals: &Signals, now: f64, vectors: &[Opt
     let base: Vec<Components> = hits
         .iter()
         .map(|h| {
-            let relevance = sigmoid(h.fused.unwrap_or(h.logit));
+            let relevance = sigmoid(h.fused);
             let freshness = signals.freshness.as_ref().map(|f| f.value(h.metadata.as_ref(), now));
             let authority = signals.authority.as_ref().map(|a| a.value(h.metadata.as_ref()));
             let final_score = relevance * signals.relevance
@@ -337,49 +318,6 @@ pub fn apply(hits: Vec<RerankedHit>, signals: &Signals, now: f64, vectors: &[Opt
             Some(h)
         })
         .collect()
-}
-
-/// Fold passage hits (already in ranking order) into one hit per parent document: the best
-/// passage stands for its parent (`id` becomes the parent id, `passages` lists the passage ids
-/// best first), ordered by `mode`. Hits without a parent stand for themselves.
-pub fn group_by_parent(hits: Vec<RerankedHit>, mode: ParentScore) -> Vec<RerankedHit> {
-    let mut order: Vec<String> = Vec::new();
-    let mut groups: HashMap<String, (RerankedHit, Vec<String>, f32)> = HashMap::new();
-    for h in hits {
-        let key = h.group_id().to_owned();
-        let value = match mode {
-            ParentScore::Max => h.ranking_score(),
-            ParentScore::Sum => h.score,
-        };
-        match groups.get_mut(&key) {
-            Some((_, ids, agg)) => {
-                ids.push(h.id.clone());
-                if mode == ParentScore::Sum {
-                    *agg += value;
-                }
-            }
-            None => {
-                order.push(key.clone());
-                let ids = vec![h.id.clone()];
-                groups.insert(key, (h, ids, value));
-            }
-        }
-    }
-    let mut out: Vec<(RerankedHit, f32)> = order
-        .into_iter()
-        .filter_map(|key| {
-            let (mut h, ids, agg) = groups.remove(&key)?;
-            if h.parent.is_some() {
-                h.passages = Some(ids);
-                h.id = key;
-            }
-            h.parent_score = Some(agg);
-            Some((h, agg))
-        })
-        .collect();
-    // stable: ties keep the order of their best passages
-    out.sort_by(|a, b| b.1.total_cmp(&a.1));
-    out.into_iter().map(|(h, _)| h).collect()
 }
 
 #[cfg(test)]

@@ -170,6 +170,22 @@ fn whitespace_cut(text: &str, limit: usize) -> Option<usize> {
     text[..char_floor(text, limit)].char_indices().rev().find(|(_, c)| c.is_whitespace()).map(|(i, _)| i).filter(|&i| i > 0)
 }
 
+/// A query must have non-whitespace text.
+pub fn check_query(query: &str) -> Result<()> {
+    if query.trim().is_empty() {
+        return Err(Error::EmptyInput { what: "query" });
+    }
+    Ok(())
+}
+
+/// A candidate must have non-whitespace text.
+pub fn check_candidate_text(text: &str) -> Result<()> {
+    if text.trim().is_empty() {
+        return Err(Error::EmptyInput { what: "candidate text" });
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -25,6 +25,7 @@ fn js_name(name: &'static str) -> &'static str {
         "max_length" => "maxLength",
         "min_score" => "minScore",
         "hybrid.rrf_k" => "hybrid.rrfK",
+        "fusion.cross_encoder" => "fusion.crossEncoder",
         "hybrid.dense_weight" => "hybrid.denseWeight",
         "chunking.max_tokens" => "chunking.maxTokens",
         "chunking.overlap_sentences" => "chunking.overlapSentences",
@@ -147,15 +148,7 @@ const RERANK_KEYS: [&str; 5] = ["topK", "batchSize", "maxLength", "minScore", "f
 
 fn rerank_options(o: &Options) -> JsResult<RerankOptions> {
     let d = RerankOptions::default();
-    let fusion = match o.values.get("fusion") {
-        None => None,
-        Some(v) if v.is_null() => None,
-        Some(v) => {
-            let f = Options::parse(v, &["alpha"]).map_err(|_| invalid("fusion", "must be an object { alpha }"))?;
-            let alpha = f.number("alpha")?.ok_or_else(|| invalid("fusion.alpha", "is required"))?;
-            Some(crate::rerank::Fusion { alpha: alpha as f32 })
-        }
-    };
+    let fusion = patched("fusion", &d.fusion, o.values.get("fusion").unwrap_or(&JsValue::UNDEFINED))?;
     Ok(RerankOptions {
         top_k: o.count("topK", 1)?,
         batch_size: o.count("batchSize", 1)?.unwrap_or(d.batch_size),
@@ -178,6 +171,31 @@ fn nested<T: serde::de::DeserializeOwned>(o: &Options, key: &'static str) -> JsR
         None => Ok(None),
         Some(v) if v.is_null() => Ok(None),
         Some(v) => from_js(key, v).map(Some),
+    }
+}
+
+/// `current` with the fields of the JS object `patch` replaced (serde: camelCase names, unknown
+/// ones refused with their name); `undefined`/`null` keep `current`.
+fn patched<T: Serialize + serde::de::DeserializeOwned>(key: &'static str, current: &T, patch: &JsValue) -> JsResult<T> {
+    if patch.is_undefined() || patch.is_null() {
+        return serde_json::to_value(current).and_then(serde_json::from_value).map_err(|e| invalid(key, e.to_string()));
+    }
+    let mut merged = serde_json::to_value(current).map_err(|e| invalid(key, e.to_string()))?;
+    match (merged.as_object_mut(), from_js::<serde_json::Value>(key, patch)?) {
+        (Some(m), serde_json::Value::Object(p)) => m.extend(p),
+        (_, other) => return Err(invalid(key, format!("must be an object, got {}", json_type(&other)))),
+    }
+    serde_json::from_value(merged).map_err(|e| invalid(key, e.to_string()))
+}
+
+fn json_type(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "boolean",
+        serde_json::Value::Number(_) => "number",
+        serde_json::Value::String(_) => "string",
+        serde_json::Value::Array(_) => "array",
+        serde_json::Value::Object(_) => "object",
     }
 }
 
@@ -382,7 +400,7 @@ impl Engine {
 
     /// Stage 2 on any candidates (strings, or `{id?, text, score?, metadata?, parent?}`; other
     /// fields are ignored so results of `retrieve` pass straight in).
-    /// Options `{ topK, batchSize, maxLength, minScore, fusion: { alpha }, signals, parents }`.
+    /// Options `{ topK, batchSize, maxLength, minScore, fusion: { dense, bm25, crossEncoder }, signals, parents }`.
     /// `logits` (one number per candidate, e.g. from `scorePairs` in other workers) skips the model.
     pub fn rerank(&self, query: JsValue, candidates: JsValue, options: JsValue) -> JsResult<JsValue> {
         let query = string("query", &query)?;
@@ -444,20 +462,11 @@ impl Engine {
         self.inner.set_chunking(c).map_err(to_js)
     }
 
-    /// BM25 settings `{ k1 = 1.2, b = 0.75, stopWords = true }` (fields left out keep their value).
+    /// BM25 settings `{ k1 = 1.2, b = 0.75, stopWords = true, stemmer = 'english' | null }`
+    /// (fields left out keep their value).
     #[wasm_bindgen(js_name = setBm25)]
     pub fn set_bm25(&mut self, params: JsValue) -> JsResult<()> {
-        let o = Options::parse(&params, &["k1", "b", "stopWords"])?;
-        let mut p = self.inner.index().bm25_params();
-        if let Some(k1) = o.number("k1")? {
-            p.k1 = k1 as f32;
-        }
-        if let Some(b) = o.number("b")? {
-            p.b = b as f32;
-        }
-        if let Some(v) = o.values.get("stopWords") {
-            p.stop_words = v.as_bool().ok_or_else(|| invalid("stopWords", "must be true or false"))?;
-        }
+        let p = patched("bm25", &self.inner.index().bm25_params(), &params)?;
         self.inner.set_bm25_params(p).map_err(to_js)
     }
 
@@ -568,15 +577,25 @@ fn candidate_list(v: &JsValue) -> JsResult<Vec<Candidate>> {
     Ok(items("candidates", v, None)?
         .into_iter()
         .enumerate()
-        .map(|(i, it)| Candidate { id: it.id.unwrap_or_else(|| i.to_string()), text: it.text, score: it.score, metadata: it.metadata, parent: it.parent })
+        .map(|(i, it)| Candidate {
+            id: it.id.unwrap_or_else(|| i.to_string()),
+            text: it.text,
+            score: it.score,
+            dense: it.dense,
+            bm25: it.bm25,
+            metadata: it.metadata,
+            parent: it.parent,
+        })
         .collect())
 }
 
-/// One entry of an array of strings or `{ text, id?, score?, metadata?, parent? }` objects.
+/// One entry of an array of strings or `{ text, id?, score?, dense?, bm25?, metadata?, parent? }` objects.
 struct Item {
     id: Option<String>,
     text: String,
     score: Option<f32>,
+    dense: Option<f32>,
+    bm25: Option<f32>,
     metadata: Option<serde_json::Value>,
     parent: Option<String>,
 }
@@ -590,7 +609,7 @@ fn items(name: &'static str, v: &JsValue, only: Option<&[&str]>) -> JsResult<Vec
     let mut out = Vec::with_capacity(arr.length() as usize);
     for (i, x) in arr.iter().enumerate() {
         if let Some(text) = x.as_string() {
-            out.push(Item { id: None, text, score: None, metadata: None, parent: None });
+            out.push(Item { id: None, text, score: None, dense: None, bm25: None, metadata: None, parent: None });
             continue;
         }
         if !x.is_object() || Array::is_array(&x) {
@@ -607,16 +626,19 @@ fn items(name: &'static str, v: &JsValue, only: Option<&[&str]>) -> JsResult<Vec
         }
         let text = Reflect::get(obj, &"text".into())?;
         let text = text.as_string().ok_or_else(|| invalid(name, format!("item {i}: `text` must be a string, got {}", type_name(&text))))?;
-        let score = Reflect::get(obj, &"score".into())?;
-        let score = if score.is_undefined() || score.is_null() {
-            None
-        } else {
-            Some(score.as_f64().filter(|x| x.is_finite()).ok_or_else(|| invalid(name, format!("item {i}: `score` must be a finite number")))? as f32)
+        let number = |field: &str| -> JsResult<Option<f32>> {
+            let v = Reflect::get(obj, &field.into())?;
+            if v.is_undefined() || v.is_null() {
+                return Ok(None);
+            }
+            let x = v.as_f64().filter(|x| x.is_finite());
+            Ok(Some(x.ok_or_else(|| invalid(name, format!("item {i}: `{field}` must be a finite number")))? as f32))
         };
+        let (score, dense, bm25) = (number("score")?, number("dense")?, number("bm25")?);
         let id = id_of(name, &Reflect::get(obj, &"id".into())?)?;
         let metadata = json_value(name, &Reflect::get(obj, &"metadata".into())?)?;
         let parent = id_of(name, &Reflect::get(obj, &"parent".into())?)?;
-        out.push(Item { id, text, score, metadata, parent });
+        out.push(Item { id, text, score, dense, bm25, metadata, parent });
     }
     Ok(out)
 }

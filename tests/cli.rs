@@ -2,6 +2,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 mod common;
 use common::*;
+use minirank::fusion::Fusion;
 use serde_json::json;
 use std::process::Command;
 
@@ -75,6 +76,8 @@ fn bad_arguments_fail_with_a_message() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("scripts/setup.sh"));
 }
 
+const EVAL_METHODS: [&str; 6] = ["default", "default-without-cross-encoder", "dense", "bm25", "hybrid", "rerank"];
+
 #[test]
 fn eval_reports_every_method() {
     let dir = root().join("tests/fixtures/mini_beir");
@@ -82,26 +85,42 @@ fn eval_reports_every_method() {
     assert_eq!(v["collection"], "mini_beir");
     assert_eq!(v["queries"], 3, "the unjudged query is skipped");
     assert_eq!(v["documents"], 20);
-    for method in ["bm25", "dense", "hybrid", "dense+rerank", "hybrid+rerank", "dense+fused"] {
+    assert_eq!(v["fusion"], serde_json::to_value(Fusion::default()).unwrap(), "default weights unless --fusion");
+    for method in EVAL_METHODS {
         for metric in ["ndcg@10", "ndcg@5", "mrr@10", "recall@100", "p@5"] {
             let x = v["methods"][method][metric].as_f64().unwrap();
             assert!((0.0..=1.0).contains(&x), "{method} {metric} = {x}");
         }
+        assert!(v["seconds"]["methods"][method].as_f64().unwrap() >= 0.0);
+        if method != "bm25" {
+            // every relevant document is among the 20 candidates of a 20-document corpus
+            assert_eq!(v["methods"][method]["recall@100"], 1.0, "{method}");
+        }
     }
-    for method in ["dense", "hybrid", "dense+rerank", "hybrid+rerank", "dense+fused"] {
-        // every relevant document is among the 20 candidates of a 20-document corpus
-        assert_eq!(v["methods"][method]["recall@100"], 1.0, "{method}");
-    }
-    // BM25 finds something for these questions, but not as well as the cross-encoder
+    // BM25 finds something for these questions
     assert!(v["methods"]["bm25"]["mrr@10"].as_f64().unwrap() > 0.0, "{v}");
-    // the seed questions are answered at the top once reranked
-    assert!(v["methods"]["dense+rerank"]["mrr@10"].as_f64().unwrap() > 0.99, "{v}");
-    assert!(v["methods"]["hybrid+rerank"]["mrr@10"].as_f64().unwrap() > 0.99, "{v}");
-    for stage in ["index", "retrieve", "rerank"] {
-        assert!(v["seconds"][stage].as_f64().unwrap() >= 0.0);
-    }
+    // the seed questions are answered at the top by the default pipeline and by the cross-encoder
+    assert!(v["methods"]["default"]["mrr@10"].as_f64().unwrap() > 0.99, "{v}");
+    assert!(v["methods"]["rerank"]["mrr@10"].as_f64().unwrap() > 0.99, "{v}");
+    assert!(v["seconds"]["index"].as_f64().unwrap() >= 0.0);
     let text = minirank(&["eval", "--collection", dir.to_str().unwrap(), "--candidates", "20"]);
-    assert!(String::from_utf8_lossy(&text.stdout).contains("| hybrid+rerank |"));
+    assert!(String::from_utf8_lossy(&text.stdout).contains("| default-without-cross-encoder |"));
+}
+
+#[test]
+fn eval_runs_the_methods_asked_for_with_other_weights() {
+    let dir = root().join("tests/fixtures/mini_beir");
+    let d = dir.to_str().unwrap();
+    let v = json_of(&minirank(&["eval", "--collection", d, "--methods", "dense,bm25", "--fusion", "bm25=0.5", "--retrieval", "hybrid", "--json"]));
+    let names: Vec<&String> = v["methods"].as_object().unwrap().keys().collect();
+    assert_eq!(names, ["bm25", "dense"]);
+    assert_eq!(v["fusion"]["bm25"], 0.5);
+    assert_eq!(v["fusion"]["dense"], Fusion::default().dense as f64);
+    assert_eq!(v["retrieval"], "hybrid");
+    for bad in [&["--methods", "dense+rerank"][..], &["--fusion", "alpha=1"], &["--fusion", "dense=0,bm25=0,ce=0"]] {
+        let out = minirank(&[&["eval", "--collection", d][..], bad].concat());
+        assert!(!out.status.success(), "{bad:?} is refused");
+    }
 }
 
 #[test]

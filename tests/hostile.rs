@@ -85,3 +85,20 @@ fn ten_thousand_documents() {
     assert!(matches!(small.load_index(&bytes), Err(Error::CapacityExceeded { requested: 10_000, limit: 9_999 })));
     assert!(small.is_empty());
 }
+
+/// Sizes far beyond the index (`candidates: 1e12`) are bounded by what exists: every mode returns
+/// at most the indexed documents, without a capacity-overflow panic or an allocation of `k` slots
+/// (both happened before: a trap in wasm, an abort natively).
+#[test]
+fn huge_sizes_are_bounded_by_what_is_indexed() {
+    let e = seed_engine();
+    let huge = 1_000_000_000_000usize;
+    for retrieval in [Retrieval::Dense, Retrieval::Bm25, Retrieval::Hybrid] {
+        let c = e.retrieve_with("parallel Python", &RetrieveOptions { k: huge, retrieval, ..Default::default() }).unwrap();
+        assert!(!c.is_empty() && c.len() <= 20, "{retrieval:?}: {}", c.len());
+        let r = e.search("parallel Python", &SearchOptions { candidates: huge, top_k: huge, retrieval, ..Default::default() }).unwrap();
+        assert_eq!(r.reranked.hits.len(), r.candidates.len(), "{retrieval:?}");
+    }
+    let v = e.embedder().embed_one("parallel Python").unwrap();
+    assert_eq!(e.retrieve_vector(&v, &RetrieveOptions { k: usize::MAX, ..Default::default() }).unwrap().len(), 20);
+}

@@ -41,7 +41,7 @@ fn candidates() -> impl Strategy<Value = Vec<Candidate>> {
     proptest::collection::vec((text(), proptest::option::of(-1.0f32..1.0)), 0..24).prop_map(|v| {
         v.into_iter()
             .enumerate()
-            .map(|(i, (t, s))| Candidate { id: format!("c{i}"), text: format!("{t} x"), score: s, metadata: None, parent: None })
+            .map(|(i, (t, s))| Candidate { score: s, ..Candidate::new(format!("c{i}"), format!("{t} x")) })
             .collect()
     })
 }
@@ -58,7 +58,7 @@ proptest! {
         max_length in 5usize..80,
     ) {
         prop_assume!(!query.trim().is_empty());
-        let opts = RerankOptions { top_k, batch_size, max_length, ..Default::default() };
+        let opts = RerankOptions { top_k, batch_size, max_length, fusion: Fusion::CROSS_ENCODER_ONLY, ..Default::default() };
         let r = shared_tiny().rerank(&query, &cands, &opts).unwrap();
         let want = top_k.unwrap_or(usize::MAX).min(cands.len());
         prop_assert_eq!(r.hits.len(), want);
@@ -80,13 +80,22 @@ proptest! {
     }
 
     #[test]
-    fn fused_rerank_is_a_permutation_too(query in "[a-z ]{1,20}", cands in candidates(), alpha in 0.0f32..=1.0) {
+    fn fused_rerank_is_a_permutation_too(
+        query in "[a-z ]{1,20}",
+        cands in candidates(),
+        dense in 0.0f32..=2.0,
+        bm25 in 0.0f32..=2.0,
+        cross_encoder in 0.01f32..=2.0,
+    ) {
         prop_assume!(!query.trim().is_empty());
-        let cands: Vec<Candidate> = cands.into_iter().map(|c| Candidate { score: Some(c.score.unwrap_or(0.5)), ..c }).collect();
-        let opts = RerankOptions { fusion: Some(Fusion { alpha }), ..Default::default() };
-        let r = shared_tiny().rerank(&query, &cands, &opts).unwrap();
+        let opts = RerankOptions { fusion: Fusion { dense, bm25, cross_encoder }, ..Default::default() };
+        // through the engine: the candidates get their cosine and (pool) BM25 scores first
+        let r = shared_tiny().rerank_with_signals(&query, &cands, &opts, None, None).unwrap();
         prop_assert_eq!(r.hits.len(), cands.len());
-        prop_assert!(r.hits.iter().all(|h| h.fused.is_some_and(f32::is_finite)));
+        for h in &r.hits {
+            prop_assert!(h.fused.is_finite() && h.dense.is_some_and(f32::is_finite) && h.bm25.is_some_and(f32::is_finite));
+            prop_assert!((h.fused - h.contributions.total()).abs() < 1e-4);
+        }
         prop_assert!(r.hits.windows(2).all(|w| w[0].fused >= w[1].fused));
     }
 

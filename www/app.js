@@ -105,6 +105,16 @@ function componentsText(c) {
   return `${parts.join(' · ')} → final ${c.final.toFixed(3)}`;
 }
 
+const signed = (x) => (x >= 0 ? '+' : '−') + Math.abs(x).toFixed(2);
+
+/** A hit's fused score and where it comes from: each signal's raw value and its share. */
+function fusionText(h) {
+  const c = h.contributions;
+  const cos = h.dense === null ? '' : `cos ${h.dense.toFixed(3)} (${signed(c.dense)}) · `;
+  const bm25 = h.bm25 === null ? '' : `bm25 ${h.bm25.toFixed(1)} (${signed(c.bm25)}) · `;
+  return `fused ${h.fused.toFixed(2)} = ${cos}${bm25}logit ${h.logit.toFixed(2)} (${signed(c.crossEncoder)}) · score ${h.score.toFixed(3)}`;
+}
+
 function render(query, options, result, ms, threshold) {
   const { candidates } = result;
   const reranked = result;
@@ -121,7 +131,7 @@ function render(query, options, result, ms, threshold) {
   s2.replaceChildren(...reranked.hits.map((h) => {
     const moved = h.originalRank - h.rank;
     const [cls, arrow] = moved > 0 ? ['up', `↑${moved}`] : moved < 0 ? ['down', `↓${-moved}`] : ['same', '='];
-    const parts = [['score', `[score ${h.score.toFixed(4)} · logit ${h.logit.toFixed(2)}] `], [cls, `${arrow} (was #${h.originalRank}) `],
+    const parts = [['score', `[${fusionText(h)}] `], [cls, `${arrow} (was #${h.originalRank}) `],
       ['id', h.id], [null, ` — ${h.text}`]];
     if (h.passages) parts.push(['score', ` (${h.passages.length} passage${h.passages.length > 1 ? 's' : ''})`]);
     if (h.components) parts.push(['components', componentsText(h.components)]);
@@ -146,6 +156,7 @@ function searchOptions() {
     candidates: Number($('candidates').value),
     topK: Number($('topk').value),
     minScore: threshold > 0 ? threshold : undefined,
+    fusion: { dense: weight('f-dense'), bm25: weight('f-bm25'), crossEncoder: weight('f-ce') },
   };
   if ($('cascade').value) options.cascade = [{ scorer: 'dense', keep: Number($('cascade').value) }];
   if ($('parents').checked) options.parents = 'max';
@@ -178,7 +189,7 @@ function enable(on) {
 
 async function main() {
   $('threshold').addEventListener('input', () => { $('threshold-out').textContent = Number($('threshold').value).toFixed(2); });
-  for (const input of document.querySelectorAll('#signals input')) {
+  for (const input of document.querySelectorAll('#signals input, #fusion input')) {
     input.addEventListener('input', () => { input.nextElementSibling.textContent = Number(input.value).toFixed(2); });
   }
   $('forget-btn').addEventListener('click', async () => {

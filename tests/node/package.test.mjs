@@ -55,6 +55,37 @@ test('rerank-only path takes plain strings from elsewhere', async () => {
   assert.ok(Math.abs(r.hits[0].score - 1 / (1 + Math.exp(-r.hits[0].logit))) < 1e-6);
 });
 
+test('the fused stage-2 score is explained on every hit and its weights are options', async () => {
+  const r = await mr.search(questions[0], { candidates: 20, topK: 20 });
+  for (const h of r.hits) {
+    const c = h.contributions;
+    assert.ok(Math.abs(h.fused - (c.dense + c.bm25 + c.crossEncoder)) < 1e-4, JSON.stringify(h));
+    assert.ok(Number.isFinite(h.dense) && Number.isFinite(h.bm25) && Number.isFinite(h.logit));
+  }
+  assert.ok(r.hits.every((h, i) => i === 0 || r.hits[i - 1].fused >= h.fused));
+  assert.ok(r.candidates.every((c) => Number.isFinite(c.dense) && Number.isFinite(c.bm25)), 'candidates carry both signals');
+  // the cross-encoder alone orders by logit; without it, its contribution is 0
+  const ce = await mr.search(questions[0], { candidates: 20, topK: 20, fusion: { dense: 0, bm25: 0, crossEncoder: 1 } });
+  assert.ok(ce.hits.every((h, i) => i === 0 || ce.hits[i - 1].logit >= h.logit));
+  const lexical = await mr.search(questions[0], { candidates: 20, topK: 20, fusion: { crossEncoder: 0 } });
+  assert.ok(lexical.hits.every((h) => h.contributions.crossEncoder === 0));
+  await assert.rejects(mr.search(questions[0], { fusion: { alpha: 0.5 } }), (e) => e.code === 'InvalidOption' && /fusion/.test(e.message) && /alpha/.test(e.message));
+  await assert.rejects(mr.search(questions[0], { fusion: { dense: -1 } }), (e) => e.code === 'InvalidOption' && /fusion\.dense/.test(e.message));
+  await assert.rejects(mr.search(questions[0], { fusion: { dense: 0, bm25: 0, crossEncoder: 0 } }), (e) => e.code === 'InvalidOption');
+});
+
+test('BM25 stems English words by default; the stemmer is a setting', async () => {
+  const other = await Minirank.load();
+  await other.index([{ id: 'p', text: 'Parallelism with processes' }, { id: 'q', text: 'A queue of tasks' }]);
+  const stemmed = await other.retrieve('parallel process', { retrieval: 'bm25' });
+  assert.deepEqual(stemmed.map((c) => c.id), ['p']);
+  other.setBm25({ stemmer: null });
+  assert.deepEqual(await other.retrieve('parallel process', { retrieval: 'bm25' }), [], 'unstemmed: no shared term');
+  assert.throws(() => other.setBm25({ stemmer: 'klingon' }), (e) => e.code === 'InvalidOption' && /stemmer|klingon/.test(e.message));
+  assert.throws(() => other.setBm25({ stopword: true }), (e) => e.code === 'InvalidOption' && /stopword/.test(e.message));
+  other.free();
+});
+
 test('errors are MinirankErrors naming the parameter, and the instance keeps working', async () => {
   await assert.rejects(mr.search(questions[0], { candidates: 5, topK: 10 }), (e) => e.name === 'MinirankError' && e.code === 'InvalidOption' && /topK/.test(e.message));
   await assert.rejects(mr.search(questions[0], { topk: 3 }), (e) => /unknown option `topk`/.test(e.message));

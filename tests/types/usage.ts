@@ -10,7 +10,8 @@ import { MinirankWorker } from '../../pkg-config/worker.js';
 export async function readme(query: string): Promise<Hit[]> {
   const mr = await Minirank.load({ onProgress: ({ stage, loaded, total }) => console.log(stage, loaded, total) });
   mr.setChunking({ maxTokens: 200, overlapSentences: 1 });
-  mr.setBm25({ k1: 1.2, b: 0.75, stopWords: true });
+  mr.setBm25({ k1: 1.2, b: 0.75, stopWords: true, stemmer: 'english' });
+  mr.setBm25({ stemmer: null });
   await mr.index([{ id: 'a', text: 'text', metadata: { year: 2024 } }, 'plain', { id: 'a#0', text: 'passage', parent: 'a' }]);
   const filter: Filter = { lang: 'en', year: { gte: 2020 }, tags: ['rust', 'wasm'], anyOf: [{ draft: false }, { draft: { exists: false } }], not: { source: 'spam' } };
   const options: SearchOptions = {
@@ -20,7 +21,7 @@ export async function readme(query: string): Promise<Hit[]> {
     cascade: [{ scorer: 'dense', keep: 10 }],
     topK: 5,
     minScore: 0.2,
-    fusion: { alpha: 0.5 },
+    fusion: { dense: 1, crossEncoder: 0.25 },
     filter,
     signals: {
       relevance: 0.6,
@@ -35,7 +36,10 @@ export async function readme(query: string): Promise<Hit[]> {
   const first = r.hits[0];
   const parts: number | undefined = first?.components?.final;
   const passages: string[] | undefined = first?.passages;
-  console.log(parts, passages, r.cascade?.[0]?.length, r.candidates[0]?.parent);
+  const why: number | undefined = first?.contributions.crossEncoder;
+  const fused: number | undefined = first?.fused;
+  const cosine: number | null | undefined = first?.dense;
+  console.log(parts, passages, why, fused, cosine, r.cascade?.[0]?.length, r.candidates[0]?.parent, r.candidates[0]?.bm25);
   const cands = await mr.retrieve(query, { k: 50, retrieval: 'bm25', filter: { year: { lt: 2000 } } });
   const byVector: Candidate[] = await mr.retrieve(mr.embed(query), { k: 5 });
   console.log(byVector[0]?.score);

@@ -3,7 +3,8 @@
 //!     minirank search --docs FILE --query TEXT [--candidates 20] [--top-k 5] [--min-score S]
 //!                     [--retrieval dense|bm25|hybrid] [--cascade dense:10,...] [--filter JSON]
 //!                     [--chunk-tokens N] [--parents max|sum] [--json]
-//!     minirank eval --collection DIR [--candidates 100] [--max-length 256] [--json]
+//!                     [--fusion dense=1,bm25=1,cross-encoder=0.5]
+//!     minirank eval --collection DIR [--methods default,dense,...] [--candidates N] [--limit-queries N] [--json]
 //!
 //! Models are read from `--models DIR`, else `$MINIRANK_MODELS`, else `./models`:
 //! `DIR/bi-encoder/{model.onnx,tokenizer.json[,config.json]}` and the same under `DIR/cross-encoder/`.
@@ -74,26 +75,38 @@ enum Command {
         /// Return parent documents scored by their passages: max or sum
         #[arg(long, value_parser = parse_enum::<ParentScore>)]
         parents: Option<ParentScore>,
+        /// Weights of the fused score, e.g. `dense=1,bm25=1,cross-encoder=0.5` (names left out keep their default)
+        #[arg(long, value_parser = parse_fusion)]
+        fusion: Option<Fusion>,
         #[command(flatten)]
         common: Common,
     },
-    /// Evaluate bm25, dense, hybrid, dense+rerank, hybrid+rerank on a BEIR-layout collection
+    /// Evaluate ranking methods on a BEIR-layout collection: default (what `search` does with
+    /// default options), default-without-cross-encoder, dense, bm25, hybrid, rerank (the
+    /// cross-encoder alone over the default pool)
     Eval {
         /// Folder with corpus.jsonl, queries.jsonl, qrels/test.tsv
         #[arg(long)]
         collection: PathBuf,
-        /// Candidates reranked per query
-        #[arg(long, default_value_t = 100)]
-        candidates: usize,
+        /// Methods to run, comma-separated (default: all)
+        #[arg(long, value_delimiter = ',', value_parser = clap::builder::PossibleValuesParser::new(METHODS))]
+        methods: Vec<String>,
+        /// Candidates per query: the pool that is reranked, and the depth of the retrieval-only methods
+        /// (default: `search`'s default)
+        #[arg(long)]
+        candidates: Option<usize>,
         /// Token budget per (query, document) pair
         #[arg(long, default_value_t = 256)]
         max_length: usize,
         /// Evaluate only the first N judged queries
         #[arg(long)]
         limit_queries: Option<usize>,
-        /// Cross-encoder weight of the `fused` method: alpha·z(logit) + (1−alpha)·z(cosine)
-        #[arg(long, default_value_t = 0.5)]
-        alpha: f32,
+        /// Other weights for the fused score of `default` and `default-without-cross-encoder`, e.g. `dense=1,bm25=0.5`
+        #[arg(long, value_parser = parse_fusion)]
+        fusion: Option<Fusion>,
+        /// Another candidate pool for `default`, `default-without-cross-encoder` and `rerank`: dense, bm25 or hybrid
+        #[arg(long, value_parser = parse_enum::<Retrieval>)]
+        retrieval: Option<Retrieval>,
         #[command(flatten)]
         common: Common,
     },
@@ -112,7 +125,7 @@ pub fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Search { docs, query, candidates, top_k, min_score, max_length, retrieval, cascade, filter, chunk_tokens, parents, common } => {
+        Command::Search { docs, query, candidates, top_k, min_score, max_length, retrieval, cascade, filter, chunk_tokens, parents, fusion, common } => {
             let filter = match filter {
                 Some(f) => Some(serde_json::from_str(&f).map_err(|e| Error::Json { context: "--filter".into(), reason: e.to_string() })?),
                 None => None,
@@ -126,21 +139,45 @@ fn run(cli: Cli) -> Result<()> {
                 cascade: cascade.map(|c| c.0).unwrap_or_default(),
                 filter,
                 parents,
+                fusion: fusion.unwrap_or_default(),
                 ..Default::default()
             };
             options.validate()?;
             let chunking = chunk_tokens.map(|max_tokens| Chunking { max_tokens, ..Default::default() });
             search(&common, &docs, &query, &options, chunking)
         }
-        Command::Eval { collection, candidates, max_length, limit_queries, alpha, common } => {
-            if candidates == 0 {
-                return Err(Error::InvalidOption { name: "candidates", reason: "must be at least 1".into() });
-            }
-            let fused = RerankOptions { fusion: Some(Fusion { alpha }), ..Default::default() };
-            fused.validate()?;
-            eval(&common, &collection, candidates, max_length, limit_queries, alpha)
+        Command::Eval { collection, methods, candidates, max_length, limit_queries, fusion, retrieval, common } => {
+            let defaults = SearchOptions::default();
+            let options = SearchOptions {
+                candidates: candidates.unwrap_or(defaults.candidates),
+                max_length,
+                fusion: fusion.unwrap_or(defaults.fusion),
+                retrieval: retrieval.unwrap_or(defaults.retrieval),
+                ..defaults
+            };
+            let options = SearchOptions { top_k: options.candidates, ..options };
+            options.validate()?;
+            let methods = if methods.is_empty() { METHODS.iter().map(|m| m.to_string()).collect() } else { methods };
+            eval(&common, &collection, &methods, &options, limit_queries)
         }
     }
+}
+
+/// `name=weight` pairs separated by commas: the weights of the fused score.
+fn parse_fusion(s: &str) -> std::result::Result<Fusion, String> {
+    let mut f = Fusion::default();
+    for part in s.split(',') {
+        let (name, w) = part.split_once('=').ok_or_else(|| format!("{part:?} is not name=weight (e.g. bm25=0.5)"))?;
+        let w: f32 = w.trim().parse().map_err(|_| format!("{w:?} is not a number"))?;
+        match name.trim() {
+            "dense" => f.dense = w,
+            "bm25" => f.bm25 = w,
+            "cross-encoder" | "ce" => f.cross_encoder = w,
+            other => return Err(format!("unknown signal {other:?} (dense, bm25, cross-encoder)")),
+        }
+    }
+    f.validate().map_err(|e| e.to_string())?;
+    Ok(f)
 }
 
 /// A serde enum from its lower-case name (`dense`, `bm25`, `max`, ...).
@@ -296,6 +333,7 @@ fn search(common: &Common, docs: &Path, query: &str, options: &SearchOptions, ch
             "cascade": cascade,
             "results": reranked.hits.iter().map(|h| json!({
                 "id": h.id, "text": h.text, "score": h.score, "logit": h.logit,
+                "fused": h.fused, "dense": h.dense, "bm25": h.bm25, "contributions": h.contributions,
                 "original_rank": h.original_rank, "retrieval_score": h.retrieval_score, "metadata": h.metadata,
                 "passages": h.passages,
             })).collect::<Vec<_>>(),
@@ -315,7 +353,11 @@ fn search(common: &Common, docs: &Path, query: &str, options: &SearchOptions, ch
     for (stage, kept) in options.cascade.iter().zip(&cascade) {
         println!("\nCascade: {:?} kept {}: {}", stage.scorer, kept.len(), one_line(&kept.join(", "), 100));
     }
-    println!("\nStage 2 top-{} after reranking (cross-encoder; search took {search_ms:.1} ms):", options.top_k);
+    let f = options.fusion;
+    println!(
+        "\nStage 2 top-{} by the fused score {}·z(cos) + {}·z(bm25) + {}·z(logit) (search took {search_ms:.1} ms):",
+        options.top_k, f.dense, f.bm25, f.cross_encoder
+    );
     for h in &reranked.hits {
         let moved = h.original_rank as i64 - h.rank as i64;
         let arrow = match moved {
@@ -323,9 +365,17 @@ fn search(common: &Common, docs: &Path, query: &str, options: &SearchOptions, ch
             m if m > 0 => format!("↑{m:<2}"),
             m => format!("↓{:<2}", -m),
         };
+        let known = |x: Option<f32>, digits: usize| x.map_or("-".to_string(), |x| format!("{x:.digits$}"));
         println!(
-            "  {:>3}. [{:.4}] logit {:>6.2}  {arrow} (was #{:<3}) {:<24} {}",
-            h.rank, h.score, h.logit, h.original_rank, one_line(&h.id, 24), one_line(&h.text, 60)
+            "  {:>3}. [{:>5.2}] cos {} bm25 {:>5} logit {:>6.2}  {arrow} (was #{:<3}) {:<24} {}",
+            h.rank,
+            h.fused,
+            known(h.dense, 3),
+            known(h.bm25, 1),
+            h.logit,
+            h.original_rank,
+            one_line(&h.id, 24),
+            one_line(&h.text, 50)
         );
     }
     if reranked.no_confident_answer {
@@ -338,13 +388,16 @@ fn search(common: &Common, docs: &Path, query: &str, options: &SearchOptions, ch
     Ok(())
 }
 
-fn eval(common: &Common, dir: &Path, candidates: usize, max_length: usize, limit: Option<usize>, alpha: f32) -> Result<()> {
+/// The methods of `minirank eval`.
+const METHODS: [&str; 6] = ["default", "default-without-cross-encoder", "dense", "bm25", "hybrid", "rerank"];
+
+fn eval(common: &Common, dir: &Path, methods: &[String], options: &SearchOptions, limit: Option<usize>) -> Result<()> {
     let mut collection = load_beir(dir)?;
     if let Some(n) = limit {
         collection.queries.truncate(n);
     }
     let mut engine = load_engine(common)?;
-    engine.reranker().model().check_max_length(max_length)?;
+    engine.reranker().model().check_max_length(options.max_length)?;
     let quiet = common.json;
 
     let bar = progress(quiet, collection.corpus.len(), "indexing");
@@ -356,61 +409,77 @@ fn eval(common: &Common, dir: &Path, candidates: usize, max_length: usize, limit
     let index_s = t.elapsed().as_secs_f64();
 
     let bar = progress(quiet, collection.queries.len(), "queries");
-    const METHODS: [&str; 6] = ["bm25", "dense", "hybrid", "dense+rerank", "hybrid+rerank", "dense+fused"];
-    let mut per_method: Vec<Vec<Metrics>> = vec![Vec::new(); METHODS.len()];
-    let (mut retrieve_s, mut rerank_s) = (0.0, 0.0);
-    let options = RerankOptions { max_length, batch_size: 32, ..Default::default() };
-    let fused_options = RerankOptions { fusion: Some(Fusion { alpha }), ..options };
-    let ids_of = |c: &[Candidate]| c.iter().map(|c| c.id.clone()).collect::<Vec<_>>();
-    let hit_ids = |r: &Reranked| r.hits.iter().map(|h| h.id.clone()).collect::<Vec<_>>();
+    let mut per_method: Vec<Vec<Metrics>> = vec![Vec::new(); methods.len()];
+    let mut seconds: Vec<f64> = vec![0.0; methods.len()];
+    let without_ce = SearchOptions { fusion: Fusion { cross_encoder: 0.0, ..options.fusion }, ..options.clone() };
+    let ce_only = SearchOptions { fusion: Fusion::CROSS_ENCODER_ONLY, ..options.clone() };
+    let retrieve = |retrieval| RetrieveOptions { k: options.candidates, retrieval, ..Default::default() };
     for (qid, text) in &collection.queries {
         let rel = &collection.qrels[qid];
-        let t = Instant::now();
-        let with = |retrieval| RetrieveOptions { k: candidates, retrieval, ..Default::default() };
-        let lexical = engine.retrieve_with(text, &with(Retrieval::Bm25))?;
-        let dense = engine.retrieve_with(text, &with(Retrieval::Dense))?;
-        let hybrid = engine.retrieve_with(text, &with(Retrieval::Hybrid))?;
-        retrieve_s += t.elapsed().as_secs_f64();
-        let t = Instant::now();
-        let dense_rr = engine.rerank(text, &dense, &options)?;
-        // the hybrid pool shares most documents with the dense one: their logits come from the cache
-        let hybrid_rr = engine.rerank(text, &hybrid, &options)?;
-        rerank_s += t.elapsed().as_secs_f64();
-        // the same logits as dense+rerank, blended with the cosine scores
-        let fused = engine.rerank(text, &dense, &fused_options)?;
-        let rankings = [ids_of(&lexical), ids_of(&dense), ids_of(&hybrid), hit_ids(&dense_rr), hit_ids(&hybrid_rr), hit_ids(&fused)];
-        for (all, ranking) in per_method.iter_mut().zip(rankings) {
-            all.push(Metrics::of(&ranking, rel));
+        for (m, method) in methods.iter().enumerate() {
+            let t = Instant::now();
+            // the three methods that rerank share one pool: the logits of the second and third
+            // come from the score cache
+            let ranking: Vec<String> = match method.as_str() {
+                "default" => hit_ids(&engine.search(text, options)?),
+                "default-without-cross-encoder" => hit_ids(&engine.search(text, &without_ce)?),
+                "rerank" => hit_ids(&engine.search(text, &ce_only)?),
+                "dense" => candidate_ids(&engine.retrieve_with(text, &retrieve(Retrieval::Dense))?),
+                "bm25" => candidate_ids(&engine.retrieve_with(text, &retrieve(Retrieval::Bm25))?),
+                "hybrid" => candidate_ids(&engine.retrieve_with(text, &retrieve(Retrieval::Hybrid))?),
+                other => unreachable!("clap admits only known methods, got {other}"),
+            };
+            seconds[m] += t.elapsed().as_secs_f64();
+            per_method[m].push(Metrics::of(&ranking, rel));
         }
         bar.inc(1);
     }
     bar.finish_and_clear();
     let means: Vec<Metrics> = per_method.iter().map(|m| Metrics::mean(m)).collect();
+    let f = options.fusion;
+    let pool = serde_json::to_value(options.retrieval).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
     if common.json {
         let out = json!({
             "collection": collection.name,
             "documents": n_docs,
             "queries": collection.queries.len(),
-            "candidates": candidates,
-            "max_length": max_length,
-            "alpha": alpha,
-            "methods": METHODS.iter().zip(&means).map(|(k, m)| (k.to_string(), json!(m))).collect::<serde_json::Map<_, _>>(),
-            "seconds": { "index": index_s, "retrieve": retrieve_s, "rerank": rerank_s },
+            "candidates": options.candidates,
+            "retrieval": pool,
+            "fusion": f,
+            "max_length": options.max_length,
+            "methods": methods.iter().zip(&means).map(|(k, m)| (k.clone(), json!(m))).collect::<serde_json::Map<_, _>>(),
+            "seconds": {
+                "index": index_s,
+                "methods": methods.iter().zip(&seconds).map(|(k, s)| (k.clone(), json!(s))).collect::<serde_json::Map<_, _>>(),
+            },
         });
         println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
         return Ok(());
     }
     println!(
-        "{}: {} documents, {} judged queries, pools of {candidates} reranked (max_length {max_length}; dense+fused alpha {alpha})\n",
+        "{}: {} documents, {} judged queries; pool: {pool} top {}; fusion weights dense {} bm25 {} cross-encoder {}; max_length {}\n",
         collection.name,
         n_docs,
-        collection.queries.len()
+        collection.queries.len(),
+        options.candidates,
+        f.dense,
+        f.bm25,
+        f.cross_encoder,
+        options.max_length
     );
-    println!("| method | nDCG@10 | nDCG@5 | MRR@10 | R@100 | P@5 |");
-    println!("|---|---|---|---|---|---|");
-    for (name, m) in METHODS.iter().zip(&means) {
-        println!("| {name} | {:.4} | {:.4} | {:.4} | {:.4} | {:.4} |", m.ndcg_10, m.ndcg_5, m.mrr_10, m.recall_100, m.p_5);
+    println!("| method | nDCG@10 | nDCG@5 | MRR@10 | R@100 | P@5 | seconds |");
+    println!("|---|---|---|---|---|---|---|");
+    for ((name, m), s) in methods.iter().zip(&means).zip(&seconds) {
+        println!("| {name} | {:.4} | {:.4} | {:.4} | {:.4} | {:.4} | {s:.1} |", m.ndcg_10, m.ndcg_5, m.mrr_10, m.recall_100, m.p_5);
     }
-    println!("\nseconds: index {index_s:.1}, retrieve {retrieve_s:.2}, rerank {rerank_s:.1}");
+    println!("\nseconds: index {index_s:.1}");
     Ok(())
+}
+
+fn hit_ids(r: &SearchResult) -> Vec<String> {
+    r.reranked.hits.iter().map(|h| h.id.clone()).collect()
+}
+
+fn candidate_ids(c: &[Candidate]) -> Vec<String> {
+    c.iter().map(|c| c.id.clone()).collect()
 }

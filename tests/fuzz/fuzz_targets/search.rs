@@ -72,7 +72,7 @@ fuzz_target!(|input: Input| {
             min_score: input.min_score,
             batch_size: input.batch_size % 300,
             max_length: input.max_length % 1000,
-            fusion: input.alpha.map(|alpha| Fusion { alpha }),
+            fusion: input.alpha.map(|w| Fusion { cross_encoder: w, ..Fusion::default() }).unwrap_or_default(),
             retrieval: [Retrieval::Dense, Retrieval::Bm25, Retrieval::Hybrid][input.mode as usize % 3],
             cascade: input
                 .cascade
