@@ -90,7 +90,7 @@ export type Filter = { anyOf?: Filter[]; not?: Filter } & { [field: string]: Fil
 export interface RetrieveOptions {
   /** How many candidates (default 20). */
   k?: number;
-  /** 'dense' (default), 'bm25' or 'hybrid'. */
+  /** 'hybrid' (default: RRF of the dense and BM25 lists), 'dense' or 'bm25'. A query vector is always dense. */
   retrieval?: Retrieval;
   hybrid?: HybridOptions;
   filter?: Filter;
@@ -124,7 +124,7 @@ export interface Fusion {
   dense?: number;
   /** Weight of BM25 (default 1). */
   bm25?: number;
-  /** Weight of the cross-encoder logit (default 0.5). */
+  /** Weight of the cross-encoder logit (default 0.25). */
   crossEncoder?: number;
 }
 
@@ -232,7 +232,7 @@ export interface SignalOptions {
 export interface SearchOptions extends RerankOptions, SignalOptions {
   /** Stage 1 pool size (default 20). `topK` (default 5) may not exceed it. */
   candidates?: number;
-  /** 'dense' (default), 'bm25' or 'hybrid'. */
+  /** 'hybrid' (default: RRF of the dense and BM25 lists), 'dense' or 'bm25'. A query vector is always dense. */
   retrieval?: Retrieval;
   hybrid?: HybridOptions;
   /** Middle stages, sizes shrinking from `candidates` to at least `topK`, e.g. [{ scorer: 'dense', keep: 10 }]. */

@@ -26,7 +26,7 @@ pub struct Fusion {
 }
 
 /// The default weights (chosen on the development collections, see the README).
-pub const DEFAULT_FUSION: Fusion = Fusion { dense: 1.0, bm25: 1.0, cross_encoder: 0.5 };
+pub const DEFAULT_FUSION: Fusion = Fusion { dense: 1.0, bm25: 1.0, cross_encoder: 0.25 };
 
 impl Default for Fusion {
     fn default() -> Self {

@@ -375,7 +375,7 @@ impl Engine {
         self.inner.embedder().embed_one(&text).map_err(to_js)
     }
 
-    /// Stage 1: `{ k = 20, retrieval = 'dense' | 'bm25' | 'hybrid', hybrid, filter }` →
+    /// Stage 1: `{ k = 20, retrieval = 'hybrid' | 'dense' | 'bm25', hybrid, filter }` →
     /// `[{id, text, score, metadata?, parent?}]`, best first. `query` is a text, or a query
     /// vector (`Float32Array` or number array, e.g. from `embed`) for dense retrieval.
     pub fn retrieve(&self, query: JsValue, options: JsValue) -> JsResult<JsValue> {
@@ -387,7 +387,7 @@ impl Engine {
         let d = RetrieveOptions::default();
         let opts = RetrieveOptions {
             k: o.count("k", 1)?.unwrap_or(d.k),
-            retrieval: nested(&o, "retrieval")?.unwrap_or(d.retrieval),
+            retrieval: nested(&o, "retrieval")?,
             hybrid: nested(&o, "hybrid")?.unwrap_or(d.hybrid),
             filter: filter(&o)?,
         };

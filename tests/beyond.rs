@@ -17,7 +17,7 @@ fn hit_ids(r: &Reranked) -> Vec<&str> {
 }
 
 fn retrieve(e: &Minirank, q: &str, k: usize, retrieval: Retrieval, filter: Option<serde_json::Value>) -> Vec<Candidate> {
-    e.retrieve_with(q, &RetrieveOptions { k, retrieval, filter, ..Default::default() }).unwrap()
+    e.retrieve_with(q, &RetrieveOptions { k, retrieval: Some(retrieval), filter, ..Default::default() }).unwrap()
 }
 
 /// Seed documents tagged with a year (2000 + position) and a source.
@@ -230,8 +230,9 @@ fn long_documents_are_split_and_the_tail_is_found() {
     let tail = sentences.last().unwrap();
     let hits = split.retrieve(tail, 1).unwrap();
     assert!(hits[0].text.contains(tail.as_str()) && hits[0].parent.as_deref() == Some("book"));
-    let whole_score = whole.retrieve(tail, 2).unwrap().into_iter().find(|c| c.id == "book").unwrap().score.unwrap();
-    assert!(hits[0].score.unwrap() > whole_score + 0.1, "the passage matches far better than the truncated whole: {} vs {whole_score}", hits[0].score.unwrap());
+    // cosines: the passage's against the truncated whole document's
+    let whole_score = whole.retrieve(tail, 2).unwrap().into_iter().find(|c| c.id == "book").unwrap().dense.unwrap();
+    assert!(hits[0].dense.unwrap() > whole_score + 0.1, "the passage matches far better than the truncated whole: {} vs {whole_score}", hits[0].dense.unwrap());
 
     // parent grouping: one result per document, with its passages
     let q = &seed_questions()[0];
@@ -319,13 +320,14 @@ fn retrieve_from_a_query_vector_equals_retrieve_from_its_text() {
     let v = e.embedder().embed_one(q).unwrap();
     for filter in [None, Some(json!({"source": "docs"}))] {
         let opts = RetrieveOptions { k: 7, filter: filter.clone(), ..Default::default() };
-        let from_text = e.retrieve_with(q, &opts).unwrap();
+        let dense = RetrieveOptions { retrieval: Some(Retrieval::Dense), ..opts.clone() };
+        let from_text = e.retrieve_with(q, &dense).unwrap();
         assert!(from_text.iter().all(|c| c.bm25.is_some() && c.dense == c.score), "the text path also scores BM25");
         // the same candidates and cosines; only BM25 needs the text
         let without_bm25: Vec<Candidate> = from_text.into_iter().map(|c| Candidate { bm25: None, ..c }).collect();
         assert_eq!(e.retrieve_vector(&v, &opts).unwrap(), without_bm25, "{filter:?}");
     }
-    let bm25 = RetrieveOptions { retrieval: Retrieval::Bm25, ..Default::default() };
+    let bm25 = RetrieveOptions { retrieval: Some(Retrieval::Bm25), ..Default::default() };
     let err = e.retrieve_vector(&v, &bm25).unwrap_err();
     assert!(matches!(err, Error::InvalidOption { name: "retrieval", .. }) && err.to_string().contains("dense"), "{err}");
     let err = e.retrieve_vector(&v[..10], &RetrieveOptions::default()).unwrap_err();

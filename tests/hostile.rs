@@ -47,8 +47,9 @@ fn hostile_text_is_indexed_and_searched_or_refused_clearly() {
         assert!(r.candidates.iter().all(|c| c.score.unwrap().is_finite()));
     }
     // a text is its own nearest neighbour, whatever its script
+    let dense = |k| RetrieveOptions { k, retrieval: Some(Retrieval::Dense), ..Default::default() };
     for (i, t) in usable.iter().enumerate().filter(|(_, t)| t.len() > 30) {
-        let top = e.retrieve(t, 1).unwrap();
+        let top = e.retrieve_with(t, &dense(1)).unwrap();
         assert!(top[0].score.unwrap() > 0.99, "{i}: {t:?} -> {:?}", top[0]);
     }
 }
@@ -94,7 +95,7 @@ fn huge_sizes_are_bounded_by_what_is_indexed() {
     let e = seed_engine();
     let huge = 1_000_000_000_000usize;
     for retrieval in [Retrieval::Dense, Retrieval::Bm25, Retrieval::Hybrid] {
-        let c = e.retrieve_with("parallel Python", &RetrieveOptions { k: huge, retrieval, ..Default::default() }).unwrap();
+        let c = e.retrieve_with("parallel Python", &RetrieveOptions { k: huge, retrieval: Some(retrieval), ..Default::default() }).unwrap();
         assert!(!c.is_empty() && c.len() <= 20, "{retrieval:?}: {}", c.len());
         let r = e.search("parallel Python", &SearchOptions { candidates: huge, top_k: huge, retrieval, ..Default::default() }).unwrap();
         assert_eq!(r.reranked.hits.len(), r.candidates.len(), "{retrieval:?}");

@@ -49,23 +49,43 @@ fn queue_question_finds_both_queues() {
 }
 
 #[test]
-fn reranked_hits_carry_both_scores_and_original_ranks() {
+fn reranked_hits_carry_every_signal_and_original_ranks() {
     let q = &seed_questions()[0];
     let r = seed_engine().search(q, &SearchOptions::default()).unwrap();
     for (i, h) in r.reranked.hits.iter().enumerate() {
         assert_eq!(h.rank, i + 1);
         let c = &r.candidates[h.original_rank - 1];
         assert_eq!(c.id, h.id);
-        assert_eq!(h.retrieval_score, c.score);
+        assert_eq!((h.retrieval_score, h.dense, h.bm25), (c.score, c.dense, c.bm25));
         assert!((h.score - 1.0 / (1.0 + (-h.logit).exp())).abs() < 1e-6);
-        assert!(h.logit.is_finite());
+        assert!(h.logit.is_finite() && h.dense.is_some() && h.bm25.is_some());
+        assert!((h.fused - h.contributions.total()).abs() < 1e-5);
     }
-    let logits: Vec<f32> = r.reranked.hits.iter().map(|h| h.logit).collect();
-    assert!(logits.windows(2).all(|w| w[0] >= w[1]), "{logits:?}");
-    // candidates come back ordered by cosine
-    let cos: Vec<f32> = r.candidates.iter().map(|c| c.score.unwrap()).collect();
-    assert!(cos.windows(2).all(|w| w[0] >= w[1]));
+    let fused: Vec<f32> = r.reranked.hits.iter().map(|h| h.fused).collect();
+    assert!(fused.windows(2).all(|w| w[0] >= w[1]), "{fused:?}");
+    // the default pool is hybrid: candidates come back ordered by their RRF score
+    let rrf: Vec<f32> = r.candidates.iter().map(|c| c.score.unwrap()).collect();
+    assert!(rrf.windows(2).all(|w| w[0] >= w[1]));
     // reranking changed the order somewhere in the top 5
     let stage1: Vec<&str> = r.candidates.iter().take(5).map(|c| c.id.as_str()).collect();
     assert_ne!(stage1, top_ids(&r));
+}
+
+/// The quality bar of the canonical example with the default options: the documents that answer
+/// the CPU-bound question (ways around the GIL, and the GIL) fill the top 5, and the queue question
+/// finds both queues in its top 3.
+#[test]
+fn default_search_answers_the_seed_questions() {
+    let e = seed_engine();
+    let qs = seed_questions();
+    let r = e.search(&qs[0], &SearchOptions::default()).unwrap();
+    let top5 = top_ids(&r);
+    println!("{}\n  {top5:?}", qs[0]);
+    for want in ["multiprocessing", "process-pools", "concurrent-futures", "gil"] {
+        assert!(top5.contains(&want), "{want} must be in the top 5: {top5:?}");
+    }
+    let r = e.search(&qs[2], &SearchOptions::default()).unwrap();
+    let top3 = &top_ids(&r)[..3];
+    println!("{}\n  {top3:?}", qs[2]);
+    assert!(top3.contains(&"asyncio-queue") && top3.contains(&"queue-queue"), "{top3:?}");
 }

@@ -72,7 +72,7 @@ fn seed_scores_equal_the_native_build() {
         assert_eq!(e.size(), 20);
         for q in want["questions"].as_array().unwrap() {
             let query = q["query"].as_str().unwrap();
-            let cands = e.retrieve(query.into(), obj(serde_json::json!({"k": 20}))).unwrap();
+            let cands = e.retrieve(query.into(), obj(serde_json::json!({"k": 20, "retrieval": "dense"}))).unwrap();
             let got = to_json(&cands);
             let got = got.as_array().unwrap();
             for (g, w) in got.iter().zip(q["candidates"].as_array().unwrap()) {

@@ -32,7 +32,9 @@ test('the demo loads, searches the seed question and reranks under a strict CSP'
   assert.ok(['multiprocessing', 'gil', 'concurrent-futures', 'numba'].includes(stage2[0]), stage2.join());
   assert.notDeepEqual(stage2, stage1.slice(0, 5), 'reranking changes the top 5');
   assert.equal(await page.inputValue('#query'), questions[0]);
-  assert.match(await page.textContent('#timings'), /stage 1 \(dense .*stage 2 \(cross-encoder on 20 pairs.* ms in all/);
+  assert.match(await page.textContent('#timings'), /stage 1 \(hybrid .*stage 2 \(cross-encoder on 20 pairs.* ms in all/);
+  // every stage-2 hit explains its fused score: each signal's value and its share
+  assert.match(await page.textContent('#stage2 li:first-child .score'), /fused -?[\d.]+ = cos [\d.]+ \([+−][\d.]+\) · bm25 [\d.]+ \([+−][\d.]+\) · logit -?[\d.]+ \([+−][\d.]+\)/);
 
   // retrieval modes: BM25 and hybrid candidates, then a cascade that narrows 20 to 10
   const searchAgain = async () => {

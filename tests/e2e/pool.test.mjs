@@ -31,7 +31,7 @@ test('a pool of two workers reranks and searches like one worker', { timeout: 60
       out.search.push([await one.search(q, o), await pool.search(q, o)]);
     }
     // The pool scores in its workers (its rerank skips the score cache); one worker hits its cache.
-    const c0 = await one.retrieve(qs[0], { k: 20 });
+    const c0 = await one.retrieve(qs[0], { k: 20, retrieval: 'dense' });
     out.repeat = [(await one.rerank(qs[0], c0)).cacheHits, (await pool.rerank(qs[0], c0)).cacheHits];
     out.errors = [
       [await err(one.rerank(qs[0], ['fine', ' '])), await err(pool.rerank(qs[0], ['fine', ' ']))],

@@ -219,7 +219,7 @@ test('retrieve from a query vector, and the wasm memory the models take', async 
   const q = questions[1];
   const v = mr.embed(q);
   assert.ok(v instanceof Float32Array && v.length === 384);
-  const fromText = await mr.retrieve(q, { k: 8 });
+  const fromText = await mr.retrieve(q, { k: 8, retrieval: 'dense' });
   assert.ok(fromText.every((c) => Number.isFinite(c.bm25)), 'the text also gives BM25 scores');
   // the same candidates and cosines from the vector; only BM25 needs the text
   const withoutBm25 = fromText.map(({ bm25, ...c }) => c);

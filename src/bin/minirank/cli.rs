@@ -60,9 +60,9 @@ enum Command {
         /// Token budget per (query, document) pair
         #[arg(long, default_value_t = 256)]
         max_length: usize,
-        /// Stage 1: dense, bm25 or hybrid
-        #[arg(long, default_value = "dense", value_parser = parse_enum::<Retrieval>)]
-        retrieval: Retrieval,
+        /// Stage 1: dense, bm25 or hybrid (default: hybrid)
+        #[arg(long, value_parser = parse_enum::<Retrieval>)]
+        retrieval: Option<Retrieval>,
         /// Middle stages before the cross-encoder, e.g. `dense:10` or `bm25:50,dense:10`
         #[arg(long, value_parser = parse_cascade)]
         cascade: Option<Cascade>,
@@ -135,7 +135,7 @@ fn run(cli: Cli) -> Result<()> {
                 top_k,
                 min_score,
                 max_length,
-                retrieval,
+                retrieval: retrieval.unwrap_or(SearchOptions::default().retrieval),
                 cascade: cascade.map(|c| c.0).unwrap_or_default(),
                 filter,
                 parents,
@@ -413,7 +413,7 @@ fn eval(common: &Common, dir: &Path, methods: &[String], options: &SearchOptions
     let mut seconds: Vec<f64> = vec![0.0; methods.len()];
     let without_ce = SearchOptions { fusion: Fusion { cross_encoder: 0.0, ..options.fusion }, ..options.clone() };
     let ce_only = SearchOptions { fusion: Fusion::CROSS_ENCODER_ONLY, ..options.clone() };
-    let retrieve = |retrieval| RetrieveOptions { k: options.candidates, retrieval, ..Default::default() };
+    let retrieve = |retrieval| RetrieveOptions { k: options.candidates, retrieval: Some(retrieval), ..Default::default() };
     for (qid, text) in &collection.queries {
         let rel = &collection.qrels[qid];
         for (m, method) in methods.iter().enumerate() {
