@@ -3,9 +3,11 @@
 Paths, the stemmed BM25 tokeniser (matching /work/shared/notes/quality-reference.md),
 a numpy inverted-index BM25Okapi, z-normalisation and JSONL helpers.
 Everything here is single-threaded by design (see set_single_thread)."""
+import hashlib
 import json
 import math
 import os
+import pathlib
 import re
 import sys
 
@@ -157,3 +159,42 @@ def log(msg, path=None):
     if path:
         with open(path, "a", encoding="utf-8") as f:
             f.write(line + "\n")
+
+
+# BEIR layout: corpus.jsonl, queries.jsonl, qrels/test.tsv (graded, > 0 relevant)
+def load_beir(dirpath):
+    d = pathlib.Path(dirpath)
+    qrels = {}
+    for line in (d / "qrels" / "test.tsv").read_text().splitlines():
+        cols = line.split("\t")
+        if len(cols) < 3:
+            continue
+        try:
+            g = float(cols[2])
+        except ValueError:
+            continue
+        if g > 0:
+            qrels.setdefault(cols[0].strip(), {})[cols[1].strip()] = int(round(g))
+    corpus = []
+    for line in (d / "corpus.jsonl").read_text().splitlines():
+        if line.strip():
+            o = json.loads(line)
+            title, text = str(o.get("title") or "").strip(), str(o.get("text") or "").strip()
+            t = f"{title} {text}" if title and text else (title or text)
+            if t:
+                corpus.append((str(o["_id"]), t))
+    queries = []
+    for line in (d / "queries.jsonl").read_text().splitlines():
+        if line.strip():
+            o = json.loads(line)
+            if str(o["_id"]) in qrels and str(o["text"]).strip():
+                queries.append((str(o["_id"]), o["text"]))
+    return corpus, queries, qrels
+
+
+def sha256(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for b in iter(lambda: f.read(1 << 20), b""):
+            h.update(b)
+    return h.hexdigest()

@@ -31,6 +31,8 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import numpy as np
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+import common  # noqa: E402
 HOME = pathlib.Path(os.path.expanduser("~/.cache/minirank"))
 CACHE, RESULTS = HOME / "dev-cache", HOME / "dev-results"
 POOLS, NS = ("dense", "hybrid"), (20, 50, 100)
@@ -39,65 +41,12 @@ DEFAULT_LIMITS = {"scifact": 100, "cran": 80}
 CE_DEPTH = 50  # cross-encoder scores the top CE_DEPTH of each pool (CPU budget); deeper pools get wc=0 only
 RRF_K, RRF_DEPTH = 60, 1000
 
-# scikit-learn 1.7 sklearn/feature_extraction/_stop_words.py ENGLISH_STOP_WORDS (BSD-3-Clause), 318 words.
-STOP_WORDS = frozenset("""
-a about above across after afterwards again against all almost alone along already also although always am among
-amongst amoungst amount an and another any anyhow anyone anything anyway anywhere are around as at back be became
-because become becomes becoming been before beforehand behind being below beside besides between beyond bill both
-bottom but by call can cannot cant co con could couldnt cry de describe detail do done down due during each eg eight
-either eleven else elsewhere empty enough etc even ever every everyone everything everywhere except few fifteen fifty
-fill find fire first five for former formerly forty found four from front full further get give go had has hasnt
-have he hence her here hereafter hereby herein hereupon hers herself him himself his how however hundred i ie if in
-inc indeed interest into is it its itself keep last latter latterly least less ltd made many may me meanwhile might
-mill mine more moreover most mostly move much must my myself name namely neither never nevertheless next nine no
-nobody none noone nor not nothing now nowhere of off often on once one only onto or other others otherwise our ours
-ourselves out over own part per perhaps please put rather re same see seem seemed seeming seems serious several she
-should show side since sincere six sixty so some somehow someone something sometime sometimes somewhere still such
-system take ten than that the their them themselves then thence there thereafter thereby therefore therein
-thereupon these they thick thin third this those though three through throughout thru thus to together too top
-toward towards twelve twenty two un under until up upon us very via was we well were what whatever when whence
-whenever where whereafter whereas whereby wherein whereupon wherever whether which while whither who whoever whole
-whom whose why will with within without would yet you your yours yourself yourselves""".split())
-assert len(STOP_WORDS) == 318
+STOP_WORDS = common.ENGLISH_STOP_WORDS
 
 
 # ----------------------------------------------------------------------------------------------- data
-def load(dirpath):
-    d = pathlib.Path(dirpath)
-    qrels = {}
-    for line in (d / "qrels" / "test.tsv").read_text().splitlines():
-        cols = line.split("\t")
-        if len(cols) < 3:
-            continue
-        try:
-            g = float(cols[2])
-        except ValueError:
-            continue
-        if g > 0:
-            qrels.setdefault(cols[0].strip(), {})[cols[1].strip()] = int(round(g))
-    corpus = []
-    for line in (d / "corpus.jsonl").read_text().splitlines():
-        if line.strip():
-            o = json.loads(line)
-            title, text = str(o.get("title") or "").strip(), str(o.get("text") or "").strip()
-            t = f"{title} {text}" if title and text else (title or text)
-            if t:
-                corpus.append((str(o["_id"]), t))
-    queries = []
-    for line in (d / "queries.jsonl").read_text().splitlines():
-        if line.strip():
-            o = json.loads(line)
-            if str(o["_id"]) in qrels and str(o["text"]).strip():
-                queries.append((str(o["_id"]), o["text"]))
-    return corpus, queries, qrels
-
-
-def sha256(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for b in iter(lambda: f.read(1 << 20), b""):
-            h.update(b)
-    return h.hexdigest()
+load = common.load_beir
+sha256 = common.sha256
 
 
 # ----------------------------------------------------------------------------------------------- BM25

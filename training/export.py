@@ -32,17 +32,14 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import numpy as np
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+import common  # noqa: E402
 V0 = ROOT / "models" / "cross-encoder"
 DEV_DEFAULT = [str(ROOT.parent / "shared" / "data" / "cacm"), str(ROOT.parent / "shared" / "data" / "scifact"),
                os.path.expanduser("~/.cache/minirank/data/cisi"), os.path.expanduser("~/.cache/minirank/data/lisa")]
 
 
-def sha256(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for b in iter(lambda: f.read(1 << 20), b""):
-            h.update(b)
-    return h.hexdigest()
+sha256 = common.sha256
 
 
 # ----------------------------------------------------------------------------------------------- torch side
