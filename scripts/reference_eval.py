@@ -8,7 +8,7 @@ code: Python `tokenizers` encodes (256 tokens), onnxruntime runs the graphs, num
 scores (nDCG@10 with linear gains, as trec_eval). Prints JSON with the same metric names as
 `minirank eval --json`. Needs onnxruntime, tokenizers, numpy.
 """
-import argparse, json, math, pathlib, time
+import argparse, json, math, pathlib, sys, time
 import numpy as np
 import onnxruntime as ort
 from tokenizers import Tokenizer
@@ -16,34 +16,9 @@ from tokenizers import Tokenizer
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 
-def load(dirpath):
-    d = pathlib.Path(dirpath)
-    qrels = {}
-    for i, line in enumerate((d / "qrels" / "test.tsv").read_text().splitlines()):
-        cols = line.split("\t")
-        if len(cols) < 3:
-            continue
-        try:
-            g = float(cols[2])
-        except ValueError:
-            continue
-        if g > 0:
-            qrels.setdefault(cols[0].strip(), {})[cols[1].strip()] = int(round(g))
-    corpus = []
-    for line in (d / "corpus.jsonl").read_text().splitlines():
-        if line.strip():
-            o = json.loads(line)
-            title, text = str(o.get("title") or "").strip(), str(o.get("text") or "").strip()
-            t = f"{title} {text}" if title and text else (title or text)
-            if t:
-                corpus.append((str(o["_id"]), t))
-    queries = []
-    for line in (d / "queries.jsonl").read_text().splitlines():
-        if line.strip():
-            o = json.loads(line)
-            if str(o["_id"]) in qrels and str(o["text"]).strip():
-                queries.append((str(o["_id"]), o["text"]))
-    return corpus, queries, qrels
+# the BEIR loader is shared with training/dev_eval.py
+sys.path.insert(0, str(ROOT / "training"))
+from common import load_beir as load  # noqa: E402
 
 
 def session(path):
