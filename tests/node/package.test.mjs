@@ -74,6 +74,18 @@ test('the fused stage-2 score is explained on every hit and its weights are opti
   await assert.rejects(mr.search(questions[0], { fusion: { dense: 0, bm25: 0, crossEncoder: 0 } }), (e) => e.code === 'InvalidOption');
 });
 
+test('sizes far beyond the index are bounded by it, without a trap or a lasting allocation', async () => {
+  const before = wasmMemoryBytes();
+  for (const retrieval of ['dense', 'bm25', 'hybrid']) {
+    const c = await mr.retrieve(questions[0], { k: 1e9, retrieval });
+    assert.ok(c.length > 0 && c.length <= 20, `${retrieval}: ${c.length}`);
+    const r = await mr.search(questions[0], { candidates: 1e9, topK: 1e9, retrieval });
+    assert.equal(r.hits.length, r.candidates.length, retrieval);
+  }
+  // an allocation sized by `k` (1e9 slots) would have grown the memory by gigabytes, or trapped
+  assert.ok(wasmMemoryBytes() - before < 64e6, `${before} -> ${wasmMemoryBytes()}`);
+});
+
 test('BM25 stems English words by default; the stemmer is a setting', async () => {
   const other = await Minirank.load();
   await other.index([{ id: 'p', text: 'Parallelism with processes' }, { id: 'q', text: 'A queue of tasks' }]);
