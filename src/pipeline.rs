@@ -451,8 +451,10 @@ impl Minirank {
     }
 
     /// Stage 2 alone: rerank candidates from anywhere (another search engine, a database...).
+    /// Candidates without the cosine or BM25 signal that `options.fusion` weighs get it first
+    /// (as in [`rerank_scored`](Self::rerank_scored)).
     pub fn rerank(&self, query: &str, candidates: &[Candidate], options: &RerankOptions) -> Result<Reranked> {
-        self.reranker.rerank(query, candidates, options)
+        self.rerank_scored(query, candidates, None, options, None, None)
     }
 
     /// Stage 2 with multi-signal scoring and/or parent grouping. Candidates without a stored

@@ -340,3 +340,25 @@ fn retrieve_from_a_query_vector_equals_retrieve_from_its_text() {
     let err = e.retrieve_vector(&v, &RetrieveOptions { k: 0, ..Default::default() }).unwrap_err();
     assert!(matches!(err, Error::InvalidOption { name: "k", .. }), "{err}");
 }
+
+/// Candidates from elsewhere (no cosine, no BM25) are given both signals by `rerank`, the same
+/// ones retrieval gives indexed documents, so the fused order does not depend on where they came from.
+#[test]
+fn rerank_gives_outside_candidates_the_signals_retrieval_gives() {
+    let e = tagged_engine();
+    let q = &seed_questions()[0];
+    let retrieved = retrieve(&e, q, 8, Retrieval::Dense, None);
+    let bare: Vec<Candidate> = retrieved.iter().map(|c| Candidate::new(c.id.clone(), c.text.clone())).collect();
+    let (a, b) = (e.rerank(q, &retrieved, &RerankOptions::default()).unwrap(), e.rerank(q, &bare, &RerankOptions::default()).unwrap());
+    assert_eq!(hit_ids(&a), hit_ids(&b));
+    for (x, y) in a.hits.iter().zip(&b.hits) {
+        assert!((x.dense.unwrap() - y.dense.unwrap()).abs() < 1e-6 && (x.bm25.unwrap() - y.bm25.unwrap()).abs() < 1e-5);
+        assert!((x.fused - y.fused).abs() < 1e-4);
+    }
+    // texts that are not in the index: cosine by embedding them, BM25 over the candidate list
+    let outside = [Candidate::new("x", "Processes run Python code in parallel on several cores."), Candidate::new("y", "Bananas are yellow.")];
+    let r = e.rerank(q, &outside, &RerankOptions::default()).unwrap();
+    assert_eq!(r.hits[0].id, "x");
+    assert!(r.hits.iter().all(|h| h.dense.is_some() && h.bm25.is_some()));
+    assert!(r.hits[0].bm25.unwrap() > 0.0 && r.hits[1].bm25 == Some(0.0));
+}
