@@ -312,31 +312,15 @@ impl Minirank {
     /// by embedding the text) and BM25 (the index's scores when every candidate is an indexed
     /// document with its stored text; otherwise BM25 over the candidate list as its own corpus,
     /// for all of them, so that the scores share one scale).
-    fn with_signals(&self, query: &str, qvec: Option<&[f32]>, candidates: &mut [Candidate], fusion: &Fusion) -> Result<()> {
+    fn with_signals(&self, query: &str, candidates: &mut [Candidate], fusion: &Fusion) -> Result<()> {
         let indexed = |c: &Candidate| self.index.get(&c.id).is_some_and(|d| d.text == c.text);
         if fusion.uses_dense() && candidates.iter().any(|c| c.dense.is_none()) {
-            let own;
-            let q = match qvec {
-                Some(q) => q,
-                None => {
-                    own = self.embedder.embed_one(query)?;
-                    &own
-                }
-            };
+            let q = self.embedder.embed_one(query)?;
             let missing: Vec<usize> = (0..candidates.len()).filter(|&i| candidates[i].dense.is_none()).collect();
-            let mut to_embed = Vec::new();
-            for i in missing {
-                match self.index.vector(&candidates[i].id).filter(|_| indexed(&candidates[i])) {
-                    Some(v) => candidates[i].dense = Some(dot(q, v)),
-                    None => to_embed.push(i),
-                }
-            }
-            if !to_embed.is_empty() {
-                let texts: Vec<&str> = to_embed.iter().map(|&i| candidates[i].text.as_str()).collect();
-                let vectors = self.embedder.embed(&texts)?;
-                for (i, v) in to_embed.into_iter().zip(vectors) {
-                    candidates[i].dense = Some(dot(q, &v));
-                }
+            let items: Vec<(&str, &str)> = missing.iter().map(|&i| (candidates[i].id.as_str(), candidates[i].text.as_str())).collect();
+            let vectors = self.vectors_of(&items)?;
+            for (i, v) in missing.into_iter().zip(vectors) {
+                candidates[i].dense = Some(dot(&q, &v));
             }
         }
         if fusion.uses_bm25() && candidates.iter().any(|c| c.bm25.is_none()) {
@@ -491,7 +475,7 @@ impl Minirank {
         let filled;
         let candidates = if candidates.iter().any(lacking) {
             let mut own = candidates.to_vec();
-            self.with_signals(query, None, &mut own, &options.fusion)?;
+            self.with_signals(query, &mut own, &options.fusion)?;
             filled = own;
             &filled[..]
         } else {
@@ -524,18 +508,23 @@ impl Minirank {
 
     /// Stored vectors of the hits; texts not in the index are embedded.
     fn vectors_for(&self, hits: &[crate::rerank::RerankedHit]) -> Result<Vec<Option<Vec<f32>>>> {
-        let mut out: Vec<Option<Vec<f32>>> = hits
-            .iter()
-            .map(|h| self.index.vector(&h.id).filter(|_| self.index.get(&h.id).is_some_and(|d| d.text == h.text)).map(<[f32]>::to_vec))
-            .collect();
-        let missing: Vec<usize> = (0..hits.len()).filter(|&i| out[i].is_none()).collect();
+        let items: Vec<(&str, &str)> = hits.iter().map(|h| (h.id.as_str(), h.text.as_str())).collect();
+        Ok(self.vectors_of(&items)?.into_iter().map(Some).collect())
+    }
+
+    /// The vector of each (id, text): the stored one when that id is indexed with that text, else
+    /// the text embedded now (all such texts in one batch).
+    fn vectors_of(&self, items: &[(&str, &str)]) -> Result<Vec<Vec<f32>>> {
+        let stored = |id: &str, text: &str| self.index.vector(id).filter(|_| self.index.get(id).is_some_and(|d| d.text == text));
+        let mut out: Vec<Option<Vec<f32>>> = items.iter().map(|&(id, text)| stored(id, text).map(<[f32]>::to_vec)).collect();
+        let missing: Vec<usize> = (0..items.len()).filter(|&i| out[i].is_none()).collect();
         if !missing.is_empty() {
-            let texts: Vec<&str> = missing.iter().map(|&i| hits[i].text.as_str()).collect();
+            let texts: Vec<&str> = missing.iter().map(|&i| items[i].1).collect();
             for (i, v) in missing.into_iter().zip(self.embedder.embed(&texts)?) {
                 out[i] = Some(v);
             }
         }
-        Ok(out)
+        Ok(out.into_iter().flatten().collect())
     }
 
     /// Both stages: retrieve `options.candidates` (dense, BM25 or hybrid, filtered), narrow
