@@ -37,14 +37,14 @@ impl BiEncoder {
 
     /// Set the token budget per text.
     pub fn set_max_length(&mut self, max_length: usize) -> Result<()> {
-        self.max_length = self.model.check_max_length("max_length", max_length)?;
+        self.max_length = self.model.check_max_length("maxLength", max_length)?;
         Ok(())
     }
 
     /// Set how many texts go through the model at once (1..=1024).
     pub fn set_batch_size(&mut self, batch_size: usize) -> Result<()> {
         if batch_size == 0 || batch_size > 1024 {
-            crate::error::bail_option!("batch_size", "must be between 1 and 1024, got {batch_size}");
+            crate::error::bail_option!("batchSize", "must be between 1 and 1024, got {batch_size}");
         }
         self.batch_size = batch_size;
         Ok(())

@@ -9,11 +9,12 @@
 
 use crate::error::{bail_option, Result};
 use crate::index::Document;
-use crate::rerank::RerankedHit;
+use crate::hits::RerankedHit;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 /// How to split long documents.
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct Chunking {
@@ -33,16 +34,17 @@ impl Chunking {
     /// Check against the model's token budget per text (`limit`, special tokens excluded).
     pub fn validate(&self, limit: usize) -> Result<()> {
         if self.max_tokens < 8 || self.max_tokens > limit {
-            bail_option!("chunking.max_tokens", "must be between 8 and {limit} (the embedding model's budget), got {}", self.max_tokens);
+            bail_option!("chunking.maxTokens", "must be between 8 and {limit} (the embedding model's budget), got {}", self.max_tokens);
         }
         if self.overlap_sentences > 8 {
-            bail_option!("chunking.overlap_sentences", "must be at most 8, got {}", self.overlap_sentences);
+            bail_option!("chunking.overlapSentences", "must be at most 8, got {}", self.overlap_sentences);
         }
         Ok(())
     }
 }
 
 /// How parent documents are scored from their passages.
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ParentScore {

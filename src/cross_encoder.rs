@@ -3,6 +3,23 @@
 use crate::encoder::{LoadedModel, ModelFiles, OutputKind};
 use crate::error::{Error, ModelRole, Result};
 
+/// How to score pairs with [`CrossEncoder::score_pairs`] (JavaScript: `scorePairs(query, texts, { batchSize, maxLength })`).
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+pub struct PairOptions {
+    /// Pairs per forward pass (1..=[`MAX_PAIR_BATCH_SIZE`]).
+    pub batch_size: usize,
+    /// Token budget per (query, document) pair; the document is truncated first.
+    pub max_length: usize,
+}
+
+impl Default for PairOptions {
+    fn default() -> Self {
+        Self { batch_size: DEFAULT_PAIR_BATCH_SIZE, max_length: DEFAULT_PAIR_MAX_LENGTH }
+    }
+}
+
 /// Default token budget per (query, document) pair.
 pub const DEFAULT_PAIR_MAX_LENGTH: usize = 256;
 /// Most pairs per forward pass.
@@ -11,7 +28,7 @@ pub const MAX_PAIR_BATCH_SIZE: usize = 256;
 /// A batch size must be in 1..=[`MAX_PAIR_BATCH_SIZE`].
 pub fn check_batch_size(batch_size: usize) -> Result<()> {
     if batch_size == 0 || batch_size > MAX_PAIR_BATCH_SIZE {
-        crate::error::bail_option!("batch_size", "must be between 1 and {MAX_PAIR_BATCH_SIZE}, got {batch_size}");
+        crate::error::bail_option!("batchSize", "must be between 1 and {MAX_PAIR_BATCH_SIZE}, got {batch_size}");
     }
     Ok(())
 }
@@ -64,12 +81,17 @@ impl CrossEncoder {
 
     /// Check a `max_length` option against the model's limits.
     pub fn check_max_length(&self, max_length: usize) -> Result<usize> {
-        self.model.check_max_length("max_length", max_length)
+        self.model.check_max_length("maxLength", max_length)
     }
 
     /// Run batches on this many threads (native builds; 1 by default, always 1 on wasm32).
     pub fn set_threads(&mut self, threads: usize) -> Result<()> {
         self.model.set_threads(threads)
+    }
+
+    /// [`score_checked`](Self::score_checked) with the settings in `options`.
+    pub fn score_pairs<S: AsRef<str>>(&self, query: &str, documents: &[S], options: &PairOptions) -> Result<Vec<f32>> {
+        self.score_checked(query, documents, options.max_length, options.batch_size)
     }
 
     /// [`score`](Self::score) after the checks reranking makes: a non-empty query, no empty

@@ -75,9 +75,11 @@ pub enum Error {
     #[error("document {id:?} is {bytes} bytes, over the limit of {limit} bytes")]
     DocumentTooLarge { id: String, bytes: usize, limit: usize },
 
-    /// An option is out of its valid range or not finite.
+    /// An option does not fit its type or is out of its valid range. `name` is the option's path
+    /// as serialized (camelCase, dotted for nested fields, e.g. `signals.freshness.halfLifeDays`),
+    /// the spelling JavaScript and JSON callers use.
     #[error("invalid option `{name}`: {reason}")]
-    InvalidOption { name: &'static str, reason: String },
+    InvalidOption { name: std::borrow::Cow<'static, str>, reason: String },
 
     /// Vectors of the wrong length were given or stored.
     #[error("dimension mismatch: expected {expected}, got {actual}")]
@@ -114,36 +116,63 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// Return early with an [`Error::InvalidOption`].
 macro_rules! bail_option {
     ($name:expr, $($fmt:tt)+) => {
-        return Err($crate::error::Error::InvalidOption { name: $name, reason: format!($($fmt)+) })
+        return Err($crate::error::Error::InvalidOption { name: $name.into(), reason: format!($($fmt)+) })
     };
 }
 pub(crate) use bail_option;
 
-impl Error {
-    /// A stable name for the kind of error (`"BadModel"`, `"EmptyInput"`, ...), for programs
-    /// that branch on it; the JavaScript binding sets it as the thrown `Error`'s `code`.
-    pub fn code(&self) -> &'static str {
-        match self {
-            Error::BadModel { .. } => "BadModel",
-            Error::ModelSignature { .. } => "ModelSignature",
-            Error::IntegrityMismatch { .. } => "IntegrityMismatch",
-            Error::BadTokenizer { .. } => "BadTokenizer",
-            Error::TokenizerMismatch { .. } => "TokenizerMismatch",
-            Error::BadConfig { .. } => "BadConfig",
-            Error::Inference { .. } => "Inference",
-            Error::Tokenization { .. } => "Tokenization",
-            Error::EmptyInput { .. } => "EmptyInput",
-            Error::EmptyIndex => "EmptyIndex",
-            Error::DocumentTooLarge { .. } => "DocumentTooLarge",
-            Error::InvalidOption { .. } => "InvalidOption",
-            Error::DimensionMismatch { .. } => "DimensionMismatch",
-            Error::DuplicateId { .. } => "DuplicateId",
-            Error::UnknownId { .. } => "UnknownId",
-            Error::CorruptIndex { .. } => "CorruptIndex",
-            Error::CapacityExceeded { .. } => "CapacityExceeded",
-            Error::Io { .. } => "Io",
-            Error::Json { .. } => "Json",
+/// `Error::code` and `Error::CODES` from one list of the variants (the match is exhaustive, so
+/// a new variant must be added here).
+macro_rules! codes {
+    ($($variant:ident),* $(,)?) => {
+        impl Error {
+            /// Every [`code`](Self::code), e.g. for a TypeScript union of the error codes.
+            pub const CODES: &'static [&'static str] = &[$(stringify!($variant)),*];
+
+            /// A stable name for the kind of error (`"BadModel"`, `"EmptyInput"`, ...), for programs
+            /// that branch on it; the JavaScript binding sets it as the thrown `Error`'s `code`.
+            pub fn code(&self) -> &'static str {
+                match self {
+                    $(Error::$variant { .. } => stringify!($variant)),*
+                }
+            }
         }
+    };
+}
+
+codes!(
+    BadModel,
+    ModelSignature,
+    IntegrityMismatch,
+    BadTokenizer,
+    TokenizerMismatch,
+    BadConfig,
+    Inference,
+    Tokenization,
+    EmptyInput,
+    EmptyIndex,
+    DocumentTooLarge,
+    InvalidOption,
+    DimensionMismatch,
+    DuplicateId,
+    UnknownId,
+    CorruptIndex,
+    CapacityExceeded,
+    Io,
+    Json,
+);
+
+impl Error {
+    /// The option an [`Error::InvalidOption`] is about (its serialized path), else `None`.
+    pub fn option(&self) -> Option<&str> {
+        match self {
+            Error::InvalidOption { name, .. } => Some(name),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn invalid_option(name: impl Into<std::borrow::Cow<'static, str>>, reason: impl Into<String>) -> Self {
+        Error::InvalidOption { name: name.into(), reason: reason.into() }
     }
 
     pub(crate) fn bad_model(role: ModelRole, e: impl std::fmt::Display) -> Self {

@@ -20,10 +20,28 @@ use crate::error::{Error, Result};
 use serde_json::Value;
 use std::cmp::Ordering;
 
-/// A parsed filter.
+/// A parsed filter. It deserializes from the filter object (checked once, there) and
+/// serializes back to it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Filter {
     clauses: Vec<Clause>,
+    source: Value,
+}
+
+impl serde::Serialize for Filter {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        self.source.serialize(s)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Filter {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let v = <Value as serde::Deserialize>::deserialize(d)?;
+        Filter::parse(&v).map_err(|e| match e {
+            Error::InvalidOption { reason, .. } => serde::de::Error::custom(reason),
+            other => serde::de::Error::custom(other),
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -46,7 +64,7 @@ enum Op {
 const OPS: &str = "eq, ne, in, nin, gt, gte, lt, lte, exists";
 
 fn bad(reason: String) -> Error {
-    Error::InvalidOption { name: "filter", reason }
+    Error::invalid_option("filter", reason)
 }
 
 impl Filter {
@@ -71,7 +89,7 @@ impl Filter {
                 }
             });
         }
-        Ok(Self { clauses })
+        Ok(Self { clauses, source: v.clone() })
     }
 
     /// Whether a document with this metadata passes.

@@ -14,6 +14,7 @@ use crate::error::{bail_option, Result};
 use serde::{Deserialize, Serialize};
 
 /// Weights of the fused score. Fields left out of a deserialised object keep their default.
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct Fusion {
@@ -36,6 +37,7 @@ impl Default for Fusion {
 
 /// What each signal added to one candidate's fused score (its weight times its z-score; 0 for a
 /// signal with weight 0 or one that was not available for every candidate).
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Contributions {
@@ -65,7 +67,7 @@ impl Fusion {
 
     /// Each weight finite and in 0..=100, and at least one above 0.
     pub fn validate(&self) -> Result<()> {
-        for (name, w) in [("fusion.dense", self.dense), ("fusion.bm25", self.bm25), ("fusion.cross_encoder", self.cross_encoder)] {
+        for (name, w) in [("fusion.dense", self.dense), ("fusion.bm25", self.bm25), ("fusion.crossEncoder", self.cross_encoder)] {
             if !w.is_finite() || !(0.0..=100.0).contains(&w) {
                 bail_option!(name, "must be a number between 0 and 100, got {w}");
             }

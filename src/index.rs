@@ -14,17 +14,22 @@ use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 
 /// A document to index: an id, its text, and optional JSON metadata returned with results.
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Document {
-    /// Unique id (non-empty).
+    /// Unique id (non-empty). In JSON it may be a number, or left out for
+    /// [`crate::pipeline::Minirank::assign_ids`] to fill.
+    #[serde(default, deserialize_with = "crate::options::id")]
     pub id: String,
     /// The text that is embedded and reranked.
     pub text: String,
     /// Anything JSON; returned untouched with search results.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "typescript", tsify(type = "unknown"))]
     pub metadata: Option<serde_json::Value>,
     /// For a passage of a longer document: the id of that document (see [`crate::chunk`]).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::options::optional_id")]
     pub parent: Option<String>,
 }
 
@@ -52,7 +57,9 @@ pub struct Hit {
 }
 
 /// Limits that keep an index within a memory budget.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct IndexLimits {
     /// Most documents the index accepts.
     pub max_documents: usize,
@@ -63,6 +70,19 @@ pub struct IndexLimits {
 impl Default for IndexLimits {
     fn default() -> Self {
         Self { max_documents: 1_000_000, max_document_bytes: 4 << 20 }
+    }
+}
+
+impl IndexLimits {
+    /// Both limits must be at least 1.
+    pub fn validate(&self) -> Result<()> {
+        if self.max_documents == 0 {
+            crate::error::bail_option!("limits.maxDocuments", "must be at least 1");
+        }
+        if self.max_document_bytes == 0 {
+            crate::error::bail_option!("limits.maxDocumentBytes", "must be at least 1");
+        }
+        Ok(())
     }
 }
 
@@ -244,7 +264,7 @@ impl VectorIndex {
                 return Err(Error::DimensionMismatch { expected: self.dim, actual: v.len() });
             }
             if v.iter().any(|x| !x.is_finite()) {
-                return Err(Error::InvalidOption { name: "vectors", reason: "contain NaN or infinite values".into() });
+                return Err(Error::invalid_option("vectors", "contain NaN or infinite values"));
             }
         }
         Ok(())
@@ -659,7 +679,7 @@ mod tests {
     #[test]
     fn bad_queries_are_errors() {
         let ix = sample();
-        assert!(matches!(ix.search(&[1.0, 0.0, 0.0], 0), Err(Error::InvalidOption { name: "k", .. })));
+        assert!((ix.search(&[1.0, 0.0, 0.0], 0).err().and_then(|e| e.option().map(str::to_owned)).as_deref() == Some("k")));
         assert!(matches!(ix.search(&[1.0, 0.0], 1), Err(Error::DimensionMismatch { expected: 3, actual: 2 })));
         assert!(matches!(VectorIndex::new(3, 0).search(&[1.0, 0.0, 0.0], 1), Err(Error::EmptyIndex)));
     }

@@ -36,7 +36,7 @@
 //!     Document::new("mp", "Multiprocessing bypasses the GIL by running separate interpreters."),
 //! ])?;
 //! let result = engine.search("How do I run CPU-bound Python in parallel?",
-//!                            &SearchOptions { candidates: 2, top_k: 1, ..Default::default() })?;
+//!                            &SearchOptions::top(2, 1))?;
 //! println!("{} (logit {:.2})", result.reranked.hits[0].id, result.reranked.hits[0].logit);
 //! # Ok(()) }
 //! ```
@@ -53,9 +53,11 @@ pub mod eval;
 pub mod filter;
 pub mod fusion;
 mod graph_rewrite;
+pub mod hits;
 pub mod index;
 pub mod integrity;
 pub mod kernels;
+pub mod options;
 pub mod pipeline;
 pub mod rerank;
 pub mod retrieval;
@@ -77,9 +79,10 @@ pub mod prelude {
     pub use crate::chunk::{Chunking, ParentScore};
     pub use crate::filter::Filter;
     pub use crate::index::{Document, Hit, IndexLimits, VectorIndex};
-    pub use crate::pipeline::{Embedded, Minirank, RetrieveOptions, SearchOptions, SearchResult};
+    pub use crate::hits::{Candidate, Components, Reranked, RerankedHit};
+    pub use crate::pipeline::{Embedded, Minirank, PoolOptions, RetrieveOptions, SearchOptions, SearchResult};
     pub use crate::fusion::{Contributions, Fusion};
-    pub use crate::rerank::{Candidate, RerankOptions, Reranked, RerankedHit, Reranker};
+    pub use crate::rerank::{RerankOptions, Reranker};
     pub use crate::retrieval::{Hybrid, HybridMethod, Retrieval, Stage, StageScorer};
     pub use crate::signals::{Authority, Decay, Diversity, Freshness, Signals};
 }

@@ -3,109 +3,111 @@
 
 use crate::bi_encoder::BiEncoder;
 use crate::bm25::Bm25Params;
-use crate::chunk::{split_document, Chunking, ParentScore};
-use crate::cross_encoder::{CrossEncoder, DEFAULT_PAIR_BATCH_SIZE, DEFAULT_PAIR_MAX_LENGTH};
+use crate::chunk::{split_document, Chunking};
+use crate::cross_encoder::CrossEncoder;
 use crate::encoder::ModelFiles;
 use crate::error::{bail_option, Error, Result};
 use crate::filter::Filter;
 use crate::index::{Document, Hit, IndexLimits, VectorIndex};
 use crate::kernels::dot;
 use crate::fusion::Fusion;
-use crate::rerank::{Candidate, RerankOptions, Reranked, Reranker};
+use crate::hits::{Candidate, Reranked, RerankedHit};
+use crate::options;
+use crate::rerank::{RerankOptions, Reranker};
 use crate::tokenize::check_query;
 use crate::retrieval::{validate_cascade, Hybrid, Retrieval, Stage, StageScorer};
-use crate::signals::Signals;
 use serde::{Deserialize, Serialize};
 
 /// Where candidates come from by default: reciprocal-rank fusion of the dense and BM25 lists,
 /// whose pool had the best recall on every development collection (README, quality).
 pub const DEFAULT_RETRIEVAL: Retrieval = Retrieval::Hybrid;
 
-/// Options of [`Minirank::search`].
+/// Stage one of a search: where the candidate pool comes from and how it is narrowed.
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase", deny_unknown_fields)]
-pub struct SearchOptions {
+pub struct PoolOptions {
     /// How many candidates stage 1 retrieves (the pool).
     pub candidates: usize,
-    /// How many reranked results to return (stage 2); at most `candidates`.
-    pub top_k: usize,
-    /// Drop results whose sigmoid score is below this (0..=1).
-    pub min_score: Option<f32>,
-    /// Pairs per cross-encoder forward pass.
-    pub batch_size: usize,
-    /// Token budget per (query, document) pair.
-    pub max_length: usize,
-    /// How the ranking score weighs the cross-encoder, cosine and BM25 (see [`Fusion`]).
-    pub fusion: Fusion,
     /// Where candidates come from: dense, BM25 or hybrid.
     pub retrieval: Retrieval,
     /// Settings of hybrid retrieval.
     pub hybrid: Hybrid,
+    /// Metadata filter applied before scoring (see [`crate::filter`]).
+    #[cfg_attr(feature = "typescript", tsify(type = "Filter"))]
+    pub filter: Option<Filter>,
     /// Middle stages between retrieval and the cross-encoder, e.g. 100 → dense 10 → rerank 5.
     pub cascade: Vec<Stage>,
-    /// Metadata filter applied before scoring (see [`crate::filter`]).
-    pub filter: Option<serde_json::Value>,
-    /// Combine relevance with freshness, authority and diversity.
-    pub signals: Option<Signals>,
-    /// Return parent documents instead of passages, scored by their passages.
-    pub parents: Option<ParentScore>,
+}
+
+impl Default for PoolOptions {
+    fn default() -> Self {
+        Self { candidates: 20, retrieval: DEFAULT_RETRIEVAL, hybrid: Hybrid::default(), filter: None, cascade: Vec::new() }
+    }
+}
+
+/// Options of [`Minirank::search`]: the pool part (stage one) and the rerank part (stage two),
+/// one flat object for JavaScript and JSON (`{ candidates, retrieval, topK, fusion, signals, ... }`).
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SearchOptions {
+    /// Stage one.
+    #[serde(flatten)]
+    pub pool: PoolOptions,
+    /// Stage two; its `top_k` is how many results a search returns (default 5; `None`: all
+    /// candidates), and `logits` is refused (a search scores its own pool).
+    #[serde(flatten)]
+    pub rerank: RerankOptions,
 }
 
 impl Default for SearchOptions {
     fn default() -> Self {
-        Self {
-            candidates: 20,
-            top_k: 5,
-            min_score: None,
-            batch_size: DEFAULT_PAIR_BATCH_SIZE,
-            max_length: DEFAULT_PAIR_MAX_LENGTH,
-            fusion: Fusion::default(),
-            retrieval: DEFAULT_RETRIEVAL,
-            hybrid: Hybrid::default(),
-            cascade: Vec::new(),
-            filter: None,
-            signals: None,
-            parents: None,
-        }
+        Self { pool: PoolOptions::default(), rerank: RerankOptions { top_k: Some(5), ..RerankOptions::default() } }
+    }
+}
+
+impl<'de> Deserialize<'de> for SearchOptions {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        Self::from_value(serde_json::Value::deserialize(d)?).map_err(serde::de::Error::custom)
     }
 }
 
 impl SearchOptions {
-    /// The rerank options this search uses in stage 2.
-    pub fn rerank_options(&self) -> RerankOptions {
-        RerankOptions {
-            top_k: Some(self.top_k),
-            batch_size: self.batch_size,
-            max_length: self.max_length,
-            min_score: self.min_score,
-            fusion: self.fusion,
-        }
+    /// `{ candidates: 5, topK: 3 }`-style options (the defaults for what is left out), with the
+    /// path of a field that does not fit as the error's option name.
+    pub fn from_value(value: serde_json::Value) -> Result<Self> {
+        let d = Self::default();
+        let parts = options::split(value, &[options::field_names::<PoolOptions>(), options::field_names::<RerankOptions>()])?;
+        let [pool, rerank]: [serde_json::Value; 2] = parts.try_into().expect("two parts");
+        Ok(Self { pool: options::patched("", &d.pool, pool)?, rerank: options::patched("", &d.rerank, rerank)? })
+    }
+
+    /// Options with `candidates` and `top_k` set, the rest default.
+    pub fn top(candidates: usize, top_k: usize) -> Self {
+        let d = Self::default();
+        Self { pool: PoolOptions { candidates, ..d.pool }, rerank: RerankOptions { top_k: Some(top_k), ..d.rerank } }
     }
 
     /// Check every field.
     pub fn validate(&self) -> Result<()> {
-        if self.candidates == 0 {
+        let (candidates, top_k) = (self.pool.candidates, self.rerank.top_k);
+        if candidates == 0 {
             bail_option!("candidates", "must be at least 1");
         }
-        if self.top_k == 0 {
-            bail_option!("top_k", "must be at least 1");
+        if let Some(k) = top_k.filter(|&k| k > candidates) {
+            bail_option!("topK", "({k}) cannot exceed candidates ({candidates}): the reranker only sees the candidates");
         }
-        if self.top_k > self.candidates {
-            bail_option!("top_k", "({}) cannot exceed candidates ({}): the reranker only sees the candidates", self.top_k, self.candidates);
+        if self.rerank.logits.is_some() {
+            bail_option!("logits", "is for rerank only: a search scores its own candidates");
         }
-        self.hybrid.validate()?;
-        validate_cascade(&self.cascade, self.candidates, self.top_k)?;
-        if let Some(s) = &self.signals {
-            s.validate()?;
-        }
-        if let Some(f) = &self.filter {
-            Filter::parse(f)?;
-        }
-        self.rerank_options().validate()
+        self.pool.hybrid.validate()?;
+        validate_cascade(&self.pool.cascade, candidates, top_k.unwrap_or(1))?;
+        self.rerank.validate()
     }
 }
 
 /// Options of [`Minirank::retrieve_with`].
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct RetrieveOptions {
@@ -117,7 +119,8 @@ pub struct RetrieveOptions {
     /// Settings of hybrid retrieval.
     pub hybrid: Hybrid,
     /// Metadata filter applied before scoring.
-    pub filter: Option<serde_json::Value>,
+    #[cfg_attr(feature = "typescript", tsify(type = "Filter"))]
+    pub filter: Option<Filter>,
 }
 
 impl Default for RetrieveOptions {
@@ -157,6 +160,7 @@ impl Embedded {
 }
 
 /// The result of a two-stage search.
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SearchResult {
     /// Stage 1: the retrieved pool, best first, with retrieval scores.
@@ -176,6 +180,8 @@ pub struct Minirank {
     reranker: Reranker,
     index: VectorIndex,
     chunking: Option<Chunking>,
+    /// The next automatic id to try (see [`Minirank::assign_ids`]).
+    next_id: u64,
 }
 
 impl Minirank {
@@ -185,13 +191,13 @@ impl Minirank {
         let embedder = BiEncoder::from_bytes(bi_encoder)?;
         let reranker = Reranker::new(CrossEncoder::from_bytes(cross_encoder)?);
         let index = VectorIndex::new(embedder.dim(), fingerprint);
-        Ok(Self { embedder, reranker, index, chunking: None })
+        Ok(Self { embedder, reranker, index, chunking: None, next_id: 0 })
     }
 
     /// Build from loaded models; `fingerprint` identifies the bi-encoder in saved indexes (0 = unknown).
     pub fn new(embedder: BiEncoder, cross_encoder: CrossEncoder, fingerprint: u32) -> Self {
         let index = VectorIndex::new(embedder.dim(), fingerprint);
-        Self { embedder, reranker: Reranker::new(cross_encoder), index, chunking: None }
+        Self { embedder, reranker: Reranker::new(cross_encoder), index, chunking: None, next_id: 0 }
     }
 
     /// The bi-encoder.
@@ -247,6 +253,30 @@ impl Minirank {
     /// The chunking setting.
     pub fn chunking(&self) -> Option<Chunking> {
         self.chunking
+    }
+
+    /// Give every document with an empty id a new one: `"0"`, `"1"`, ... continuing across calls,
+    /// skipping ids that are indexed, in `docs`, or staged in `staged` (as ids or parents).
+    /// For callers whose documents may come without ids (the JavaScript `index`).
+    pub fn assign_ids(&mut self, docs: &mut [Document], staged: &Embedded) {
+        let taken = |id: &str, docs: &[Document]| {
+            self.index.contains(id)
+                || docs.iter().any(|d| d.id == id)
+                || staged.docs.iter().any(|d| d.id == id || d.parent.as_deref() == Some(id))
+        };
+        for i in 0..docs.len() {
+            if !docs[i].id.is_empty() {
+                continue;
+            }
+            let id = loop {
+                let id = self.next_id.to_string();
+                self.next_id += 1;
+                if !taken(&id, docs) {
+                    break id;
+                }
+            };
+            docs[i].id = id;
+        }
     }
 
     /// Embed and index documents (an existing id is replaced). All or nothing: on error the
@@ -347,10 +377,9 @@ impl Minirank {
     pub fn retrieve_with(&self, query: &str, options: &RetrieveOptions) -> Result<Vec<Candidate>> {
         check_query(query)?;
         options.hybrid.validate()?;
-        let filter = options.filter.as_ref().map(Filter::parse).transpose()?;
         let mode = options.retrieval.unwrap_or(DEFAULT_RETRIEVAL);
         let qvec = if mode == Retrieval::Bm25 { None } else { Some(self.query_vector(query)?) };
-        self.pool(query, qvec.as_deref(), mode, &options.hybrid, options.k, filter.as_ref())
+        self.pool(query, qvec.as_deref(), mode, &options.hybrid, options.k, options.filter.as_ref())
     }
 
     /// Stage 1 from a query vector instead of a query text: a vector from
@@ -368,8 +397,7 @@ impl Minirank {
         if self.index.is_empty() {
             return Err(Error::EmptyIndex);
         }
-        let filter = options.filter.as_ref().map(Filter::parse).transpose()?;
-        self.pool("", Some(query), Retrieval::Dense, &options.hybrid, options.k, filter.as_ref())
+        self.pool("", Some(query), Retrieval::Dense, &options.hybrid, options.k, options.filter.as_ref())
     }
 
     fn query_vector(&self, query: &str) -> Result<Vec<f32>> {
@@ -434,41 +462,13 @@ impl Minirank {
         (pool, kept)
     }
 
-    /// Stage 2 alone: rerank candidates from anywhere (another search engine, a database...).
-    /// Candidates without the cosine or BM25 signal that `options.fusion` weighs get it first
-    /// (as in [`rerank_scored`](Self::rerank_scored)).
+    /// Stage 2 alone: rerank candidates from anywhere (another search engine, a database...),
+    /// with everything [`RerankOptions`] offers: the fused score (candidates without the cosine
+    /// or BM25 signal that `options.fusion` weighs get it first: the stored vector or the embedded
+    /// text, the index's BM25 or BM25 over the candidate list), `signals` (candidates without a
+    /// stored vector are embedded when diversity needs one), `parents`, and `logits` computed
+    /// elsewhere (how a pool of workers shares one rerank).
     pub fn rerank(&self, query: &str, candidates: &[Candidate], options: &RerankOptions) -> Result<Reranked> {
-        self.rerank_scored(query, candidates, None, options, None, None)
-    }
-
-    /// Stage 2 with multi-signal scoring and/or parent grouping. Candidates without a stored
-    /// vector are embedded when the diversity penalty needs one.
-    pub fn rerank_with_signals(
-        &self,
-        query: &str,
-        candidates: &[Candidate],
-        options: &RerankOptions,
-        signals: Option<&Signals>,
-        parents: Option<ParentScore>,
-    ) -> Result<Reranked> {
-        self.rerank_scored(query, candidates, None, options, signals, parents)
-    }
-
-    /// [`rerank_with_signals`](Self::rerank_with_signals) with the cross-encoder's logits computed
-    /// elsewhere when `logits` is given (see [`Reranker::rerank_scored`]): how a pool of workers
-    /// shares one rerank.
-    pub fn rerank_scored(
-        &self,
-        query: &str,
-        candidates: &[Candidate],
-        logits: Option<&[f32]>,
-        options: &RerankOptions,
-        signals: Option<&Signals>,
-        parents: Option<ParentScore>,
-    ) -> Result<Reranked> {
-        if let Some(s) = signals {
-            s.validate()?;
-        }
         options.validate()?;
         check_query(query)?;
         let lacking = |c: &Candidate| (options.fusion.uses_dense() && c.dense.is_none()) || (options.fusion.uses_bm25() && c.bm25.is_none());
@@ -481,13 +481,13 @@ impl Minirank {
         } else {
             candidates
         };
-        if signals.is_none() && parents.is_none() {
-            return self.reranker.rerank_scored(query, candidates, logits, options);
+        if options.signals.is_none() && options.parents.is_none() {
+            return self.reranker.rerank(query, candidates, options);
         }
-        let all = RerankOptions { top_k: None, ..*options };
-        let mut r = self.reranker.rerank_scored(query, candidates, logits, &all)?;
+        let all = RerankOptions { top_k: None, signals: None, parents: None, ..options.clone() };
+        let mut r = self.reranker.rerank(query, candidates, &all)?;
         let mut hits = std::mem::take(&mut r.hits);
-        if let Some(s) = signals {
+        if let Some(s) = &options.signals {
             let now = match s.now.or_else(now_ms) {
                 Some(now) => now,
                 None => bail_option!("signals.now", "is required on this platform (Unix milliseconds)"),
@@ -495,7 +495,7 @@ impl Minirank {
             let vectors = if s.needs_vectors() { self.vectors_for(&hits)? } else { Vec::new() };
             hits = crate::signals::apply(hits, s, now, &vectors);
         }
-        if let Some(mode) = parents {
+        if let Some(mode) = options.parents {
             hits = crate::chunk::group_by_parent(hits, mode);
         }
         hits.truncate(options.top_k.unwrap_or(usize::MAX));
@@ -507,7 +507,7 @@ impl Minirank {
     }
 
     /// Stored vectors of the hits; texts not in the index are embedded.
-    fn vectors_for(&self, hits: &[crate::rerank::RerankedHit]) -> Result<Vec<Option<Vec<f32>>>> {
+    fn vectors_for(&self, hits: &[RerankedHit]) -> Result<Vec<Option<Vec<f32>>>> {
         let items: Vec<(&str, &str)> = hits.iter().map(|h| (h.id.as_str(), h.text.as_str())).collect();
         Ok(self.vectors_of(&items)?.into_iter().map(Some).collect())
     }
@@ -533,21 +533,20 @@ impl Minirank {
     pub fn search(&self, query: &str, options: &SearchOptions) -> Result<SearchResult> {
         options.validate()?;
         check_query(query)?;
-        self.reranker.model().check_max_length(options.max_length)?;
-        let filter = options.filter.as_ref().map(Filter::parse).transpose()?;
-        let needs_dense = options.retrieval != Retrieval::Bm25
-            || options.fusion.uses_dense()
-            || options.cascade.iter().any(|s| s.scorer == StageScorer::Dense);
+        let (pool, rerank) = (&options.pool, &options.rerank);
+        self.reranker.model().check_max_length(rerank.max_length)?;
+        let needs_dense = pool.retrieval != Retrieval::Bm25
+            || rerank.fusion.uses_dense()
+            || pool.cascade.iter().any(|s| s.scorer == StageScorer::Dense);
         let qvec = if needs_dense { Some(self.query_vector(query)?) } else { None };
-        let candidates = self.pool(query, qvec.as_deref(), options.retrieval, &options.hybrid, options.candidates, filter.as_ref())?;
-        let (reranked_pool, cascade) = if options.cascade.is_empty() {
+        let candidates = self.pool(query, qvec.as_deref(), pool.retrieval, &pool.hybrid, pool.candidates, pool.filter.as_ref())?;
+        let (narrowed, cascade) = if pool.cascade.is_empty() {
             (None, Vec::new())
         } else {
-            let (p, k) = self.cascade(query, qvec.as_deref(), candidates.clone(), &options.cascade);
+            let (p, k) = self.cascade(query, qvec.as_deref(), candidates.clone(), &pool.cascade);
             (Some(p), k)
         };
-        let pool = reranked_pool.as_deref().unwrap_or(&candidates);
-        let reranked = self.rerank_with_signals(query, pool, &options.rerank_options(), options.signals.as_ref(), options.parents)?;
+        let reranked = self.rerank(query, narrowed.as_deref().unwrap_or(&candidates), rerank)?;
         Ok(SearchResult { candidates, cascade, reranked })
     }
 

@@ -1,6 +1,9 @@
 //! Stage two: rerank candidates with a cross-encoder, with a score cache and a confidence threshold.
 
 use crate::cache::LruCache;
+use crate::chunk::ParentScore;
+use crate::hits::{Candidate, RerankedHit, Reranked};
+use crate::signals::Signals;
 use crate::cross_encoder::{check_batch_size, CrossEncoder, DEFAULT_PAIR_BATCH_SIZE, DEFAULT_PAIR_MAX_LENGTH};
 use crate::tokenize::{check_candidate_text, check_query};
 use crate::error::{bail_option, Error, Result};
@@ -11,39 +14,10 @@ use std::collections::HashSet;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Mutex;
 
-/// A document to rerank: from the engine's retrieval or from anywhere else.
+/// How to rerank: stage two of [`crate::pipeline::Minirank::search`], or
+/// [`crate::pipeline::Minirank::rerank`] on candidates from anywhere.
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Candidate {
-    /// Id, unique within one rerank call.
-    pub id: String,
-    /// Text scored against the query.
-    pub text: String,
-    /// First-stage score (cosine for dense retrieval), if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub score: Option<f32>,
-    /// Cosine similarity to the query (bi-encoder), when known: a signal of the fused score.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dense: Option<f32>,
-    /// BM25 score for the query, when known: a signal of the fused score.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bm25: Option<f32>,
-    /// Metadata carried through to the result.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<serde_json::Value>,
-    /// The parent document's id, for a passage of a longer document.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub parent: Option<String>,
-}
-
-impl Candidate {
-    /// A candidate with no first-stage score.
-    pub fn new(id: impl Into<String>, text: impl Into<String>) -> Self {
-        Self { id: id.into(), text: text.into(), score: None, dense: None, bm25: None, metadata: None, parent: None }
-    }
-}
-
-/// How to rerank.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct RerankOptions {
     /// Keep at most this many results (`None`: all that pass `min_score`).
@@ -57,124 +31,55 @@ pub struct RerankOptions {
     pub min_score: Option<f32>,
     /// How the fused ranking score weighs the cross-encoder, cosine and BM25 signals.
     pub fusion: Fusion,
+    /// Combine relevance with freshness, authority and diversity (applied by the engine, which
+    /// has the vectors diversity needs).
+    pub signals: Option<Signals>,
+    /// Return parent documents instead of passages, scored by their passages (applied by the engine).
+    pub parents: Option<ParentScore>,
+    /// The cross-encoder's logits, one per candidate in order, computed elsewhere (e.g. by
+    /// [`CrossEncoder::score`] on shards of the list in other workers): the model and the score
+    /// cache are then skipped. Rerank only; a search computes its own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "typescript", tsify(type = "Float32Array | number[]"))]
+    pub logits: Option<Vec<f32>>,
 }
 
 impl Default for RerankOptions {
     fn default() -> Self {
-        Self { top_k: None, batch_size: DEFAULT_PAIR_BATCH_SIZE, max_length: DEFAULT_PAIR_MAX_LENGTH, min_score: None, fusion: Fusion::default() }
+        Self {
+            top_k: None,
+            batch_size: DEFAULT_PAIR_BATCH_SIZE,
+            max_length: DEFAULT_PAIR_MAX_LENGTH,
+            min_score: None,
+            fusion: Fusion::default(),
+            signals: None,
+            parents: None,
+            logits: None,
+        }
     }
 }
 
 impl RerankOptions {
-    /// Check every field; `max_length` is checked against the model when scoring.
+    /// Check every field; `max_length` is checked against the model and `logits` against the
+    /// candidates when scoring.
     pub fn validate(&self) -> Result<()> {
         if self.top_k == Some(0) {
-            bail_option!("top_k", "must be at least 1");
+            bail_option!("topK", "must be at least 1");
         }
         check_batch_size(self.batch_size)?;
         if let Some(s) = self.min_score {
             if !s.is_finite() || !(0.0..=1.0).contains(&s) {
-                bail_option!("min_score", "must be a number between 0 and 1 (a sigmoid score), got {s}");
+                bail_option!("minScore", "must be a number between 0 and 1 (a sigmoid score), got {s}");
             }
+        }
+        if let Some(s) = &self.signals {
+            s.validate()?;
+        }
+        if let Some(i) = self.logits.as_ref().and_then(|l| l.iter().position(|l| !l.is_finite())) {
+            bail_option!("logits", "value {i} is not a finite number");
         }
         self.fusion.validate()
     }
-}
-
-/// One reranked result.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RerankedHit {
-    /// Candidate id.
-    pub id: String,
-    /// Candidate text.
-    pub text: String,
-    /// Raw cross-encoder logit (uncalibrated; higher is more relevant).
-    pub logit: f32,
-    /// `sigmoid(logit)`, in 0..1.
-    pub score: f32,
-    /// 1-based rank after reranking.
-    pub rank: usize,
-    /// 1-based position in the candidate list given to rerank.
-    pub original_rank: usize,
-    /// The candidate's first-stage score.
-    pub retrieval_score: Option<f32>,
-    /// The candidate's cosine similarity to the query, when known.
-    pub dense: Option<f32>,
-    /// The candidate's BM25 score, when known.
-    pub bm25: Option<f32>,
-    /// The fused score the hits are ordered by (see [`crate::fusion`]): the sum of `contributions`.
-    pub fused: f32,
-    /// What each signal added to `fused`.
-    pub contributions: Contributions,
-    /// The parts of the final score, when multi-signal reranking is used
-    /// (see `signals`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub components: Option<Components>,
-    /// The candidate's parent document (a passage of a longer document).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub parent: Option<String>,
-    /// When results are grouped by parent: this document's passages among the results, best
-    /// first (`text` is the best one's).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub passages: Option<Vec<String>>,
-    /// When results are grouped by parent: the score the parents are ordered by.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub parent_score: Option<f32>,
-    /// The candidate's metadata.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<serde_json::Value>,
-}
-
-impl RerankedHit {
-    /// The id this hit is grouped under: its parent's for a passage, else its own.
-    pub fn group_id(&self) -> &str {
-        self.parent.as_deref().unwrap_or(&self.id)
-    }
-
-    /// The value hits are ordered by: the parent score, else the multi-signal final score,
-    /// else the fused score.
-    pub fn ranking_score(&self) -> f32 {
-        self.parent_score.or(self.components.map(|c| c.final_score)).unwrap_or(self.fused)
-    }
-}
-
-/// The outcome of a rerank.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Reranked {
-    /// Results, best first.
-    pub hits: Vec<RerankedHit>,
-    /// True when candidates were given but none reached `min_score`: "I don't know".
-    pub no_confident_answer: bool,
-    /// Highest logit among all candidates (also when all were filtered out).
-    pub best_logit: Option<f32>,
-    /// `sigmoid(best_logit)`.
-    pub best_score: Option<f32>,
-    /// Candidates scored by the model in this call (the rest came from the cache).
-    pub scored: usize,
-    /// Candidates whose logit came from the cache.
-    pub cache_hits: usize,
-}
-
-/// The parts of a result's final score with multi-signal reranking (see `signals`).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Components {
-    /// `sigmoid` of the fused stage-2 score.
-    pub relevance: f32,
-    /// Freshness in 0..=1, when used.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub freshness: Option<f32>,
-    /// Authority, when used.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub authority: Option<f32>,
-    /// Highest cosine similarity to a result ranked above, when MMR is used.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub redundancy: Option<f32>,
-    /// The weighted sum results are ordered by.
-    #[serde(rename = "final")]
-    pub final_score: f32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -183,6 +88,18 @@ struct CacheKey {
     id: String,
     text_hash: u64,
     max_length: usize,
+}
+
+/// What [`Reranker::cache_stats`] reports.
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct CacheStats {
+    /// Cached (query, document) logits.
+    pub entries: usize,
+    /// Lookups answered from the cache.
+    pub hits: u64,
+    /// Lookups that ran the model.
+    pub misses: u64,
 }
 
 /// Default number of cached (query, document) logits.
@@ -216,11 +133,11 @@ impl Reranker {
         self.with_cache(|c| c.set_capacity(entries));
     }
 
-    /// (entries, hits, misses) of the score cache.
-    pub fn cache_stats(&self) -> (usize, u64, u64) {
+    /// The score cache's size and counters.
+    pub fn cache_stats(&self) -> CacheStats {
         self.with_cache(|c| {
-            let (h, m) = c.stats();
-            (c.len(), h, m)
+            let (hits, misses) = c.stats();
+            CacheStats { entries: c.len(), hits, misses }
         })
     }
 
@@ -235,16 +152,14 @@ impl Reranker {
         f(&mut guard)
     }
 
-    /// Score every candidate against `query` and return them best first, filtered by the options.
+    /// Score every candidate against `query` (or take `options.logits`) and return them best
+    /// first by the fused score, filtered by `top_k` and `min_score`. `signals` and `parents`
+    /// need the engine ([`crate::pipeline::Minirank::rerank`]) and are refused here.
     pub fn rerank(&self, query: &str, candidates: &[Candidate], options: &RerankOptions) -> Result<Reranked> {
-        self.rerank_scored(query, candidates, None, options)
-    }
-
-    /// [`rerank`](Self::rerank), with the cross-encoder's logits computed elsewhere when
-    /// `logits` is given (one per candidate, in order: e.g. by [`CrossEncoder::score`] on shards
-    /// of the list in other workers). The model and the score cache are then skipped.
-    pub fn rerank_scored(&self, query: &str, candidates: &[Candidate], logits: Option<&[f32]>, options: &RerankOptions) -> Result<Reranked> {
         options.validate()?;
+        if options.signals.is_some() || options.parents.is_some() {
+            bail_option!(if options.signals.is_some() { "signals" } else { "parents" }, "needs the engine's vectors and index: use Minirank::rerank");
+        }
         check_query(query)?;
         let max_length = self.model.check_max_length(options.max_length)?;
         let mut ids = HashSet::with_capacity(candidates.len());
@@ -255,12 +170,9 @@ impl Reranker {
             }
         }
 
-        if let Some(given) = logits {
+        if let Some(given) = &options.logits {
             if given.len() != candidates.len() {
                 bail_option!("logits", "has {} values for {} candidates", given.len(), candidates.len());
-            }
-            if let Some(i) = given.iter().position(|l| !l.is_finite()) {
-                bail_option!("logits", "value {i} is not a finite number");
             }
             return Ok(assemble(candidates, given, options, candidates.len()));
         }

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 /// Where candidates come from.
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Retrieval {
@@ -20,6 +21,7 @@ pub enum Retrieval {
 }
 
 /// How hybrid retrieval fuses the dense and BM25 lists.
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum HybridMethod {
@@ -31,6 +33,7 @@ pub enum HybridMethod {
 }
 
 /// Hybrid retrieval settings.
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct Hybrid {
@@ -54,10 +57,10 @@ impl Hybrid {
     /// Check the ranges.
     pub fn validate(&self) -> Result<()> {
         if !self.rrf_k.is_finite() || self.rrf_k < 0.0 {
-            bail_option!("hybrid.rrf_k", "must be a number >= 0, got {}", self.rrf_k);
+            bail_option!("hybrid.rrfK", "must be a number >= 0, got {}", self.rrf_k);
         }
         if !self.dense_weight.is_finite() || !(0.0..=1.0).contains(&self.dense_weight) {
-            bail_option!("hybrid.dense_weight", "must be between 0 and 1, got {}", self.dense_weight);
+            bail_option!("hybrid.denseWeight", "must be between 0 and 1, got {}", self.dense_weight);
         }
         if self.depth == Some(0) {
             bail_option!("hybrid.depth", "must be at least 1");
@@ -88,6 +91,7 @@ impl Hybrid {
 }
 
 /// The scorer of a cascade stage.
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum StageScorer {
@@ -98,6 +102,7 @@ pub enum StageScorer {
 }
 
 /// A middle stage: re-score the pool with a cheap scorer and keep the best `keep`.
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Stage {
@@ -115,7 +120,7 @@ pub fn validate_cascade(stages: &[Stage], pool: usize, top_k: usize) -> Result<(
             bail_option!("cascade", "stage sizes must shrink: keep {} after a pool of {prev}", s.keep);
         }
         if s.keep < top_k {
-            bail_option!("cascade", "a stage keeps {} but top_k is {top_k}: the cross-encoder would see too few", s.keep);
+            bail_option!("cascade", "a stage keeps {} but topK is {top_k}: the cross-encoder would see too few", s.keep);
         }
         prev = s.keep;
     }

@@ -14,12 +14,13 @@
 
 use crate::error::{bail_option, Result};
 use crate::kernels::{dot, sigmoid};
-use crate::rerank::RerankedHit;
+use crate::hits::RerankedHit;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::HashMap;
 
 /// Signal weights and settings for one query.
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct Signals {
@@ -42,6 +43,7 @@ impl Default for Signals {
 }
 
 /// How freshness decays with age.
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Decay {
@@ -53,6 +55,7 @@ pub enum Decay {
 }
 
 /// Freshness from a timestamp in the metadata.
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct Freshness {
@@ -75,12 +78,14 @@ impl Default for Freshness {
 }
 
 /// Authority from a categorical field.
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct Authority {
     /// Metadata field (dotted path) naming the source.
     pub field: String,
     /// Authority per field value (0..=1 by convention).
+    #[cfg_attr(feature = "typescript", tsify(type = "Record<string, number>"))]
     pub weights: HashMap<String, f32>,
     /// Authority of values not in `weights`, and of documents without the field.
     pub default: f32,
@@ -95,6 +100,7 @@ impl Default for Authority {
 }
 
 /// Diversity: an MMR penalty and/or a cap per parent document.
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct Diversity {
@@ -110,7 +116,7 @@ impl Default for Diversity {
     }
 }
 
-pub use crate::rerank::Components;
+pub use crate::hits::Components;
 
 fn check_weight(name: &'static str, w: f32) -> Result<()> {
     if !w.is_finite() || !(0.0..=10.0).contains(&w) {

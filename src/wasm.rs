@@ -1,15 +1,19 @@
 //! JavaScript bindings (wasm32 only): a thin adapter from JS values to [`Minirank`].
 //!
-//! No search logic lives here. Inputs arrive as `JsValue` and are checked with errors that name
-//! the parameter; every failure is thrown as a JS `Error` whose `name` is `"MinirankError"` and
-//! whose `code` is [`Error::code`]. Panics (which should not happen) are reported to the console
-//! by `console_error_panic_hook`.
+//! No search logic and no option names live here: option objects are read by serde straight
+//! into the Rust option structs ([`crate::options`]: unknown fields refused, a bad field named
+//! by its camelCase path), and results go back through serde. Every failure is thrown as a JS
+//! `Error` whose `name` is `"MinirankError"` and whose `code` is [`Error::code`]. Panics (which
+//! should not happen) are reported to the console by `console_error_panic_hook`.
 
+use crate::cross_encoder::PairOptions;
 use crate::error::Error;
+use crate::options::{self, json_type};
 use crate::prelude::*;
 use js_sys::{Array, Object, Reflect, Uint8Array};
+use serde::de::DeserializeOwned;
 use serde::Serialize;
-use std::collections::HashMap;
+use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(start)]
@@ -17,28 +21,8 @@ fn start() {
     console_error_panic_hook::set_once();
 }
 
-/// The JavaScript spelling of an option name.
-fn js_name(name: &'static str) -> &'static str {
-    match name {
-        "top_k" => "topK",
-        "batch_size" => "batchSize",
-        "max_length" => "maxLength",
-        "min_score" => "minScore",
-        "hybrid.rrf_k" => "hybrid.rrfK",
-        "fusion.cross_encoder" => "fusion.crossEncoder",
-        "hybrid.dense_weight" => "hybrid.denseWeight",
-        "chunking.max_tokens" => "chunking.maxTokens",
-        "chunking.overlap_sentences" => "chunking.overlapSentences",
-        other => other,
-    }
-}
-
 /// Turn a core error into a thrown JS `Error` with `name` and `code`.
 fn to_js(e: Error) -> JsValue {
-    let e = match e {
-        Error::InvalidOption { name, reason } => Error::InvalidOption { name: js_name(name), reason: reason.replace("candidates (", "`candidates` (") },
-        other => other,
-    };
     let err = js_sys::Error::new(&e.to_string());
     err.set_name("MinirankError");
     let _ = Reflect::set(&err, &"code".into(), &e.code().into());
@@ -48,7 +32,7 @@ fn to_js(e: Error) -> JsValue {
 type JsResult<T> = std::result::Result<T, JsValue>;
 
 fn invalid(name: &'static str, reason: impl Into<String>) -> JsValue {
-    to_js(Error::InvalidOption { name, reason: reason.into() })
+    to_js(Error::invalid_option(name, reason))
 }
 
 fn type_name(v: &JsValue) -> String {
@@ -59,6 +43,82 @@ fn type_name(v: &JsValue) -> String {
     } else {
         v.js_typeof().as_string().unwrap_or_default()
     }
+}
+
+/// A JS value as JSON: `undefined` is `null` at the top and left out inside objects (so
+/// `{ topK: undefined }` means "not given"); a number that is not finite becomes the string
+/// `"NaN"` / `"Infinity"`, which no numeric field accepts (so the error names the field);
+/// typed arrays become arrays. Functions, symbols and bigints are refused, named `name`.
+fn json(name: &'static str, v: &JsValue) -> JsResult<Value> {
+    if v.is_undefined() || v.is_null() {
+        return Ok(Value::Null);
+    }
+    if let Some(b) = v.as_bool() {
+        return Ok(Value::Bool(b));
+    }
+    if let Some(x) = v.as_f64() {
+        return Ok(serde_json::Number::from_f64(x).map(Value::Number).unwrap_or_else(|| Value::String(format!("{x}"))));
+    }
+    if let Some(s) = v.as_string() {
+        return Ok(Value::String(s));
+    }
+    if let Some(a) = v.dyn_ref::<js_sys::Float32Array>() {
+        return Ok(Value::Array(a.to_vec().into_iter().map(|x| json(name, &JsValue::from(x))).collect::<JsResult<_>>()?));
+    }
+    if Array::is_array(v) {
+        let a: &Array = v.unchecked_ref();
+        return Ok(Value::Array(a.iter().map(|x| json(name, &x)).collect::<JsResult<_>>()?));
+    }
+    if v.is_object() && !v.is_function() {
+        let mut map = serde_json::Map::new();
+        for key in Object::keys(v.unchecked_ref()).iter() {
+            let value = Reflect::get(v, &key)?;
+            if !value.is_undefined() {
+                map.insert(key.as_string().unwrap_or_default(), json(name, &value)?);
+            }
+        }
+        return Ok(Value::Object(map));
+    }
+    Err(invalid(name, format!("is not JSON-compatible: a {} value", type_name(v))))
+}
+
+/// An options object as `T` (`undefined`/`null`: the defaults).
+fn options<T: Serialize + DeserializeOwned + Default>(v: &JsValue) -> JsResult<T> {
+    options::patched("", &T::default(), json("options", v)?).map_err(to_js)
+}
+
+/// Give `signals` the current time when it has none (the core has no clock on wasm32).
+fn with_now(rerank: &mut RerankOptions) {
+    if let Some(s) = &mut rerank.signals {
+        s.now = s.now.or_else(|| Some(js_sys::Date::now()));
+    }
+}
+
+/// Results to JS as plain objects. Through one JSON text and `JSON.parse`: a field at a time
+/// through `serde_wasm_bindgen` took ~25 µs per candidate (2.5 ms of a 100-candidate `retrieve`).
+fn to_value<T: Serialize>(v: &T) -> JsResult<JsValue> {
+    let json = serde_json::to_string(v).map_err(|e| JsValue::from(js_sys::Error::new(&e.to_string())))?;
+    js_sys::JSON::parse(&json)
+}
+
+/// An array of strings or objects: each string becomes `{ text }`, each object a `T` (its fields
+/// checked by serde, a bad one named `name[i].field`).
+fn list<T: DeserializeOwned>(name: &'static str, v: &JsValue) -> JsResult<Vec<T>> {
+    let Value::Array(items) = json(name, v)? else {
+        return Err(invalid(name, format!("must be an array of strings or {{id, text, ...}} objects, got {}", type_name(v))));
+    };
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let item = match item {
+                Value::String(text) => serde_json::json!({ "text": text }),
+                obj @ Value::Object(_) => obj,
+                other => return Err(invalid(name, format!("item {i} must be a string or an object, got {}", json_type(&other)))),
+            };
+            options::from_value(&format!("{name}[{i}]"), item).map_err(to_js)
+        })
+        .collect()
 }
 
 /// Bytes from a `Uint8Array`, `ArrayBuffer` or typed-array view.
@@ -92,152 +152,15 @@ fn string(name: &'static str, v: &JsValue) -> JsResult<String> {
     v.as_string().ok_or_else(|| invalid(name, format!("must be a string, got {}", type_name(v))))
 }
 
-/// An options object: `undefined`/`null` mean none; unknown keys are refused with their name.
-struct Options {
-    values: HashMap<String, JsValue>,
-}
-
-impl Options {
-    fn parse(v: &JsValue, allowed: &[&'static str]) -> JsResult<Self> {
-        let mut values = HashMap::new();
-        if v.is_undefined() || v.is_null() {
-            return Ok(Self { values });
-        }
-        if !v.is_object() || Array::is_array(v) {
-            return Err(invalid("options", format!("must be an object, got {}", type_name(v))));
-        }
-        let obj: &Object = v.unchecked_ref();
-        for key in Object::keys(obj).iter() {
-            let key = key.as_string().unwrap_or_default();
-            if !allowed.contains(&key.as_str()) {
-                return Err(invalid("options", format!("unknown option `{key}` (expected one of: {})", allowed.join(", "))));
-            }
-            let value = Reflect::get(obj, &JsValue::from_str(&key))?;
-            if !value.is_undefined() {
-                values.insert(key, value);
-            }
-        }
-        Ok(Self { values })
+/// A `Float32Array` or an array of finite numbers.
+fn numbers(name: &'static str, v: &JsValue) -> JsResult<Vec<f32>> {
+    if let Some(a) = v.dyn_ref::<js_sys::Float32Array>() {
+        return Ok(a.to_vec());
     }
-
-    fn number(&self, name: &'static str) -> JsResult<Option<f64>> {
-        match self.values.get(name) {
-            None => Ok(None),
-            Some(v) if v.is_null() => Ok(None),
-            Some(v) => match v.as_f64() {
-                Some(x) if x.is_finite() => Ok(Some(x)),
-                Some(x) => Err(invalid(name, format!("must be a finite number, got {x}"))),
-                None => Err(invalid(name, format!("must be a number, got {}", type_name(v)))),
-            },
-        }
+    if !Array::is_array(v) {
+        return Err(invalid(name, format!("must be a Float32Array or an array of numbers, got {}", type_name(v))));
     }
-
-    /// A whole number >= `min`.
-    fn count(&self, name: &'static str, min: usize) -> JsResult<Option<usize>> {
-        match self.number(name)? {
-            None => Ok(None),
-            Some(x) if x.fract() != 0.0 || x < min as f64 || x > u32::MAX as f64 => {
-                Err(invalid(name, format!("must be a whole number of at least {min}, got {x}")))
-            }
-            Some(x) => Ok(Some(x as usize)),
-        }
-    }
-}
-
-const RERANK_KEYS: [&str; 5] = ["topK", "batchSize", "maxLength", "minScore", "fusion"];
-
-fn rerank_options(o: &Options) -> JsResult<RerankOptions> {
-    let d = RerankOptions::default();
-    let fusion = patched("fusion", &d.fusion, o.values.get("fusion").unwrap_or(&JsValue::UNDEFINED))?;
-    Ok(RerankOptions {
-        top_k: o.count("topK", 1)?,
-        batch_size: o.count("batchSize", 1)?.unwrap_or(d.batch_size),
-        max_length: o.count("maxLength", 1)?.unwrap_or(d.max_length),
-        min_score: o.number("minScore")?.map(|x| x as f32),
-        fusion,
-    })
-}
-
-/// A nested option object or enum string, read with serde (its own field names are camelCase
-/// and unknown ones are refused with their name). It goes through `serde_json::Value` because
-/// serde-wasm-bindgen reads only the fields a struct declares and would ignore misspelt ones.
-fn from_js<T: serde::de::DeserializeOwned>(key: &'static str, v: &JsValue) -> JsResult<T> {
-    let json: serde_json::Value = serde_wasm_bindgen::from_value(v.clone()).map_err(|e| invalid(key, e.to_string()))?;
-    serde_json::from_value(json).map_err(|e| invalid(key, e.to_string()))
-}
-
-fn nested<T: serde::de::DeserializeOwned>(o: &Options, key: &'static str) -> JsResult<Option<T>> {
-    match o.values.get(key) {
-        None => Ok(None),
-        Some(v) if v.is_null() => Ok(None),
-        Some(v) => from_js(key, v).map(Some),
-    }
-}
-
-/// `current` with the fields of the JS object `patch` replaced (serde: camelCase names, unknown
-/// ones refused with their name); `undefined`/`null` keep `current`.
-fn patched<T: Serialize + serde::de::DeserializeOwned>(key: &'static str, current: &T, patch: &JsValue) -> JsResult<T> {
-    if patch.is_undefined() || patch.is_null() {
-        return serde_json::to_value(current).and_then(serde_json::from_value).map_err(|e| invalid(key, e.to_string()));
-    }
-    let mut merged = serde_json::to_value(current).map_err(|e| invalid(key, e.to_string()))?;
-    match (merged.as_object_mut(), from_js::<serde_json::Value>(key, patch)?) {
-        (Some(m), serde_json::Value::Object(p)) => m.extend(p),
-        (_, other) => return Err(invalid(key, format!("must be an object, got {}", json_type(&other)))),
-    }
-    serde_json::from_value(merged).map_err(|e| invalid(key, e.to_string()))
-}
-
-fn json_type(v: &serde_json::Value) -> &'static str {
-    match v {
-        serde_json::Value::Null => "null",
-        serde_json::Value::Bool(_) => "boolean",
-        serde_json::Value::Number(_) => "number",
-        serde_json::Value::String(_) => "string",
-        serde_json::Value::Array(_) => "array",
-        serde_json::Value::Object(_) => "object",
-    }
-}
-
-/// `signals` with `now` filled from `Date.now()` when not given.
-fn signals(o: &Options) -> JsResult<Option<Signals>> {
-    Ok(nested::<Signals>(o, "signals")?.map(|mut s| {
-        s.now = s.now.or_else(|| Some(js_sys::Date::now()));
-        s
-    }))
-}
-
-fn filter(o: &Options) -> JsResult<Option<serde_json::Value>> {
-    match o.values.get("filter") {
-        None => Ok(None),
-        Some(v) => json_value("filter", v),
-    }
-}
-
-/// Results to JS as plain objects. Through one JSON text and `JSON.parse`: a field at a time
-/// through `serde_wasm_bindgen` took ~25 µs per candidate (2.5 ms of a 100-candidate `retrieve`).
-fn to_value<T: Serialize>(v: &T) -> JsResult<JsValue> {
-    let json = serde_json::to_string(v).map_err(|e| JsValue::from(js_sys::Error::new(&e.to_string())))?;
-    js_sys::JSON::parse(&json)
-}
-
-fn json_value(name: &'static str, v: &JsValue) -> JsResult<Option<serde_json::Value>> {
-    if v.is_undefined() || v.is_null() {
-        return Ok(None);
-    }
-    serde_wasm_bindgen::from_value(v.clone()).map(Some).map_err(|e| invalid(name, format!("is not JSON-compatible: {e}")))
-}
-
-fn id_of(name: &'static str, v: &JsValue) -> JsResult<Option<String>> {
-    if v.is_undefined() || v.is_null() {
-        Ok(None)
-    } else if let Some(s) = v.as_string() {
-        Ok(Some(s))
-    } else if let Some(x) = v.as_f64().filter(|x| x.is_finite()) {
-        Ok(Some(if x.fract() == 0.0 && x.abs() < 9.0e15 { format!("{}", x as i64) } else { x.to_string() }))
-    } else {
-        Err(invalid(name, format!("must be a string or a number, got {}", type_name(v))))
-    }
+    options::from_value(name, json(name, v)?).map_err(to_js)
 }
 
 /// Lower-case hex SHA-256 of bytes (the package uses `crypto.subtle` when it can, this otherwise).
@@ -258,7 +181,6 @@ pub fn wasm_memory_bytes() -> f64 {
 pub struct Engine {
     inner: Minirank,
     pending: Embedded,
-    auto_id: u64,
 }
 
 #[wasm_bindgen]
@@ -279,7 +201,7 @@ impl Engine {
         let bi = ModelFiles { model: &bm, tokenizer: &bt, config: bc.as_deref(), sha256: None };
         let ce = ModelFiles { model: &cm, tokenizer: &ct, config: cc.as_deref(), sha256: None };
         let inner = Minirank::from_bytes(bi, ce).map_err(to_js)?;
-        Ok(Engine { inner, pending: Embedded::default(), auto_id: 0 })
+        Ok(Engine { inner, pending: Embedded::default() })
     }
 
     /// Number of indexed documents.
@@ -294,29 +216,11 @@ impl Engine {
         self.inner.embedder().dim()
     }
 
+    /// Documents (strings, or `{id?, text, metadata?, parent?}`), ids assigned by the core.
     fn documents(&mut self, docs: &JsValue) -> JsResult<Vec<Document>> {
-        let items = items("documents", docs, Some(&["id", "text", "metadata", "parent"]))?;
-        let mut out = Vec::with_capacity(items.len());
-        for item in items {
-            let id = match item.id {
-                Some(id) => id,
-                None => self.next_id(&out),
-            };
-            out.push(Document { id, text: item.text, metadata: item.metadata, parent: item.parent });
-        }
-        Ok(out)
-    }
-
-    /// An id not in the index nor in `batch` ("0", "1", ... continuing across calls).
-    fn next_id(&mut self, batch: &[Document]) -> String {
-        loop {
-            let id = self.auto_id.to_string();
-            self.auto_id += 1;
-            let staged = self.pending.documents().iter().any(|d| d.id == id || d.parent.as_deref() == Some(id.as_str()));
-            if !self.inner.index().contains(&id) && !batch.iter().any(|d| d.id == id) && !staged {
-                return id;
-            }
-        }
+        let mut docs: Vec<Document> = list("documents", docs)?;
+        self.inner.assign_ids(&mut docs, &self.pending);
+        Ok(docs)
     }
 
     /// Embed and index documents (strings, or `{id, text, metadata, parent}`); an existing id is
@@ -360,7 +264,10 @@ impl Engine {
 
     /// Remove a document by id (with its passages, if it was split); returns whether it was indexed.
     pub fn remove(&mut self, id: JsValue) -> JsResult<bool> {
-        let id = id_of("id", &id)?.ok_or_else(|| invalid("id", "is required"))?;
+        let id = options::id(json("id", &id)?).map_err(|e| invalid("id", e.to_string()))?;
+        if id.is_empty() {
+            return Err(invalid("id", "is required"));
+        }
         Ok(self.inner.remove(&id))
     }
 
@@ -375,22 +282,14 @@ impl Engine {
         self.inner.embedder().embed_one(&text).map_err(to_js)
     }
 
-    /// Stage 1: `{ k = 20, retrieval = 'hybrid' | 'dense' | 'bm25', hybrid, filter }` →
-    /// `[{id, text, score, metadata?, parent?}]`, best first. `query` is a text, or a query
+    /// Stage 1 ([`RetrieveOptions`]) → candidates, best first. `query` is a text, or a query
     /// vector (`Float32Array` or number array, e.g. from `embed`) for dense retrieval.
     pub fn retrieve(&self, query: JsValue, options: JsValue) -> JsResult<JsValue> {
         let text = query.as_string();
         if text.is_none() && !query.is_instance_of::<js_sys::Float32Array>() && !Array::is_array(&query) {
             return Err(invalid("query", format!("must be a string or a query vector (Float32Array), got {}", type_name(&query))));
         }
-        let o = Options::parse(&options, &["k", "retrieval", "hybrid", "filter"])?;
-        let d = RetrieveOptions::default();
-        let opts = RetrieveOptions {
-            k: o.count("k", 1)?.unwrap_or(d.k),
-            retrieval: nested(&o, "retrieval")?,
-            hybrid: nested(&o, "hybrid")?.unwrap_or(d.hybrid),
-            filter: filter(&o)?,
-        };
+        let opts: RetrieveOptions = self::options(&options)?;
         let hits = match text {
             Some(text) => self.inner.retrieve_with(&text, &opts),
             None => self.inner.retrieve_vector(&numbers("query", &query)?, &opts),
@@ -398,75 +297,48 @@ impl Engine {
         to_value(&hits.map_err(to_js)?)
     }
 
-    /// Stage 2 on any candidates (strings, or `{id?, text, score?, metadata?, parent?}`; other
-    /// fields are ignored so results of `retrieve` pass straight in).
-    /// Options `{ topK, batchSize, maxLength, minScore, fusion: { dense, bm25, crossEncoder }, signals, parents }`.
-    /// `logits` (one number per candidate, e.g. from `scorePairs` in other workers) skips the model.
+    /// Stage 2 ([`RerankOptions`]) on any candidates (strings, or `{id?, text, score?, dense?,
+    /// bm25?, metadata?, parent?}`; other fields are ignored so results of `retrieve` pass
+    /// straight in). `logits` (one per candidate, e.g. from `scorePairs` in other workers) skips the model.
     pub fn rerank(&self, query: JsValue, candidates: JsValue, options: JsValue) -> JsResult<JsValue> {
         let query = string("query", &query)?;
-        let mut keys = RERANK_KEYS.to_vec();
-        keys.extend(["signals", "parents", "logits"]);
-        let o = Options::parse(&options, &keys)?;
-        let opts = rerank_options(&o)?;
-        let cands = candidate_list(&candidates)?;
-        let logits = o.values.get("logits").filter(|v| !v.is_null()).map(|v| numbers("logits", v)).transpose()?;
-        let r = self
-            .inner
-            .rerank_scored(&query, &cands, logits.as_deref(), &opts, signals(&o)?.as_ref(), nested(&o, "parents")?)
-            .map_err(to_js)?;
-        to_value(&r)
+        let mut opts: RerankOptions = self::options(&options)?;
+        with_now(&mut opts);
+        let mut cands: Vec<Candidate> = list("candidates", &candidates)?;
+        Candidate::number_unnamed(&mut cands);
+        to_value(&self.inner.rerank(&query, &cands, &opts).map_err(to_js)?)
     }
 
     /// Raw cross-encoder logits for `(query, text)` pairs, in order (`Float32Array`); no cache,
-    /// no sorting. Texts are strings or `{ text }` objects. Options `{ batchSize, maxLength }`.
+    /// no sorting. Texts are strings or `{ text }` objects. Options: [`PairOptions`].
     #[wasm_bindgen(js_name = scorePairs)]
     pub fn score_pairs(&self, query: JsValue, texts: JsValue, options: JsValue) -> JsResult<Vec<f32>> {
         score_pairs(self.inner.reranker().model(), &query, &texts, &options)
     }
 
-    /// Both stages. Options `{ candidates = 20, topK = 5, batchSize, maxLength, minScore, fusion,
-    /// retrieval, hybrid, cascade, filter, signals, parents }`.
+    /// Both stages ([`SearchOptions`]: the pool part and the rerank part in one object).
     pub fn search(&self, query: JsValue, options: JsValue) -> JsResult<JsValue> {
         let query = string("query", &query)?;
-        let mut keys = RERANK_KEYS.to_vec();
-        keys.extend(["candidates", "retrieval", "hybrid", "cascade", "filter", "signals", "parents"]);
-        let o = Options::parse(&options, &keys)?;
-        let r = rerank_options(&o)?;
-        let d = SearchOptions::default();
-        let opts = SearchOptions {
-            candidates: o.count("candidates", 1)?.unwrap_or(d.candidates),
-            top_k: r.top_k.unwrap_or(d.top_k),
-            min_score: r.min_score,
-            batch_size: r.batch_size,
-            max_length: r.max_length,
-            fusion: r.fusion,
-            retrieval: nested(&o, "retrieval")?.unwrap_or(d.retrieval),
-            hybrid: nested(&o, "hybrid")?.unwrap_or(d.hybrid),
-            cascade: nested(&o, "cascade")?.unwrap_or_default(),
-            filter: filter(&o)?,
-            signals: signals(&o)?,
-            parents: nested(&o, "parents")?,
-        };
+        let mut opts = SearchOptions::from_value(json("options", &options)?).map_err(to_js)?;
+        with_now(&mut opts.rerank);
         to_value(&self.inner.search(&query, &opts).map_err(to_js)?)
     }
 
-    /// Split documents longer than `maxTokens` into overlapping passages when indexing:
-    /// `{ maxTokens = 200, overlapSentences = 1 }`, or `null` to keep documents whole.
+    /// Split documents longer than `maxTokens` into overlapping passages when indexing
+    /// ([`Chunking`]), or `null` to keep documents whole.
     #[wasm_bindgen(js_name = setChunking)]
     pub fn set_chunking(&mut self, chunking: JsValue) -> JsResult<()> {
-        let c = if chunking.is_undefined() || chunking.is_null() {
-            None
-        } else {
-            Some(from_js::<Chunking>("chunking", &chunking)?)
+        let c = match json("chunking", &chunking)? {
+            Value::Null => None,
+            v => Some(options::from_value::<Chunking>("chunking", v).map_err(to_js)?),
         };
         self.inner.set_chunking(c).map_err(to_js)
     }
 
-    /// BM25 settings `{ k1 = 1.2, b = 0.75, stopWords = true, stemmer = 'english' | null }`
-    /// (fields left out keep their value).
+    /// BM25 settings ([`Bm25Params`]; fields left out keep their value).
     #[wasm_bindgen(js_name = setBm25)]
     pub fn set_bm25(&mut self, params: JsValue) -> JsResult<()> {
-        let p = patched("bm25", &self.inner.index().bm25_params(), &params)?;
+        let p = options::patched("bm25", &self.inner.index().bm25_params(), json("bm25", &params)?).map_err(to_js)?;
         self.inner.set_bm25_params(p).map_err(to_js)
     }
 
@@ -483,46 +355,41 @@ impl Engine {
         self.inner.load_index(&b).map_err(to_js)
     }
 
-    /// Limits that keep the index within a memory budget: `{ maxDocuments, maxDocumentBytes }`.
-    /// Adding past them throws (code `CapacityExceeded` / `DocumentTooLarge`) instead of running
-    /// the page out of memory.
+    /// Limits that keep the index within a memory budget ([`IndexLimits`]; fields left out keep
+    /// their value). Adding past them throws (code `CapacityExceeded` / `DocumentTooLarge`)
+    /// instead of running the page out of memory.
     #[wasm_bindgen(js_name = setLimits)]
     pub fn set_limits(&mut self, limits: JsValue) -> JsResult<()> {
-        let o = Options::parse(&limits, &["maxDocuments", "maxDocumentBytes"])?;
-        let mut l = self.inner.index().limits();
-        if let Some(n) = o.count("maxDocuments", 1)? {
-            l.max_documents = n;
-        }
-        if let Some(n) = o.count("maxDocumentBytes", 1)? {
-            l.max_document_bytes = n;
-        }
+        let l: IndexLimits = options::patched("limits", &self.inner.index().limits(), json("limits", &limits)?).map_err(to_js)?;
+        l.validate().map_err(to_js)?;
         self.inner.set_limits(l);
         Ok(())
     }
 
-    /// `{ maxDocuments, maxDocumentBytes, memoryBytes }`: the limits and the index's approximate size.
+    /// The limits and the index's approximate size: `{ maxDocuments, maxDocumentBytes, memoryBytes }`.
     #[wasm_bindgen(js_name = getLimits)]
     pub fn get_limits(&self) -> JsResult<JsValue> {
-        let l = self.inner.index().limits();
-        to_value(&serde_json::json!({
-            "maxDocuments": l.max_documents,
-            "maxDocumentBytes": l.max_document_bytes,
-            "memoryBytes": self.inner.index().memory_bytes(),
-        }))
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Usage {
+            #[serde(flatten)]
+            limits: IndexLimits,
+            memory_bytes: usize,
+        }
+        to_value(&Usage { limits: self.inner.index().limits(), memory_bytes: self.inner.index().memory_bytes() })
     }
 
     /// `{entries, hits, misses}` of the cross-encoder score cache.
     #[wasm_bindgen(js_name = cacheStats)]
     pub fn cache_stats(&self) -> JsResult<JsValue> {
-        let (entries, hits, misses) = self.inner.reranker().cache_stats();
-        to_value(&serde_json::json!({ "entries": entries, "hits": hits, "misses": misses }))
+        to_value(&self.inner.reranker().cache_stats())
     }
 
     /// Resize the score cache (0 disables it).
     #[wasm_bindgen(js_name = setCacheCapacity)]
     pub fn set_cache_capacity(&self, entries: JsValue) -> JsResult<()> {
-        let n = entries.as_f64().filter(|x| x.is_finite() && *x >= 0.0 && x.fract() == 0.0).ok_or_else(|| invalid("entries", "must be a whole number >= 0"))?;
-        self.inner.reranker().set_cache_capacity(n as usize);
+        let n: usize = options::from_value("entries", json("entries", &entries)?).map_err(to_js)?;
+        self.inner.reranker().set_cache_capacity(n);
         Ok(())
     }
 }
@@ -553,92 +420,8 @@ impl Scorer {
 
 fn score_pairs(model: &CrossEncoder, query: &JsValue, texts: &JsValue, options: &JsValue) -> JsResult<Vec<f32>> {
     let query = string("query", query)?;
-    let o = rerank_options(&Options::parse(options, &["batchSize", "maxLength"])?)?;
-    let texts: Vec<String> = items("texts", texts, None)?.into_iter().map(|it| it.text).collect();
-    model.score_checked(&query, &texts, o.max_length, o.batch_size).map_err(to_js)
-}
-
-/// A `Float32Array` or an array of finite numbers.
-fn numbers(name: &'static str, v: &JsValue) -> JsResult<Vec<f32>> {
-    if let Some(a) = v.dyn_ref::<js_sys::Float32Array>() {
-        return Ok(a.to_vec());
-    }
-    if !Array::is_array(v) {
-        return Err(invalid(name, format!("must be a Float32Array or an array of numbers, got {}", type_name(v))));
-    }
-    let arr: &Array = v.unchecked_ref();
-    arr.iter()
-        .enumerate()
-        .map(|(i, x)| x.as_f64().map(|x| x as f32).ok_or_else(|| invalid(name, format!("item {i} must be a number, got {}", type_name(&x)))))
-        .collect()
-}
-
-fn candidate_list(v: &JsValue) -> JsResult<Vec<Candidate>> {
-    Ok(items("candidates", v, None)?
-        .into_iter()
-        .enumerate()
-        .map(|(i, it)| Candidate {
-            id: it.id.unwrap_or_else(|| i.to_string()),
-            text: it.text,
-            score: it.score,
-            dense: it.dense,
-            bm25: it.bm25,
-            metadata: it.metadata,
-            parent: it.parent,
-        })
-        .collect())
-}
-
-/// One entry of an array of strings or `{ text, id?, score?, dense?, bm25?, metadata?, parent? }` objects.
-struct Item {
-    id: Option<String>,
-    text: String,
-    score: Option<f32>,
-    dense: Option<f32>,
-    bm25: Option<f32>,
-    metadata: Option<serde_json::Value>,
-    parent: Option<String>,
-}
-
-/// Parse such an array. With `only`, fields outside it are refused; without, they are ignored.
-fn items(name: &'static str, v: &JsValue, only: Option<&[&str]>) -> JsResult<Vec<Item>> {
-    if !Array::is_array(v) {
-        return Err(invalid(name, format!("must be an array of strings or {{id, text, ...}} objects, got {}", type_name(v))));
-    }
-    let arr: &Array = v.unchecked_ref();
-    let mut out = Vec::with_capacity(arr.length() as usize);
-    for (i, x) in arr.iter().enumerate() {
-        if let Some(text) = x.as_string() {
-            out.push(Item { id: None, text, score: None, dense: None, bm25: None, metadata: None, parent: None });
-            continue;
-        }
-        if !x.is_object() || Array::is_array(&x) {
-            return Err(invalid(name, format!("item {i} must be a string or an object, got {}", type_name(&x))));
-        }
-        let obj: &Object = x.unchecked_ref();
-        if let Some(allowed) = only {
-            for key in Object::keys(obj).iter() {
-                let key = key.as_string().unwrap_or_default();
-                if !allowed.contains(&key.as_str()) {
-                    return Err(invalid(name, format!("item {i} has unknown field `{key}`: put extra fields in `metadata`")));
-                }
-            }
-        }
-        let text = Reflect::get(obj, &"text".into())?;
-        let text = text.as_string().ok_or_else(|| invalid(name, format!("item {i}: `text` must be a string, got {}", type_name(&text))))?;
-        let number = |field: &str| -> JsResult<Option<f32>> {
-            let v = Reflect::get(obj, &field.into())?;
-            if v.is_undefined() || v.is_null() {
-                return Ok(None);
-            }
-            let x = v.as_f64().filter(|x| x.is_finite());
-            Ok(Some(x.ok_or_else(|| invalid(name, format!("item {i}: `{field}` must be a finite number")))? as f32))
-        };
-        let (score, dense, bm25) = (number("score")?, number("dense")?, number("bm25")?);
-        let id = id_of(name, &Reflect::get(obj, &"id".into())?)?;
-        let metadata = json_value(name, &Reflect::get(obj, &"metadata".into())?)?;
-        let parent = id_of(name, &Reflect::get(obj, &"parent".into())?)?;
-        out.push(Item { id, text, score, dense, bm25, metadata, parent });
-    }
-    Ok(out)
+    let o: PairOptions = self::options(options)?;
+    let texts: Vec<Candidate> = list("texts", texts)?;
+    let texts: Vec<&str> = texts.iter().map(|c| c.text.as_str()).collect();
+    model.score_pairs(&query, &texts, &o).map_err(to_js)
 }

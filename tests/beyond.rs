@@ -17,7 +17,7 @@ fn hit_ids(r: &Reranked) -> Vec<&str> {
 }
 
 fn retrieve(e: &Minirank, q: &str, k: usize, retrieval: Retrieval, filter: Option<serde_json::Value>) -> Vec<Candidate> {
-    e.retrieve_with(q, &RetrieveOptions { k, retrieval: Some(retrieval), filter, ..Default::default() }).unwrap()
+    e.retrieve_with(q, &RetrieveOptions { k, retrieval: Some(retrieval), filter: filter.map(|f| Filter::parse(&f).unwrap()), ..Default::default() }).unwrap()
 }
 
 /// Seed documents tagged with a year (2000 + position) and a source.
@@ -62,7 +62,7 @@ fn bm25_finds_exact_terms_and_hybrid_fuses_both_lists() {
         assert!((hybrid[0].score.unwrap() - expected).abs() < 1e-6, "RRF score of the leader");
     }
     // search with hybrid candidates answers the seed question as well as dense does
-    let r = e.search(q, &SearchOptions { retrieval: Retrieval::Hybrid, candidates: 20, ..Default::default() }).unwrap();
+    let r = e.search(q, &SearchOptions::from_value(json!({"retrieval": "hybrid", "candidates": 20})).unwrap()).unwrap();
     assert!(["multiprocessing", "gil", "concurrent-futures", "numba"].contains(&r.reranked.hits[0].id.as_str()), "{:?}", hit_ids(&r.reranked));
 }
 
@@ -108,11 +108,11 @@ fn filters_apply_before_scoring() {
     assert!(filtered.iter().all(|c| !ids(&unfiltered).contains(&c.id.as_str())));
     // nothing passes: no candidates, no error
     assert!(retrieve(&e, q, 5, Retrieval::Dense, Some(json!({"year": {"gt": 3000}}))).is_empty());
-    let r = e.search(q, &SearchOptions { filter: Some(json!({"source": "nowhere"})), ..Default::default() }).unwrap();
+    let r = e.search(q, &SearchOptions::from_value(json!({"filter": {"source": "nowhere"}})).unwrap()).unwrap();
     assert!(r.reranked.hits.is_empty() && !r.reranked.no_confident_answer);
     // malformed filters are option errors that say what is wrong
-    let err = e.search(q, &SearchOptions { filter: Some(json!({"year": {"after": 1}})), ..Default::default() }).unwrap_err();
-    assert!(matches!(err, Error::InvalidOption { name: "filter", .. }) && err.to_string().contains("after"), "{err}");
+    let err = SearchOptions::from_value(json!({"filter": {"year": {"after": 1}}})).unwrap_err();
+    assert!((err.option() == Some("filter")) && err.to_string().contains("after"), "{err}");
 }
 
 #[test]
@@ -120,7 +120,7 @@ fn cascade_narrows_the_pool_before_the_cross_encoder() {
     let e = seed_engine();
     let q = &seed_questions()[0];
     let stages = vec![Stage { scorer: StageScorer::Bm25, keep: 12 }, Stage { scorer: StageScorer::Dense, keep: 6 }];
-    let r = e.search(q, &SearchOptions { retrieval: Retrieval::Hybrid, candidates: 20, cascade: stages, top_k: 3, ..Default::default() }).unwrap();
+    let r = e.search(q, &SearchOptions { pool: PoolOptions { retrieval: Retrieval::Hybrid, cascade: stages, ..SearchOptions::top(20, 3).pool }, ..SearchOptions::top(20, 3) }).unwrap();
     assert_eq!(r.candidates.len(), 20);
     assert_eq!(r.cascade.iter().map(Vec::len).collect::<Vec<_>>(), [12, 6]);
     let stage1: HashSet<&String> = r.cascade[0].iter().collect();
@@ -135,15 +135,16 @@ fn cascade_narrows_the_pool_before_the_cross_encoder() {
         assert!(cos(id) <= min_kept + 1e-6, "{id} was dropped although closer than a kept one");
     }
     // sizes must shrink and stay >= top_k
-    let bad = SearchOptions { cascade: vec![Stage { scorer: StageScorer::Dense, keep: 2 }], top_k: 5, ..Default::default() };
-    assert!(matches!(e.search(q, &bad), Err(Error::InvalidOption { name: "cascade", .. })));
+    let mut bad = SearchOptions::top(20, 5);
+    bad.pool.cascade = vec![Stage { scorer: StageScorer::Dense, keep: 2 }];
+    assert!((e.search(q, &bad).err().and_then(|e| e.option().map(str::to_owned)).as_deref() == Some("cascade")));
 }
 
 #[test]
 fn signals_reorder_with_explainable_components() {
     let e = tagged_engine();
     let q = &seed_questions()[0];
-    let plain = e.search(q, &SearchOptions { candidates: 20, top_k: 20, ..Default::default() }).unwrap();
+    let plain = e.search(q, &SearchOptions::top(20, 20)).unwrap();
     let now = minirank::signals::timestamp_ms(&json!("2020-01-01")).unwrap();
     let signals = Signals {
         relevance: 0.6,
@@ -152,7 +153,7 @@ fn signals_reorder_with_explainable_components() {
         diversity: None,
         now: Some(now),
     };
-    let r = e.search(q, &SearchOptions { candidates: 20, top_k: 20, signals: Some(signals.clone()), ..Default::default() }).unwrap();
+    let r = e.search(q, &with_signals(SearchOptions::top(20, 20), signals.clone())).unwrap();
     assert_eq!(r.reranked.hits.len(), 20);
     for h in &r.reranked.hits {
         let c = h.components.expect("components on every hit");
@@ -170,7 +171,7 @@ fn signals_reorder_with_explainable_components() {
     assert_ne!(hit_ids(&r.reranked), hit_ids(&plain.reranked), "authority and freshness change the order");
     // with authority alone dominating, every "docs" document ranks above every "forum" one
     let strong = Signals { relevance: 0.01, authority: signals.authority.clone().map(|a| Authority { weight: 10.0, ..a }), freshness: None, ..signals };
-    let r = e.search(q, &SearchOptions { candidates: 20, top_k: 20, signals: Some(strong), ..Default::default() }).unwrap();
+    let r = e.search(q, &with_signals(SearchOptions::top(20, 20), strong)).unwrap();
     let sources: Vec<&str> = r.reranked.hits.iter().map(|h| h.metadata.as_ref().unwrap()["source"].as_str().unwrap()).collect();
     assert_eq!(sources.iter().take_while(|s| **s == "docs").count(), 10, "{sources:?}");
 }
@@ -184,12 +185,12 @@ fn diversity_demotes_near_duplicates() {
     docs.push(Document::new("gil-copy-2", format!("{gil} ")));
     e.add_documents(docs).unwrap();
     let q = "What is the Global Interpreter Lock in CPython?";
-    let base = SearchOptions { candidates: 22, top_k: 5, ..Default::default() };
+    let base = SearchOptions::top(22, 5);
     let plain = e.search(q, &base).unwrap();
     let top3: Vec<&str> = hit_ids(&plain.reranked).into_iter().take(3).collect();
     assert!(top3.contains(&"gil") && top3.contains(&"gil-copy"), "copies score alike: {top3:?}");
     let diverse = Signals { diversity: Some(Diversity { weight: 5.0, max_per_parent: None }), now: Some(0.0), ..Default::default() };
-    let r = e.search(q, &SearchOptions { signals: Some(diverse), ..base.clone() }).unwrap();
+    let r = e.search(q, &with_signals(base.clone(), diverse)).unwrap();
     let got = hit_ids(&r.reranked);
     let copies = got.iter().take(3).filter(|id| id.starts_with("gil")).count();
     assert_eq!(copies, 1, "one of the three identical texts leads, the others drop: {got:?}");
@@ -237,7 +238,7 @@ fn long_documents_are_split_and_the_tail_is_found() {
     // parent grouping: one result per document, with its passages
     let q = &seed_questions()[0];
     for mode in [ParentScore::Max, ParentScore::Sum] {
-        let r = split.search(q, &SearchOptions { candidates: n, top_k: 2, parents: Some(mode), ..Default::default() }).unwrap();
+        let r = split.search(q, &SearchOptions { rerank: RerankOptions { parents: Some(mode), ..SearchOptions::top(n, 2).rerank }, ..SearchOptions::top(n, 2) }).unwrap();
         assert_eq!(hit_ids(&r.reranked), ["book", "short"], "{mode:?}");
         let book = &r.reranked.hits[0];
         let ps = book.passages.as_ref().unwrap();
@@ -251,7 +252,7 @@ fn long_documents_are_split_and_the_tail_is_found() {
     }
     // a per-parent cap keeps at most 2 passages of the book
     let cap = Signals { diversity: Some(Diversity { weight: 0.0, max_per_parent: Some(2) }), now: Some(0.0), ..Default::default() };
-    let r = split.search(q, &SearchOptions { candidates: n, top_k: n, signals: Some(cap), ..Default::default() }).unwrap();
+    let r = split.search(q, &with_signals(SearchOptions::top(n, n), cap)).unwrap();
     assert_eq!(r.reranked.hits.iter().filter(|h| h.parent.as_deref() == Some("book")).count(), 2);
 }
 
@@ -293,9 +294,10 @@ fn rerank_with_logits_scored_in_shards_matches_rerank() {
     logits.extend(model.score_checked(q, &texts[5..], 256, 16).unwrap());
     let opts = RerankOptions { top_k: Some(5), ..Default::default() };
     let signals = Signals { diversity: Some(Diversity { weight: 0.3, max_per_parent: None }), now: Some(0.0), ..Default::default() };
-    for s in [None, Some(&signals)] {
-        let direct = e.rerank_with_signals(q, &cands, &opts, s, None).unwrap();
-        let given = e.rerank_scored(q, &cands, Some(&logits), &opts, s, None).unwrap();
+    for s in [None, Some(signals.clone())] {
+        let opts = RerankOptions { signals: s, ..opts.clone() };
+        let direct = e.rerank(q, &cands, &opts).unwrap();
+        let given = e.rerank(q, &cands, &RerankOptions { logits: Some(logits.clone()), ..opts }).unwrap();
         assert_eq!(hit_ids(&direct), hit_ids(&given));
         for (a, b) in direct.hits.iter().zip(&given.hits) {
             assert!((a.logit - b.logit).abs() < 1e-4, "{} vs {}", a.logit, b.logit);
@@ -303,11 +305,11 @@ fn rerank_with_logits_scored_in_shards_matches_rerank() {
         assert_eq!((given.scored, given.cache_hits), (cands.len(), 0));
     }
     let short = &logits[..3];
-    let err = e.rerank_scored(q, &cands, Some(short), &opts, None, None).unwrap_err();
-    assert!(matches!(err, Error::InvalidOption { name: "logits", .. }), "{err}");
+    let err = e.rerank(q, &cands, &RerankOptions { logits: Some(short.to_vec()), ..opts.clone() }).unwrap_err();
+    assert!((err.option() == Some("logits")), "{err}");
     let mut nan = logits.clone();
     nan[2] = f32::NAN;
-    let err = e.rerank_scored(q, &cands, Some(&nan), &opts, None, None).unwrap_err();
+    let err = e.rerank(q, &cands, &RerankOptions { logits: Some(nan), ..opts }).unwrap_err();
     assert!(err.to_string().contains("value 2"), "{err}");
     assert!(matches!(model.score_checked(q, &["ok", " "], 256, 16), Err(Error::EmptyInput { what: "candidate text" })));
     assert!(matches!(model.score_checked(" ", &["ok"], 256, 16), Err(Error::EmptyInput { what: "query" })));
@@ -319,7 +321,7 @@ fn retrieve_from_a_query_vector_equals_retrieve_from_its_text() {
     let q = &seed_questions()[1];
     let v = e.embedder().embed_one(q).unwrap();
     for filter in [None, Some(json!({"source": "docs"}))] {
-        let opts = RetrieveOptions { k: 7, filter: filter.clone(), ..Default::default() };
+        let opts = RetrieveOptions { k: 7, filter: filter.as_ref().map(|f| Filter::parse(f).unwrap()), ..Default::default() };
         let dense = RetrieveOptions { retrieval: Some(Retrieval::Dense), ..opts.clone() };
         let from_text = e.retrieve_with(q, &dense).unwrap();
         assert!(from_text.iter().all(|c| c.bm25.is_some() && c.dense == c.score), "the text path also scores BM25");
@@ -329,16 +331,16 @@ fn retrieve_from_a_query_vector_equals_retrieve_from_its_text() {
     }
     let bm25 = RetrieveOptions { retrieval: Some(Retrieval::Bm25), ..Default::default() };
     let err = e.retrieve_vector(&v, &bm25).unwrap_err();
-    assert!(matches!(err, Error::InvalidOption { name: "retrieval", .. }) && err.to_string().contains("dense"), "{err}");
+    assert!((err.option() == Some("retrieval")) && err.to_string().contains("dense"), "{err}");
     let err = e.retrieve_vector(&v[..10], &RetrieveOptions::default()).unwrap_err();
     assert!(matches!(err, Error::DimensionMismatch { expected: 384, actual: 10 }), "{err}");
     let mut nan = v.clone();
     nan[3] = f32::NAN;
     let err = e.retrieve_vector(&nan, &RetrieveOptions::default()).unwrap_err();
-    assert!(matches!(err, Error::InvalidOption { name: "query", .. }) && err.to_string().contains("at 3"), "{err}");
+    assert!((err.option() == Some("query")) && err.to_string().contains("at 3"), "{err}");
     assert!(matches!(engine().retrieve_vector(&v, &RetrieveOptions::default()), Err(Error::EmptyIndex)));
     let err = e.retrieve_vector(&v, &RetrieveOptions { k: 0, ..Default::default() }).unwrap_err();
-    assert!(matches!(err, Error::InvalidOption { name: "k", .. }), "{err}");
+    assert!((err.option() == Some("k")), "{err}");
 }
 
 /// Candidates from elsewhere (no cosine, no BM25) are given both signals by `rerank`, the same
@@ -361,4 +363,9 @@ fn rerank_gives_outside_candidates_the_signals_retrieval_gives() {
     assert_eq!(r.hits[0].id, "x");
     assert!(r.hits.iter().all(|h| h.dense.is_some() && h.bm25.is_some()));
     assert!(r.hits[0].bm25.unwrap() > 0.0 && r.hits[1].bm25 == Some(0.0));
+}
+
+fn with_signals(mut o: SearchOptions, signals: Signals) -> SearchOptions {
+    o.rerank.signals = Some(signals);
+    o
 }

@@ -64,7 +64,7 @@ fn bad_arguments_fail_with_a_message() {
     let docs = root().join("tests/fixtures/seed000.jsonl");
     let out = minirank(&["search", "--docs", docs.to_str().unwrap(), "--query", "x", "--candidates", "3", "--top-k", "4"]);
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("top_k"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--top-k"), "{}", String::from_utf8_lossy(&out.stderr));
     let out = minirank(&["search", "--docs", "/no/such/file.jsonl", "--query", "x"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("/no/such/file.jsonl"));

@@ -15,7 +15,7 @@ fn readme_rust_example() -> minirank::Result<()> {
         Document::new("mp", "Multiprocessing bypasses the GIL by running separate interpreters.")
             .with_metadata(serde_json::json!({"source": "docs"})),
     ])?;
-    let result = engine.search("How do I run CPU-bound Python in parallel?", &SearchOptions { candidates: 2, top_k: 2, ..Default::default() })?;
+    let result = engine.search("How do I run CPU-bound Python in parallel?", &SearchOptions::top(2, 2))?;
     for hit in &result.reranked.hits {
         println!("{} logit={:.2} score={:.3} (was #{})", hit.id, hit.logit, hit.score, hit.original_rank);
     }

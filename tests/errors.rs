@@ -99,22 +99,26 @@ fn bad_queries_and_options_are_errors() {
         assert!(matches!(e.rerank(q, &[Candidate::new("a", "b")], &RerankOptions::default()), Err(Error::EmptyInput { what: "query" })));
     }
     let q = "python";
-    assert!(matches!(e.retrieve(q, 0), Err(Error::InvalidOption { name: "k", .. })));
+    assert!((e.retrieve(q, 0).err().and_then(|e| e.option().map(str::to_owned)).as_deref() == Some("k")));
+    let with = |f: fn(&mut SearchOptions)| {
+        let mut o = SearchOptions::default();
+        f(&mut o);
+        o
+    };
     let bad_search = [
-        (SearchOptions { candidates: 5, top_k: 6, ..Default::default() }, "top_k"),
-        (SearchOptions { candidates: 0, top_k: 0, ..Default::default() }, "candidates"),
-        (SearchOptions { top_k: 0, ..Default::default() }, "top_k"),
-        (SearchOptions { min_score: Some(f32::NAN), ..Default::default() }, "min_score"),
-        (SearchOptions { min_score: Some(f32::NEG_INFINITY), ..Default::default() }, "min_score"),
-        (SearchOptions { batch_size: 0, ..Default::default() }, "batch_size"),
-        (SearchOptions { max_length: 100_000, ..Default::default() }, "max_length"),
-        (SearchOptions { max_length: 2, ..Default::default() }, "max_length"),
+        (SearchOptions::top(5, 6), "topK"),
+        (SearchOptions::top(0, 0), "candidates"),
+        (with(|o| o.rerank.top_k = Some(0)), "topK"),
+        (with(|o| o.rerank.min_score = Some(f32::NAN)), "minScore"),
+        (with(|o| o.rerank.min_score = Some(f32::NEG_INFINITY)), "minScore"),
+        (with(|o| o.rerank.batch_size = 0), "batchSize"),
+        (with(|o| o.rerank.max_length = 100_000), "maxLength"),
+        (with(|o| o.rerank.max_length = 2), "maxLength"),
+        (with(|o| o.rerank.logits = Some(vec![1.0])), "logits"),
     ];
     for (o, name) in bad_search {
-        match e.search(q, &o) {
-            Err(Error::InvalidOption { name: n, .. }) => assert_eq!(n, name, "{o:?}"),
-            other => panic!("{o:?}: {other:?}"),
-        }
+        let err = e.search(q, &o).unwrap_err();
+        assert_eq!(err.option(), Some(name), "{o:?}: {err}");
     }
     let c = [Candidate::new("a", "python gil"), Candidate::new("a", "other")];
     assert!(matches!(e.rerank(q, &c, &RerankOptions::default()), Err(Error::DuplicateId { .. })));
@@ -194,4 +198,36 @@ fn a_model_with_another_sha256_is_refused() {
     let err = CrossEncoder::from_bytes(f.as_files().with_sha256(&wrong)).unwrap_err();
     assert!(matches!(err, Error::IntegrityMismatch { role: ModelRole::CrossEncoder, .. }), "{err}");
     assert_eq!(err.code(), "IntegrityMismatch");
+}
+
+/// Options read from JSON (what JavaScript passes): a field that does not fit is named by its
+/// camelCase path, a key no part of `SearchOptions` takes is refused by name, and what is left out
+/// keeps its default.
+#[test]
+fn options_from_json_name_the_path_of_a_bad_field() {
+    use serde_json::json;
+    let bad = [
+        (json!({"topk": 3}), "topk", "unknown option `topk`"),
+        (json!({"signals": {"freshness": {"halfLifeDay": 1}}}), "signals.freshness.halfLifeDay", "halfLifeDays"),
+        (json!({"fusion": {"alpha": 0.5}}), "fusion.alpha", "crossEncoder"),
+        (json!({"filter": {"year": {"after": 1}}}), "filter", "after"),
+        (json!({"candidates": "5"}), "candidates", "string"),
+        (json!({"cascade": [{"scorer": "dense", "keep": 2, "x": 1}]}), "cascade[0].x", "unknown field"),
+        (json!({"retrieval": "semantic"}), "retrieval", "semantic"),
+        (json!(7), "options", "object"),
+    ];
+    for (v, name, text) in bad {
+        let err = SearchOptions::from_value(v.clone()).unwrap_err();
+        assert_eq!(err.option(), Some(name), "{v}: {err}");
+        assert!(err.to_string().contains(text), "{v}: {err}");
+    }
+    let o = SearchOptions::from_value(json!({"candidates": 7, "topK": 2, "fusion": {"bm25": 0.5}, "filter": {"lang": "en"}})).unwrap();
+    assert_eq!((o.pool.candidates, o.rerank.top_k, o.rerank.fusion.bm25), (7, Some(2), 0.5));
+    assert_eq!(o.rerank.fusion.dense, Fusion::default().dense, "a weight left out keeps its default");
+    assert_eq!(o.pool.retrieval, SearchOptions::default().pool.retrieval);
+    assert!(o.pool.filter.is_some());
+    assert_eq!(SearchOptions::from_value(json!({})).unwrap(), SearchOptions::default());
+    assert_eq!(SearchOptions::from_value(serde_json::Value::Null).unwrap(), SearchOptions::default());
+    // the serialized form reads back the same
+    assert_eq!(SearchOptions::from_value(serde_json::to_value(&o).unwrap()).unwrap(), o);
 }

@@ -41,7 +41,7 @@ fn hostile_text_is_indexed_and_searched_or_refused_clearly() {
     let docs: Vec<Document> = usable.iter().enumerate().map(|(i, t)| Document::new(format!("h{i}"), t.as_str())).collect();
     assert_eq!(e.add_documents(docs).unwrap(), usable.len());
     for t in &usable {
-        let r = e.search(t, &SearchOptions { candidates: 5, top_k: 3, ..Default::default() }).unwrap();
+        let r = e.search(t, &SearchOptions::top(5, 3)).unwrap();
         assert_eq!(r.reranked.hits.len(), 3);
         assert!(r.reranked.hits.iter().all(|h| h.logit.is_finite() && (0.0..=1.0).contains(&h.score)));
         assert!(r.candidates.iter().all(|c| c.score.unwrap().is_finite()));
@@ -70,7 +70,7 @@ fn ten_thousand_documents() {
         .collect();
     assert_eq!(e.add_documents(docs).unwrap(), 10_000);
     assert_eq!(e.len(), 10_000);
-    let r = e.search("python queue lock", &SearchOptions { candidates: 100, top_k: 10, ..Default::default() }).unwrap();
+    let r = e.search("python queue lock", &SearchOptions::top(100, 10)).unwrap();
     assert_eq!((r.candidates.len(), r.reranked.hits.len()), (100, 10));
     let bytes = e.save_index();
     let mut again = tiny_engine();
@@ -97,7 +97,7 @@ fn huge_sizes_are_bounded_by_what_is_indexed() {
     for retrieval in [Retrieval::Dense, Retrieval::Bm25, Retrieval::Hybrid] {
         let c = e.retrieve_with("parallel Python", &RetrieveOptions { k: huge, retrieval: Some(retrieval), ..Default::default() }).unwrap();
         assert!(!c.is_empty() && c.len() <= 20, "{retrieval:?}: {}", c.len());
-        let r = e.search("parallel Python", &SearchOptions { candidates: huge, top_k: huge, retrieval, ..Default::default() }).unwrap();
+        let r = e.search("parallel Python", &SearchOptions { pool: PoolOptions { retrieval, ..SearchOptions::top(huge, huge).pool }, ..SearchOptions::top(huge, huge) }).unwrap();
         assert_eq!(r.reranked.hits.len(), r.candidates.len(), "{retrieval:?}");
     }
     let v = e.embedder().embed_one("parallel Python").unwrap();

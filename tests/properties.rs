@@ -90,7 +90,7 @@ proptest! {
         prop_assume!(!query.trim().is_empty());
         let opts = RerankOptions { fusion: Fusion { dense, bm25, cross_encoder }, ..Default::default() };
         // through the engine: the candidates get their cosine and (pool) BM25 scores first
-        let r = shared_tiny().rerank_with_signals(&query, &cands, &opts, None, None).unwrap();
+        let r = shared_tiny().rerank(&query, &cands, &opts).unwrap();
         prop_assert_eq!(r.hits.len(), cands.len());
         for h in &r.hits {
             prop_assert!(h.fused.is_finite() && h.dense.is_some_and(f32::is_finite) && h.bm25.is_some_and(f32::is_finite));

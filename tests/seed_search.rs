@@ -11,7 +11,7 @@ fn top_ids(r: &SearchResult) -> Vec<&str> {
 #[test]
 fn cpu_bound_question_is_led_by_parallelism_documents() {
     let q = &seed_questions()[0];
-    let r = seed_engine().search(q, &SearchOptions { candidates: 20, top_k: 5, ..Default::default() }).unwrap();
+    let r = seed_engine().search(q, &SearchOptions::top(20, 5)).unwrap();
     println!("{q}\n  stage 1: {:?}\n  stage 2: {:?}", r.candidates.iter().map(|c| &c.id).collect::<Vec<_>>(), top_ids(&r));
     assert_eq!(r.candidates.len(), 20);
     assert_eq!(r.reranked.hits.len(), 5);

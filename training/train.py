@@ -27,12 +27,53 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
-LOG = os.path.join(common.TRAIN_DIR, "train.log")
+# Where this run writes: train/ckpt + train/train.log (run 1), or train/runs/NAME/{ckpt,train.log} with --run NAME.
+RUN = {"ckpt": common.CKPT_DIR, "log": os.path.join(common.TRAIN_DIR, "train.log")}
 STOP = {"flag": False, "why": ""}
 
 
 def log(m):
-    common.log(m, LOG)
+    common.log(m, RUN["log"])
+
+
+# ---------------------------------------------------------------- quantisation-aware training
+class FakeQuantRows(torch.nn.Module):
+    """Weight-only int8 as export.py writes it: symmetric, one scale per row (per output channel of a Linear's
+    [out, in] weight, per row of an embedding), scale = max|w| / 127. Straight-through gradient."""
+
+    def forward(self, w):
+        s = w.detach().abs().amax(dim=1, keepdim=True).clamp_min(1e-12) / 127.0
+        q = torch.round(w / s).clamp(-127, 127) * s
+        return w + (q - w).detach()
+
+
+QUANTISED = ("embeddings.word_embeddings", "embeddings.position_embeddings", "attention.self.query",
+             "attention.self.key", "attention.self.value", "attention.output.dense", "intermediate.dense",
+             "output.dense", "pooler.dense")
+
+
+def add_fake_quant(model):
+    """Registers FakeQuantRows on exactly the weights export.py stores as int8; returns how many."""
+    from torch.nn.utils import parametrize
+    n = 0
+    for name, mod in model.named_modules():
+        if name.startswith("bert.") and name.endswith(QUANTISED) and hasattr(mod, "weight"):
+            parametrize.register_parametrization(mod, "weight", FakeQuantRows())
+            n += 1
+    return n
+
+
+def plain_state_dict(model):
+    """fp32 state dict with HF key names; under QAT the weights are their int8-dequantised values, so export.py's
+    quantisation of them is exact."""
+    import copy
+    from torch.nn.utils import parametrize
+    m = copy.deepcopy(model)
+    for mod in m.modules():
+        if parametrize.is_parametrized(mod):
+            for pname in list(mod.parametrizations.keys()):
+                parametrize.remove_parametrizations(mod, pname, leave_parametrized=True)
+    return {k: v.detach().float().contiguous() for k, v in m.state_dict().items()}
 
 
 # ---------------------------------------------------------------- v0 weights
@@ -153,9 +194,9 @@ def collate(batch_pairs):
 
 
 # ---------------------------------------------------------------- data
-def load_groups(split):
+def load_groups(split, mined_dir):
     rows = []
-    for fn in sorted(glob.glob(os.path.join(common.MINED_DIR, f"{split}_*.jsonl"))):
+    for fn in sorted(glob.glob(os.path.join(mined_dir, f"{split}_*.jsonl"))):
         rows.extend(common.read_jsonl(fn))
     return rows
 
@@ -186,7 +227,7 @@ def encode_groups(groups_batch, corpus, tok, args):
         cap = args.q_cap_long if g["style"] == "long" else args.q_cap
         for m in g["members"]:
             pairs.append(tok.pair(g["query"], corpus[m["pid"]], args.max_len, cap))
-        teach.append([m["teacher"] for m in g["members"]])
+        teach.append([m[args.teacher_key] for m in g["members"]])
         labels.append([m["label"] for m in g["members"]])
     return collate(pairs), torch.tensor(teach, dtype=torch.float32), torch.tensor(labels, dtype=torch.float32)
 
@@ -222,10 +263,10 @@ def evaluate(model, groups, corpus, tok, args):
             "groups": len(groups), "seconds": round(time.time() - t0, 1)}
 
 
-def teacher_mrr(groups):
+def teacher_mrr(groups, key):
     rr = []
     for g in groups:
-        t = [m["teacher"] for m in g["members"]]
+        t = [m[key] for m in g["members"]]
         pos = [m["label"] for m in g["members"]].index(1)
         rr.append(1.0 / (1 + sum(x > t[pos] for x in t)))
     return float(np.mean(rr))
@@ -239,10 +280,10 @@ def save_atomic(obj, path):
 
 
 def save_ckpt(state, keep=2):
-    os.makedirs(common.CKPT_DIR, exist_ok=True)
-    path = os.path.join(common.CKPT_DIR, f"ckpt-step-{state['step']:06d}.pt")
+    os.makedirs(RUN["ckpt"], exist_ok=True)
+    path = os.path.join(RUN["ckpt"], f"ckpt-step-{state['step']:06d}.pt")
     save_atomic(state, path)
-    cks = sorted(glob.glob(os.path.join(common.CKPT_DIR, "ckpt-step-*.pt")))
+    cks = sorted(glob.glob(os.path.join(RUN["ckpt"], "ckpt-step-*.pt")))
     for old in cks[:-keep]:
         os.remove(old)
     log(f"checkpoint {path}")
@@ -250,12 +291,12 @@ def save_ckpt(state, keep=2):
 
 def save_eval_snapshot(model, step, metrics):
     from safetensors.torch import save_file
-    os.makedirs(common.CKPT_DIR, exist_ok=True)
-    path = os.path.join(common.CKPT_DIR, f"eval-step-{step:06d}.safetensors")
-    sd = {k: v.detach().float().contiguous() for k, v in model.state_dict().items()}
+    os.makedirs(RUN["ckpt"], exist_ok=True)
+    path = os.path.join(RUN["ckpt"], f"eval-step-{step:06d}.safetensors")
+    sd = plain_state_dict(model)
     save_file(sd, path + ".tmp", metadata={"step": str(step), "metrics": json.dumps(metrics)})
     os.replace(path + ".tmp", path)
-    with open(os.path.join(common.CKPT_DIR, "evals.jsonl"), "a") as f:
+    with open(os.path.join(RUN["ckpt"], "evals.jsonl"), "a") as f:
         f.write(json.dumps({"step": step, "file": os.path.basename(path), **metrics}) + "\n")
     log(f"eval step {step}: {json.dumps(metrics)} -> {path}")
 
@@ -288,7 +329,16 @@ def main():
     ap.add_argument("--verify-tol", type=float, default=1e-3)
     ap.add_argument("--max-steps", type=int, default=0, help="stop after this many steps in this run (tests)")
     ap.add_argument("--no-eval0", action="store_true")
+    ap.add_argument("--run", default="", help="write to train/runs/RUN/{ckpt,train.log} (default: train/ckpt)")
+    ap.add_argument("--init-from", default="", help="start from this eval-step-N.safetensors instead of v0")
+    ap.add_argument("--mined-dir", default=common.MINED_DIR, help="groups (mine.py, or label_mpnet.py's mined-mpnet)")
+    ap.add_argument("--teacher-key", default="teacher", help="member field to distil: teacher, or teacher3 (mpnet)")
+    ap.add_argument("--qat", action="store_true", help="fake-quantise the int8-exported weights (per row, STE)")
     args = ap.parse_args()
+    if args.run:
+        d = os.path.join(common.TRAIN_DIR, "runs", args.run)
+        RUN["ckpt"], RUN["log"] = os.path.join(d, "ckpt"), os.path.join(d, "train.log")
+        os.makedirs(RUN["ckpt"], exist_ok=True)
     t_start = time.time()
     os.makedirs(common.TRAIN_DIR, exist_ok=True)
 
@@ -298,26 +348,34 @@ def main():
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGHUP, on_signal)
 
-    corpus = {r["pid"]: r["text"] for r in common.read_jsonl(os.path.join(common.MINED_DIR, "corpus.jsonl"))}
+    corpus = {r["pid"]: r["text"] for r in common.read_jsonl(os.path.join(args.mined_dir, "corpus.jsonl"))}
     tok = PairTok(os.path.join(args.v0_dir, "tokenizer.json"))
-    held = load_groups("heldout")[:args.eval_groups]
-    train_groups = load_groups("train")
+    held = load_groups("heldout", args.mined_dir)[:args.eval_groups]
+    train_groups = load_groups("train", args.mined_dir)
     by_qid = {g["qid"]: g for g in train_groups}
 
-    ckpts = sorted(glob.glob(os.path.join(common.CKPT_DIR, "ckpt-step-*.pt")))
+    ckpts = sorted(glob.glob(os.path.join(RUN["ckpt"], "ckpt-step-*.pt")))
     state = None
     if args.resume and ckpts:
         state = torch.load(ckpts[-1], map_location="cpu", weights_only=False)
         saved = state["args"]
         for k in ("lr", "wd", "warmup", "margin", "tau", "ce_weight", "max_len", "q_cap", "q_cap_long",
-                  "groups_per_step", "seed"):
-            setattr(args, k, saved[k])  # keep the run's hyper-parameters
+                  "groups_per_step", "seed", "mined_dir", "teacher_key", "qat", "init_from"):
+            if k in saved:
+                setattr(args, k, saved[k])  # keep the run's hyper-parameters
         log(f"resuming from {ckpts[-1]} (step {state['step']})")
     elif args.resume:
         log("--resume: no checkpoint found, starting fresh")
 
     from transformers import BertConfig, BertForSequenceClassification
-    if state is None:
+    if state is None and args.init_from:
+        from safetensors.torch import load_file
+        model = BertForSequenceClassification(BertConfig.from_pretrained(args.v0_dir))
+        missing, unexpected = model.load_state_dict(load_file(args.init_from), strict=False)
+        if [k for k in missing + unexpected if not k.endswith("position_ids")]:
+            sys.exit(f"--init-from {args.init_from}: missing {missing[:5]}, unexpected {unexpected[:5]}")
+        log(f"initialised from {args.init_from}")
+    elif state is None:
         model = load_v0(args.v0_dir)
         vpairs = []
         for g in held[:20]:
@@ -326,6 +384,9 @@ def main():
         verify_against_onnx(model, tok, vpairs, args.v0_dir, args.verify_tol)
     else:
         model = BertForSequenceClassification(BertConfig.from_pretrained(args.v0_dir))
+    if args.qat:
+        log(f"quantisation-aware: fake int8 on {add_fake_quant(model)} weights")
+    if state is not None:
         model.load_state_dict(state["model"])
     model.train()
 
@@ -361,7 +422,7 @@ def main():
         np.random.seed(args.seed)
         torch.manual_seed(args.seed)
     log(f"train groups {len(train_groups)}, held-out eval groups {len(held)} (teacher MRR@10 "
-        f"{teacher_mrr(held):.4f}), planned steps {planned}, warmup {warm}, step {step}, epoch {epoch}, pos {pos}, "
+        f"{teacher_mrr(held, args.teacher_key):.4f}), planned steps {planned}, warmup {warm}, step {step}, epoch {epoch}, pos {pos}, "
         f"args {json.dumps(vars(args))}")
 
     def make_state():
@@ -379,7 +440,7 @@ def main():
     win_t, win_pairs, win_loss, win_kl, steps_this_run = time.time(), 0, 0.0, 0.0, 0
     while step < planned:
         if pos + gpb > len(order):  # next epoch: a fresh style-mixed order over all groups mined so far
-            train_groups = load_groups("train")
+            train_groups = load_groups("train", args.mined_dir)
             by_qid = {g["qid"]: g for g in train_groups}
             epoch += 1
             pos = 0

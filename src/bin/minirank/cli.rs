@@ -117,45 +117,56 @@ pub fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            match e.option() {
+                // option names are the serialized (camelCase) ones; the flags spell them in kebab-case
+                Some(name) => eprintln!("error: {e} (flag --{})", kebab(name.split(['.', '[']).next().unwrap_or(name))),
+                None => eprintln!("error: {e}"),
+            }
             ExitCode::FAILURE
         }
     }
+}
+
+/// `topK` → `top-k`.
+fn kebab(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 2);
+    for ch in name.chars() {
+        if ch.is_ascii_uppercase() {
+            out.push('-');
+            out.push(ch.to_ascii_lowercase());
+        } else {
+            out.push(ch);
+        }
+    }
+    out
 }
 
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Search { docs, query, candidates, top_k, min_score, max_length, retrieval, cascade, filter, chunk_tokens, parents, fusion, common } => {
             let filter = match filter {
-                Some(f) => Some(serde_json::from_str(&f).map_err(|e| Error::Json { context: "--filter".into(), reason: e.to_string() })?),
+                Some(f) => {
+                    let v: serde_json::Value = serde_json::from_str(&f).map_err(|e| Error::Json { context: "--filter".into(), reason: e.to_string() })?;
+                    Some(Filter::parse(&v)?)
+                }
                 None => None,
             };
+            let d = SearchOptions::default();
             let options = SearchOptions {
-                candidates,
-                top_k,
-                min_score,
-                max_length,
-                retrieval: retrieval.unwrap_or(SearchOptions::default().retrieval),
-                cascade: cascade.map(|c| c.0).unwrap_or_default(),
-                filter,
-                parents,
-                fusion: fusion.unwrap_or_default(),
-                ..Default::default()
+                pool: PoolOptions { candidates, retrieval: retrieval.unwrap_or(d.pool.retrieval), cascade: cascade.map(|c| c.0).unwrap_or_default(), filter, ..d.pool },
+                rerank: RerankOptions { top_k: Some(top_k), min_score, max_length, parents, fusion: fusion.unwrap_or_default(), ..d.rerank },
             };
             options.validate()?;
             let chunking = chunk_tokens.map(|max_tokens| Chunking { max_tokens, ..Default::default() });
             search(&common, &docs, &query, &options, chunking)
         }
         Command::Eval { collection, methods, candidates, max_length, limit_queries, fusion, retrieval, common } => {
-            let defaults = SearchOptions::default();
+            let d = SearchOptions::default();
+            let candidates = candidates.unwrap_or(d.pool.candidates);
             let options = SearchOptions {
-                candidates: candidates.unwrap_or(defaults.candidates),
-                max_length,
-                fusion: fusion.unwrap_or(defaults.fusion),
-                retrieval: retrieval.unwrap_or(defaults.retrieval),
-                ..defaults
+                pool: PoolOptions { candidates, retrieval: retrieval.unwrap_or(d.pool.retrieval), ..d.pool },
+                rerank: RerankOptions { top_k: Some(candidates), max_length, fusion: fusion.unwrap_or(d.rerank.fusion), ..d.rerank },
             };
-            let options = SearchOptions { top_k: options.candidates, ..options };
             options.validate()?;
             let methods = if methods.is_empty() { METHODS.iter().map(|m| m.to_string()).collect() } else { methods };
             eval(&common, &collection, &methods, &options, limit_queries)
@@ -345,18 +356,18 @@ fn search(common: &Common, docs: &Path, query: &str, options: &SearchOptions, ch
         return Ok(());
     }
     println!("Query: {query}\n");
-    let mode = serde_json::to_value(options.retrieval).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+    let mode = serde_json::to_value(options.pool.retrieval).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
     println!("Stage 1 candidates: {} ({mode}; {} index entries built in {index_s:.2} s)", candidates.len(), engine.len());
     for (i, c) in candidates.iter().enumerate() {
         println!("  {:>3}. [{:.3}] {:<24} {}", i + 1, c.score.unwrap_or(0.0), one_line(&c.id, 24), one_line(&c.text, 70));
     }
-    for (stage, kept) in options.cascade.iter().zip(&cascade) {
+    for (stage, kept) in options.pool.cascade.iter().zip(&cascade) {
         println!("\nCascade: {:?} kept {}: {}", stage.scorer, kept.len(), one_line(&kept.join(", "), 100));
     }
-    let f = options.fusion;
+    let f = options.rerank.fusion;
     println!(
         "\nStage 2 top-{} by the fused score {}·z(cos) + {}·z(bm25) + {}·z(logit) (search took {search_ms:.1} ms):",
-        options.top_k, f.dense, f.bm25, f.cross_encoder
+        options.rerank.top_k.unwrap_or(options.pool.candidates), f.dense, f.bm25, f.cross_encoder
     );
     for h in &reranked.hits {
         let moved = h.original_rank as i64 - h.rank as i64;
@@ -382,7 +393,7 @@ fn search(common: &Common, docs: &Path, query: &str, options: &SearchOptions, ch
         println!(
             "  No confident answer: the best score {:.4} is below --min-score {}",
             reranked.best_score.unwrap_or(0.0),
-            options.min_score.unwrap_or(0.0)
+            options.rerank.min_score.unwrap_or(0.0)
         );
     }
     Ok(())
@@ -397,7 +408,7 @@ fn eval(common: &Common, dir: &Path, methods: &[String], options: &SearchOptions
         collection.queries.truncate(n);
     }
     let mut engine = load_engine(common)?;
-    engine.reranker().model().check_max_length(options.max_length)?;
+    engine.reranker().model().check_max_length(options.rerank.max_length)?;
     let quiet = common.json;
 
     let bar = progress(quiet, collection.corpus.len(), "indexing");
@@ -411,9 +422,10 @@ fn eval(common: &Common, dir: &Path, methods: &[String], options: &SearchOptions
     let bar = progress(quiet, collection.queries.len(), "queries");
     let mut per_method: Vec<Vec<Metrics>> = vec![Vec::new(); methods.len()];
     let mut seconds: Vec<f64> = vec![0.0; methods.len()];
-    let without_ce = SearchOptions { fusion: Fusion { cross_encoder: 0.0, ..options.fusion }, ..options.clone() };
-    let ce_only = SearchOptions { fusion: Fusion::CROSS_ENCODER_ONLY, ..options.clone() };
-    let retrieve = |retrieval| RetrieveOptions { k: options.candidates, retrieval: Some(retrieval), ..Default::default() };
+    let with_fusion = |fusion| SearchOptions { rerank: RerankOptions { fusion, ..options.rerank.clone() }, ..options.clone() };
+    let without_ce = with_fusion(Fusion { cross_encoder: 0.0, ..options.rerank.fusion });
+    let ce_only = with_fusion(Fusion::CROSS_ENCODER_ONLY);
+    let retrieve = |retrieval| RetrieveOptions { k: options.pool.candidates, retrieval: Some(retrieval), ..Default::default() };
     for (qid, text) in &collection.queries {
         let rel = &collection.qrels[qid];
         for (m, method) in methods.iter().enumerate() {
@@ -436,17 +448,17 @@ fn eval(common: &Common, dir: &Path, methods: &[String], options: &SearchOptions
     }
     bar.finish_and_clear();
     let means: Vec<Metrics> = per_method.iter().map(|m| Metrics::mean(m)).collect();
-    let f = options.fusion;
-    let pool = serde_json::to_value(options.retrieval).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+    let f = options.rerank.fusion;
+    let pool = serde_json::to_value(options.pool.retrieval).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
     if common.json {
         let out = json!({
             "collection": collection.name,
             "documents": n_docs,
             "queries": collection.queries.len(),
-            "candidates": options.candidates,
+            "candidates": options.pool.candidates,
             "retrieval": pool,
             "fusion": f,
-            "max_length": options.max_length,
+            "max_length": options.rerank.max_length,
             "methods": methods.iter().zip(&means).map(|(k, m)| (k.clone(), json!(m))).collect::<serde_json::Map<_, _>>(),
             "seconds": {
                 "index": index_s,
@@ -461,11 +473,11 @@ fn eval(common: &Common, dir: &Path, methods: &[String], options: &SearchOptions
         collection.name,
         n_docs,
         collection.queries.len(),
-        options.candidates,
+        options.pool.candidates,
         f.dense,
         f.bm25,
         f.cross_encoder,
-        options.max_length
+        options.rerank.max_length
     );
     println!("| method | nDCG@10 | nDCG@5 | MRR@10 | R@100 | P@5 | seconds |");
     println!("|---|---|---|---|---|---|---|");

@@ -66,13 +66,18 @@ fuzz_target!(|input: Input| {
             now: Some(1e12),
             ..Default::default()
         });
-        let opts = SearchOptions {
-            candidates: input.candidates % 200,
-            top_k: input.top_k % 200,
+        let rerank = RerankOptions {
+            top_k: Some(input.top_k % 200),
             min_score: input.min_score,
             batch_size: input.batch_size % 300,
             max_length: input.max_length % 1000,
             fusion: input.alpha.map(|w| Fusion { cross_encoder: w, ..Fusion::default() }).unwrap_or_default(),
+            signals,
+            parents: input.parents.map(|max| if max { ParentScore::Max } else { ParentScore::Sum }),
+            logits: None,
+        };
+        let pool = PoolOptions {
+            candidates: input.candidates % 200,
             retrieval: [Retrieval::Dense, Retrieval::Bm25, Retrieval::Hybrid][input.mode as usize % 3],
             cascade: input
                 .cascade
@@ -80,21 +85,20 @@ fuzz_target!(|input: Input| {
                 .take(3)
                 .map(|&(dense, keep)| Stage { scorer: if dense { StageScorer::Dense } else { StageScorer::Bm25 }, keep: keep % 200 })
                 .collect(),
-            filter: input.min_year.map(|y| serde_json::json!({"year": {"gte": y}})),
-            signals,
-            parents: input.parents.map(|max| if max { ParentScore::Max } else { ParentScore::Sum }),
+            filter: input.min_year.map(|y| Filter::parse(&serde_json::json!({"year": {"gte": y}})).unwrap()),
             ..Default::default()
         };
+        let opts = SearchOptions { pool, rerank };
         if let Ok(r) = e.search(&input.query, &opts) {
-            assert!(r.reranked.hits.len() <= opts.top_k);
+            assert!(r.reranked.hits.len() <= input.top_k % 200);
             assert!(r.reranked.hits.iter().all(|h| h.logit.is_finite() && (0.0..=1.0).contains(&h.score)));
-            assert!(r.reranked.hits.windows(2).all(|w| w[0].ranking_score() >= w[1].ranking_score() || opts.signals.is_some()));
+            assert!(r.reranked.hits.windows(2).all(|w| w[0].ranking_score() >= w[1].ranking_score() || opts.rerank.signals.is_some()));
             if let Some(y) = input.min_year {
                 assert!(r.candidates.iter().all(|c| c.metadata.as_ref().unwrap()["year"].as_i64().unwrap() >= y as i64));
             }
         }
         if let Ok(cands) = e.retrieve(&input.query, input.candidates % 200) {
-            let ro = RerankOptions { top_k: input.rerank_top_k, batch_size: opts.batch_size, max_length: opts.max_length, min_score: opts.min_score, fusion: opts.fusion };
+            let ro = RerankOptions { top_k: input.rerank_top_k, signals: None, parents: None, ..opts.rerank.clone() };
             if let Ok(r) = e.rerank(&input.query, &cands, &ro) {
                 assert!(r.hits.iter().all(|h| h.original_rank >= 1 && h.original_rank <= cands.len()));
             }
