@@ -271,6 +271,17 @@ export class Minirank {
    */
   async search(query, options) { return this._engine.search(query, options); }
 
+  /**
+   * The first half of `search` (or `rerank`), for sharing the cross-encoder among workers:
+   * resolves to `{ id, query, texts, options }`. Score `texts` with `scorePairs(query, texts,
+   * options)` anywhere, in shards, then `finish(id, logits)`; `abandon(id)` drops a job.
+   */
+  prepareSearch(query, options) { return this._engine.prepareSearch(query, options); }
+  prepareRerank(query, candidates, options) { return this._engine.prepareRerank(query, candidates, options); }
+  /** The second half: the logits of the job's `texts`, in order; resolves as `search` / `rerank`. */
+  finish(id, logits) { return this._engine.finish(id, logits); }
+  abandon(id) { return this._engine.abandon(id); }
+
   /** Split documents longer than `maxTokens` into passages when indexing (`null`: keep whole). */
   setChunking(chunking) { this._engine.setChunking(chunking); }
   /** BM25 settings `{ k1, b, stopWords }`. */

@@ -5,7 +5,7 @@ let mr = null;
 let scorer = null; // the extra workers of a pool hold only the cross-encoder
 let queue = Promise.resolve();
 
-const METHODS = new Set(['index', 'retrieve', 'rerank', 'search', 'embed', 'remove', 'clear', 'saveIndex', 'loadIndex', 'cacheStats', 'setCacheCapacity', 'setLimits', 'getLimits', 'setChunking', 'setBm25', 'scorePairs']);
+const METHODS = new Set(['index', 'retrieve', 'rerank', 'search', 'prepareSearch', 'prepareRerank', 'finish', 'abandon', 'embed', 'remove', 'clear', 'saveIndex', 'loadIndex', 'cacheStats', 'setCacheCapacity', 'setLimits', 'getLimits', 'setChunking', 'setBm25', 'scorePairs']);
 
 async function handle({ id, method, args, wantProgress }) {
   const progress = wantProgress ? (p) => self.postMessage({ id, progress: p }) : undefined;

@@ -1,6 +1,6 @@
 import type {
-  LoadOptions, DocumentInput, IndexOptions, RetrieveOptions, Candidate, CandidateInput,
-  RerankCallOptions, ScorePairsOptions, Reranked, SearchOptions, SearchResult, Chunking, Bm25Params, SignalOptions,
+  LoadOptions, DocumentInput, IndexOptions, RetrieveOptions, CandidateOf, CandidateInput, RerankOptions, PairOptions,
+  RerankResult, SearchOptions, SearchOutput, Chunking, Bm25Params, IndexLimits, CacheStats,
 } from './minirank.js';
 
 export interface WorkerLoadOptions extends LoadOptions {
@@ -14,28 +14,28 @@ export interface WorkerLoadOptions extends LoadOptions {
 }
 
 /** The Minirank API in a Web Worker: every method returns a promise. */
-export declare class MinirankWorker {
-  static load(options?: WorkerLoadOptions): Promise<MinirankWorker>;
+export declare class MinirankWorker<M = unknown> {
+  static load<M = unknown>(options?: WorkerLoadOptions): Promise<MinirankWorker<M>>;
   /** Documents indexed, as of the last answered call. */
   readonly size: number;
   readonly dim: number;
-  index(docs: DocumentInput[], options?: IndexOptions): Promise<number>;
+  index(docs: DocumentInput<M>[], options?: IndexOptions): Promise<number>;
   /** Stage 1. `query` is a text, or a query vector (e.g. from `embed`, length `dim`) for dense retrieval. */
-  retrieve(query: string | Float32Array | number[], options?: RetrieveOptions): Promise<Candidate[]>;
-  rerank(query: string, candidates: CandidateInput[], options?: RerankCallOptions): Promise<Reranked>;
-  scorePairs(query: string, texts: CandidateInput[], options?: ScorePairsOptions): Promise<Float32Array>;
+  retrieve(query: string | Float32Array | number[], options?: RetrieveOptions): Promise<CandidateOf<M>[]>;
+  rerank(query: string, candidates: CandidateInput<M>[], options?: RerankOptions): Promise<RerankResult<M>>;
+  scorePairs(query: string, texts: CandidateInput[], options?: PairOptions): Promise<Float32Array>;
   /** Workers in the pool. */
   readonly workers: number;
-  search(query: string, options?: SearchOptions): Promise<SearchResult>;
+  search(query: string, options?: Omit<SearchOptions, 'logits'>): Promise<SearchOutput<M>>;
   embed(text: string): Promise<Float32Array>;
   remove(id: string | number): Promise<boolean>;
   clear(): Promise<void>;
   saveIndex(): Promise<Uint8Array>;
   loadIndex(bytes: Uint8Array | ArrayBuffer): Promise<number>;
-  cacheStats(): Promise<{ entries: number; hits: number; misses: number }>;
+  cacheStats(): Promise<CacheStats>;
   setCacheCapacity(entries: number): Promise<void>;
-  setLimits(limits: { maxDocuments?: number; maxDocumentBytes?: number }): Promise<void>;
-  getLimits(): Promise<{ maxDocuments: number; maxDocumentBytes: number; memoryBytes: number }>;
+  setLimits(limits: IndexLimits): Promise<void>;
+  getLimits(): Promise<Required<IndexLimits> & { memoryBytes: number }>;
   /** Bytes of wasm memory of each worker: this one first, then the pool's others. */
   memoryBytes(): Promise<number[]>;
   setChunking(chunking: Chunking | null): Promise<void>;

@@ -46,7 +46,11 @@ export class MinirankWorker {
     this.size = 0;
     this.dim = 0;
     worker.onmessage = (e) => this._onMessage(e.data);
-    worker.onerror = (e) => this._failAll(new MinirankError('Worker', `worker error: ${e.message || e}`));
+    worker.onerror = (e) => {
+      // a start-up failure (a 404, a syntax error, a blocked module) often comes without a message
+      const where = e && e.filename ? ` (${e.filename}:${e.lineno || 0}:${e.colno || 0})` : '';
+      this._failAll(new MinirankError('Worker', `worker error: ${(e && e.message) || 'the worker failed to start or crashed'}${where}`));
+    };
     worker.onmessageerror = () => this._failAll(new MinirankError('Worker', 'a message from the worker could not be read'));
   }
 
@@ -58,6 +62,9 @@ export class MinirankWorker {
     const { onProgress, workerUrl, workers = 1, ...rest } = options || {};
     if (!Number.isInteger(workers) || workers < 1 || workers > 16) {
       throw new MinirankError('InvalidOption', 'invalid option `workers`: must be a whole number from 1 to 16');
+    }
+    if (typeof Worker === 'undefined') {
+      throw new MinirankError('Worker', 'Web Workers are not available here (Node has no global Worker): use Minirank from \'minirank\' instead');
     }
     const start = () => new Worker(workerUrl || new URL('./worker-entry.js', import.meta.url), { type: 'module' });
     // The extra workers need the cross-encoder only; bytes are copied for each before the
@@ -93,32 +100,38 @@ export class MinirankWorker {
   get workers() { return 1 + this._helpers.length; }
 
   /**
-   * Cross-encoder logits for the candidates, computed in parallel: candidates are dealt to the
-   * workers longest first, each to the least loaded one. Returns null when the options are not
-   * a plain object or a worker refuses its share, so that the caller runs the single-worker call
-   * (which throws the error with the right names).
+   * The logits of a prepared job's texts, scored by all workers at once: texts are dealt longest
+   * first, each to the least loaded worker; `job.options` (from the core) go along unread.
    */
-  async _poolLogits(query, candidates, options) {
-    if (options !== undefined && options !== null && (typeof options !== 'object' || Array.isArray(options))) return null;
-    const texts = candidates.map((c) => (typeof c === 'string' ? c : c && c.text));
-    if (texts.some((t) => typeof t !== 'string')) return null;
+  async _scoreShards(job) {
     const all = [this, ...this._helpers];
     const shares = all.map(() => ({ load: 0, idx: [] }));
-    for (const i of texts.map((_, i) => i).sort((a, b) => texts[b].length - texts[a].length)) {
+    for (const i of job.texts.map((_, i) => i).sort((a, b) => job.texts[b].length - job.texts[a].length)) {
       const s = shares.reduce((best, x) => (x.load < best.load ? x : best));
       s.idx.push(i);
-      s.load += texts[i].length;
+      s.load += job.texts[i].length;
     }
-    const o = {};
-    for (const k of ['batchSize', 'maxLength']) if (options && options[k] !== undefined) o[k] = options[k];
+    const parts = await Promise.all(shares.map((s, w) => (s.idx.length ? all[w]._call('scorePairs', [job.query, s.idx.map((i) => job.texts[i]), job.options]) : [])));
+    const logits = new Float32Array(job.texts.length);
+    shares.forEach((s, w) => s.idx.forEach((i, j) => { logits[i] = parts[w][j]; }));
+    return logits;
+  }
+
+  /**
+   * A search or rerank on the pool: the primary worker prepares it (retrieval, cascade, cache,
+   * checks: the core's own path), every worker scores a share, the primary finishes it. A
+   * failure anywhere rejects the call.
+   */
+  async _pooled(prepare, args) {
+    const job = await this._call(prepare, args);
+    let logits;
     try {
-      const parts = await Promise.all(shares.map((s, w) => (s.idx.length ? all[w]._call('scorePairs', [query, s.idx.map((i) => texts[i]), o]) : [])));
-      const logits = new Float32Array(texts.length);
-      shares.forEach((s, w) => s.idx.forEach((i, j) => { logits[i] = parts[w][j]; }));
-      return logits;
-    } catch {
-      return null;
+      logits = await this._scoreShards(job);
+    } catch (e) {
+      this._call('abandon', [job.id]).catch(() => {});
+      throw e;
     }
+    return this._call('finish', [job.id, logits]);
   }
 
   _onMessage(msg) {
@@ -147,34 +160,13 @@ export class MinirankWorker {
 
   index(docs, { onProgress, ...options } = {}) { return this._call('index', [docs, options], [], onProgress); }
   retrieve(query, options) { return this._call('retrieve', [query, options]); }
-  /** With `workers > 1`, the cross-encoder runs in all workers (the score cache is not used). */
-  async rerank(query, candidates, options) {
-    if (this._helpers.length && Array.isArray(candidates) && candidates.length > 1 && !(options && options.logits !== undefined)) {
-      const logits = await this._poolLogits(query, candidates, options);
-      if (logits) return this._call('rerank', [query, candidates, { ...(options || {}), logits }]);
-    }
-    return this._call('rerank', [query, candidates, options]);
+  /** With `workers > 1`, the cross-encoder runs in all workers. */
+  rerank(query, candidates, options) {
+    return this._helpers.length ? this._pooled('prepareRerank', [query, candidates, options]) : this._call('rerank', [query, candidates, options]);
   }
-  /**
-   * With `workers > 1` and no `cascade`, retrieval runs in the primary worker and the
-   * cross-encoder in all of them.
-   */
-  async search(query, options) {
-    const plain = options === undefined || options === null || (typeof options === 'object' && !Array.isArray(options));
-    const { candidates = 20, topK = 5, retrieval, hybrid, filter, cascade, ...rerankOptions } = plain ? options || {} : {};
-    // Anything unusual takes the single-worker path, which also throws the errors `search` names.
-    if (!this._helpers.length || !plain || (cascade && cascade.length) || 'logits' in rerankOptions
-      || !(Number.isInteger(topK) && Number.isInteger(candidates) && topK <= candidates)) {
-      return this._call('search', [query, options]);
-    }
-    const stage1 = {};
-    for (const [k, v] of Object.entries({ retrieval, hybrid, filter })) if (v !== undefined) stage1[k] = v;
-    try {
-      const pool = await this._call('retrieve', [query, { k: candidates, ...stage1 }]);
-      return { candidates: pool, ...(await this.rerank(query, pool, { ...rerankOptions, topK })) };
-    } catch {
-      return this._call('search', [query, options]);
-    }
+  /** With `workers > 1`, retrieval runs in the primary worker and the cross-encoder in all of them. */
+  search(query, options) {
+    return this._helpers.length ? this._pooled('prepareSearch', [query, options]) : this._call('search', [query, options]);
   }
   scorePairs(query, texts, options) { return this._call('scorePairs', [query, texts, options]); }
   embed(text) { return this._call('embed', [text]); }

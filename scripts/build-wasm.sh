@@ -28,7 +28,7 @@ if [ -n "${MINIRANK_WASM_OPT:-}" ]; then
   "$MINIRANK_WASM_OPT" -O2 --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
     pkg/minirank_core_bg.wasm -o pkg/minirank_core_bg.wasm
 fi
-cp pkg-config/minirank.js pkg-config/minirank.d.ts pkg-config/worker.js pkg-config/worker.d.ts pkg-config/worker-entry.js pkg/
+cp pkg-config/minirank.js pkg-config/minirank.d.ts pkg-config/types.d.ts pkg-config/filter.d.ts pkg-config/worker.js pkg-config/worker.d.ts pkg-config/worker-entry.js pkg/
 cp models/bi-encoder/{model.onnx,tokenizer.json,config.json} pkg/models/bi-encoder/
 cp models/cross-encoder/{model.onnx,tokenizer.json,config.json,MODEL_CARD.md} pkg/models/cross-encoder/
 cp pkg-config/README.md pkg/README.md

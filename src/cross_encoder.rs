@@ -4,7 +4,6 @@ use crate::encoder::{LoadedModel, ModelFiles, OutputKind};
 use crate::error::{Error, ModelRole, Result};
 
 /// How to score pairs with [`CrossEncoder::score_pairs`] (JavaScript: `scorePairs(query, texts, { batchSize, maxLength })`).
-#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct PairOptions {

@@ -14,7 +14,6 @@ use crate::error::{bail_option, Result};
 use serde::{Deserialize, Serialize};
 
 /// Weights of the fused score. Fields left out of a deserialised object keep their default.
-#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct Fusion {
@@ -37,7 +36,6 @@ impl Default for Fusion {
 
 /// What each signal added to one candidate's fused score (its weight times its z-score; 0 for a
 /// signal with weight 0 or one that was not available for every candidate).
-#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Contributions {

@@ -5,7 +5,6 @@ use crate::fusion::Contributions;
 use serde::{Deserialize, Serialize};
 
 /// A document to rerank: from the engine's retrieval or from anywhere else.
-#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Candidate {
     /// Id, unique within one rerank call. In JSON it may be a number, or left out (see
@@ -25,7 +24,6 @@ pub struct Candidate {
     pub bm25: Option<f32>,
     /// Metadata carried through to the result.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "typescript", tsify(type = "unknown"))]
     pub metadata: Option<serde_json::Value>,
     /// The parent document's id, for a passage of a longer document.
     #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::options::optional_id")]
@@ -49,7 +47,6 @@ impl Candidate {
 }
 
 /// One reranked result.
-#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RerankedHit {
@@ -91,7 +88,6 @@ pub struct RerankedHit {
     pub parent_score: Option<f32>,
     /// The candidate's metadata.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "typescript", tsify(type = "unknown"))]
     pub metadata: Option<serde_json::Value>,
 }
 
@@ -109,7 +105,6 @@ impl RerankedHit {
 }
 
 /// The outcome of a rerank.
-#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Reranked {
@@ -128,7 +123,6 @@ pub struct Reranked {
 }
 
 /// The parts of a result's final score with multi-signal reranking (see `signals`).
-#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Components {

@@ -13,7 +13,8 @@ use crate::kernels::dot;
 use crate::fusion::Fusion;
 use crate::hits::{Candidate, Reranked, RerankedHit};
 use crate::options;
-use crate::rerank::{RerankOptions, Reranker};
+use crate::cross_encoder::PairOptions;
+use crate::rerank::{PendingRerank, RerankOptions, Reranker};
 use crate::tokenize::check_query;
 use crate::retrieval::{validate_cascade, Hybrid, Retrieval, Stage, StageScorer};
 use serde::{Deserialize, Serialize};
@@ -23,7 +24,6 @@ use serde::{Deserialize, Serialize};
 pub const DEFAULT_RETRIEVAL: Retrieval = Retrieval::Hybrid;
 
 /// Stage one of a search: where the candidate pool comes from and how it is narrowed.
-#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct PoolOptions {
@@ -34,7 +34,6 @@ pub struct PoolOptions {
     /// Settings of hybrid retrieval.
     pub hybrid: Hybrid,
     /// Metadata filter applied before scoring (see [`crate::filter`]).
-    #[cfg_attr(feature = "typescript", tsify(type = "Filter"))]
     pub filter: Option<Filter>,
     /// Middle stages between retrieval and the cross-encoder, e.g. 100 → dense 10 → rerank 5.
     pub cascade: Vec<Stage>,
@@ -48,7 +47,6 @@ impl Default for PoolOptions {
 
 /// Options of [`Minirank::search`]: the pool part (stage one) and the rerank part (stage two),
 /// one flat object for JavaScript and JSON (`{ candidates, retrieval, topK, fusion, signals, ... }`).
-#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SearchOptions {
     /// Stage one.
@@ -107,7 +105,6 @@ impl SearchOptions {
 }
 
 /// Options of [`Minirank::retrieve_with`].
-#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct RetrieveOptions {
@@ -119,7 +116,6 @@ pub struct RetrieveOptions {
     /// Settings of hybrid retrieval.
     pub hybrid: Hybrid,
     /// Metadata filter applied before scoring.
-    #[cfg_attr(feature = "typescript", tsify(type = "Filter"))]
     pub filter: Option<Filter>,
 }
 
@@ -160,7 +156,6 @@ impl Embedded {
 }
 
 /// The result of a two-stage search.
-#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SearchResult {
     /// Stage 1: the retrieved pool, best first, with retrieval scores.
@@ -171,6 +166,42 @@ pub struct SearchResult {
     /// Stage 2: the reranked top-k (serialized flat: `hits`, `noConfidentAnswer`, ...).
     #[serde(flatten)]
     pub reranked: Reranked,
+}
+
+/// A rerank or search between its two halves ([`Minirank::prepare_rerank`] /
+/// [`Minirank::prepare_search`] and [`Minirank::finish`]): what is left is the cross-encoder's
+/// forward passes over [`texts`](Self::texts), which a pool of workers shares out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pending {
+    rerank: PendingRerank,
+    options: RerankOptions,
+    /// A search's stage-one pool and cascade ids.
+    search: Option<(Vec<Candidate>, Vec<Vec<String>>)>,
+}
+
+impl Pending {
+    /// The query the texts are scored against.
+    pub fn query(&self) -> &str {
+        self.rerank.query()
+    }
+    /// The texts left to score, in order.
+    pub fn texts(&self) -> Vec<&str> {
+        self.rerank.texts()
+    }
+    /// How to score them.
+    pub fn pair_options(&self) -> PairOptions {
+        self.rerank.pair_options()
+    }
+}
+
+/// What [`Minirank::finish`] gives: the result of a search or of a rerank (serialized as that result).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Finished {
+    /// From [`Minirank::prepare_search`].
+    Search(SearchResult),
+    /// From [`Minirank::prepare_rerank`].
+    Rerank(Reranked),
 }
 
 /// The engine: a bi-encoder, a vector index, and a reranking cross-encoder.
@@ -467,43 +498,67 @@ impl Minirank {
     /// or BM25 signal that `options.fusion` weighs get it first: the stored vector or the embedded
     /// text, the index's BM25 or BM25 over the candidate list), `signals` (candidates without a
     /// stored vector are embedded when diversity needs one), `parents`, and `logits` computed
-    /// elsewhere (how a pool of workers shares one rerank).
+    /// elsewhere. The same as [`prepare_rerank`](Self::prepare_rerank), scoring here, and
+    /// [`finish`](Self::finish).
     pub fn rerank(&self, query: &str, candidates: &[Candidate], options: &RerankOptions) -> Result<Reranked> {
+        let pending = self.prepare_rerank(query, candidates, options)?;
+        let scored = self.reranker.score(&pending.rerank)?;
+        match self.finish(pending, &scored)? {
+            Finished::Rerank(r) => Ok(r),
+            Finished::Search(s) => Ok(s.reranked),
+        }
+    }
+
+    /// The first half of [`rerank`](Self::rerank): everything but the cross-encoder's forward
+    /// passes, whose texts [`Pending::texts`] lists (those without a given or cached logit). A
+    /// pool of workers scores them in shards and calls [`finish`](Self::finish).
+    pub fn prepare_rerank(&self, query: &str, candidates: &[Candidate], options: &RerankOptions) -> Result<Pending> {
         options.validate()?;
         check_query(query)?;
         let lacking = |c: &Candidate| (options.fusion.uses_dense() && c.dense.is_none()) || (options.fusion.uses_bm25() && c.bm25.is_none());
-        let filled;
-        let candidates = if candidates.iter().any(lacking) {
-            let mut own = candidates.to_vec();
-            self.with_signals(query, &mut own, &options.fusion)?;
-            filled = own;
-            &filled[..]
+        let mut candidates = candidates.to_vec();
+        if candidates.iter().any(lacking) {
+            self.with_signals(query, &mut candidates, &options.fusion)?;
+        }
+        // signals and parents reorder the whole list: the reranker keeps everything for them
+        let stage2 = if options.signals.is_none() && options.parents.is_none() {
+            options.clone()
         } else {
-            candidates
+            RerankOptions { top_k: None, signals: None, parents: None, ..options.clone() }
         };
-        if options.signals.is_none() && options.parents.is_none() {
-            return self.reranker.rerank(query, candidates, options);
+        let rerank = self.reranker.prepare(query, candidates, &stage2)?;
+        Ok(Pending { rerank, options: options.clone(), search: None })
+    }
+
+    /// The second half of [`rerank`](Self::rerank) or [`search`](Self::search): `scored` holds a
+    /// logit per text of [`Pending::texts`], in order (from [`Reranker::score`], or from shards
+    /// scored by other workers with [`CrossEncoder::score_pairs`] and [`Pending::pair_options`]).
+    pub fn finish(&self, pending: Pending, scored: &[f32]) -> Result<Finished> {
+        let Pending { rerank, options, search } = pending;
+        let mut r = self.reranker.finish(rerank, scored)?;
+        if options.signals.is_some() || options.parents.is_some() {
+            let mut hits = std::mem::take(&mut r.hits);
+            if let Some(s) = &options.signals {
+                let now = match s.now.or_else(now_ms) {
+                    Some(now) => now,
+                    None => bail_option!("signals.now", "is required on this platform (Unix milliseconds)"),
+                };
+                let vectors = if s.needs_vectors() { self.vectors_for(&hits)? } else { Vec::new() };
+                hits = crate::signals::apply(hits, s, now, &vectors);
+            }
+            if let Some(mode) = options.parents {
+                hits = crate::chunk::group_by_parent(hits, mode);
+            }
+            hits.truncate(options.top_k.unwrap_or(usize::MAX));
+            for (i, h) in hits.iter_mut().enumerate() {
+                h.rank = i + 1;
+            }
+            r.hits = hits;
         }
-        let all = RerankOptions { top_k: None, signals: None, parents: None, ..options.clone() };
-        let mut r = self.reranker.rerank(query, candidates, &all)?;
-        let mut hits = std::mem::take(&mut r.hits);
-        if let Some(s) = &options.signals {
-            let now = match s.now.or_else(now_ms) {
-                Some(now) => now,
-                None => bail_option!("signals.now", "is required on this platform (Unix milliseconds)"),
-            };
-            let vectors = if s.needs_vectors() { self.vectors_for(&hits)? } else { Vec::new() };
-            hits = crate::signals::apply(hits, s, now, &vectors);
-        }
-        if let Some(mode) = options.parents {
-            hits = crate::chunk::group_by_parent(hits, mode);
-        }
-        hits.truncate(options.top_k.unwrap_or(usize::MAX));
-        for (i, h) in hits.iter_mut().enumerate() {
-            h.rank = i + 1;
-        }
-        r.hits = hits;
-        Ok(r)
+        Ok(match search {
+            None => Finished::Rerank(r),
+            Some((candidates, cascade)) => Finished::Search(SearchResult { candidates, cascade, reranked: r }),
+        })
     }
 
     /// Stored vectors of the hits; texts not in the index are embedded.
@@ -531,6 +586,17 @@ impl Minirank {
     /// them through the cascade stages, rerank with the cross-encoder (optionally with signals
     /// and parent grouping), keep `options.top_k`.
     pub fn search(&self, query: &str, options: &SearchOptions) -> Result<SearchResult> {
+        let pending = self.prepare_search(query, options)?;
+        let scored = self.reranker.score(&pending.rerank)?;
+        match self.finish(pending, &scored)? {
+            Finished::Search(s) => Ok(s),
+            Finished::Rerank(reranked) => Ok(SearchResult { candidates: Vec::new(), cascade: Vec::new(), reranked }),
+        }
+    }
+
+    /// The first half of [`search`](Self::search): stage one and everything of stage two but
+    /// the cross-encoder's forward passes (see [`prepare_rerank`](Self::prepare_rerank)).
+    pub fn prepare_search(&self, query: &str, options: &SearchOptions) -> Result<Pending> {
         options.validate()?;
         check_query(query)?;
         let (pool, rerank) = (&options.pool, &options.rerank);
@@ -546,8 +612,9 @@ impl Minirank {
             let (p, k) = self.cascade(query, qvec.as_deref(), candidates.clone(), &pool.cascade);
             (Some(p), k)
         };
-        let reranked = self.rerank(query, narrowed.as_deref().unwrap_or(&candidates), rerank)?;
-        Ok(SearchResult { candidates, cascade, reranked })
+        let mut pending = self.prepare_rerank(query, narrowed.as_deref().unwrap_or(&candidates), rerank)?;
+        pending.search = Some((candidates, cascade));
+        Ok(pending)
     }
 
     /// Serialize the index (documents + vectors) for storage.

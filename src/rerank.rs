@@ -4,7 +4,7 @@ use crate::cache::LruCache;
 use crate::chunk::ParentScore;
 use crate::hits::{Candidate, RerankedHit, Reranked};
 use crate::signals::Signals;
-use crate::cross_encoder::{check_batch_size, CrossEncoder, DEFAULT_PAIR_BATCH_SIZE, DEFAULT_PAIR_MAX_LENGTH};
+use crate::cross_encoder::{check_batch_size, CrossEncoder, PairOptions, DEFAULT_PAIR_BATCH_SIZE, DEFAULT_PAIR_MAX_LENGTH};
 use crate::tokenize::{check_candidate_text, check_query};
 use crate::error::{bail_option, Error, Result};
 use crate::fusion::{Contributions, Fusion};
@@ -16,7 +16,6 @@ use std::sync::Mutex;
 
 /// How to rerank: stage two of [`crate::pipeline::Minirank::search`], or
 /// [`crate::pipeline::Minirank::rerank`] on candidates from anywhere.
-#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct RerankOptions {
@@ -40,7 +39,6 @@ pub struct RerankOptions {
     /// [`CrossEncoder::score`] on shards of the list in other workers): the model and the score
     /// cache are then skipped. Rerank only; a search computes its own.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "typescript", tsify(type = "Float32Array | number[]"))]
     pub logits: Option<Vec<f32>>,
 }
 
@@ -91,7 +89,6 @@ struct CacheKey {
 }
 
 /// What [`Reranker::cache_stats`] reports.
-#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct CacheStats {
     /// Cached (query, document) logits.
@@ -155,7 +152,18 @@ impl Reranker {
     /// Score every candidate against `query` (or take `options.logits`) and return them best
     /// first by the fused score, filtered by `top_k` and `min_score`. `signals` and `parents`
     /// need the engine ([`crate::pipeline::Minirank::rerank`]) and are refused here.
+    /// The same as [`prepare`](Self::prepare), scoring [`PendingRerank::texts`] with this
+    /// reranker's model, and [`finish`](Self::finish).
     pub fn rerank(&self, query: &str, candidates: &[Candidate], options: &RerankOptions) -> Result<Reranked> {
+        let pending = self.prepare(query, candidates.to_vec(), options)?;
+        let scored = self.score(&pending)?;
+        self.finish(pending, &scored)
+    }
+
+    /// The first half of a rerank: check everything, take the logits that are given or cached,
+    /// and say which texts are left to score ([`PendingRerank::texts`], with
+    /// [`PendingRerank::pair_options`]): here, or on shards in other workers.
+    pub fn prepare(&self, query: &str, candidates: Vec<Candidate>, options: &RerankOptions) -> Result<PendingRerank> {
         options.validate()?;
         if options.signals.is_some() || options.parents.is_some() {
             bail_option!(if options.signals.is_some() { "signals" } else { "parents" }, "needs the engine's vectors and index: use Minirank::rerank");
@@ -163,35 +171,90 @@ impl Reranker {
         check_query(query)?;
         let max_length = self.model.check_max_length(options.max_length)?;
         let mut ids = HashSet::with_capacity(candidates.len());
-        for c in candidates {
+        for c in &candidates {
             check_candidate_text(&c.text)?;
             if !ids.insert(c.id.as_str()) {
                 return Err(Error::DuplicateId { id: c.id.clone() });
             }
         }
-
-        if let Some(given) = &options.logits {
-            if given.len() != candidates.len() {
-                bail_option!("logits", "has {} values for {} candidates", given.len(), candidates.len());
+        let logits: Vec<Option<f32>> = match &options.logits {
+            Some(given) if given.len() != candidates.len() => {
+                bail_option!("logits", "has {} values for {} candidates", given.len(), candidates.len())
             }
-            return Ok(assemble(candidates, given, options, candidates.len()));
+            Some(given) => given.iter().copied().map(Some).collect(),
+            None => self.with_cache(|cache| candidates.iter().map(|c| cache.get(&cache_key(query, c, max_length))).collect()),
+        };
+        Ok(PendingRerank { query: query.to_owned(), candidates, options: options.clone(), max_length, logits })
+    }
+
+    /// Logits of a pending rerank's texts from this reranker's model.
+    pub fn score(&self, pending: &PendingRerank) -> Result<Vec<f32>> {
+        let texts = pending.texts();
+        if texts.is_empty() {
+            return Ok(Vec::new());
         }
-        let keys: Vec<CacheKey> = candidates
-            .iter()
-            .map(|c| CacheKey { query: query.to_owned(), id: c.id.clone(), text_hash: text_hash(&c.text), max_length })
-            .collect();
-        let mut logits: Vec<Option<f32>> = self.with_cache(|cache| keys.iter().map(|k| cache.get(k)).collect());
-        let missing: Vec<usize> = (0..candidates.len()).filter(|&i| logits[i].is_none()).collect();
-        let texts: Vec<&str> = missing.iter().map(|&i| candidates[i].text.as_str()).collect();
-        let fresh = if texts.is_empty() { Vec::new() } else { self.model.score(query, &texts, max_length, options.batch_size)? };
+        self.model.score(&pending.query, &texts, pending.max_length, pending.options.batch_size)
+    }
+
+    /// The second half of a rerank: `scored` holds one logit per text of
+    /// [`PendingRerank::texts`], in order; they go into the score cache, and the candidates are
+    /// ordered by the fused score.
+    pub fn finish(&self, pending: PendingRerank, scored: &[f32]) -> Result<Reranked> {
+        let PendingRerank { query, candidates, options, max_length, mut logits } = pending;
+        let missing: Vec<usize> = (0..logits.len()).filter(|&i| logits[i].is_none()).collect();
+        if scored.len() != missing.len() {
+            bail_option!("logits", "has {} values for {} texts to score", scored.len(), missing.len());
+        }
+        if let Some(i) = scored.iter().position(|l| !l.is_finite()) {
+            bail_option!("logits", "value {i} is not a finite number");
+        }
         self.with_cache(|cache| {
-            for (&i, &l) in missing.iter().zip(&fresh) {
+            for (&i, &l) in missing.iter().zip(scored) {
                 logits[i] = Some(l);
-                cache.put(keys[i].clone(), l);
+                cache.put(cache_key(&query, &candidates[i], max_length), l);
             }
         });
         let logits: Vec<f32> = logits.into_iter().map(|l| l.unwrap_or(f32::NEG_INFINITY)).collect();
-        Ok(assemble(candidates, &logits, options, missing.len()))
+        let scored = if options.logits.is_some() { candidates.len() } else { missing.len() };
+        Ok(assemble(&candidates, &logits, &options, scored))
+    }
+}
+
+fn cache_key(query: &str, c: &Candidate, max_length: usize) -> CacheKey {
+    CacheKey { query: query.to_owned(), id: c.id.clone(), text_hash: text_hash(&c.text), max_length }
+}
+
+/// A rerank between [`Reranker::prepare`] and [`Reranker::finish`]: the checked candidates and
+/// options, and the logits known so far.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PendingRerank {
+    query: String,
+    candidates: Vec<Candidate>,
+    options: RerankOptions,
+    max_length: usize,
+    /// Given or cached logits; `None`: still to score.
+    logits: Vec<Option<f32>>,
+}
+
+impl PendingRerank {
+    /// The query the texts are scored against.
+    pub fn query(&self) -> &str {
+        &self.query
+    }
+
+    /// The candidate texts still to score, in order (those without a given or cached logit).
+    pub fn texts(&self) -> Vec<&str> {
+        self.candidates.iter().zip(&self.logits).filter(|(_, l)| l.is_none()).map(|(c, _)| c.text.as_str()).collect()
+    }
+
+    /// How to score them: the rerank's batch size and token budget.
+    pub fn pair_options(&self) -> PairOptions {
+        PairOptions { batch_size: self.options.batch_size, max_length: self.max_length }
+    }
+
+    /// The candidates, with the signals the fused score needs.
+    pub fn candidates(&self) -> &[Candidate] {
+        &self.candidates
     }
 }
 

@@ -20,7 +20,6 @@ use serde_json::Value;
 use std::collections::HashMap;
 
 /// Signal weights and settings for one query.
-#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct Signals {
@@ -43,7 +42,6 @@ impl Default for Signals {
 }
 
 /// How freshness decays with age.
-#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Decay {
@@ -55,7 +53,6 @@ pub enum Decay {
 }
 
 /// Freshness from a timestamp in the metadata.
-#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct Freshness {
@@ -78,14 +75,12 @@ impl Default for Freshness {
 }
 
 /// Authority from a categorical field.
-#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct Authority {
     /// Metadata field (dotted path) naming the source.
     pub field: String,
     /// Authority per field value (0..=1 by convention).
-    #[cfg_attr(feature = "typescript", tsify(type = "Record<string, number>"))]
     pub weights: HashMap<String, f32>,
     /// Authority of values not in `weights`, and of documents without the field.
     pub default: f32,
@@ -100,7 +95,6 @@ impl Default for Authority {
 }
 
 /// Diversity: an MMR penalty and/or a cap per parent document.
-#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct Diversity {

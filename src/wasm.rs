@@ -57,6 +57,11 @@ fn json(name: &'static str, v: &JsValue) -> JsResult<Value> {
         return Ok(Value::Bool(b));
     }
     if let Some(x) = v.as_f64() {
+        // JS has one number type: a whole one is an integer (serde's usize fields accept only those)
+        const SAFE: f64 = 9_007_199_254_740_991.0;
+        if x.fract() == 0.0 && x.abs() <= SAFE {
+            return Ok(Value::Number((x as i64).into()));
+        }
         return Ok(serde_json::Number::from_f64(x).map(Value::Number).unwrap_or_else(|| Value::String(format!("{x}"))));
     }
     if let Some(s) = v.as_string() {
@@ -71,7 +76,7 @@ fn json(name: &'static str, v: &JsValue) -> JsResult<Value> {
     }
     if v.is_object() && !v.is_function() {
         let mut map = serde_json::Map::new();
-        for key in Object::keys(v.unchecked_ref()).iter() {
+        for key in Object::keys(v.unchecked_ref::<Object>()).iter() {
             let value = Reflect::get(v, &key)?;
             if !value.is_undefined() {
                 map.insert(key.as_string().unwrap_or_default(), json(name, &value)?);
@@ -180,7 +185,11 @@ pub fn wasm_memory_bytes() -> f64 {
 #[wasm_bindgen]
 pub struct Engine {
     inner: Minirank,
-    pending: Embedded,
+    /// Documents embedded by `embedPending`, not yet in the index.
+    staged: Embedded,
+    /// Reranks and searches between `prepare*` and `finish`, by id.
+    jobs: std::collections::HashMap<u32, Pending>,
+    next_job: u32,
 }
 
 #[wasm_bindgen]
@@ -201,7 +210,7 @@ impl Engine {
         let bi = ModelFiles { model: &bm, tokenizer: &bt, config: bc.as_deref(), sha256: None };
         let ce = ModelFiles { model: &cm, tokenizer: &ct, config: cc.as_deref(), sha256: None };
         let inner = Minirank::from_bytes(bi, ce).map_err(to_js)?;
-        Ok(Engine { inner, pending: Embedded::default() })
+        Ok(Engine { inner, staged: Embedded::default(), jobs: Default::default(), next_job: 0 })
     }
 
     /// Number of indexed documents.
@@ -219,7 +228,7 @@ impl Engine {
     /// Documents (strings, or `{id?, text, metadata?, parent?}`), ids assigned by the core.
     fn documents(&mut self, docs: &JsValue) -> JsResult<Vec<Document>> {
         let mut docs: Vec<Document> = list("documents", docs)?;
-        self.inner.assign_ids(&mut docs, &self.pending);
+        self.inner.assign_ids(&mut docs, &self.staged);
         Ok(docs)
     }
 
@@ -243,23 +252,23 @@ impl Engine {
         let docs = self.documents(&documents)?;
         let embedded = self.inner.embed_documents(docs, &mut |_, _| {}).map_err(to_js)?;
         let n = embedded.len();
-        self.pending.append(embedded);
+        self.staged.append(embedded);
         Ok(n)
     }
 
     /// Add all pending documents (all or nothing); returns how many.
     #[wasm_bindgen(js_name = commitPending)]
     pub fn commit_pending(&mut self) -> JsResult<usize> {
-        let pending = std::mem::take(&mut self.pending);
-        let n = pending.len();
-        self.inner.insert_embedded(pending).map_err(to_js)?;
+        let staged = std::mem::take(&mut self.staged);
+        let n = staged.len();
+        self.inner.insert_embedded(staged).map_err(to_js)?;
         Ok(n)
     }
 
     /// Drop pending documents.
     #[wasm_bindgen(js_name = discardPending)]
     pub fn discard_pending(&mut self) {
-        self.pending = Embedded::default();
+        self.staged = Embedded::default();
     }
 
     /// Remove a document by id (with its passages, if it was split); returns whether it was indexed.
@@ -322,6 +331,58 @@ impl Engine {
         let mut opts = SearchOptions::from_value(json("options", &options)?).map_err(to_js)?;
         with_now(&mut opts.rerank);
         to_value(&self.inner.search(&query, &opts).map_err(to_js)?)
+    }
+
+    /// The first half of `search`, for a pool of workers: everything but the cross-encoder's
+    /// forward passes. Returns `{ id, query, texts, options }`: score `texts` against `query`
+    /// with `scorePairs(query, texts, options)` (in shards, anywhere), then `finish(id, logits)`.
+    #[wasm_bindgen(js_name = prepareSearch)]
+    pub fn prepare_search(&mut self, query: JsValue, options: JsValue) -> JsResult<JsValue> {
+        let query = string("query", &query)?;
+        let mut opts = SearchOptions::from_value(json("options", &options)?).map_err(to_js)?;
+        with_now(&mut opts.rerank);
+        let pending = self.inner.prepare_search(&query, &opts).map_err(to_js)?;
+        self.job(pending)
+    }
+
+    /// The first half of `rerank` (as `prepareSearch`).
+    #[wasm_bindgen(js_name = prepareRerank)]
+    pub fn prepare_rerank(&mut self, query: JsValue, candidates: JsValue, options: JsValue) -> JsResult<JsValue> {
+        let query = string("query", &query)?;
+        let mut opts: RerankOptions = self::options(&options)?;
+        with_now(&mut opts);
+        let mut cands: Vec<Candidate> = list("candidates", &candidates)?;
+        Candidate::number_unnamed(&mut cands);
+        let pending = self.inner.prepare_rerank(&query, &cands, &opts).map_err(to_js)?;
+        self.job(pending)
+    }
+
+    fn job(&mut self, pending: Pending) -> JsResult<JsValue> {
+        #[derive(Serialize)]
+        struct Job<'a> {
+            id: u32,
+            query: &'a str,
+            texts: Vec<&'a str>,
+            options: PairOptions,
+        }
+        let id = self.next_job;
+        self.next_job = self.next_job.wrapping_add(1);
+        let out = to_value(&Job { id, query: pending.query(), texts: pending.texts(), options: pending.pair_options() })?;
+        self.jobs.insert(id, pending);
+        Ok(out)
+    }
+
+    /// The second half of `search` / `rerank`: the logits of the job's `texts`, in order. The
+    /// job ends here, also when this fails.
+    pub fn finish(&mut self, id: u32, logits: JsValue) -> JsResult<JsValue> {
+        let pending = self.jobs.remove(&id).ok_or_else(|| invalid("id", format!("no prepared search or rerank has id {id}")))?;
+        let logits = numbers("logits", &logits)?;
+        to_value(&self.inner.finish(pending, &logits).map_err(to_js)?)
+    }
+
+    /// Drop a prepared job that will not be finished (e.g. a worker of the pool failed).
+    pub fn abandon(&mut self, id: u32) -> bool {
+        self.jobs.remove(&id).is_some()
     }
 
     /// Split documents longer than `maxTokens` into overlapping passages when indexing

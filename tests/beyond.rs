@@ -369,3 +369,42 @@ fn with_signals(mut o: SearchOptions, signals: Signals) -> SearchOptions {
     o.rerank.signals = Some(signals);
     o
 }
+
+/// A search split in two (as a pool of workers runs it: prepare, score the texts in shards
+/// elsewhere, finish) gives what `search` gives, with every option (cascade, signals, parents'
+/// fusion) and the score cache; finishing with the wrong number of logits is refused.
+#[test]
+fn prepared_search_scored_in_shards_equals_search() {
+    let e = seed_engine();
+    let q = &seed_questions()[0];
+    let signals = Signals { diversity: Some(Diversity { weight: 0.3, max_per_parent: None }), now: Some(0.0), ..Default::default() };
+    let mut opts = SearchOptions::top(20, 5);
+    opts.pool.cascade = vec![Stage { scorer: StageScorer::Bm25, keep: 12 }];
+    opts.rerank.signals = Some(signals);
+    let direct = e.search(q, &opts).unwrap();
+    e.reranker().clear_cache();
+    let pending = e.prepare_search(q, &opts).unwrap();
+    let texts: Vec<String> = pending.texts().into_iter().map(str::to_owned).collect();
+    assert_eq!(texts.len(), 12, "the cascade's survivors are what is left to score");
+    let model = e.reranker().model();
+    let po = pending.pair_options();
+    let mut logits = model.score_pairs(q, &texts[..5], &po).unwrap();
+    logits.extend(model.score_pairs(q, &texts[5..], &po).unwrap());
+    let Finished::Search(split) = e.finish(pending, &logits).unwrap() else { panic!("a search gives a search result") };
+    assert_eq!(hit_ids(&split.reranked), hit_ids(&direct.reranked));
+    assert_eq!(split.candidates, direct.candidates);
+    assert_eq!(split.cascade, direct.cascade);
+    // the finished logits went into the cache: the same search has nothing left to score
+    let again = e.prepare_search(q, &opts).unwrap();
+    assert!(again.texts().is_empty());
+    let Finished::Search(cached) = e.finish(again, &[]).unwrap() else { panic!() };
+    assert_eq!((cached.reranked.scored, cached.reranked.cache_hits), (0, 12));
+    // a rerank the same way
+    e.reranker().clear_cache();
+    let pending = e.prepare_rerank(q, &direct.candidates, &RerankOptions::default()).unwrap();
+    let err = e.finish(pending.clone(), &logits[..3]).unwrap_err();
+    assert_eq!(err.option(), Some("logits"), "{err}");
+    let all = model.score_pairs(q, &pending.texts(), &pending.pair_options()).unwrap();
+    let Finished::Rerank(r) = e.finish(pending, &all).unwrap() else { panic!("a rerank gives a rerank result") };
+    assert_eq!(hit_ids(&r), hit_ids(&e.rerank(q, &direct.candidates, &RerankOptions::default()).unwrap()));
+}

@@ -27,10 +27,10 @@ test('a pool of two workers reranks and searches like one worker', { timeout: 60
     for (const q of qs) {
       const cands = await one.retrieve(q, { k: 20 });
       out.rerank.push([await one.rerank(q, cands, { topK: 10 }), await pool.rerank(q, cands, { topK: 10 })]);
-      const o = { candidates: 15, topK: 5, retrieval: 'hybrid', signals: { diversity: { weight: 0.2 } } };
+      const o = { candidates: 15, topK: 5, retrieval: 'hybrid', cascade: [{ scorer: 'bm25', keep: 10 }], signals: { diversity: { weight: 0.2 } } };
       out.search.push([await one.search(q, o), await pool.search(q, o)]);
     }
-    // The pool scores in its workers (its rerank skips the score cache); one worker hits its cache.
+    // The pool runs the core's own path: a repeat is answered from the primary worker's score cache.
     const c0 = await one.retrieve(qs[0], { k: 20, retrieval: 'dense' });
     out.repeat = [(await one.rerank(qs[0], c0)).cacheHits, (await pool.rerank(qs[0], c0)).cacheHits];
     out.errors = [
@@ -57,9 +57,11 @@ test('a pool of two workers reranks and searches like one worker', { timeout: 60
   r.search.forEach(([a, b], i) => {
     same(a, b, `search ${i}`);
     assert.deepEqual(b.candidates.map((c) => c.id), a.candidates.map((c) => c.id));
+    assert.deepEqual(b.cascade, a.cascade);
+    assert.equal(b.cascade[0].length, 10);
     assert.ok(b.hits.every((h) => h.components && typeof h.components.redundancy === 'number'));
   });
-  assert.deepEqual(r.repeat, [20, 0]);
+  assert.deepEqual(r.repeat, [20, 20]);
   for (const [a, b] of r.errors) {
     assert.ok(a && a.name === 'MinirankError', JSON.stringify(a));
     assert.deepEqual(b, a);

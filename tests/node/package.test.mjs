@@ -161,11 +161,11 @@ test('npm pack holds what a web app needs and nothing else', async () => {
   const files = JSON.parse(out)[0].files.map((f) => f.path).sort();
   assert.deepEqual(files, [
     'LICENSE-MODELS.md', 'README.md',
-    'minirank.d.ts', 'minirank.js', 'minirank_core.d.ts', 'minirank_core.js', 'minirank_core_bg.wasm',
+    'filter.d.ts', 'minirank.d.ts', 'minirank.js', 'minirank_core.d.ts', 'minirank_core.js', 'minirank_core_bg.wasm',
     'models.js',
     'models/bi-encoder/config.json', 'models/bi-encoder/model.onnx', 'models/bi-encoder/tokenizer.json',
     'models/cross-encoder/MODEL_CARD.md', 'models/cross-encoder/config.json', 'models/cross-encoder/model.onnx', 'models/cross-encoder/tokenizer.json',
-    'package.json', 'worker-entry.js', 'worker.d.ts', 'worker.js',
+    'package.json', 'types.d.ts', 'worker-entry.js', 'worker.d.ts', 'worker.js',
   ]);
   const manifest = JSON.parse(await readFile(new URL('pkg/package.json', root), 'utf8'));
   assert.equal(manifest.exports['.'].default, './minirank.js');

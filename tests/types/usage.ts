@@ -3,7 +3,7 @@
 // Lines marked @ts-expect-error must NOT compile: they prove the types refuse misspelt options.
 import {
   Minirank, MinirankError, Scorer, saveIndexToIndexedDB, loadIndexFromIndexedDB, deleteIndexFromIndexedDB,
-  type SearchOptions, type SearchResult, type Filter, type Hit, type Candidate,
+  type SearchOptions, type SearchResult, type Filter, type Hit, type Candidate, type ErrorCode,
 } from '../../pkg-config/minirank.js';
 import { MinirankWorker } from '../../pkg-config/worker.js';
 
@@ -78,7 +78,29 @@ export async function readme(query: string): Promise<Hit[]> {
   try {
     await mr.search(query);
   } catch (e) {
-    if (e instanceof MinirankError) console.log(e.code);
+    if (e instanceof MinirankError) {
+      const code: ErrorCode = e.code;
+      if (e.code === 'InvalidOption' || e.code === 'Worker') console.log(code);
+      // @ts-expect-error: not one of the codes
+      if (e.code === 'InvalidOptions') console.log(code);
+    }
   }
   return wr.hits;
+}
+
+/** Results carry the metadata type the documents were indexed with. */
+export async function typedMetadata(): Promise<number | undefined> {
+  type Meta = { year: number; tags: string[] };
+  const mr = await Minirank.load<Meta>();
+  await mr.index([{ id: 1, text: 'numbered id', metadata: { year: 2024, tags: [] } }]);
+  // @ts-expect-error: metadata must be a Meta
+  await mr.index([{ text: 'wrong metadata', metadata: { year: 'soon' } }]);
+  const r = await mr.search('q', { topK: 1 });
+  const tags: string[] | undefined = r.hits[0]?.metadata?.tags;
+  const pool = await mr.retrieve('q');
+  const id: string | undefined = pool[0]?.id;
+  console.log(tags, id, (await mr.getLimits()).memoryBytes, (await mr.cacheStats()).entries);
+  const w = await MinirankWorker.load<Meta>();
+  const wr = await w.rerank('q', pool, { topK: 1 });
+  return wr.hits[0]?.metadata?.year;
 }

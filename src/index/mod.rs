@@ -6,15 +6,13 @@
 //! the same id twice in one call is an error. Every mutating call validates all of its input
 //! before changing anything, so a failed call leaves the index exactly as it was.
 
-use crate::bm25::{Bm25Index, Bm25Params, Stemmer};
+use crate::bm25::{Bm25Index, Bm25Params};
 use crate::error::{Error, Result};
-use crate::filter::Filter;
-use crate::kernels::{dot, dot_i8_rows, dot_rows, quantize_i8, sort_desc, top_k};
+use crate::kernels::quantize_i8;
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 
 /// A document to index: an id, its text, and optional JSON metadata returned with results.
-#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Document {
@@ -26,7 +24,6 @@ pub struct Document {
     pub text: String,
     /// Anything JSON; returned untouched with search results.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "typescript", tsify(type = "unknown"))]
     pub metadata: Option<serde_json::Value>,
     /// For a passage of a longer document: the id of that document (see [`crate::chunk`]).
     #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::options::optional_id")]
@@ -57,7 +54,6 @@ pub struct Hit {
 }
 
 /// Limits that keep an index within a memory budget.
-#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct IndexLimits {
@@ -108,11 +104,6 @@ pub struct VectorIndex {
 /// the memory traffic) and then rescores a shortlist exactly in f32.
 const PREFILTER_MIN_DOCS: usize = 20_000;
 
-const MAGIC: &[u8; 8] = b"MRNKIDX\0";
-/// Version 2 adds the parent id of each document and the BM25 settings (k1, b, a flags word:
-/// see `bm25_flags`); version 1 is still read.
-const VERSION: u32 = 2;
-const HEADER: usize = 8 + 4 * 4;
 
 impl VectorIndex {
     /// An empty index of `dim`-dimensional vectors. `fingerprint` identifies the embedding
@@ -349,259 +340,17 @@ impl VectorIndex {
         self.bm25.clear();
     }
 
-    /// The `k` documents most similar to `query` (a unit vector), best first.
-    pub fn search(&self, query: &[f32], k: usize) -> Result<Vec<Hit>> {
-        self.search_filtered(query, k, None)
-    }
-
-    /// Which slots pass `filter` (`None`: all).
-    fn mask(&self, filter: Option<&Filter>) -> Option<Vec<bool>> {
-        filter.map(|f| self.docs.iter().map(|d| f.matches(d.metadata.as_ref())).collect())
-    }
-
-    fn check_search(&self, k: usize) -> Result<()> {
-        if k == 0 {
-            crate::error::bail_option!("k", "must be at least 1");
-        }
-        if self.is_empty() {
-            return Err(Error::EmptyIndex);
-        }
-        Ok(())
-    }
-
-    fn hits(&self, ranked: Vec<(usize, f32)>) -> Vec<Hit> {
-        ranked.into_iter().enumerate().map(|(r, (slot, score))| Hit { id: self.docs[slot].id.clone(), score, rank: r + 1 }).collect()
-    }
-
-    /// [`search`](Self::search) among the documents whose metadata passes `filter`; the others
-    /// are not scored. Fewer than `k` hits when fewer documents pass.
-    pub fn search_filtered(&self, query: &[f32], k: usize, filter: Option<&Filter>) -> Result<Vec<Hit>> {
-        self.check_search(k)?;
-        self.check_query_vector(query)?;
-        Ok(self.hits(self.dense_ranked(query, k, self.mask(filter).as_deref())))
-    }
-
-    /// The `k` best documents for `query` by BM25 (only documents sharing a term with it, and
-    /// passing `filter`), best first.
-    pub fn search_bm25(&self, query: &str, k: usize, filter: Option<&Filter>) -> Result<Vec<Hit>> {
-        self.check_search(k)?;
-        Ok(self.hits(self.bm25_ranked(query, k, self.mask(filter).as_deref())))
-    }
-
-    /// Both lists of hybrid retrieval, `depth` each: dense for `query_vector`, BM25 for `query`,
-    /// with `filter` evaluated once for both.
-    pub fn search_dense_and_bm25(&self, query_vector: &[f32], query: &str, depth: usize, filter: Option<&Filter>) -> Result<(Vec<Hit>, Vec<Hit>)> {
-        self.check_search(depth)?;
-        self.check_query_vector(query_vector)?;
-        let mask = self.mask(filter);
-        Ok((self.hits(self.dense_ranked(query_vector, depth, mask.as_deref())), self.hits(self.bm25_ranked(query, depth, mask.as_deref()))))
-    }
-
-    fn check_query_vector(&self, query: &[f32]) -> Result<()> {
-        if query.len() != self.dim {
-            return Err(Error::DimensionMismatch { expected: self.dim, actual: query.len() });
-        }
-        Ok(())
-    }
-
-    /// (slot, cosine) of the `k` best allowed slots, best first.
-    fn dense_ranked(&self, query: &[f32], k: usize, mask: Option<&[bool]>) -> Vec<(usize, f32)> {
-        let allowed = |slot: usize| mask.is_none_or(|m| m[slot]);
-        let k = k.min(self.len());
-        let shortlist = (k * 4).max(k + 64);
-        if self.prefilter && self.len() >= PREFILTER_MIN_DOCS && shortlist * 4 < self.len() {
-            // coarse: int8 codes (the query's own scale is common to all rows and left out)
-            let mut q = vec![0i8; self.dim];
-            quantize_i8(query, &mut q);
-            let mut dots = vec![0i32; self.len()];
-            dot_i8_rows(&self.codes, &q, &mut dots);
-            let coarse = dots.iter().zip(&self.scales).enumerate().map(|(slot, (&d, &s))| if allowed(slot) { s * d as f32 } else { f32::NAN });
-            // fine: exact f32 scores of the shortlist
-            let mut exact: Vec<(usize, f32)> = top_k(coarse, shortlist)
-                .into_iter()
-                .map(|(slot, _)| (slot, dot(&self.vectors[slot * self.dim..(slot + 1) * self.dim], query)))
-                .collect();
-            sort_desc(&mut exact);
-            exact.truncate(k);
-            exact
-        } else {
-            let mut scores = vec![0f32; self.len()];
-            dot_rows(&self.vectors, query, &mut scores);
-            top_k(scores.iter().enumerate().map(|(slot, &s)| if allowed(slot) { s } else { f32::NAN }), k)
-        }
-    }
-
-    /// (slot, BM25) of the `k` best allowed slots sharing a term with `query`, best first.
-    fn bm25_ranked(&self, query: &str, k: usize, mask: Option<&[bool]>) -> Vec<(usize, f32)> {
-        let mut scored = self.bm25.scores(query, &self.bm25_params, mask);
-        sort_desc(&mut scored);
-        scored.truncate(k);
-        scored
-    }
-
-    /// BM25 scores of `query` for the given ids (0 for unknown ids or no shared term).
-    pub fn bm25_scores(&self, query: &str, ids: &[&str]) -> Vec<f32> {
-        let slots: Vec<Option<usize>> = ids.iter().map(|id| self.slots.get(*id).copied()).collect();
-        let known: Vec<usize> = slots.iter().flatten().copied().collect();
-        let mut scores = self.bm25.score_slots(query, &self.bm25_params, &known).into_iter();
-        slots.iter().map(|s| s.and_then(|_| scores.next()).unwrap_or(0.0)).collect()
-    }
-
-    /// Serialize: magic, version, dimension, count, fingerprint, BM25 settings (k1, b, flags),
-    /// documents (id, text, metadata JSON, parent id), vectors, CRC-32. The BM25 postings are
-    /// not stored: they are rebuilt from the texts on load.
-    pub fn to_bytes(&self) -> Vec<u8> {
-        self.encode(VERSION)
-    }
-
-    /// The bytes of format `version` (1 lacks the BM25 settings and parents; tests write it).
-    fn encode(&self, version: u32) -> Vec<u8> {
-        let mut out = Vec::with_capacity(HEADER + 12 + self.vectors.len() * 4 + self.docs.len() * 64);
-        out.extend_from_slice(MAGIC);
-        for x in [version, self.dim as u32, self.docs.len() as u32, self.fingerprint] {
-            out.extend_from_slice(&x.to_le_bytes());
-        }
-        if version >= 2 {
-            let p = self.bm25_params;
-            for x in [p.k1.to_bits(), p.b.to_bits(), bm25_flags(&p)] {
-                out.extend_from_slice(&x.to_le_bytes());
-            }
-        }
-        for d in &self.docs {
-            let meta = d.metadata.as_ref().map(|m| m.to_string()).unwrap_or_default();
-            let parent = d.parent.as_deref().unwrap_or("");
-            let fields = [d.id.as_bytes(), d.text.as_bytes(), meta.as_bytes(), parent.as_bytes()];
-            for field in &fields[..if version >= 2 { 4 } else { 3 }] {
-                out.extend_from_slice(&(field.len() as u32).to_le_bytes());
-                out.extend_from_slice(field);
-            }
-        }
-        for x in &self.vectors {
-            out.extend_from_slice(&x.to_le_bytes());
-        }
-        let crc = crc32fast::hash(&out);
-        out.extend_from_slice(&crc.to_le_bytes());
-        out
-    }
-
-    /// Restore from [`to_bytes`](Self::to_bytes) output. `expect` gives the dimension and model
-    /// fingerprint the caller needs (fingerprint 0 accepts any).
-    pub fn from_bytes(bytes: &[u8], expect: Option<(usize, u32)>) -> Result<Self> {
-        let bad = |reason: String| Error::CorruptIndex { reason };
-        if bytes.len() < HEADER + 4 {
-            return Err(bad(format!("{} bytes is shorter than the header", bytes.len())));
-        }
-        if &bytes[..8] != MAGIC {
-            return Err(bad("not a minirank index (bad magic bytes)".into()));
-        }
-        let (body, crc) = bytes.split_at(bytes.len() - 4);
-        let mut r = Reader { bytes: body, pos: 8 };
-        let version = r.u32()?;
-        if version != VERSION && version != 1 {
-            return Err(bad(format!("format version {version} is not supported (this build reads 1 and {VERSION})")));
-        }
-        let stored_crc = u32::from_le_bytes([crc[0], crc[1], crc[2], crc[3]]);
-        if crc32fast::hash(body) != stored_crc {
-            return Err(bad("checksum mismatch: the bytes are corrupted or truncated".into()));
-        }
-        let dim = r.u32()? as usize;
-        let count = r.u32()? as usize;
-        let fingerprint = r.u32()?;
-        if dim == 0 {
-            return Err(bad("dimension 0".into()));
-        }
-        if let Some((want_dim, want_fp)) = expect {
-            if dim != want_dim {
-                return Err(Error::DimensionMismatch { expected: want_dim, actual: dim });
-            }
-            if want_fp != 0 && fingerprint != 0 && fingerprint != want_fp {
-                return Err(bad(format!(
-                    "it was built with another embedding model (fingerprint {fingerprint:08x}, this one is {want_fp:08x})"
-                )));
-            }
-        }
-        let mut params = Bm25Params::default();
-        if version >= 2 {
-            params.k1 = f32::from_bits(r.u32()?);
-            params.b = f32::from_bits(r.u32()?);
-            let flags = r.u32()?;
-            params.stop_words = flags & 1 == 1;
-            params.stemmer = (flags & 2 == 2).then_some(Stemmer::English);
-            params.validate().map_err(|e| bad(format!("BM25 settings: {e}")))?;
-        }
-        let fields = if version >= 2 { 4 } else { 3 };
-        // every document takes at least 4 bytes per field and 4*dim of vector
-        if count.saturating_mul(4 * fields + 4 * dim) > body.len() {
-            return Err(bad(format!("{count} documents cannot fit in {} bytes", body.len())));
-        }
-        let mut index = VectorIndex::new(dim, fingerprint);
-        index.bm25 = Bm25Index::new(params.analyzer());
-        index.bm25_params = params;
-        index.docs.reserve(count);
-        for _ in 0..count {
-            let id = r.string()?;
-            let text = r.string()?;
-            let meta = r.string()?;
-            let parent = if version >= 2 { Some(r.string()?).filter(|p| !p.is_empty()) } else { None };
-            let metadata = if meta.is_empty() {
-                None
-            } else {
-                Some(serde_json::from_str(&meta).map_err(|e| bad(format!("metadata of {id:?}: {e}")))?)
-            };
-            if index.slots.insert(id.clone(), index.docs.len()).is_some() {
-                return Err(bad(format!("duplicate id {id:?}")));
-            }
-            index.bm25.set(index.docs.len(), &text);
-            index.docs.push(Document { id, text, metadata, parent });
-        }
-        let need = count * dim * 4;
-        if body.len() - r.pos != need {
-            return Err(bad(format!("expected {need} bytes of vectors, found {}", body.len() - r.pos)));
-        }
-        index.vectors = body[r.pos..].chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
-        if index.vectors.iter().any(|x| !x.is_finite()) {
-            return Err(bad("vectors contain NaN or infinite values".into()));
-        }
-        index.codes = vec![0; index.vectors.len()];
-        index.scales = index.vectors.chunks_exact(dim).zip(index.codes.chunks_exact_mut(dim)).map(|(v, c)| quantize_i8(v, c)).collect();
-        Ok(index)
-    }
 }
 
-/// The BM25 analysis settings in the format's flags word: bit 0 stop words, bit 1 the English
-/// stemmer. Indexes written before stemming existed have bit 1 clear and load unstemmed, as built.
-fn bm25_flags(p: &Bm25Params) -> u32 {
-    p.stop_words as u32 | (p.stemmer == Some(Stemmer::English)) as u32 * 2
-}
-
-struct Reader<'a> {
-    bytes: &'a [u8],
-    pos: usize,
-}
-
-impl Reader<'_> {
-    fn take(&mut self, n: usize) -> Result<&[u8]> {
-        let end = self.pos.checked_add(n).filter(|&e| e <= self.bytes.len()).ok_or_else(|| Error::CorruptIndex {
-            reason: format!("truncated: wanted {n} bytes at offset {}", self.pos),
-        })?;
-        let s = &self.bytes[self.pos..end];
-        self.pos = end;
-        Ok(s)
-    }
-    fn u32(&mut self) -> Result<u32> {
-        let b = self.take(4)?;
-        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-    }
-    fn string(&mut self) -> Result<String> {
-        let n = self.u32()? as usize;
-        let b = self.take(n)?;
-        String::from_utf8(b.to_vec()).map_err(|_| Error::CorruptIndex { reason: "a string is not valid UTF-8".into() })
-    }
-}
+mod format;
+mod search;
 
 #[cfg(test)]
 mod tests {
+    use super::format::HEADER;
     use super::*;
+    use crate::bm25::Stemmer;
+    use crate::filter::Filter;
 
     fn unit(v: &[f32]) -> Vec<f32> {
         let mut v = v.to_vec();
