@@ -67,8 +67,11 @@ export type RerankResult<M = unknown> = Omit<Reranked, 'hits'> & { hits: Hit<M>[
 /** What `search` resolves to: the reranked hits and the stage-1 pool. */
 export type SearchOutput<M = unknown> = Omit<SearchResult, 'hits' | 'candidates'> & { hits: Hit<M>[]; candidates: CandidateOf<M>[] };
 
-/** Every `code` a `MinirankError` can carry: the core's, and the worker's own. */
-export type ErrorCode = CoreErrorCode | 'Worker' | 'Internal';
+/**
+ * Every `code` a `MinirankError` can carry: the core's, 'BadResponse' (a model URL answered an error
+ * status or a web page), and the worker's own.
+ */
+export type ErrorCode = CoreErrorCode | 'BadResponse' | 'Worker' | 'Internal';
 
 export declare class MinirankError extends Error {
   name: 'MinirankError';
@@ -140,7 +143,7 @@ export declare function fetchModelFile(
   options?: { sha256?: string; cache?: boolean; stage?: string; onProgress?: (p: Progress) => void },
 ): Promise<{ bytes: Uint8Array; fromCache: boolean }>;
 export declare const DEFAULT_MODELS: {
-  biEncoder: Record<'model' | 'tokenizer' | 'config', { path: string; sha256: string; bytes: number }>;
-  crossEncoder: Record<'model' | 'tokenizer' | 'config', { path: string; sha256: string; bytes: number }>;
+  biEncoder: Record<'model' | 'tokenizer' | 'config', { path: string; sha256: string; bytes: number; url(): URL }>;
+  crossEncoder: Record<'model' | 'tokenizer' | 'config', { path: string; sha256: string; bytes: number; url(): URL }>;
 };
 export default Minirank;

@@ -79,6 +79,19 @@ export function wasmMemoryBytes() {
   try { return coreMemoryBytes(); } catch { return 0; }
 }
 
+/**
+ * A model file's response must be a success and not a web page: a dev server or CDN that does not
+ * have the file often answers 200 with its index.html, which would otherwise surface as a
+ * confusing integrity or parse error.
+ */
+function checkResponse(response, url, stage) {
+  const type = (response.headers.get('content-type') || '').toLowerCase();
+  if (!response.ok) fail('BadResponse', `${stage}: ${url} answered HTTP ${response.status}${type ? ` (${type})` : ''}`);
+  if (/^text\/html|^application\/xhtml/.test(type)) {
+    fail('BadResponse', `${stage}: ${url} answered a web page (HTTP ${response.status}, ${type}), not the file: is it served from where the package expects it?`);
+  }
+}
+
 async function openCache() {
   try {
     return globalThis.caches ? await globalThis.caches.open(CACHE_NAME) : null;
@@ -147,7 +160,7 @@ export async function fetchModelFile(src, { sha256: expected, cache = true, stag
       } catch (e) {
         fail('Io', `could not fetch ${url}: ${e && e.message ? e.message : e}`);
       }
-      if (!response.ok) fail('Io', `could not fetch ${url}: HTTP ${response.status}`);
+      checkResponse(response, url, stage);
       bytes = await readWithProgress(response, report);
     }
   }
@@ -179,7 +192,7 @@ function checkKeys(obj, allowed, what) {
 async function loadModel(role, given, defaults, opts) {
   checkKeys(given, MODEL_KEYS, role);
   const spec = given || {};
-  const pick = (key) => (spec[key] !== undefined ? spec[key] : spec.model === undefined ? defaults[key] && new URL(defaults[key].path, import.meta.url) : undefined);
+  const pick = (key) => (spec[key] !== undefined ? spec[key] : spec.model === undefined ? defaults[key] && defaults[key].url() : undefined);
   const digest = (key) => (spec[key] !== undefined ? (key === 'model' ? spec.sha256 : undefined) : spec.model === undefined ? defaults[key] && defaults[key].sha256 : undefined);
   const out = {};
   for (const key of ['model', 'tokenizer', 'config']) {

@@ -6,13 +6,20 @@ import type { Filter } from './filter.js';
 export type CoreErrorCode = 'BadModel' | 'ModelSignature' | 'IntegrityMismatch' | 'BadTokenizer' | 'TokenizerMismatch' | 'BadConfig' | 'Inference' | 'Tokenization' | 'EmptyInput' | 'EmptyIndex' | 'DocumentTooLarge' | 'InvalidOption' | 'DimensionMismatch' | 'DuplicateId' | 'UnknownId' | 'CorruptIndex' | 'CapacityExceeded' | 'Io' | 'Json';
 
 /**
- * Options of `Minirank::retrieve_with`.
+ * Options of `Minirank::retrieve_with`: how many candidates, and where they come from.
  */
-export interface RetrieveOptions {
+export interface RetrieveOptions extends CandidateSource {
   /**
    * How many candidates.
    */
-  k?: number;
+  k: number;
+}
+
+/**
+ * Where candidates come from, for `Minirank::retrieve_with` and for a search's pool: the
+ * retrieval mode, its hybrid settings and the metadata filter.
+ */
+export interface CandidateSource {
   /**
    * Dense, BM25 or hybrid; `None`: `DEFAULT_RETRIEVAL` for a query text, dense for a query
    * vector.
@@ -23,13 +30,13 @@ export interface RetrieveOptions {
    */
   hybrid?: Hybrid;
   /**
-   * Metadata filter applied before scoring.
+   * Metadata filter applied before scoring (see `crate::filter`).
    */
   filter?: Filter | null;
 }
 
 /**
- * Stage one of a search: where the candidate pool comes from and how it is narrowed.
+ * The size of a search's candidate pool and how it is narrowed before the cross-encoder.
  */
 export interface PoolOptions {
   /**
@@ -37,28 +44,17 @@ export interface PoolOptions {
    */
   candidates?: number;
   /**
-   * Where candidates come from: dense, BM25 or hybrid.
-   */
-  retrieval?: Retrieval;
-  /**
-   * Settings of hybrid retrieval.
-   */
-  hybrid?: Hybrid;
-  /**
-   * Metadata filter applied before scoring (see `crate::filter`).
-   */
-  filter?: Filter | null;
-  /**
    * Middle stages between retrieval and the cross-encoder, e.g. 100 → dense 10 → rerank 5.
    */
   cascade?: Stage[];
 }
 
 /**
- * Options of `Minirank::search`: the pool part (stage one) and the rerank part (stage two),
- * one flat object for JavaScript and JSON (`{ candidates, retrieval, topK, fusion, signals, ... }`).
+ * Options of `Minirank::search`: the pool, where its candidates come from, and the rerank
+ * part (stage two), one flat object for JavaScript and JSON (`{ candidates, retrieval, topK,
+ * fusion, signals, ... }`).
  */
-export interface SearchOptions extends PoolOptions, RerankOptions {
+export interface SearchOptions extends PoolOptions, CandidateSource, RerankOptions {
 }
 
 /**

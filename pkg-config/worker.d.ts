@@ -7,8 +7,8 @@ export interface WorkerLoadOptions extends LoadOptions {
   /** URL of worker-entry.js if it is served from elsewhere. */
   workerUrl?: string | URL;
   /**
-   * Workers in all, 1..16 (default 1). The extra ones hold only the cross-encoder (about 100 MB
-   * each) and score a share of every `rerank` / `search` (without `cascade`) in parallel.
+   * Workers in all, 1..16 (default 1). The extra ones hold only the cross-encoder (288 MB of wasm memory
+   * each, measured) and score a share of every `rerank` / `search` in parallel.
    */
   workers?: number;
 }

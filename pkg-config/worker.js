@@ -66,7 +66,11 @@ export class MinirankWorker {
     if (typeof Worker === 'undefined') {
       throw new MinirankError('Worker', 'Web Workers are not available here (Node has no global Worker): use Minirank from \'minirank\' instead');
     }
-    const start = () => new Worker(workerUrl || new URL('./worker-entry.js', import.meta.url), { type: 'module' });
+    // The literal `new Worker(new URL('./worker-entry.js', import.meta.url), { type: 'module' })` is the
+    // form bundlers (Vite, webpack) recognise and emit the worker for.
+    const start = () => (workerUrl
+      ? new Worker(workerUrl, { type: 'module' })
+      : new Worker(new URL('./worker-entry.js', import.meta.url), { type: 'module' }));
     // The extra workers need the cross-encoder only; bytes are copied for each before the
     // primary's copy is transferred.
     const helperLoads = [];

@@ -80,7 +80,7 @@ pub mod prelude {
     pub use crate::filter::Filter;
     pub use crate::index::{Document, Hit, IndexLimits, VectorIndex};
     pub use crate::hits::{Candidate, Components, Reranked, RerankedHit};
-    pub use crate::pipeline::{Embedded, Finished, Minirank, Pending, PoolOptions, RetrieveOptions, SearchOptions, SearchResult};
+    pub use crate::pipeline::{CandidateSource, Embedded, Finished, Minirank, Pending, PoolOptions, RetrieveOptions, SearchOptions, SearchResult};
     pub use crate::fusion::{Contributions, Fusion};
     pub use crate::rerank::{RerankOptions, Reranker};
     pub use crate::retrieval::{Hybrid, HybridMethod, Retrieval, Stage, StageScorer};

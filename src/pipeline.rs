@@ -23,35 +23,54 @@ use serde::{Deserialize, Serialize};
 /// whose pool had the best recall on every development collection (README, quality).
 pub const DEFAULT_RETRIEVAL: Retrieval = Retrieval::Hybrid;
 
-/// Stage one of a search: where the candidate pool comes from and how it is narrowed.
+/// Where candidates come from, for [`Minirank::retrieve_with`] and for a search's pool: the
+/// retrieval mode, its hybrid settings and the metadata filter.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+pub struct CandidateSource {
+    /// Dense, BM25 or hybrid; `None`: [`DEFAULT_RETRIEVAL`] for a query text, dense for a query
+    /// vector.
+    pub retrieval: Option<Retrieval>,
+    /// Settings of hybrid retrieval.
+    pub hybrid: Hybrid,
+    /// Metadata filter applied before scoring (see [`crate::filter`]).
+    pub filter: Option<Filter>,
+}
+
+impl CandidateSource {
+    /// The retrieval mode for a query text.
+    pub fn mode(&self) -> Retrieval {
+        self.retrieval.unwrap_or(DEFAULT_RETRIEVAL)
+    }
+}
+
+/// The size of a search's candidate pool and how it is narrowed before the cross-encoder.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct PoolOptions {
     /// How many candidates stage 1 retrieves (the pool).
     pub candidates: usize,
-    /// Where candidates come from: dense, BM25 or hybrid.
-    pub retrieval: Retrieval,
-    /// Settings of hybrid retrieval.
-    pub hybrid: Hybrid,
-    /// Metadata filter applied before scoring (see [`crate::filter`]).
-    pub filter: Option<Filter>,
     /// Middle stages between retrieval and the cross-encoder, e.g. 100 → dense 10 → rerank 5.
     pub cascade: Vec<Stage>,
 }
 
 impl Default for PoolOptions {
     fn default() -> Self {
-        Self { candidates: 20, retrieval: DEFAULT_RETRIEVAL, hybrid: Hybrid::default(), filter: None, cascade: Vec::new() }
+        Self { candidates: 20, cascade: Vec::new() }
     }
 }
 
-/// Options of [`Minirank::search`]: the pool part (stage one) and the rerank part (stage two),
-/// one flat object for JavaScript and JSON (`{ candidates, retrieval, topK, fusion, signals, ... }`).
+/// Options of [`Minirank::search`]: the pool, where its candidates come from, and the rerank
+/// part (stage two), one flat object for JavaScript and JSON (`{ candidates, retrieval, topK,
+/// fusion, signals, ... }`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SearchOptions {
-    /// Stage one.
+    /// Stage one: how many candidates, and the cascade.
     #[serde(flatten)]
     pub pool: PoolOptions,
+    /// Stage one: where the candidates come from.
+    #[serde(flatten)]
+    pub source: CandidateSource,
     /// Stage two; its `top_k` is how many results a search returns (default 5; `None`: all
     /// candidates), and `logits` is refused (a search scores its own pool).
     #[serde(flatten)]
@@ -60,7 +79,7 @@ pub struct SearchOptions {
 
 impl Default for SearchOptions {
     fn default() -> Self {
-        Self { pool: PoolOptions::default(), rerank: RerankOptions { top_k: Some(5), ..RerankOptions::default() } }
+        Self { pool: PoolOptions::default(), source: CandidateSource::default(), rerank: RerankOptions { top_k: Some(5), ..RerankOptions::default() } }
     }
 }
 
@@ -75,15 +94,19 @@ impl SearchOptions {
     /// path of a field that does not fit as the error's option name.
     pub fn from_value(value: serde_json::Value) -> Result<Self> {
         let d = Self::default();
-        let parts = options::split(value, &[options::field_names::<PoolOptions>(), options::field_names::<RerankOptions>()])?;
-        let [pool, rerank]: [serde_json::Value; 2] = parts.try_into().expect("two parts");
-        Ok(Self { pool: options::patched("", &d.pool, pool)?, rerank: options::patched("", &d.rerank, rerank)? })
+        let parts = options::split(value, &[options::field_names::<PoolOptions>(), options::field_names::<CandidateSource>(), options::field_names::<RerankOptions>()])?;
+        let [pool, source, rerank]: [serde_json::Value; 3] = parts.try_into().expect("three parts");
+        Ok(Self {
+            pool: options::patched("", &d.pool, pool)?,
+            source: options::patched("", &d.source, source)?,
+            rerank: options::patched("", &d.rerank, rerank)?,
+        })
     }
 
     /// Options with `candidates` and `top_k` set, the rest default.
     pub fn top(candidates: usize, top_k: usize) -> Self {
         let d = Self::default();
-        Self { pool: PoolOptions { candidates, ..d.pool }, rerank: RerankOptions { top_k: Some(top_k), ..d.rerank } }
+        Self { pool: PoolOptions { candidates, ..d.pool }, rerank: RerankOptions { top_k: Some(top_k), ..d.rerank }, ..d }
     }
 
     /// Check every field.
@@ -98,30 +121,49 @@ impl SearchOptions {
         if self.rerank.logits.is_some() {
             bail_option!("logits", "is for rerank only: a search scores its own candidates");
         }
-        self.pool.hybrid.validate()?;
+        self.source.hybrid.validate()?;
         validate_cascade(&self.pool.cascade, candidates, top_k.unwrap_or(1))?;
         self.rerank.validate()
     }
 }
 
-/// Options of [`Minirank::retrieve_with`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+/// Options of [`Minirank::retrieve_with`]: how many candidates, and where they come from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RetrieveOptions {
     /// How many candidates.
     pub k: usize,
-    /// Dense, BM25 or hybrid; `None`: [`DEFAULT_RETRIEVAL`] for a query text, dense for a query
-    /// vector.
-    pub retrieval: Option<Retrieval>,
-    /// Settings of hybrid retrieval.
-    pub hybrid: Hybrid,
-    /// Metadata filter applied before scoring.
-    pub filter: Option<Filter>,
+    /// Where they come from.
+    #[serde(flatten)]
+    pub source: CandidateSource,
 }
 
 impl Default for RetrieveOptions {
     fn default() -> Self {
-        Self { k: 20, retrieval: None, hybrid: Hybrid::default(), filter: None }
+        Self { k: 20, source: CandidateSource::default() }
+    }
+}
+
+impl<'de> Deserialize<'de> for RetrieveOptions {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        Self::from_value(serde_json::Value::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
+}
+
+impl RetrieveOptions {
+    /// `{ k: 50, retrieval: 'bm25', filter }`-style options (as [`SearchOptions::from_value`]).
+    pub fn from_value(value: serde_json::Value) -> Result<Self> {
+        let parts = options::split(value, &[&["k"], options::field_names::<CandidateSource>()])?;
+        let [count, source]: [serde_json::Value; 2] = parts.try_into().expect("two parts");
+        let k = match count.get("k") {
+            None | Some(serde_json::Value::Null) => Self::default().k,
+            Some(k) => options::from_value("k", k.clone())?,
+        };
+        Ok(Self { k, source: options::patched("", &CandidateSource::default(), source)? })
+    }
+
+    /// `k` candidates by `retrieval`, the rest default.
+    pub fn of(k: usize, retrieval: Retrieval) -> Self {
+        Self { k, source: CandidateSource { retrieval: Some(retrieval), ..Default::default() } }
     }
 }
 
@@ -407,19 +449,20 @@ impl Minirank {
     /// Candidates carry the retrieval score: cosine, BM25, or the fused hybrid score.
     pub fn retrieve_with(&self, query: &str, options: &RetrieveOptions) -> Result<Vec<Candidate>> {
         check_query(query)?;
-        options.hybrid.validate()?;
-        let mode = options.retrieval.unwrap_or(DEFAULT_RETRIEVAL);
+        let source = &options.source;
+        source.hybrid.validate()?;
+        let mode = source.mode();
         let qvec = if mode == Retrieval::Bm25 { None } else { Some(self.query_vector(query)?) };
-        self.pool(query, qvec.as_deref(), mode, &options.hybrid, options.k, options.filter.as_ref())
+        self.pool(query, qvec.as_deref(), mode, source, options.k)
     }
 
     /// Stage 1 from a query vector instead of a query text: a vector from
     /// [`BiEncoder::embed_one`] kept from earlier, or one computed by another copy of the same
-    /// bi-encoder (a server, another worker). Dense retrieval only (`options.retrieval` must be
+    /// bi-encoder (a server, another worker). Dense retrieval only (`options.source.retrieval` must be
     /// `None` or [`Retrieval::Dense`]: BM25 needs the text); the length must be the index's dimension and
     /// every value finite. Scores are dot products, so pass a unit vector for cosines.
     pub fn retrieve_vector(&self, query: &[f32], options: &RetrieveOptions) -> Result<Vec<Candidate>> {
-        if options.retrieval.is_some_and(|r| r != Retrieval::Dense) {
+        if options.source.retrieval.is_some_and(|r| r != Retrieval::Dense) {
             bail_option!("retrieval", "a query vector allows only 'dense' retrieval (BM25 and hybrid need the query text)");
         }
         if let Some(i) = query.iter().position(|x| !x.is_finite()) {
@@ -428,7 +471,7 @@ impl Minirank {
         if self.index.is_empty() {
             return Err(Error::EmptyIndex);
         }
-        self.pool("", Some(query), Retrieval::Dense, &options.hybrid, options.k, options.filter.as_ref())
+        self.pool("", Some(query), Retrieval::Dense, &options.source, options.k)
     }
 
     fn query_vector(&self, query: &str) -> Result<Vec<f32>> {
@@ -438,10 +481,11 @@ impl Minirank {
         self.embedder.embed_one(query)
     }
 
-    fn pool(&self, query: &str, qvec: Option<&[f32]>, mode: Retrieval, hybrid: &Hybrid, k: usize, filter: Option<&Filter>) -> Result<Vec<Candidate>> {
+    fn pool(&self, query: &str, qvec: Option<&[f32]>, mode: Retrieval, source: &CandidateSource, k: usize) -> Result<Vec<Candidate>> {
         if k == 0 {
             bail_option!("k", "must be at least 1");
         }
+        let (hybrid, filter) = (&source.hybrid, source.filter.as_ref());
         let hits = match (mode, qvec) {
             (Retrieval::Bm25, _) => self.index.search_bm25(query, k, filter)?,
             (_, None) => return Err(Error::EmptyIndex),
@@ -599,13 +643,13 @@ impl Minirank {
     pub fn prepare_search(&self, query: &str, options: &SearchOptions) -> Result<Pending> {
         options.validate()?;
         check_query(query)?;
-        let (pool, rerank) = (&options.pool, &options.rerank);
+        let (pool, source, rerank) = (&options.pool, &options.source, &options.rerank);
         self.reranker.model().check_max_length(rerank.max_length)?;
-        let needs_dense = pool.retrieval != Retrieval::Bm25
+        let needs_dense = source.mode() != Retrieval::Bm25
             || rerank.fusion.uses_dense()
             || pool.cascade.iter().any(|s| s.scorer == StageScorer::Dense);
         let qvec = if needs_dense { Some(self.query_vector(query)?) } else { None };
-        let candidates = self.pool(query, qvec.as_deref(), pool.retrieval, &pool.hybrid, pool.candidates, pool.filter.as_ref())?;
+        let candidates = self.pool(query, qvec.as_deref(), source.mode(), source, pool.candidates)?;
         let (narrowed, cascade) = if pool.cascade.is_empty() {
             (None, Vec::new())
         } else {

@@ -298,7 +298,7 @@ impl Engine {
         if text.is_none() && !query.is_instance_of::<js_sys::Float32Array>() && !Array::is_array(&query) {
             return Err(invalid("query", format!("must be a string or a query vector (Float32Array), got {}", type_name(&query))));
         }
-        let opts: RetrieveOptions = self::options(&options)?;
+        let opts = RetrieveOptions::from_value(json("options", &options)?).map_err(to_js)?;
         let hits = match text {
             Some(text) => self.inner.retrieve_with(&text, &opts),
             None => self.inner.retrieve_vector(&numbers("query", &query)?, &opts),

@@ -17,7 +17,7 @@ fn hit_ids(r: &Reranked) -> Vec<&str> {
 }
 
 fn retrieve(e: &Minirank, q: &str, k: usize, retrieval: Retrieval, filter: Option<serde_json::Value>) -> Vec<Candidate> {
-    e.retrieve_with(q, &RetrieveOptions { k, retrieval: Some(retrieval), filter: filter.map(|f| Filter::parse(&f).unwrap()), ..Default::default() }).unwrap()
+    e.retrieve_with(q, &RetrieveOptions { source: CandidateSource { filter: filter.map(|f| Filter::parse(&f).unwrap()), ..RetrieveOptions::of(k, retrieval).source }, k }).unwrap()
 }
 
 /// Seed documents tagged with a year (2000 + position) and a source.
@@ -120,7 +120,7 @@ fn cascade_narrows_the_pool_before_the_cross_encoder() {
     let e = seed_engine();
     let q = &seed_questions()[0];
     let stages = vec![Stage { scorer: StageScorer::Bm25, keep: 12 }, Stage { scorer: StageScorer::Dense, keep: 6 }];
-    let r = e.search(q, &SearchOptions { pool: PoolOptions { retrieval: Retrieval::Hybrid, cascade: stages, ..SearchOptions::top(20, 3).pool }, ..SearchOptions::top(20, 3) }).unwrap();
+    let r = e.search(q, &SearchOptions { pool: PoolOptions { candidates: 20, cascade: stages }, source: RetrieveOptions::of(20, Retrieval::Hybrid).source, ..SearchOptions::top(20, 3) }).unwrap();
     assert_eq!(r.candidates.len(), 20);
     assert_eq!(r.cascade.iter().map(Vec::len).collect::<Vec<_>>(), [12, 6]);
     let stage1: HashSet<&String> = r.cascade[0].iter().collect();
@@ -321,15 +321,15 @@ fn retrieve_from_a_query_vector_equals_retrieve_from_its_text() {
     let q = &seed_questions()[1];
     let v = e.embedder().embed_one(q).unwrap();
     for filter in [None, Some(json!({"source": "docs"}))] {
-        let opts = RetrieveOptions { k: 7, filter: filter.as_ref().map(|f| Filter::parse(f).unwrap()), ..Default::default() };
-        let dense = RetrieveOptions { retrieval: Some(Retrieval::Dense), ..opts.clone() };
+        let opts = RetrieveOptions { k: 7, source: CandidateSource { filter: filter.as_ref().map(|f| Filter::parse(f).unwrap()), ..Default::default() } };
+        let dense = RetrieveOptions { source: CandidateSource { retrieval: Some(Retrieval::Dense), ..opts.source.clone() }, ..opts.clone() };
         let from_text = e.retrieve_with(q, &dense).unwrap();
         assert!(from_text.iter().all(|c| c.bm25.is_some() && c.dense == c.score), "the text path also scores BM25");
         // the same candidates and cosines; only BM25 needs the text
         let without_bm25: Vec<Candidate> = from_text.into_iter().map(|c| Candidate { bm25: None, ..c }).collect();
         assert_eq!(e.retrieve_vector(&v, &opts).unwrap(), without_bm25, "{filter:?}");
     }
-    let bm25 = RetrieveOptions { retrieval: Some(Retrieval::Bm25), ..Default::default() };
+    let bm25 = RetrieveOptions::of(20, Retrieval::Bm25);
     let err = e.retrieve_vector(&v, &bm25).unwrap_err();
     assert!((err.option() == Some("retrieval")) && err.to_string().contains("dense"), "{err}");
     let err = e.retrieve_vector(&v[..10], &RetrieveOptions::default()).unwrap_err();

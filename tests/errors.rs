@@ -224,8 +224,8 @@ fn options_from_json_name_the_path_of_a_bad_field() {
     let o = SearchOptions::from_value(json!({"candidates": 7, "topK": 2, "fusion": {"bm25": 0.5}, "filter": {"lang": "en"}})).unwrap();
     assert_eq!((o.pool.candidates, o.rerank.top_k, o.rerank.fusion.bm25), (7, Some(2), 0.5));
     assert_eq!(o.rerank.fusion.dense, Fusion::default().dense, "a weight left out keeps its default");
-    assert_eq!(o.pool.retrieval, SearchOptions::default().pool.retrieval);
-    assert!(o.pool.filter.is_some());
+    assert_eq!(o.source.retrieval, SearchOptions::default().source.retrieval);
+    assert!(o.source.filter.is_some());
     assert_eq!(SearchOptions::from_value(json!({})).unwrap(), SearchOptions::default());
     assert_eq!(SearchOptions::from_value(serde_json::Value::Null).unwrap(), SearchOptions::default());
     // the serialized form reads back the same

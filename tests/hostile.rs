@@ -47,7 +47,7 @@ fn hostile_text_is_indexed_and_searched_or_refused_clearly() {
         assert!(r.candidates.iter().all(|c| c.score.unwrap().is_finite()));
     }
     // a text is its own nearest neighbour, whatever its script
-    let dense = |k| RetrieveOptions { k, retrieval: Some(Retrieval::Dense), ..Default::default() };
+    let dense = |k| RetrieveOptions::of(k, Retrieval::Dense);
     for (i, t) in usable.iter().enumerate().filter(|(_, t)| t.len() > 30) {
         let top = e.retrieve_with(t, &dense(1)).unwrap();
         assert!(top[0].score.unwrap() > 0.99, "{i}: {t:?} -> {:?}", top[0]);
@@ -95,9 +95,9 @@ fn huge_sizes_are_bounded_by_what_is_indexed() {
     let e = seed_engine();
     let huge = 1_000_000_000_000usize;
     for retrieval in [Retrieval::Dense, Retrieval::Bm25, Retrieval::Hybrid] {
-        let c = e.retrieve_with("parallel Python", &RetrieveOptions { k: huge, retrieval: Some(retrieval), ..Default::default() }).unwrap();
+        let c = e.retrieve_with("parallel Python", &RetrieveOptions::of(huge, retrieval)).unwrap();
         assert!(!c.is_empty() && c.len() <= 20, "{retrieval:?}: {}", c.len());
-        let r = e.search("parallel Python", &SearchOptions { pool: PoolOptions { retrieval, ..SearchOptions::top(huge, huge).pool }, ..SearchOptions::top(huge, huge) }).unwrap();
+        let r = e.search("parallel Python", &SearchOptions { source: CandidateSource { retrieval: Some(retrieval), ..Default::default() }, ..SearchOptions::top(huge, huge) }).unwrap();
         assert_eq!(r.reranked.hits.len(), r.candidates.len(), "{retrieval:?}");
     }
     let v = e.embedder().embed_one("parallel Python").unwrap();

@@ -11,7 +11,7 @@ fn compute() -> serde_json::Value {
     let e = seed_engine();
     let mut out = Vec::new();
     for q in seed_questions() {
-        let cands = e.retrieve_with(&q, &RetrieveOptions { k: 20, retrieval: Some(Retrieval::Dense), ..Default::default() }).unwrap();
+        let cands = e.retrieve_with(&q, &RetrieveOptions::of(20, Retrieval::Dense)).unwrap();
         let r = e.rerank(&q, &cands, &RerankOptions { fusion: Fusion::CROSS_ENCODER_ONLY, ..Default::default() }).unwrap();
         let logits: serde_json::Map<String, serde_json::Value> = r.hits.iter().map(|h| (h.id.clone(), json!(h.logit))).collect();
         out.push(json!({

@@ -10,7 +10,7 @@ use std::fmt::Write;
 
 /// The types, in the order they are declared, by source file.
 const TYPES: &[(&str, &[&str])] = &[
-    ("src/pipeline.rs", &["RetrieveOptions", "PoolOptions", "SearchOptions"]),
+    ("src/pipeline.rs", &["RetrieveOptions", "CandidateSource", "PoolOptions", "SearchOptions"]),
     ("src/retrieval.rs", &["Retrieval", "Hybrid", "HybridMethod", "Stage", "StageScorer"]),
     ("src/rerank.rs", &["RerankOptions"]),
     ("src/fusion.rs", &["Fusion", "Contributions"]),
@@ -18,7 +18,7 @@ const TYPES: &[(&str, &[&str])] = &[
     ("src/chunk.rs", &["ParentScore", "Chunking"]),
     ("src/cross_encoder.rs", &["PairOptions"]),
     ("src/bm25.rs", &["Bm25Params", "Stemmer"]),
-    ("src/index.rs", &["IndexLimits", "Document"]),
+    ("src/index/mod.rs", &["IndexLimits", "Document"]),
     ("src/hits.rs", &["Candidate", "RerankedHit", "Components", "Reranked"]),
     ("src/pipeline.rs", &["SearchResult"]),
     ("src/rerank.rs", &["CacheStats"]),

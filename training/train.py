@@ -65,15 +65,19 @@ def add_fake_quant(model):
 
 def plain_state_dict(model):
     """fp32 state dict with HF key names; under QAT the weights are their int8-dequantised values, so export.py's
-    quantisation of them is exact."""
-    import copy
-    from torch.nn.utils import parametrize
-    m = copy.deepcopy(model)
-    for mod in m.modules():
-        if parametrize.is_parametrized(mod):
-            for pname in list(mod.parametrizations.keys()):
-                parametrize.remove_parametrizations(mod, pname, leave_parametrized=True)
-    return {k: v.detach().float().contiguous() for k, v in m.state_dict().items()}
+    quantisation of them is exact. (Not deepcopy + remove_parametrizations: the copy shares the parametrized
+    classes with the model, and removing the parametrization from one breaks the other.)"""
+    suffix = ".parametrizations.weight.original"
+    sd = {}
+    with torch.no_grad():
+        for k, v in model.state_dict().items():
+            if ".parametrizations." in k:
+                if k.endswith(suffix):
+                    name = k[: -len(suffix)]
+                    sd[name + ".weight"] = model.get_submodule(name).weight.detach().float().contiguous().clone()
+            else:
+                sd[k] = v.detach().float().contiguous()
+    return sd
 
 
 # ---------------------------------------------------------------- v0 weights

@@ -243,3 +243,36 @@ test('retrieve from a query vector, and the wasm memory the models take', async 
   // both models are in this thread's wasm memory: more than their 2 × 23 MB of int8 weights
   assert.ok(wasmMemoryBytes() > 46e6, String(wasmMemoryBytes()));
 });
+
+test('a model URL that answers a web page or an error status is a BadResponse, before any integrity check', async () => {
+  const { createServer } = await import('node:http');
+  const { fetchModelFile } = await import(new URL('pkg/minirank.js', root));
+  // a dev server's fallback: index.html for every path it does not have, and one real 404
+  const server = createServer((req, res) => {
+    if (req.url.startsWith('/gone/')) { res.writeHead(404, { 'content-type': 'text/plain' }); res.end('not found'); return; }
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end('<!doctype html><title>app</title>');
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const base = `http://127.0.0.1:${server.address().port}`;
+  try {
+    const sha = DEFAULT_MODELS.crossEncoder.model.sha256;
+    await assert.rejects(fetchModelFile(`${base}/assets/models/model.onnx`, { sha256: sha, cache: false, stage: 'crossEncoder.model' }),
+      (e) => e instanceof MinirankError && e.code === 'BadResponse' && e.message.includes(`${base}/assets/models/model.onnx`)
+        && /text\/html/.test(e.message) && /crossEncoder\.model/.test(e.message));
+    await assert.rejects(fetchModelFile(`${base}/gone/model.onnx`, { cache: false }),
+      (e) => e.code === 'BadResponse' && /HTTP 404/.test(e.message) && /text\/plain/.test(e.message));
+    await assert.rejects(Scorer.load({ crossEncoder: { model: `${base}/m.onnx`, tokenizer: `${base}/t.json` }, cache: false }),
+      (e) => e.code === 'BadResponse');
+  } finally {
+    server.close();
+  }
+  // the shipped models resolve through literal `new URL('./models/…', import.meta.url)`s
+  assert.ok(DEFAULT_MODELS.biEncoder.model.url() instanceof URL);
+  assert.ok(DEFAULT_MODELS.biEncoder.model.url().href.endsWith('/models/bi-encoder/model.onnx'));
+});
+
+test('MinirankWorker in Node says that it needs Web Workers, as a MinirankError', async () => {
+  const { MinirankWorker } = await import(new URL('pkg/worker.js', root));
+  await assert.rejects(MinirankWorker.load(), (e) => e instanceof MinirankError && e.code === 'Worker' && /Web Workers/.test(e.message));
+});

@@ -153,7 +153,8 @@ fn run(cli: Cli) -> Result<()> {
             };
             let d = SearchOptions::default();
             let options = SearchOptions {
-                pool: PoolOptions { candidates, retrieval: retrieval.unwrap_or(d.pool.retrieval), cascade: cascade.map(|c| c.0).unwrap_or_default(), filter, ..d.pool },
+                pool: PoolOptions { candidates, cascade: cascade.map(|c| c.0).unwrap_or_default() },
+                source: CandidateSource { retrieval, filter, ..d.source },
                 rerank: RerankOptions { top_k: Some(top_k), min_score, max_length, parents, fusion: fusion.unwrap_or_default(), ..d.rerank },
             };
             options.validate()?;
@@ -164,7 +165,8 @@ fn run(cli: Cli) -> Result<()> {
             let d = SearchOptions::default();
             let candidates = candidates.unwrap_or(d.pool.candidates);
             let options = SearchOptions {
-                pool: PoolOptions { candidates, retrieval: retrieval.unwrap_or(d.pool.retrieval), ..d.pool },
+                pool: PoolOptions { candidates, ..d.pool },
+                source: CandidateSource { retrieval, ..d.source },
                 rerank: RerankOptions { top_k: Some(candidates), max_length, fusion: fusion.unwrap_or(d.rerank.fusion), ..d.rerank },
             };
             options.validate()?;
@@ -356,7 +358,7 @@ fn search(common: &Common, docs: &Path, query: &str, options: &SearchOptions, ch
         return Ok(());
     }
     println!("Query: {query}\n");
-    let mode = serde_json::to_value(options.pool.retrieval).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+    let mode = serde_json::to_value(options.source.mode()).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
     println!("Stage 1 candidates: {} ({mode}; {} index entries built in {index_s:.2} s)", candidates.len(), engine.len());
     for (i, c) in candidates.iter().enumerate() {
         println!("  {:>3}. [{:.3}] {:<24} {}", i + 1, c.score.unwrap_or(0.0), one_line(&c.id, 24), one_line(&c.text, 70));
@@ -425,7 +427,7 @@ fn eval(common: &Common, dir: &Path, methods: &[String], options: &SearchOptions
     let with_fusion = |fusion| SearchOptions { rerank: RerankOptions { fusion, ..options.rerank.clone() }, ..options.clone() };
     let without_ce = with_fusion(Fusion { cross_encoder: 0.0, ..options.rerank.fusion });
     let ce_only = with_fusion(Fusion::CROSS_ENCODER_ONLY);
-    let retrieve = |retrieval| RetrieveOptions { k: options.pool.candidates, retrieval: Some(retrieval), ..Default::default() };
+    let retrieve = |retrieval| RetrieveOptions::of(options.pool.candidates, retrieval);
     for (qid, text) in &collection.queries {
         let rel = &collection.qrels[qid];
         for (m, method) in methods.iter().enumerate() {
@@ -449,7 +451,7 @@ fn eval(common: &Common, dir: &Path, methods: &[String], options: &SearchOptions
     bar.finish_and_clear();
     let means: Vec<Metrics> = per_method.iter().map(|m| Metrics::mean(m)).collect();
     let f = options.rerank.fusion;
-    let pool = serde_json::to_value(options.pool.retrieval).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+    let pool = serde_json::to_value(options.source.mode()).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
     if common.json {
         let out = json!({
             "collection": collection.name,

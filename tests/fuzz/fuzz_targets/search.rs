@@ -78,17 +78,19 @@ fuzz_target!(|input: Input| {
         };
         let pool = PoolOptions {
             candidates: input.candidates % 200,
-            retrieval: [Retrieval::Dense, Retrieval::Bm25, Retrieval::Hybrid][input.mode as usize % 3],
             cascade: input
                 .cascade
                 .iter()
                 .take(3)
                 .map(|&(dense, keep)| Stage { scorer: if dense { StageScorer::Dense } else { StageScorer::Bm25 }, keep: keep % 200 })
                 .collect(),
+        };
+        let source = CandidateSource {
+            retrieval: Some([Retrieval::Dense, Retrieval::Bm25, Retrieval::Hybrid][input.mode as usize % 3]),
             filter: input.min_year.map(|y| Filter::parse(&serde_json::json!({"year": {"gte": y}})).unwrap()),
             ..Default::default()
         };
-        let opts = SearchOptions { pool, rerank };
+        let opts = SearchOptions { pool, source, rerank };
         if let Ok(r) = e.search(&input.query, &opts) {
             assert!(r.reranked.hits.len() <= input.top_k % 200);
             assert!(r.reranked.hits.iter().all(|h| h.logit.is_finite() && (0.0..=1.0).contains(&h.score)));
