@@ -33,6 +33,11 @@ export interface CandidateSource {
    * Metadata filter applied before scoring (see `crate::filter`).
    */
   filter?: Filter | null;
+  /**
+   * Ids left out of the candidates, e.g. results already shown (the next page) or the document
+   * a "more like this" query came from; a split document's passages go with its id.
+   */
+  exclude?: string[];
 }
 
 /**

@@ -18,6 +18,7 @@ use crate::rerank::{PendingRerank, RerankOptions, Reranker};
 use crate::tokenize::check_query;
 use crate::retrieval::{validate_cascade, Hybrid, Retrieval, Stage, StageScorer};
 use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
 
 /// Where candidates come from by default: reciprocal-rank fusion of the dense and BM25 lists,
 /// whose pool had the best recall on every development collection (README, quality).
@@ -35,6 +36,9 @@ pub struct CandidateSource {
     pub hybrid: Hybrid,
     /// Metadata filter applied before scoring (see [`crate::filter`]).
     pub filter: Option<Filter>,
+    /// Ids left out of the candidates, e.g. results already shown (the next page) or the document
+    /// a "more like this" query came from; a split document's passages go with its id.
+    pub exclude: Vec<String>,
 }
 
 impl CandidateSource {
@@ -486,14 +490,23 @@ impl Minirank {
             bail_option!("k", "must be at least 1");
         }
         let (hybrid, filter) = (&source.hybrid, source.filter.as_ref());
+        // excluded entries (with the passages of excluded documents) are fetched on top of `k`
+        // and dropped, so `k` candidates still come back when that many remain
+        let mut excluded: HashSet<String> = HashSet::new();
+        for id in &source.exclude {
+            excluded.extend(self.index.children(id));
+            excluded.insert(id.clone());
+        }
+        let keep = |hits: Vec<Hit>, n: usize| -> Vec<Hit> { hits.into_iter().filter(|h| !excluded.contains(&h.id)).take(n).collect() };
+        let wide = k.saturating_add(excluded.len());
         let hits = match (mode, qvec) {
-            (Retrieval::Bm25, _) => self.index.search_bm25(query, k, filter)?,
+            (Retrieval::Bm25, _) => keep(self.index.search_bm25(query, wide, filter)?, k),
             (_, None) => return Err(Error::EmptyIndex),
-            (Retrieval::Dense, Some(q)) => self.index.search_filtered(q, k, filter)?,
+            (Retrieval::Dense, Some(q)) => keep(self.index.search_filtered(q, wide, filter)?, k),
             (Retrieval::Hybrid, Some(q)) => {
                 let depth = hybrid.depth.unwrap_or(k).max(k);
-                let (dense, lexical) = self.index.search_dense_and_bm25(q, query, depth, filter)?;
-                let fused = hybrid.fuse(&dense, &lexical, k);
+                let (dense, lexical) = self.index.search_dense_and_bm25(q, query, depth.saturating_add(excluded.len()), filter)?;
+                let fused = hybrid.fuse(&keep(dense, depth), &keep(lexical, depth), k);
                 fused.into_iter().enumerate().map(|(i, (id, score))| Hit { id, score, rank: i + 1 }).collect()
             }
         };

@@ -408,3 +408,27 @@ fn prepared_search_scored_in_shards_equals_search() {
     let Finished::Rerank(r) = e.finish(pending, &all).unwrap() else { panic!("a rerank gives a rerank result") };
     assert_eq!(hit_ids(&r), hit_ids(&e.rerank(q, &direct.candidates, &RerankOptions::default()).unwrap()));
 }
+
+/// `exclude` leaves ids (and a split document's passages) out of the candidates, and `k`
+/// candidates still come back: the next page of results, or "more like this" without the source.
+#[test]
+fn excluded_ids_leave_the_pool_and_the_rest_moves_up() {
+    let e = seed_engine();
+    let q = &seed_questions()[0];
+    for retrieval in [Retrieval::Dense, Retrieval::Bm25, Retrieval::Hybrid] {
+        let all = e.retrieve_with(q, &RetrieveOptions::of(8, retrieval)).unwrap();
+        let shown: Vec<String> = all[..3].iter().map(|c| c.id.clone()).collect();
+        let mut next = RetrieveOptions::of(5, retrieval);
+        next.source.exclude = shown.clone();
+        let page = e.retrieve_with(q, &next).unwrap();
+        assert_eq!(page.len(), 5, "{retrieval:?}");
+        assert!(page.iter().all(|c| !shown.contains(&c.id)), "{retrieval:?}");
+        if retrieval != Retrieval::Hybrid {
+            // one ranked list: the page is the rest of it, in order
+            assert_eq!(page.iter().map(|c| &c.id).collect::<Vec<_>>(), all[3..].iter().map(|c| &c.id).collect::<Vec<_>>());
+        }
+    }
+    let o = SearchOptions::from_value(serde_json::json!({"exclude": ["gil"], "candidates": 20, "topK": 20})).unwrap();
+    let r = e.search(q, &o).unwrap();
+    assert!(r.candidates.iter().all(|c| c.id != "gil") && r.reranked.hits.iter().all(|h| h.id != "gil"));
+}

@@ -276,3 +276,13 @@ test('MinirankWorker in Node says that it needs Web Workers, as a MinirankError'
   const { MinirankWorker } = await import(new URL('pkg/worker.js', root));
   await assert.rejects(MinirankWorker.load(), (e) => e instanceof MinirankError && e.code === 'Worker' && /Web Workers/.test(e.message));
 });
+
+test('an option added to a Rust struct reaches JS with no JS change: exclude', async () => {
+  const first = await mr.retrieve(questions[0], { k: 3 });
+  const next = await mr.retrieve(questions[0], { k: 3, exclude: first.map((c) => c.id) });
+  assert.equal(next.length, 3);
+  assert.ok(next.every((c) => !first.some((f) => f.id === c.id)));
+  const r = await mr.search(questions[0], { exclude: [first[0].id] });
+  assert.ok(r.hits.every((h) => h.id !== first[0].id));
+  await assert.rejects(mr.search(questions[0], { exclude: 'gil' }), (e) => e.code === 'InvalidOption' && /exclude/.test(e.message));
+});

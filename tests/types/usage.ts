@@ -40,7 +40,7 @@ export async function readme(query: string): Promise<Hit[]> {
   const fused: number | undefined = first?.fused;
   const cosine: number | null | undefined = first?.dense;
   console.log(parts, passages, why, fused, cosine, r.cascade?.[0]?.length, r.candidates[0]?.parent, r.candidates[0]?.bm25);
-  const cands = await mr.retrieve(query, { k: 50, retrieval: 'bm25', filter: { year: { lt: 2000 } } });
+  const cands = await mr.retrieve(query, { k: 50, retrieval: 'bm25', filter: { year: { lt: 2000 } }, exclude: ['seen'] });
   const byVector: Candidate[] = await mr.retrieve(mr.embed(query), { k: 5 });
   console.log(byVector[0]?.score);
   await mr.rerank(query, cands, { topK: 5, signals: { diversity: { weight: 0.2 } }, parents: 'sum' });
