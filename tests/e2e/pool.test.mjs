@@ -43,6 +43,9 @@ test('a pool of two workers reranks and searches like one worker', { timeout: 60
     // a query vector from the worker's embed() crosses to retrieve() as a Float32Array
     const v = await one.embed(qs[0]);
     out.byVector = [(await one.retrieve(v, { k: 20 })).map((c) => c.id), c0.map((c) => c.id), v instanceof Float32Array];
+    // a worker of the pool that is gone fails the pool's calls: no silent fallback to one worker
+    pool._helpers[0].terminate();
+    out.helperGone = [await err(pool.rerank(qs[0], ['fresh one', 'fresh two', 'fresh three'])), await err(pool.search('a question nobody asked before'))];
     pool.terminate();
     out.afterTerminate = await err(pool.rerank(qs[0], ['a', 'b']));
     one.terminate();
@@ -71,6 +74,7 @@ test('a pool of two workers reranks and searches like one worker', { timeout: 60
   assert.equal(r.badWorkers.code, 'InvalidOption');
   assert.match(r.badWorkers.message, /workers/);
   assert.equal(r.afterTerminate.code, 'Worker');
+  for (const e of r.helperGone) assert.ok(e && e.code === 'Worker' && /terminated/.test(e.message), JSON.stringify(e));
   // memory: one figure per worker; the pool's second worker holds only the cross-encoder
   assert.equal(r.memory[0].length, 1);
   assert.equal(r.memory[1].length, 2);
