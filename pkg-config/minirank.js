@@ -211,6 +211,7 @@ export class Minirank {
   /** Use `Minirank.load()`. */
   constructor(engine) {
     this._engine = engine;
+    this._indexing = Promise.resolve();
   }
 
   /**
@@ -241,7 +242,15 @@ export class Minirank {
    * `id#0`, `id#1`, ... (parent `id`); the count returned is of index entries. Yields to the event loop between slices of `sliceSize` documents
    * so that `onProgress({stage: 'index', loaded, total})` can repaint a page.
    */
-  async index(docs, { onProgress, sliceSize = 64 } = {}) {
+  index(docs, options) {
+    // Calls overlap when a page indexes twice without waiting: each runs alone, in order, so that
+    // one call's staged documents are never committed or dropped by another.
+    const run = this._indexing.then(() => this._indexNow(docs, options));
+    this._indexing = run.catch(() => {});
+    return run;
+  }
+
+  async _indexNow(docs, { onProgress, sliceSize = 64 } = {}) {
     if (!Array.isArray(docs)) return this._engine.index(docs); // throws the typed error
     if (!Number.isInteger(sliceSize) || sliceSize < 1) fail('InvalidOption', 'invalid option `sliceSize`: must be a whole number of at least 1');
     const total = docs.length;

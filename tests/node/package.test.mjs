@@ -286,3 +286,20 @@ test('an option added to a Rust struct reaches JS with no JS change: exclude', a
   assert.ok(r.hits.every((h) => h.id !== first[0].id));
   await assert.rejects(mr.search(questions[0], { exclude: 'gil' }), (e) => e.code === 'InvalidOption' && /exclude/.test(e.message));
 });
+
+test('overlapping index calls each commit their own documents, all or nothing', async () => {
+  const other = await Minirank.load();
+  const a = Array.from({ length: 7 }, (_, i) => ({ id: `a${i}`, text: `apples and pears, note ${i}` }));
+  const b = Array.from({ length: 5 }, (_, i) => ({ id: `b${i}`, text: `bicycles and brakes, note ${i}` }));
+  const bad = [{ id: 'c0', text: 'fine' }, { id: 'c0', text: 'duplicate id' }];
+  // three calls without waiting, slices of 2 so that each yields between slices
+  const results = await Promise.allSettled([other.index(a, { sliceSize: 2 }), other.index(bad, { sliceSize: 1 }), other.index(b, { sliceSize: 2 })]);
+  assert.equal(results[0].value, 7);
+  assert.equal(results[1].status, 'rejected');
+  assert.equal(results[1].reason.code, 'DuplicateId');
+  assert.equal(results[2].value, 5);
+  assert.equal(other.size, 12, 'the failed call added nothing, the others everything');
+  const hit = (await other.retrieve('bicycle brakes', { k: 1 }))[0];
+  assert.match(hit.id, /^b/);
+  other.free();
+});
