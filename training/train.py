@@ -226,43 +226,64 @@ def style_mixed_order(groups, seed, gpb):
 
 
 def encode_groups(groups_batch, corpus, tok, args):
-    pairs, teach, labels = [], [], []
+    pairs, teach, labels, signals = [], [], [], []
     for g in groups_batch:
         cap = args.q_cap_long if g["style"] == "long" else args.q_cap
         for m in g["members"]:
             pairs.append(tok.pair(g["query"], corpus[m["pid"]], args.max_len, cap))
         teach.append([m[args.teacher_key] for m in g["members"]])
         labels.append([m["label"] for m in g["members"]])
-    return collate(pairs), torch.tensor(teach, dtype=torch.float32), torch.tensor(labels, dtype=torch.float32)
+        signals.append([[m["dense"], m["bm25"]] for m in g["members"]])
+    return (collate(pairs), torch.tensor(teach, dtype=torch.float32), torch.tensor(labels, dtype=torch.float32),
+            torch.tensor(signals, dtype=torch.float32))
 
 
-def group_loss(logits, teach, labels, args):
+def zrows(x):
+    """z-normalised over the last dimension (each group's members), as the fused score does over a pool."""
+    return (x - x.mean(-1, keepdim=True)) / (x.std(-1, keepdim=True, unbiased=False) + 1e-6)
+
+
+def fused_scores(logits, signals, args):
+    """The score the student is used in: z(dense) + z(bm25) + w * z(student logit)."""
+    return zrows(signals[..., 0]) + zrows(signals[..., 1]) + args.fusion_weight * zrows(logits)
+
+
+def group_loss(logits, teach, labels, signals, args):
+    """--loss kl: KL to the teacher (+ margin on the label) + ce_weight * listwise CE of the student alone.
+    --loss fusion: listwise CE of the *fused* score (the student inside z(dense) + z(bm25) + w z(student), as it is
+    used) against the label, + kl_weight * the KL above: only what the fusion gets wrong is rewarded."""
     tgt = F.softmax((teach + args.margin * labels) / args.tau, dim=-1)
     logq = F.log_softmax(logits, dim=-1)
     kl = (tgt * (torch.log(tgt.clamp_min(1e-12)) - logq)).sum(-1).mean()
-    ce = -(labels / labels.sum(-1, keepdim=True) * logq).sum(-1).mean()
+    pos = labels / labels.sum(-1, keepdim=True)
+    if args.loss == "fusion":
+        ce = -(pos * F.log_softmax(fused_scores(logits, signals, args) / args.tau, dim=-1)).sum(-1).mean()
+        return ce + args.kl_weight * kl, kl, ce
+    ce = -(pos * logq).sum(-1).mean()
     return kl + args.ce_weight * ce, kl, ce
 
 
 def evaluate(model, groups, corpus, tok, args):
     model.eval()
-    rr, kls, t0 = [], [], time.time()
+    rr, rr_fused, kls, t0 = [], [], [], time.time()
     with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16):
         for i in range(0, len(groups), 4):
             gb = groups[i:i + 4]
-            (ids, am, tt), teach, labels = encode_groups(gb, corpus, tok, args)
+            (ids, am, tt), teach, labels, signals = encode_groups(gb, corpus, tok, args)
             lg = model(input_ids=ids, attention_mask=am, token_type_ids=tt).logits.float().view(len(gb), -1)
-            _, kl, _ = group_loss(lg, teach, labels, args)
+            _, kl, _ = group_loss(lg, teach, labels, signals, args)
             kls.append(kl.item() * len(gb))
+            fused = fused_scores(lg, signals, args)
             for r in range(len(gb)):
                 pos = int(labels[r].argmax())
                 rank = 1 + int((lg[r] > lg[r, pos]).sum())
                 rr.append(1.0 / rank if rank <= 10 else 0.0)
+                rr_fused.append(1.0 / (1 + int((fused[r] > fused[r, pos]).sum())))
     model.train()
     by_style = {}
     for g, x in zip(groups, rr):
         by_style.setdefault(g["style"], []).append(x)
-    return {"mrr10": float(np.mean(rr)), "kl": float(sum(kls) / len(groups)),
+    return {"mrr10": float(np.mean(rr)), "mrr_fused": float(np.mean(rr_fused)), "kl": float(sum(kls) / len(groups)),
             "mrr10_by_style": {s: round(float(np.mean(v)), 4) for s, v in sorted(by_style.items())},
             "groups": len(groups), "seconds": round(time.time() - t0, 1)}
 
@@ -338,6 +359,9 @@ def main():
     ap.add_argument("--mined-dir", default=common.MINED_DIR, help="groups (mine.py, or label_mpnet.py's mined-mpnet)")
     ap.add_argument("--teacher-key", default="teacher", help="member field to distil: teacher, or teacher3 (mpnet)")
     ap.add_argument("--qat", action="store_true", help="fake-quantise the int8-exported weights (per row, STE)")
+    ap.add_argument("--loss", choices=["kl", "fusion"], default="kl", help="see group_loss")
+    ap.add_argument("--fusion-weight", type=float, default=0.25, help="--loss fusion: the student's weight w")
+    ap.add_argument("--kl-weight", type=float, default=0.1, help="--loss fusion: weight of the KL to the teacher")
     args = ap.parse_args()
     if args.run:
         d = os.path.join(common.TRAIN_DIR, "runs", args.run)
@@ -364,7 +388,8 @@ def main():
         state = torch.load(ckpts[-1], map_location="cpu", weights_only=False)
         saved = state["args"]
         for k in ("lr", "wd", "warmup", "margin", "tau", "ce_weight", "max_len", "q_cap", "q_cap_long",
-                  "groups_per_step", "seed", "mined_dir", "teacher_key", "qat", "init_from"):
+                  "groups_per_step", "seed", "mined_dir", "teacher_key", "qat", "init_from", "loss", "fusion_weight",
+                  "kl_weight"):
             if k in saved:
                 setattr(args, k, saved[k])  # keep the run's hyper-parameters
         log(f"resuming from {ckpts[-1]} (step {state['step']})")
@@ -451,10 +476,10 @@ def main():
             order = [train_groups[i]["qid"] for i in style_mixed_order(train_groups, args.seed + epoch, gpb)]
             log(f"epoch {epoch}: {len(order)} groups")
         gb = [by_qid[q] for q in order[pos:pos + gpb]]
-        (ids, am, tt), teach, labels = encode_groups(gb, corpus, tok, args)
+        (ids, am, tt), teach, labels, signals = encode_groups(gb, corpus, tok, args)
         with torch.autocast("cpu", dtype=torch.bfloat16):
             logits = model(input_ids=ids, attention_mask=am, token_type_ids=tt).logits
-        loss, kl, ce = group_loss(logits.float().view(len(gb), -1), teach, labels, args)
+        loss, kl, ce = group_loss(logits.float().view(len(gb), -1), teach, labels, signals, args)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), args.clip)
