@@ -233,16 +233,12 @@ impl Engine {
     }
 
     /// Embed and index documents (strings, or `{id, text, metadata, parent}`); an existing id is
-    /// replaced. All or nothing. `onProgress(done, total)` is called after each batch. Returns
-    /// the number of index entries written (a long document split into passages counts each).
-    pub fn index(&mut self, documents: JsValue, on_progress: Option<js_sys::Function>) -> JsResult<usize> {
+    /// replaced. All or nothing. Returns the number of index entries written (a long document split
+    /// into passages counts each). Progress: embed in slices with `embedPending`, then
+    /// `commitPending` (what the package's `index` does).
+    pub fn index(&mut self, documents: JsValue) -> JsResult<usize> {
         let docs = self.documents(&documents)?;
-        let mut progress = |done: usize, total: usize| {
-            if let Some(f) = &on_progress {
-                let _ = f.call2(&JsValue::NULL, &(done as f64).into(), &(total as f64).into());
-            }
-        };
-        self.inner.add_documents_with_progress(docs, &mut progress).map_err(to_js)
+        self.inner.add_documents(docs).map_err(to_js)
     }
 
     /// Embed documents into a pending batch without changing the index (for progress between

@@ -36,7 +36,7 @@ fn with_seed<R>(f: impl FnOnce(&mut Engine) -> R) -> R {
         let mut slot = cell.borrow_mut();
         if slot.is_none() {
             let mut e = new_engine().expect("models load in wasm");
-            e.index(seed_docs(), None).expect("seed documents index");
+            e.index(seed_docs()).expect("seed documents index");
             *slot = Some(e);
         }
         f(slot.as_mut().unwrap())
@@ -139,9 +139,9 @@ fn errors_are_thrown_with_the_parameter_and_the_instance_keeps_working() {
         Reflect::set(&o, &"minScore".into(), &JsValue::from(f64::NAN)).unwrap();
         let err = e.search(q.clone(), o.into()).unwrap_err();
         assert!(message(&err).contains("minScore"), "{}", message(&err));
-        let err = e.index(obj(serde_json::json!([{"id": "x", "text": "ok"}, {"id": "x", "text": "dup"}])), None).unwrap_err();
+        let err = e.index(obj(serde_json::json!([{"id": "x", "text": "ok"}, {"id": "x", "text": "dup"}]))).unwrap_err();
         assert_eq!(code(&err), "DuplicateId");
-        let err = e.index(obj(serde_json::json!([{"text": "t", "title": "no"}])), None).unwrap_err();
+        let err = e.index(obj(serde_json::json!([{"text": "t", "title": "no"}]))).unwrap_err();
         assert!(message(&err).contains("title"));
         let err = e.load_index(bytes(b"definitely not an index")).unwrap_err();
         assert_eq!(code(&err), "CorruptIndex");
@@ -162,7 +162,7 @@ fn index_round_trips_through_bytes() {
         assert!(other.remove("gil".into()).unwrap());
         assert_eq!(other.size(), 19);
         // strings get fresh ids that do not collide
-        assert_eq!(other.index(obj(serde_json::json!(["one more", "and another"])), None).unwrap(), 2);
+        assert_eq!(other.index(obj(serde_json::json!(["one more", "and another"]))).unwrap(), 2);
         assert_eq!(other.size(), 21);
     });
 }
@@ -176,12 +176,12 @@ fn ten_thousand_documents_and_limits_in_wasm() {
     // the tiny test models keep this fast; the index, its limits and its bytes are the real ones
     let mut e = Engine::new(bytes(TINY_BI), bytes(TINY_TOK), bytes(TINY_CE), bytes(TINY_TOK), JsValue::UNDEFINED, JsValue::UNDEFINED).unwrap();
     let docs: Vec<String> = (0..10_000).map(|i| format!("python queue lock {} {i}", ["gil", "thread", "data"][i % 3])).collect();
-    assert_eq!(e.index(obj(serde_json::json!(docs)), None).unwrap(), 10_000);
+    assert_eq!(e.index(obj(serde_json::json!(docs))).unwrap(), 10_000);
     let r = to_json(&e.search("python gil".into(), obj(serde_json::json!({"candidates": 100, "topK": 10}))).unwrap());
     assert_eq!(r["hits"].as_array().unwrap().len(), 10);
     let saved = e.save_index();
     e.set_limits(obj(serde_json::json!({"maxDocuments": 10_000}))).unwrap();
-    let err = e.index(obj(serde_json::json!(["one more"])), None).unwrap_err();
+    let err = e.index(obj(serde_json::json!(["one more"]))).unwrap_err();
     assert_eq!(code(&err), "CapacityExceeded");
     assert_eq!(e.save_index(), saved);
     assert!(message(&e.set_limits(obj(serde_json::json!({"maxDocs": 5}))).unwrap_err()).contains("maxDocs"));
@@ -215,7 +215,7 @@ fn tagged_engine() -> Engine {
             v
         })
         .collect();
-    e.index(obj(serde_json::Value::Array(docs)), None).unwrap();
+    e.index(obj(serde_json::Value::Array(docs))).unwrap();
     e
 }
 
@@ -286,7 +286,7 @@ fn long_documents_become_passages_grouped_by_parent() {
     let mut e = new_engine().unwrap();
     let texts: Vec<String> = SEED.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["text"].as_str().unwrap().to_owned()).collect();
     e.set_chunking(obj(serde_json::json!({"maxTokens": 48, "overlapSentences": 1}))).unwrap();
-    let n = e.index(obj(serde_json::json!([{"id": "book", "text": texts.join(" ")}, {"id": "note", "text": "Gardening in spring."}])), None).unwrap();
+    let n = e.index(obj(serde_json::json!([{"id": "book", "text": texts.join(" ")}, {"id": "note", "text": "Gardening in spring."}]))).unwrap();
     assert!(n > 4, "{n}");
     let tail = texts.last().unwrap();
     let best = to_json(&e.retrieve(tail.as_str().into(), obj(serde_json::json!({"k": 1}))).unwrap());
