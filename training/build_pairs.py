@@ -56,6 +56,16 @@ def cap_words(t, n):
     return t if len(w) <= n else " ".join(w[:n])
 
 
+def later_to_opening(sents):
+    """A long information need from one text: its later half of sentences as the query, its opening half as the
+    positive; None when the opening is shorter than MIN_PASSAGE_CHARS."""
+    h = len(sents) // 2
+    head = " ".join(sents[:h])
+    if len(head) < MIN_PASSAGE_CHARS:
+        return None
+    return cap_sentences(sents[h:], MAX_QUERY_WORDS), cap_words(head, MAX_PASSAGE_WORDS)
+
+
 def cap_sentences(sents, max_words):
     """Longest prefix of whole sentences within max_words (at least one sentence, word-capped)."""
     out, n = [], 0
@@ -157,13 +167,10 @@ def medquad(rng):
         # long need: several later sentences of one long answer -> its opening part
         for q, qt, a, full in qas:
             sents = sentences(full)
-            if len(sents) >= 7:
-                h = len(sents) // 2
-                head = " ".join(sents[:h])
-                if len(head) >= MIN_PASSAGE_CHARS:
-                    out.append(dict(query=cap_sentences(sents[h:], MAX_QUERY_WORDS),
-                                    positive=cap_words(head, MAX_PASSAGE_WORDS),
-                                    source="medquad_later_to_opening", style="long", group=gid))
+            pair = later_to_opening(sents) if len(sents) >= 7 else None
+            if pair:
+                out.append(dict(query=pair[0], positive=pair[1], source="medquad_later_to_opening", style="long",
+                                group=gid))
     return out
 
 
@@ -198,18 +205,15 @@ def wikipedia(rng):
         if len(ext) < MIN_PASSAGE_CHARS:
             continue
         sents = sentences(ext)
-        if len(sents) >= 4 and len(ext.split()) >= 60:
-            h = len(sents) // 2
-            head = " ".join(sents[:h])
-            if len(head) >= MIN_PASSAGE_CHARS:
-                out.append(dict(query=cap_sentences(sents[h:], MAX_QUERY_WORDS),
-                                positive=cap_words(head, MAX_PASSAGE_WORDS),
-                                source="wiki_second_half_to_first", style="long", group=gid))
-                if rng.random() < 0.5:  # the keyword query then targets the first half
-                    q = title if (not desc or rng.random() < 0.5) else f"{title} {desc}"
-                    out.append(dict(query=q, positive=cap_words(head, MAX_PASSAGE_WORDS),
-                                    source="wiki_title_to_summary", style="keyword", group=gid))
-                continue
+        pair = later_to_opening(sents) if len(sents) >= 4 and len(ext.split()) >= 60 else None
+        if pair:
+            out.append(dict(query=pair[0], positive=pair[1], source="wiki_second_half_to_first", style="long",
+                            group=gid))
+            if rng.random() < 0.5:  # the keyword query then targets the first half
+                q = title if (not desc or rng.random() < 0.5) else f"{title} {desc}"
+                out.append(dict(query=q, positive=pair[1], source="wiki_title_to_summary", style="keyword",
+                                group=gid))
+            continue
         q = title if (not desc or rng.random() < 0.5) else f"{title} {desc}"
         out.append(dict(query=q, positive=cap_words(ext, MAX_PASSAGE_WORDS), source="wiki_title_to_summary",
                         style="keyword", group=gid))

@@ -158,6 +158,16 @@ def znorm(x):
     return (x - x.mean()) / (x.std() + 1e-9)
 
 
+def group_mrr(groups, key):
+    """MRR@10 of each group's positive when its members are ordered by member[key] (ties rank below)."""
+    rr = []
+    for g in groups:
+        s = [m[key] for m in g["members"]]
+        rank = 1 + sum(x > s[[m["label"] for m in g["members"]].index(1)] for x in s)
+        rr.append(1.0 / rank if rank <= 10 else 0.0)
+    return float(np.mean(rr)) if rr else 0.0
+
+
 def read_jsonl(path):
     with open(path, encoding="utf-8") as f:
         for line in f:

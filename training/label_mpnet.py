@@ -136,18 +136,8 @@ def main():
         dst = os.path.join(OUT_DIR, fn)
         if not os.path.exists(dst):
             os.symlink(os.path.join(common.MINED_DIR, fn), dst)
-    log(f"wrote {OUT_DIR}: teacher MRR@10 held-out (teacher3) {mrr(held, 'teacher3'):.4f} "
-        f"(teacher {mrr(held, 'teacher'):.4f}, mpnet {mrr(held, 'mpnet'):.4f})")
-
-
-def mrr(groups, key):
-    tot = 0.0
-    for g in groups:
-        s = [m[key] for m in g["members"]]
-        pos = [m["label"] for m in g["members"]].index(1)
-        rank = 1 + sum(x > s[pos] for x in s)
-        tot += 1.0 / rank if rank <= 10 else 0.0
-    return tot / max(1, len(groups))
+    log(f"wrote {OUT_DIR}: teacher MRR@10 held-out (teacher3) {common.group_mrr(held, 'teacher3'):.4f} "
+        f"(teacher {common.group_mrr(held, 'teacher'):.4f}, mpnet {common.group_mrr(held, 'mpnet'):.4f})")
 
 
 if __name__ == "__main__":

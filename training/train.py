@@ -288,15 +288,6 @@ def evaluate(model, groups, corpus, tok, args):
             "groups": len(groups), "seconds": round(time.time() - t0, 1)}
 
 
-def teacher_mrr(groups, key):
-    rr = []
-    for g in groups:
-        t = [m[key] for m in g["members"]]
-        pos = [m["label"] for m in g["members"]].index(1)
-        rr.append(1.0 / (1 + sum(x > t[pos] for x in t)))
-    return float(np.mean(rr))
-
-
 # ---------------------------------------------------------------- checkpoints
 def save_atomic(obj, path):
     tmp = path + ".tmp"
@@ -451,7 +442,7 @@ def main():
         np.random.seed(args.seed)
         torch.manual_seed(args.seed)
     log(f"train groups {len(train_groups)}, held-out eval groups {len(held)} (teacher MRR@10 "
-        f"{teacher_mrr(held, args.teacher_key):.4f}), planned steps {planned}, warmup {warm}, step {step}, epoch {epoch}, pos {pos}, "
+        f"{common.group_mrr(held, args.teacher_key):.4f}), planned steps {planned}, warmup {warm}, step {step}, epoch {epoch}, pos {pos}, "
         f"args {json.dumps(vars(args))}")
 
     def make_state():
