@@ -336,23 +336,26 @@ impl Minirank {
     /// skipping ids that are indexed, in `docs`, or staged in `staged` (as ids or parents).
     /// For callers whose documents may come without ids (the JavaScript `index`).
     pub fn assign_ids(&mut self, docs: &mut [Document], staged: &Embedded) {
-        let taken = |id: &str, docs: &[Document]| {
-            self.index.contains(id)
-                || docs.iter().any(|d| d.id == id)
-                || staged.docs.iter().any(|d| d.id == id || d.parent.as_deref() == Some(id))
-        };
-        for i in 0..docs.len() {
-            if !docs[i].id.is_empty() {
-                continue;
-            }
+        if docs.iter().all(|d| !d.id.is_empty()) {
+            return;
+        }
+        // the batch's and the staged documents' ids (and parents), gathered once: indexing many
+        // strings would otherwise scan them again for every new id
+        let mut taken: HashSet<String> = docs
+            .iter()
+            .map(|d| d.id.clone())
+            .chain(staged.docs.iter().flat_map(|d| std::iter::once(d.id.clone()).chain(d.parent.clone())))
+            .collect();
+        for doc in docs.iter_mut().filter(|d| d.id.is_empty()) {
             let id = loop {
                 let id = self.next_id.to_string();
                 self.next_id += 1;
-                if !taken(&id, docs) {
+                if !self.index.contains(&id) && !taken.contains(&id) {
                     break id;
                 }
             };
-            docs[i].id = id;
+            taken.insert(id.clone());
+            doc.id = id;
         }
     }
 
@@ -558,12 +561,9 @@ impl Minirank {
     /// elsewhere. The same as [`prepare_rerank`](Self::prepare_rerank), scoring here, and
     /// [`finish`](Self::finish).
     pub fn rerank(&self, query: &str, candidates: &[Candidate], options: &RerankOptions) -> Result<Reranked> {
-        let pending = self.prepare_rerank(query, candidates, options)?;
-        let scored = self.reranker.score(&pending.rerank)?;
-        match self.finish(pending, &scored)? {
-            Finished::Rerank(r) => Ok(r),
-            Finished::Search(s) => Ok(s.reranked),
-        }
+        let Pending { rerank, options, .. } = self.prepare_rerank(query, candidates, options)?;
+        let scored = self.reranker.score(&rerank)?;
+        self.complete(rerank, &options, &scored)
     }
 
     /// The first half of [`rerank`](Self::rerank): everything but the cross-encoder's forward
@@ -592,6 +592,15 @@ impl Minirank {
     /// scored by other workers with [`CrossEncoder::score_pairs`] and [`Pending::pair_options`]).
     pub fn finish(&self, pending: Pending, scored: &[f32]) -> Result<Finished> {
         let Pending { rerank, options, search } = pending;
+        let reranked = self.complete(rerank, &options, scored)?;
+        Ok(match search {
+            None => Finished::Rerank(reranked),
+            Some((candidates, cascade)) => Finished::Search(SearchResult { candidates, cascade, reranked }),
+        })
+    }
+
+    /// The reranker's second half, then `signals` and `parents` (which reorder the whole list).
+    fn complete(&self, rerank: PendingRerank, options: &RerankOptions, scored: &[f32]) -> Result<Reranked> {
         let mut r = self.reranker.finish(rerank, scored)?;
         if options.signals.is_some() || options.parents.is_some() {
             let mut hits = std::mem::take(&mut r.hits);
@@ -612,10 +621,7 @@ impl Minirank {
             }
             r.hits = hits;
         }
-        Ok(match search {
-            None => Finished::Rerank(r),
-            Some((candidates, cascade)) => Finished::Search(SearchResult { candidates, cascade, reranked: r }),
-        })
+        Ok(r)
     }
 
     /// Stored vectors of the hits; texts not in the index are embedded.
@@ -643,12 +649,11 @@ impl Minirank {
     /// them through the cascade stages, rerank with the cross-encoder (optionally with signals
     /// and parent grouping), keep `options.top_k`.
     pub fn search(&self, query: &str, options: &SearchOptions) -> Result<SearchResult> {
-        let pending = self.prepare_search(query, options)?;
-        let scored = self.reranker.score(&pending.rerank)?;
-        match self.finish(pending, &scored)? {
-            Finished::Search(s) => Ok(s),
-            Finished::Rerank(reranked) => Ok(SearchResult { candidates: Vec::new(), cascade: Vec::new(), reranked }),
-        }
+        let Pending { rerank, options: stage2, search } = self.prepare_search(query, options)?;
+        let scored = self.reranker.score(&rerank)?;
+        let reranked = self.complete(rerank, &stage2, &scored)?;
+        let (candidates, cascade) = search.unwrap_or_default(); // prepare_search always sets it
+        Ok(SearchResult { candidates, cascade, reranked })
     }
 
     /// The first half of [`search`](Self::search): stage one and everything of stage two but

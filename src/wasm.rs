@@ -57,18 +57,13 @@ fn json(name: &'static str, v: &JsValue) -> JsResult<Value> {
         return Ok(Value::Bool(b));
     }
     if let Some(x) = v.as_f64() {
-        // JS has one number type: a whole one is an integer (serde's usize fields accept only those)
-        const SAFE: f64 = 9_007_199_254_740_991.0;
-        if x.fract() == 0.0 && x.abs() <= SAFE {
-            return Ok(Value::Number((x as i64).into()));
-        }
-        return Ok(serde_json::Number::from_f64(x).map(Value::Number).unwrap_or_else(|| Value::String(format!("{x}"))));
+        return Ok(number(x));
     }
     if let Some(s) = v.as_string() {
         return Ok(Value::String(s));
     }
     if let Some(a) = v.dyn_ref::<js_sys::Float32Array>() {
-        return Ok(Value::Array(a.to_vec().into_iter().map(|x| json(name, &JsValue::from(x))).collect::<JsResult<_>>()?));
+        return Ok(Value::Array(a.to_vec().into_iter().map(|x| number(x.into())).collect()));
     }
     if Array::is_array(v) {
         let a: &Array = v.unchecked_ref();
@@ -87,6 +82,16 @@ fn json(name: &'static str, v: &JsValue) -> JsResult<Value> {
     Err(invalid(name, format!("is not JSON-compatible: a {} value", type_name(v))))
 }
 
+/// A JS number as JSON. JS has one number type: a whole one is an integer (serde's `usize` fields
+/// accept only those); one that is not finite is a string, which no numeric field accepts.
+fn number(x: f64) -> Value {
+    const SAFE: f64 = 9_007_199_254_740_991.0;
+    if x.fract() == 0.0 && x.abs() <= SAFE {
+        return Value::Number((x as i64).into());
+    }
+    serde_json::Number::from_f64(x).map(Value::Number).unwrap_or_else(|| Value::String(format!("{x}")))
+}
+
 /// An options object as `T` (`undefined`/`null`: the defaults).
 fn options<T: Serialize + DeserializeOwned + Default>(v: &JsValue) -> JsResult<T> {
     options::patched("", &T::default(), json("options", v)?).map_err(to_js)
@@ -97,6 +102,27 @@ fn with_now(rerank: &mut RerankOptions) {
     if let Some(s) = &mut rerank.signals {
         s.now = s.now.or_else(|| Some(js_sys::Date::now()));
     }
+}
+
+/// The options of `search` / `prepareSearch`.
+fn search_options(v: &JsValue) -> JsResult<SearchOptions> {
+    let mut o = SearchOptions::from_value(json("options", v)?).map_err(to_js)?;
+    with_now(&mut o.rerank);
+    Ok(o)
+}
+
+/// The options of `rerank` / `prepareRerank`.
+fn rerank_options(v: &JsValue) -> JsResult<RerankOptions> {
+    let mut o: RerankOptions = options(v)?;
+    with_now(&mut o);
+    Ok(o)
+}
+
+/// Candidates to rerank; those without an id get their position.
+fn candidates(v: &JsValue) -> JsResult<Vec<Candidate>> {
+    let mut c: Vec<Candidate> = list("candidates", v)?;
+    Candidate::number_unnamed(&mut c);
+    Ok(c)
 }
 
 /// Results to JS as plain objects. Through one JSON text and `JSON.parse`: a field at a time
@@ -307,10 +333,7 @@ impl Engine {
     /// straight in). `logits` (one per candidate, e.g. from `scorePairs` in other workers) skips the model.
     pub fn rerank(&self, query: JsValue, candidates: JsValue, options: JsValue) -> JsResult<JsValue> {
         let query = string("query", &query)?;
-        let mut opts: RerankOptions = self::options(&options)?;
-        with_now(&mut opts);
-        let mut cands: Vec<Candidate> = list("candidates", &candidates)?;
-        Candidate::number_unnamed(&mut cands);
+        let (opts, cands) = (rerank_options(&options)?, self::candidates(&candidates)?);
         to_value(&self.inner.rerank(&query, &cands, &opts).map_err(to_js)?)
     }
 
@@ -324,9 +347,7 @@ impl Engine {
     /// Both stages ([`SearchOptions`]: the pool part and the rerank part in one object).
     pub fn search(&self, query: JsValue, options: JsValue) -> JsResult<JsValue> {
         let query = string("query", &query)?;
-        let mut opts = SearchOptions::from_value(json("options", &options)?).map_err(to_js)?;
-        with_now(&mut opts.rerank);
-        to_value(&self.inner.search(&query, &opts).map_err(to_js)?)
+        to_value(&self.inner.search(&query, &search_options(&options)?).map_err(to_js)?)
     }
 
     /// The first half of `search`, for a pool of workers: everything but the cross-encoder's
@@ -335,9 +356,7 @@ impl Engine {
     #[wasm_bindgen(js_name = prepareSearch)]
     pub fn prepare_search(&mut self, query: JsValue, options: JsValue) -> JsResult<JsValue> {
         let query = string("query", &query)?;
-        let mut opts = SearchOptions::from_value(json("options", &options)?).map_err(to_js)?;
-        with_now(&mut opts.rerank);
-        let pending = self.inner.prepare_search(&query, &opts).map_err(to_js)?;
+        let pending = self.inner.prepare_search(&query, &search_options(&options)?).map_err(to_js)?;
         self.job(pending)
     }
 
@@ -345,10 +364,7 @@ impl Engine {
     #[wasm_bindgen(js_name = prepareRerank)]
     pub fn prepare_rerank(&mut self, query: JsValue, candidates: JsValue, options: JsValue) -> JsResult<JsValue> {
         let query = string("query", &query)?;
-        let mut opts: RerankOptions = self::options(&options)?;
-        with_now(&mut opts);
-        let mut cands: Vec<Candidate> = list("candidates", &candidates)?;
-        Candidate::number_unnamed(&mut cands);
+        let (opts, cands) = (rerank_options(&options)?, self::candidates(&candidates)?);
         let pending = self.inner.prepare_rerank(&query, &cands, &opts).map_err(to_js)?;
         self.job(pending)
     }
