@@ -18,12 +18,15 @@ export interface ModelSpec {
   tokenizer?: ModelSource;
   /** Optional config.json, cross-checked against the graph and tokenizer. */
   config?: ModelSource;
-  /** Expected SHA-256 (hex) of `model`: checked, and the key under which it is cached. */
-  sha256?: string;
+  /**
+   * Expected SHA-256 (hex): of `model` alone, or of each file. Every file with a digest is checked
+   * (code 'IntegrityMismatch') and cached with the Cache API under it, so a reload fetches none of them.
+   */
+  sha256?: string | { model?: string; tokenizer?: string; config?: string };
 }
 
 export interface Progress {
-  /** 'biEncoder.model' | 'biEncoder.tokenizer' | ... (downloads), 'compile', 'index'. */
+  /** 'wasm', 'biEncoder.model', 'biEncoder.tokenizer', ... (downloads), 'compile', 'index'. */
   stage: string;
   loaded: number;
   /** 0 when unknown (no content-length). */
@@ -35,10 +38,16 @@ export interface LoadOptions {
   biEncoder?: ModelSpec;
   /** Defaults to the int8 minirank-ce cross-encoder shipped in the package. */
   crossEncoder?: ModelSpec;
+  /**
+   * Fetch the default models from here instead of the package's files (a CDN or your own host):
+   * `<modelBaseUrl>/bi-encoder/model.onnx`, `…/tokenizer.json`, `…/config.json`, and the same under
+   * `cross-encoder/`. They are checked against the package's SHA-256 all the same.
+   */
+  modelBaseUrl?: string | URL;
   onProgress?: (p: Progress) => void;
-  /** Cache model bytes with the Cache API, keyed by SHA-256 (default true). */
+  /** Cache the model files and the wasm with the Cache API, keyed by SHA-256 (default true). */
   cache?: boolean;
-  /** Where the wasm core is (default: next to this module). */
+  /** Where the wasm core is (default: the package's, checked against its SHA-256 and cached). */
   wasm?: string | URL | Uint8Array | ArrayBuffer | WebAssembly.Module | Response;
 }
 
@@ -109,7 +118,7 @@ export declare class Minirank<M = unknown> {
 
 /** The cross-encoder alone: rerank candidates from elsewhere without loading the bi-encoder. */
 export declare class Scorer {
-  static load(options?: { crossEncoder?: ModelSpec; cache?: boolean; onProgress?: (p: Progress) => void; wasm?: LoadOptions['wasm'] }): Promise<Scorer>;
+  static load(options?: Pick<LoadOptions, 'crossEncoder' | 'modelBaseUrl' | 'cache' | 'onProgress' | 'wasm'>): Promise<Scorer>;
   scorePairs(query: string, texts: CandidateInput[], options?: PairOptions): Float32Array;
   free(): void;
 }
@@ -134,7 +143,7 @@ export declare function loadIndexFromIndexedDB(mr: SavesIndex, options?: Indexed
 /** Delete a saved index; resolves to whether there was one. */
 export declare function deleteIndexFromIndexedDB(options?: IndexedDBOptions): Promise<boolean>;
 
-export declare function initWasm(wasm?: LoadOptions['wasm']): Promise<void>;
+export declare function initWasm(wasm?: LoadOptions['wasm'], options?: Pick<LoadOptions, 'cache' | 'onProgress'>): Promise<void>;
 export declare function sha256(bytes: Uint8Array): Promise<string>;
 /** Bytes of the wasm memory in this thread (shared by its instances; 0 before the first load). */
 export declare function wasmMemoryBytes(): number;
@@ -146,4 +155,6 @@ export declare const DEFAULT_MODELS: {
   biEncoder: Record<'model' | 'tokenizer' | 'config', { path: string; sha256: string; bytes: number; url(): URL }>;
   crossEncoder: Record<'model' | 'tokenizer' | 'config', { path: string; sha256: string; bytes: number; url(): URL }>;
 };
+/** The package's wasm core. */
+export declare const DEFAULT_WASM: { path: string; sha256: string; bytes: number; url(): URL };
 export default Minirank;

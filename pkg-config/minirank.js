@@ -8,7 +8,7 @@
 // Every method that can fail rejects (or throws) an Error whose `name` is 'MinirankError' and
 // whose `code` says what went wrong ('InvalidOption', 'EmptyIndex', 'IntegrityMismatch', ...).
 import init, { Engine, Scorer as CoreScorer, sha256Hex, wasmMemoryBytes as coreMemoryBytes } from './minirank_core.js';
-import { DEFAULT_MODELS } from './models.js';
+import { DEFAULT_MODELS, DEFAULT_WASM } from './models.js';
 
 const CACHE_NAME = 'minirank-models-v1';
 const CACHE_KEY_BASE = 'https://minirank.invalid/sha256/';
@@ -40,12 +40,29 @@ async function nodeReadFile(url) {
 }
 
 let wasmInit = null;
-/** Instantiate the wasm core once (idempotent). `wasm` may be a URL, Response, bytes or a Module. */
-export function initWasm(wasm) {
+/**
+ * Instantiate the wasm core once (idempotent). `wasm` may be a URL, Response, bytes or a Module;
+ * by default the package's own `.wasm`, checked against its SHA-256 and kept in the Cache API
+ * with the models (`cache: false` skips the cache), so a reload downloads nothing.
+ */
+export function initWasm(wasm, { cache = true, onProgress } = {}) {
   if (!wasmInit) {
     wasmInit = (async () => {
-      let source = wasm ?? new URL('./minirank_core_bg.wasm', import.meta.url);
-      if (isNode && source instanceof URL && source.protocol === 'file:') source = await nodeReadFile(source);
+      let source = wasm;
+      if ((source === undefined || source === null) && !canDigest()) {
+        // No Web Crypto (a page on a plain-http origin other than localhost): the core checks
+        // its own bytes once it runs, and nothing is cached.
+        source = (await fetchModelFile(DEFAULT_WASM.url(), { stage: 'wasm', onProgress })).bytes;
+        await init({ module_or_path: source });
+        const actual = sha256Hex(source);
+        if (actual !== DEFAULT_WASM.sha256) fail('IntegrityMismatch', `wasm failed its integrity check: expected sha256 ${DEFAULT_WASM.sha256}, got ${actual}`);
+        return;
+      }
+      if (source === undefined || source === null) {
+        source = (await fetchModelFile(DEFAULT_WASM.url(), { sha256: DEFAULT_WASM.sha256, cache, stage: 'wasm', onProgress })).bytes;
+      } else if (isNode && source instanceof URL && source.protocol === 'file:') {
+        source = await nodeReadFile(source);
+      }
       await init({ module_or_path: source });
     })();
     wasmInit.catch(() => { wasmInit = null; });
@@ -60,12 +77,19 @@ function toBytes(x) {
   return null;
 }
 
-/** Lower-case hex SHA-256 (Web Crypto when available, the wasm core otherwise). */
+const canDigest = () => !!(globalThis.crypto && globalThis.crypto.subtle) || isNode;
+
+/** Lower-case hex SHA-256 (Web Crypto, or `node:crypto` in Node 18; the wasm core otherwise). */
 export async function sha256(bytes) {
   const subtle = globalThis.crypto && globalThis.crypto.subtle;
   if (subtle) {
     const d = new Uint8Array(await subtle.digest('SHA-256', bytes));
     return Array.from(d, (b) => b.toString(16).padStart(2, '0')).join('');
+  }
+  if (isNode) {
+    const spec = 'node:crypto';
+    const { createHash } = await import(/* @vite-ignore */ /* webpackIgnore: true */ spec);
+    return createHash('sha256').update(bytes).digest('hex');
   }
   await initWasm();
   return sha256Hex(bytes);
@@ -179,7 +203,9 @@ export async function fetchModelFile(src, { sha256: expected, cache = true, stag
 }
 
 const MODEL_KEYS = ['model', 'tokenizer', 'config', 'sha256'];
-const LOAD_KEYS = ['biEncoder', 'crossEncoder', 'onProgress', 'cache', 'wasm'];
+const FILE_KEYS = ['model', 'tokenizer', 'config'];
+const LOAD_KEYS = ['biEncoder', 'crossEncoder', 'modelBaseUrl', 'onProgress', 'cache', 'wasm'];
+const HEX64 = /^[0-9a-fA-F]{64}$/;
 
 function checkKeys(obj, allowed, what) {
   if (obj === undefined || obj === null) return;
@@ -189,19 +215,59 @@ function checkKeys(obj, allowed, what) {
   }
 }
 
+/** `sha256` of a user's model: one digest (of `model`) or `{ model, tokenizer, config }`. */
+function userDigests(role, sha) {
+  if (sha === undefined) return {};
+  const one = (v, name) => {
+    if (typeof v !== 'string' || !HEX64.test(v)) fail('InvalidOption', `invalid option \`${name}\`: must be 64 hex digits (a SHA-256)`);
+    return v.toLowerCase();
+  };
+  if (typeof sha === 'string') return { model: one(sha, `${role}.sha256`) };
+  checkKeys(sha, FILE_KEYS, `${role}.sha256`);
+  const out = {};
+  for (const k of FILE_KEYS) if (sha[k] !== undefined) out[k] = one(sha[k], `${role}.sha256.${k}`);
+  return out;
+}
+
+/**
+ * Where the default models come from: the package's own files (bundlers emit them), or the same
+ * files under `modelBaseUrl` (a CDN or your own host: `<base>/bi-encoder/model.onnx`, ...). Either
+ * way they are checked against the package's SHA-256.
+ */
+function defaultSource(file, base) {
+  if (base === undefined) return file.url();
+  return new URL(file.path.replace(/^\.\/models\//, ''), base);
+}
+
+function baseUrl(base) {
+  if (base === undefined) return undefined;
+  if (typeof base !== 'string' && !(base instanceof URL)) fail('InvalidOption', 'invalid option `modelBaseUrl`: must be a URL or a string URL');
+  const href = String(base instanceof URL ? base.href : base);
+  try {
+    return new URL(href.endsWith('/') ? href : `${href}/`, globalThis.location ? globalThis.location.href : import.meta.url);
+  } catch {
+    return fail('InvalidOption', `invalid option \`modelBaseUrl\`: not a URL: ${href}`);
+  }
+}
+
 async function loadModel(role, given, defaults, opts) {
   checkKeys(given, MODEL_KEYS, role);
   const spec = given || {};
-  const pick = (key) => (spec[key] !== undefined ? spec[key] : spec.model === undefined ? defaults[key] && defaults[key].url() : undefined);
-  const digest = (key) => (spec[key] !== undefined ? (key === 'model' ? spec.sha256 : undefined) : spec.model === undefined ? defaults[key] && defaults[key].sha256 : undefined);
+  const own = spec.model !== undefined; // a model of the user's: no default file is mixed in
+  const digests = userDigests(role, spec.sha256);
   const out = {};
-  for (const key of ['model', 'tokenizer', 'config']) {
-    const src = pick(key);
+  for (const key of FILE_KEYS) {
+    let src = spec[key];
+    let sha = digests[key];
+    if (src === undefined && !own && defaults[key]) {
+      src = defaultSource(defaults[key], opts.base);
+      sha = defaults[key].sha256;
+    }
     if (src === undefined) {
       if (key !== 'config') fail('InvalidOption', `invalid option \`${role}.${key}\`: required when \`${role}.model\` is given`);
       continue;
     }
-    out[key] = (await fetchModelFile(src, { sha256: digest(key), cache: opts.cache, stage: `${role}.${key}`, onProgress: opts.onProgress })).bytes;
+    out[key] = (await fetchModelFile(src, { sha256: sha, cache: opts.cache, stage: `${role}.${key}`, onProgress: opts.onProgress })).bytes;
   }
   return out;
 }
@@ -216,14 +282,15 @@ export class Minirank {
 
   /**
    * Load both models (the package's int8 models by default) and the wasm core.
-   * @param {object} [options] `{ biEncoder, crossEncoder, onProgress, cache = true, wasm }`
+   * @param {object} [options] `{ biEncoder, crossEncoder, modelBaseUrl, onProgress, cache = true, wasm }`
    */
   static async load(options = {}) {
     checkKeys(options, LOAD_KEYS, 'options');
     const { onProgress, cache = true } = options;
-    const wasmReady = initWasm(options.wasm);
-    const bi = await loadModel('biEncoder', options.biEncoder, DEFAULT_MODELS.biEncoder, { cache, onProgress });
-    const ce = await loadModel('crossEncoder', options.crossEncoder, DEFAULT_MODELS.crossEncoder, { cache, onProgress });
+    const base = baseUrl(options.modelBaseUrl);
+    const wasmReady = initWasm(options.wasm, { cache, onProgress });
+    const bi = await loadModel('biEncoder', options.biEncoder, DEFAULT_MODELS.biEncoder, { cache, onProgress, base });
+    const ce = await loadModel('crossEncoder', options.crossEncoder, DEFAULT_MODELS.crossEncoder, { cache, onProgress, base });
     await wasmReady;
     onProgress && onProgress({ stage: 'compile', loaded: 0, total: 1 });
     const engine = new Engine(bi.model, bi.tokenizer, ce.model, ce.tokenizer, bi.config, ce.config);
@@ -331,7 +398,7 @@ export class Minirank {
   free() { this._engine.free(); }
 }
 
-const SCORER_KEYS = ['crossEncoder', 'onProgress', 'cache', 'wasm'];
+const SCORER_KEYS = ['crossEncoder', 'modelBaseUrl', 'onProgress', 'cache', 'wasm'];
 
 /**
  * The cross-encoder alone: for reranking candidates that come from elsewhere (a server, another
@@ -344,8 +411,8 @@ export class Scorer {
   static async load(options = {}) {
     checkKeys(options, SCORER_KEYS, 'options');
     const { onProgress, cache = true } = options;
-    const wasmReady = initWasm(options.wasm);
-    const ce = await loadModel('crossEncoder', options.crossEncoder, DEFAULT_MODELS.crossEncoder, { cache, onProgress });
+    const wasmReady = initWasm(options.wasm, { cache, onProgress });
+    const ce = await loadModel('crossEncoder', options.crossEncoder, DEFAULT_MODELS.crossEncoder, { cache, onProgress, base: baseUrl(options.modelBaseUrl) });
     await wasmReady;
     return new Scorer(new CoreScorer(ce.model, ce.tokenizer, ce.config));
   }
@@ -440,5 +507,5 @@ export async function deleteIndexFromIndexedDB(options) {
   return existed;
 }
 
-export { DEFAULT_MODELS };
+export { DEFAULT_MODELS, DEFAULT_WASM };
 export default Minirank;

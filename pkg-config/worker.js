@@ -76,13 +76,17 @@ export class MinirankWorker {
     const helperLoads = [];
     for (let i = 1; i < workers; i++) {
       const transfer = [];
-      const send = { cache: rest.cache, wasm: rest.wasm };
+      const send = { cache: rest.cache, wasm: rest.wasm, modelBaseUrl: rest.modelBaseUrl };
+      for (const k of ['wasm', 'modelBaseUrl']) if (send[k] !== undefined) send[k] = sourceForWorker(send[k], transfer);
       if (rest.crossEncoder && typeof rest.crossEncoder === 'object') send.crossEncoder = copySources(rest.crossEncoder, transfer, true);
       helperLoads.push([send, transfer]);
     }
     const mw = new MinirankWorker(start());
     const transfer = [];
     const send = { ...rest };
+    // URLs as absolute strings (a URL object cannot be posted; a relative one must not resolve
+    // against the worker's own location)
+    for (const k of ['wasm', 'modelBaseUrl']) if (send[k] !== undefined) send[k] = sourceForWorker(send[k], transfer);
     for (const role of ['biEncoder', 'crossEncoder']) {
       if (send[role] && typeof send[role] === 'object') send[role] = copySources(send[role], transfer, false);
     }

@@ -61,6 +61,10 @@ with open(os.path.join(pkg, "models.js"), "w") as f:
                     f"url: () => new URL({json.dumps(m['path'])}, import.meta.url) }},\n")
         f.write("  },\n")
     f.write("};\n")
+    wasm = open(os.path.join(pkg, "minirank_core_bg.wasm"), "rb").read()
+    f.write("\n// The wasm core, checked and cached like the models.\n")
+    f.write(f"export const DEFAULT_WASM = {{ path: './minirank_core_bg.wasm', sha256: {json.dumps(hashlib.sha256(wasm).hexdigest())}, bytes: {len(wasm)}, "
+            "url: () => new URL('./minirank_core_bg.wasm', import.meta.url) };\n")
 PY
 raw=$(stat -c %s pkg/minirank_core_bg.wasm)
 gz=$(gzip -9 -c pkg/minirank_core_bg.wasm | wc -c)

@@ -4,9 +4,11 @@
 #   2. wasm:   the wasm_bindgen tests (tests/wasm.rs) in Node and in headless Chromium
 #   3. the built npm package (pkg/) imported by Node (tests/node/); its .d.ts type-checked (tests/types/)
 #   4. the www/ demo driven in headless Chromium under a strict CSP (tests/e2e/)
-#   5. libFuzzer targets (tests/fuzz/), 10,000 runs each (MINIRANK_FUZZ_RUNS), when a nightly toolchain exists
+#   5. the example apps (examples/: Vite, webpack, no bundler, Node) installed from the packed
+#      package, built and driven in headless Chromium (tests/examples/)
+#   6. libFuzzer targets (tests/fuzz/), 10,000 runs each (MINIRANK_FUZZ_RUNS), when a nightly toolchain exists
 # Caches live in $MINIRANK_CACHE (default ~/.cache/minirank), outside the checkout.
-#   MINIRANK_TEST_ONLY=native scripts/test.sh     # just one part: native | wasm | node | e2e | fuzz
+#   MINIRANK_TEST_ONLY=native scripts/test.sh     # just one part: native | wasm | node | e2e | examples | fuzz
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -19,7 +21,7 @@ step() { printf '\n=== %s (%s)\n' "$*" "$(date -u +%H:%M:%S)"; }
 
 step "set-up"
 bash scripts/setup.sh models
-if want wasm || want node || want e2e; then
+if want wasm || want node || want e2e || want examples; then
   bash scripts/setup.sh wasm
   bash scripts/setup.sh browser
   bash scripts/setup.sh node
@@ -54,9 +56,9 @@ if want wasm; then
   unset CARGO_PROFILE_RELEASE_LTO CARGO_PROFILE_RELEASE_CODEGEN_UNITS RUSTUP_TOOLCHAIN
 fi
 
-if want node || want e2e; then
-  step "build the npm package: scripts/build-wasm.sh"
-  bash scripts/build-wasm.sh
+if want node || want e2e || want examples; then
+  step "build and pack the npm package: scripts/build-wasm.sh --pack"
+  bash scripts/build-wasm.sh --pack > /dev/null
 fi
 if want node; then
   step "the package in Node: node --test tests/node/"
@@ -67,6 +69,10 @@ fi
 if want e2e; then
   step "the demo in headless Chromium: node --test tests/e2e/"
   node --test tests/e2e/
+fi
+if want examples; then
+  step "the example apps from the packed package: node --test tests/examples/"
+  node --test tests/examples/
 fi
 if want fuzz; then
   if [ -n "$MINIRANK_NIGHTLY" ]; then

@@ -367,12 +367,6 @@ def main():
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGHUP, on_signal)
 
-    corpus = {r["pid"]: r["text"] for r in common.read_jsonl(os.path.join(args.mined_dir, "corpus.jsonl"))}
-    tok = PairTok(os.path.join(args.v0_dir, "tokenizer.json"))
-    held = load_groups("heldout", args.mined_dir)[:args.eval_groups]
-    train_groups = load_groups("train", args.mined_dir)
-    by_qid = {g["qid"]: g for g in train_groups}
-
     ckpts = sorted(glob.glob(os.path.join(RUN["ckpt"], "ckpt-step-*.pt")))
     state = None
     if args.resume and ckpts:
@@ -386,6 +380,12 @@ def main():
         log(f"resuming from {ckpts[-1]} (step {state['step']})")
     elif args.resume:
         log("--resume: no checkpoint found, starting fresh")
+    # the data after the resumed arguments: a run keeps its own mined_dir and teacher_key
+    corpus = {r["pid"]: r["text"] for r in common.read_jsonl(os.path.join(args.mined_dir, "corpus.jsonl"))}
+    tok = PairTok(os.path.join(args.v0_dir, "tokenizer.json"))
+    held = load_groups("heldout", args.mined_dir)[:args.eval_groups]
+    train_groups = load_groups("train", args.mined_dir)
+    by_qid = {g["qid"]: g for g in train_groups}
 
     from transformers import BertConfig, BertForSequenceClassification
     if state is None and args.init_from:

@@ -1,0 +1,203 @@
+// The example apps of examples/, each installed from the packed package (pkg/minirank-<version>.tgz,
+// `scripts/build-wasm.sh --pack`) the way a user installs it, built with its own bundler and driven
+// in headless Chromium (Node: run). Every app runs the README's flow on the seed corpus, on the main
+// thread and in a worker; all must give the same answers, and a reload must fetch no model and no
+// wasm again (they come from the Cache API).
+//   node --test tests/examples/
+// The apps' own dependencies (vite, webpack) are installed once per lockfile into
+// $MINIRANK_CACHE/examples/<app>/ (npm's cache beside them), so a repeat run installs only minirank.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, createReadStream, statSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { homedir } from 'node:os';
+import { extname, join, normalize } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const cache = process.env.MINIRANK_CACHE || join(homedir(), '.cache/minirank');
+const version = JSON.parse(readFileSync(join(root, 'pkg/package.json'), 'utf8')).version;
+const tarball = join(root, `pkg/minirank-${version}.tgz`);
+const npmFlags = ['--cache', join(cache, 'npm'), '--no-audit', '--no-fund', '--loglevel=error'];
+
+function npm(dir, ...args) {
+  execFileSync('npm', [...args, ...npmFlags], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+/** The app's folder under the cache: its dependencies (once per lockfile), its files, and minirank from the tarball. */
+function prepare(name) {
+  assert.ok(existsSync(tarball), `${tarball} is missing: run scripts/build-wasm.sh --pack`);
+  const src = join(root, 'examples', name);
+  const dir = join(cache, 'examples', name);
+  const lock = join(src, 'package-lock.json');
+  const stamp = join(dir, '.deps-sha256');
+  const want = existsSync(lock) ? createHash('sha256').update(readFileSync(lock)).digest('hex') : 'none';
+  if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== want) {
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    if (existsSync(lock)) {
+      cpSync(join(src, 'package.json'), join(dir, 'package.json'));
+      cpSync(lock, join(dir, 'package-lock.json'));
+      // `npm install` with the lockfile, not `npm ci`: vite 8's optional Windows-only dependency is
+      // not in every registry mirror, and `ci` refuses a lockfile without it
+      npm(dir, 'install');
+    }
+    writeFileSync(stamp, want);
+  }
+  // the app's files as a user has them (shared/ is a symlink in the repository: copied as files)
+  rmSync(join(dir, 'dist'), { recursive: true, force: true });
+  cpSync(src, dir, { recursive: true, dereference: true, filter: (p) => !/\/(node_modules|dist)(\/|$)/.test(p.slice(src.length)) });
+  npm(dir, 'install', '--no-save', tarball);
+  return dir;
+}
+
+const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.json': 'application/json', '.wasm': 'application/wasm', '.onnx': 'application/octet-stream', '.css': 'text/css' };
+
+/** A static server of `dir` (no caching headers: a reload would revalidate, so only the Cache API avoids a fetch). */
+function serve(dir) {
+  const requests = [];
+  const sent = { bytes: 0 };
+  const server = createServer((req, res) => {
+    const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    requests.push(path);
+    let file = normalize(join(dir, path));
+    if (!file.startsWith(dir)) { res.writeHead(403).end(); return; }
+    if (existsSync(file) && statSync(file).isDirectory()) file = join(file, 'index.html');
+    if (!existsSync(file)) { res.writeHead(404, { 'content-type': 'text/plain' }).end('not found'); return; }
+    sent.bytes += statSync(file).size;
+    res.writeHead(200, { 'content-type': TYPES[extname(file)] || 'application/octet-stream', 'cache-control': 'no-cache' });
+    createReadStream(file).pipe(res);
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => {
+    resolve({ url: `http://127.0.0.1:${server.address().port}/`, requests, sent, close: () => server.close() });
+  }));
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+after(() => browser.close());
+
+const heavy = /\.(onnx|wasm)$|tokenizer[^/]*\.json$|config[^/]*\.json$/;
+
+/**
+ * Open the app, wait for its result, reload it and wait again. Returns both results and the
+ * model/wasm requests of each visit (seen by the browser, workers included).
+ */
+async function visitTwice(url, sent) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(e.message));
+  let requests = [];
+  context.on('request', (r) => requests.push(new URL(r.url()).pathname));
+  const result = async () => {
+    await page.waitForFunction(() => globalThis.minirankExample, null, { timeout: 300_000 });
+    return page.evaluate(() => globalThis.minirankExample);
+  };
+  await page.goto(url);
+  const first = await result();
+  const firstRequests = requests;
+  const firstBytes = sent && sent.bytes;
+  requests = [];
+  await page.reload();
+  const second = await result();
+  const reloadRequests = requests;
+  await context.close();
+  return { first, second, firstRequests, reloadRequests, problems, firstBytes, reloadBytes: sent && sent.bytes - firstBytes };
+}
+
+/** What the seed questions must give (the README's flow, default options). */
+function checkSeed(ids, what) {
+  assert.equal(ids.length, 3, what);
+  assert.ok(['multiprocessing', 'gil', 'concurrent-futures', 'numba'].includes(ids[0][0]), `${what}: ${ids[0]}`);
+  assert.equal(ids[1][0], 'asyncio', `${what}: ${ids[1]}`);
+  assert.equal(ids[2][0], 'asyncio-queue', `${what}: ${ids[2]}`);
+  assert.ok(ids[2].includes('queue-queue'), `${what}: ${ids[2]}`);
+}
+
+const answers = {};
+
+/** The checks every browser app passes. */
+function checkApp(name, visit, t) {
+  if (visit.firstBytes !== undefined) {
+    const mb = (b) => `${(b / 1e6).toFixed(1)} MB`;
+    t.diagnostic(`${name}: first visit ${visit.firstRequests.length} requests, ${mb(visit.firstBytes)}; reload ${visit.reloadRequests.length} requests, ${mb(visit.reloadBytes)}`);
+  }
+  assert.deepEqual(visit.problems, [], `${name}: page errors`);
+  for (const [when, r] of [['first visit', visit.first], ['reload', visit.second]]) {
+    assert.equal(r.ok, true, `${name} (${when}): ${JSON.stringify(r)}`);
+    checkSeed(r.main, `${name} main thread (${when})`);
+    assert.deepEqual(r.worker, r.main, `${name} (${when}): the worker answers as the main thread`);
+  }
+  const onnx = visit.firstRequests.filter((p) => p.endsWith('.onnx'));
+  assert.equal(onnx.length, 2, `${name}: the first visit downloads both models once: ${visit.firstRequests.join(' ')}`);
+  assert.ok(visit.firstRequests.some((p) => p.endsWith('.wasm')), `${name}: the wasm is fetched: ${visit.firstRequests.join(' ')}`);
+  assert.deepEqual(visit.reloadRequests.filter((p) => heavy.test(p)), [], `${name}: a reload fetches no model and no wasm`);
+  answers[name] = visit.first.main;
+}
+
+test('the examples carry the seed corpus of the tests', async () => {
+  const { documents, questions } = await import(join(root, 'examples/shared/seed.js'));
+  const fixture = readFileSync(join(root, 'tests/fixtures/seed000.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  assert.deepEqual(documents, fixture);
+  assert.deepEqual(questions, JSON.parse(readFileSync(join(root, 'tests/fixtures/seed000_questions.json'), 'utf8')).questions);
+});
+
+test('Node: the README flow as an ES module and with require, models read from the package', { timeout: 600_000 }, () => {
+  const dir = prepare('node');
+  const run = (file) => JSON.parse(execFileSync('node', [file], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim().split('\n').pop());
+  const esm = run('search.mjs');
+  checkSeed(esm, 'node search.mjs');
+  assert.deepEqual(run('search.cjs'), esm, 'require gives what import gives');
+  answers.node = esm;
+});
+
+test('no bundler: the package served as it is, through an import map', { timeout: 600_000 }, async (t) => {
+  const server = await serve(prepare('no-bundler'));
+  try {
+    checkApp('no-bundler', await visitTwice(server.url, server.sent), t);
+  } finally { server.close(); }
+});
+
+test('webpack 5: `webpack` with no minirank-specific configuration', { timeout: 600_000 }, async (t) => {
+  const dir = prepare('webpack');
+  execFileSync('node', ['node_modules/webpack-cli/bin/cli.js'], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
+  const server = await serve(dir);
+  try {
+    checkApp('webpack', await visitTwice(server.url, server.sent), t);
+  } finally { server.close(); }
+});
+
+test('Vite: `vite build` served as static files, and the `vite` dev server', { timeout: 900_000 }, async (t) => {
+  const dir = prepare('vite');
+  execFileSync('node', ['node_modules/vite/bin/vite.js', 'build', '--logLevel', 'warn'], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
+  const server = await serve(join(dir, 'dist'));
+  try {
+    checkApp('vite build', await visitTwice(server.url, server.sent), t);
+  } finally { server.close(); }
+
+  const dev = spawn('node', ['node_modules/vite/bin/vite.js', '--host', '127.0.0.1', '--port', '0', '--clearScreen', 'false'], { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const url = await new Promise((resolve, reject) => {
+      let text = '';
+      dev.stdout.on('data', (d) => {
+        text += String(d);
+        const m = /(http:\/\/127\.0\.0\.1:\d+\/)/.exec(text.replace(/\x1b\[[0-9;]*m/g, ''));
+        if (m) resolve(m[1]);
+      });
+      dev.on('exit', (c) => reject(new Error(`vite exited ${c}: ${text}`)));
+    });
+    checkApp('vite dev', await visitTwice(url), t);
+  } finally { dev.kill(); }
+});
+
+test('every app gives the same answers', () => {
+  const names = Object.keys(answers);
+  assert.ok(names.length >= 2, names.join());
+  for (const n of names) assert.deepEqual(answers[n], answers[names[0]], `${n} vs ${names[0]}`);
+});
