@@ -2,7 +2,10 @@
 //   node --test tests/node/        (after scripts/build-wasm.sh)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 const root = new URL('../../', import.meta.url);
 const { Minirank, MinirankError, Scorer, DEFAULT_MODELS, saveIndexToIndexedDB, loadIndexFromIndexedDB, wasmMemoryBytes } = await import(new URL('pkg/minirank.js', root));
@@ -302,4 +305,39 @@ test('overlapping index calls each commit their own documents, all or nothing', 
   const hit = (await other.retrieve('bicycle brakes', { k: 1 }))[0];
   assert.match(hit.id, /^b/);
   other.free();
+});
+
+test('modelBaseUrl loads the default models from another place, checked against the package digests', async () => {
+  const hosted = await Minirank.load({ modelBaseUrl: new URL('pkg/models/', root) });
+  await hosted.index(seedDocs);
+  const [a, b] = [await hosted.search(questions[2]), await mr.search(questions[2])];
+  assert.deepEqual(a.hits.map((h) => [h.id, h.fused]), b.hits.map((h) => [h.id, h.fused]));
+  hosted.free();
+  // a host whose bi-encoder is another file: refused by the digest, naming the file
+  const dir = await mkdtemp(join(tmpdir(), 'minirank-host-'));
+  for (const role of ['bi-encoder', 'cross-encoder']) {
+    await mkdir(join(dir, role));
+    for (const f of ['model.onnx', 'tokenizer.json', 'config.json']) await copyFile(new URL(`pkg/models/${role}/${f}`, root), join(dir, role, f));
+  }
+  await copyFile(new URL('pkg/models/cross-encoder/tokenizer.json', root), join(dir, 'bi-encoder/tokenizer.json'));
+  await assert.rejects(Minirank.load({ modelBaseUrl: pathToFileURL(`${dir}/`) }),
+    (e) => e.code === 'IntegrityMismatch' && /biEncoder\.tokenizer/.test(e.message));
+  await rm(dir, { recursive: true });
+  await assert.rejects(Minirank.load({ modelBaseUrl: 42 }), (e) => e.code === 'InvalidOption' && /modelBaseUrl/.test(e.message));
+});
+
+test('a user model may give a digest per file: each is checked', async () => {
+  const file = (f) => new URL(`pkg/models/cross-encoder/${f}`, root);
+  const sha = {};
+  for (const f of ['model', 'tokenizer', 'config']) sha[f] = DEFAULT_MODELS.crossEncoder[f].sha256;
+  const spec = { model: file('model.onnx'), tokenizer: file('tokenizer.json'), config: file('config.json') };
+  const scorer = await Scorer.load({ crossEncoder: { ...spec, sha256: sha } });
+  assert.equal(scorer.scorePairs(questions[0], ['a passage']).length, 1);
+  scorer.free();
+  await assert.rejects(Scorer.load({ crossEncoder: { ...spec, sha256: { ...sha, tokenizer: sha.config } } }),
+    (e) => e.code === 'IntegrityMismatch' && /crossEncoder\.tokenizer/.test(e.message));
+  await assert.rejects(Scorer.load({ crossEncoder: { ...spec, sha256: { model: sha.model, vocab: sha.model } } }),
+    (e) => e.code === 'InvalidOption' && /unknown option `vocab`/.test(e.message));
+  await assert.rejects(Scorer.load({ crossEncoder: { ...spec, sha256: 'abc' } }),
+    (e) => e.code === 'InvalidOption' && /crossEncoder\.sha256/.test(e.message));
 });
