@@ -78,9 +78,11 @@ export type SearchOutput<M = unknown> = Omit<SearchResult, 'hits' | 'candidates'
 
 /**
  * Every `code` a `MinirankError` can carry: the core's, 'BadResponse' (a model URL answered an error
- * status or a web page), and the worker's own.
+ * status or a web page), and the worker's own: 'Worker' (no Web Workers, a worker that failed to
+ * start, or one terminated), 'WorkerLost' (a worker that stopped by itself: crashed, killed, or its
+ * wasm trapped; its pending calls reject with it).
  */
-export type ErrorCode = CoreErrorCode | 'BadResponse' | 'Worker' | 'Internal';
+export type ErrorCode = CoreErrorCode | 'BadResponse' | 'Worker' | 'WorkerLost' | 'Internal';
 
 export declare class MinirankError extends Error {
   name: 'MinirankError';

@@ -9,6 +9,13 @@ const METHODS = new Set(['index', 'retrieve', 'rerank', 'search', 'prepareSearch
 
 async function handle({ id, method, args, wantProgress }) {
   const progress = wantProgress ? (p) => self.postMessage({ id, progress: p }) : undefined;
+  if (method === 'hold') {
+    // Hold a Web Lock for the whole life of this worker: the page is granted the same lock, and so
+    // learns, when the worker is gone for any reason (see MinirankWorker._spawn).
+    if (!(self.navigator && self.navigator.locks)) return false;
+    await new Promise((granted) => self.navigator.locks.request(args[0], () => { granted(); return new Promise(() => {}); }));
+    return true;
+  }
   if (method === 'load') {
     mr = await Minirank.load({ ...(args[0] || {}), onProgress: progress });
     return undefined;
@@ -33,11 +40,17 @@ self.onmessage = (e) => {
       const transfer = result instanceof Uint8Array || result instanceof Float32Array ? [result.buffer] : [];
       self.postMessage({ id: msg.id, result, state: mr ? { size: mr.size, dim: mr.dim } : undefined }, transfer);
     } catch (err) {
+      // A trap (a Rust panic, memory exhausted) leaves the wasm instance in a state that cannot be
+      // trusted: this worker reports it and stops; the page rejects its other calls ('WorkerLost').
+      const trapped = typeof WebAssembly !== 'undefined' && err instanceof WebAssembly.RuntimeError;
       self.postMessage({
         id: msg.id,
-        error: { code: (err && err.code) || 'Internal', message: String((err && err.message) || err) },
+        error: trapped
+          ? { code: 'WorkerLost', message: `the wasm core trapped (${err.message}) and the worker stopped: load a new one` }
+          : { code: (err && err.code) || 'Internal', message: String((err && err.message) || err) },
         state: mr ? { size: mr.size, dim: mr.dim } : undefined,
       });
+      if (trapped) self.close();
     }
   });
 };

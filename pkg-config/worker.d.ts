@@ -8,7 +8,9 @@ export interface WorkerLoadOptions extends LoadOptions {
   workerUrl?: string | URL;
   /**
    * Workers in all, 1..16 (default 1). The extra ones hold only the cross-encoder (288 MB of wasm memory
-   * each, measured) and score a share of every `rerank` / `search` in parallel.
+   * each, measured) and score a share of every `rerank` / `search` in parallel. An extra worker that
+   * stops is replaced, and its share of a call in flight is scored by the first worker; if the first
+   * worker stops, every pending call rejects with code 'WorkerLost' (Web Locks detect it).
    */
   workers?: number;
 }

@@ -36,6 +36,8 @@ function copySources(spec, transfer, copy) {
   return out;
 }
 
+let lockNames = 0;
+
 export class MinirankWorker {
   /** Use `MinirankWorker.load()`. */
   constructor(worker) {
@@ -43,6 +45,7 @@ export class MinirankWorker {
     this._helpers = [];
     this._next = 1;
     this._pending = new Map();
+    this._lost = null; // the error of a worker that stopped by itself
     this.size = 0;
     this.dim = 0;
     worker.onmessage = (e) => this._onMessage(e.data);
@@ -52,6 +55,40 @@ export class MinirankWorker {
       this._failAll(new MinirankError('Worker', `worker error: ${(e && e.message) || 'the worker failed to start or crashed'}${where}`));
     };
     worker.onmessageerror = () => this._failAll(new MinirankError('Worker', 'a message from the worker could not be read'));
+  }
+
+  /**
+   * Start a worker, learn of its end, and load it (`method`: 'load' or 'loadScorer').
+   *
+   * A worker can stop without a word: terminated, crashed, killed for memory, or closed by itself
+   * after its wasm trapped. The worker holds a Web Lock for its whole life and this side queues for
+   * the same lock, which it is granted only when the worker is gone: every pending call then
+   * rejects with `code: 'WorkerLost'` instead of hanging. (Without Web Locks, e.g. on a plain-http
+   * origin, a silent end is not detected.)
+   */
+  static async _spawn(start, method, [send, transfer], onProgress) {
+    const mw = new MinirankWorker(start());
+    try {
+      const locks = globalThis.navigator && globalThis.navigator.locks;
+      const name = `minirank-worker-${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}-${lockNames++}`;
+      if (locks && (await mw._call('hold', [name]))) locks.request(name, () => mw._gone());
+      await mw._call(method, [send], transfer, onProgress);
+    } catch (e) {
+      mw.terminate();
+      throw e;
+    }
+    return mw;
+  }
+
+  _gone() {
+    if (!this._worker) return; // terminated by this side
+    this._worker.terminate();
+    this._worker = null;
+    this._lost = new MinirankError('WorkerLost', 'the worker stopped (terminated, crashed, or out of memory): its calls were rejected; load a new MinirankWorker');
+    for (const h of this._helpers) h.terminate(); // a pool without its primary worker is over
+    this._helpers = [];
+    this._failAll(this._lost);
+    if (this.onLost) this.onLost(this);
   }
 
   /**
@@ -71,17 +108,17 @@ export class MinirankWorker {
     const start = () => (workerUrl
       ? new Worker(workerUrl, { type: 'module' })
       : new Worker(new URL('./worker-entry.js', import.meta.url), { type: 'module' }));
-    // The extra workers need the cross-encoder only; bytes are copied for each before the
-    // primary's copy is transferred.
-    const helperLoads = [];
-    for (let i = 1; i < workers; i++) {
+    // The extra workers need the cross-encoder only. Their sources are kept (bytes as one copy,
+    // taken before the primary's are transferred) so that a lost helper can be replaced.
+    const helperSources = { cache: rest.cache, wasm: rest.wasm, modelBaseUrl: rest.modelBaseUrl };
+    if (rest.crossEncoder && typeof rest.crossEncoder === 'object') helperSources.crossEncoder = copySources(rest.crossEncoder, [], true);
+    const helperSpec = () => {
       const transfer = [];
-      const send = { cache: rest.cache, wasm: rest.wasm, modelBaseUrl: rest.modelBaseUrl };
+      const send = { ...helperSources };
       for (const k of ['wasm', 'modelBaseUrl']) if (send[k] !== undefined) send[k] = sourceForWorker(send[k], transfer);
-      if (rest.crossEncoder && typeof rest.crossEncoder === 'object') send.crossEncoder = copySources(rest.crossEncoder, transfer, true);
-      helperLoads.push([send, transfer]);
-    }
-    const mw = new MinirankWorker(start());
+      if (send.crossEncoder) send.crossEncoder = copySources(send.crossEncoder, transfer, true);
+      return [send, transfer];
+    };
     const transfer = [];
     const send = { ...rest };
     // URLs as absolute strings (a URL object cannot be posted; a relative one must not resolve
@@ -90,18 +127,31 @@ export class MinirankWorker {
     for (const role of ['biEncoder', 'crossEncoder']) {
       if (send[role] && typeof send[role] === 'object') send[role] = copySources(send[role], transfer, false);
     }
+    const mw = await MinirankWorker._spawn(start, 'load', [send, transfer], onProgress);
+    mw._startHelper = () => MinirankWorker._spawn(start, 'loadScorer', helperSpec());
     try {
-      await mw._call('load', [send], transfer, onProgress);
-      await Promise.all(helperLoads.map(([s, t]) => {
-        const h = new MinirankWorker(start());
-        mw._helpers.push(h); // terminated with the pool if another one fails
-        return h._call('loadScorer', [s], t);
-      }));
+      await Promise.all(Array.from({ length: workers - 1 }, () => mw._addHelper()));
     } catch (e) {
       mw.terminate();
       throw e;
     }
     return mw;
+  }
+
+  /** Start one more helper; a helper that is lost later is replaced by a new one. */
+  async _addHelper() {
+    const h = await this._startHelper();
+    if (!this._worker) { h.terminate(); return; } // the pool ended meanwhile
+    h.onLost = () => this._replace(h);
+    this._helpers.push(h);
+  }
+
+  _replace(h) {
+    const i = this._helpers.indexOf(h);
+    if (i < 0) return;
+    this._helpers.splice(i, 1);
+    h.terminate();
+    this._replacing = (this._replacing || Promise.resolve()).then(() => this._addHelper()).catch((e) => { this._replaceError = e; }); // the pool goes on with fewer workers
   }
 
   /** Number of workers (the primary and those holding only the cross-encoder). */
@@ -119,7 +169,13 @@ export class MinirankWorker {
       s.idx.push(i);
       s.load += job.texts[i].length;
     }
-    const parts = await Promise.all(shares.map((s, w) => (s.idx.length ? all[w]._call('scorePairs', [job.query, s.idx.map((i) => job.texts[i]), job.options]) : [])));
+    // a helper that is gone (lost, or terminated) leaves its share to the primary worker
+    const score = (w, texts) => all[w]._call('scorePairs', [job.query, texts, job.options]).catch((e) => {
+      if (w === 0 || !(e && (e.code === 'WorkerLost' || e.code === 'Worker'))) throw e;
+      this._replace(all[w]);
+      return this._call('scorePairs', [job.query, texts, job.options]);
+    });
+    const parts = await Promise.all(shares.map((s, w) => (s.idx.length ? score(w, s.idx.map((i) => job.texts[i])) : [])));
     const logits = new Float32Array(job.texts.length);
     shares.forEach((s, w) => s.idx.forEach((i, j) => { logits[i] = parts[w][j]; }));
     return logits;
@@ -158,7 +214,7 @@ export class MinirankWorker {
   }
 
   _call(method, args, transfer = [], onProgress) {
-    if (!this._worker) return Promise.reject(new MinirankError('Worker', 'the worker was terminated'));
+    if (!this._worker) return Promise.reject(this._lost || new MinirankError('Worker', 'the worker was terminated'));
     const id = this._next++;
     return new Promise((resolve, reject) => {
       this._pending.set(id, { resolve, reject, onProgress });

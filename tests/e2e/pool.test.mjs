@@ -43,9 +43,12 @@ test('a pool of two workers reranks and searches like one worker', { timeout: 60
     // a query vector from the worker's embed() crosses to retrieve() as a Float32Array
     const v = await one.embed(qs[0]);
     out.byVector = [(await one.retrieve(v, { k: 20 })).map((c) => c.id), c0.map((c) => c.id), v instanceof Float32Array];
-    // a worker of the pool that is gone fails the pool's calls: no silent fallback to one worker
+    // a helper terminated: its share goes to the primary worker, and the pool replaces it
     pool._helpers[0].terminate();
-    out.helperGone = [await err(pool.rerank(qs[0], ['fresh one', 'fresh two', 'fresh three'])), await err(pool.search('a question nobody asked before'))];
+    const fresh = ['fresh one', 'fresh two', 'fresh three'];
+    out.helperGone = [(await pool.rerank(qs[0], fresh)).hits.map((h) => h.id), (await one.rerank(qs[0], fresh)).hits.map((h) => h.id)];
+    await pool._replacing;
+    out.replaced = [pool.workers, (await pool.memoryBytes()).length];
     pool.terminate();
     out.afterTerminate = await err(pool.rerank(qs[0], ['a', 'b']));
     one.terminate();
@@ -74,7 +77,8 @@ test('a pool of two workers reranks and searches like one worker', { timeout: 60
   assert.equal(r.badWorkers.code, 'InvalidOption');
   assert.match(r.badWorkers.message, /workers/);
   assert.equal(r.afterTerminate.code, 'Worker');
-  for (const e of r.helperGone) assert.ok(e && e.code === 'Worker' && /terminated/.test(e.message), JSON.stringify(e));
+  assert.deepEqual(r.helperGone[0], r.helperGone[1]);
+  assert.deepEqual(r.replaced, [2, 2]);
   // memory: one figure per worker; the pool's second worker holds only the cross-encoder
   assert.equal(r.memory[0].length, 1);
   assert.equal(r.memory[1].length, 2);
@@ -82,5 +86,44 @@ test('a pool of two workers reranks and searches like one worker', { timeout: 60
   assert.ok(helper > 10e6 && primary > helper, `pool memory ${r.memory[1]}`);
   assert.deepEqual(r.byVector[0], r.byVector[1]);
   assert.equal(r.byVector[2], true);
+  assert.deepEqual(problems, []);
+});
+
+test('a worker that stops by itself: a helper mid-rerank is replaced and the call completes; the primary rejects every pending call', { timeout: 600_000 }, async () => {
+  const page = await (await browser.newContext()).newPage();
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(e.message));
+  await page.goto(`${server.origin}/tests/e2e/blank.html`);
+  const r = await page.evaluate(async (qs) => {
+    const { MinirankWorker } = await import('/pkg/worker.js');
+    const docs = (await (await fetch('/tests/fixtures/seed000.jsonl')).text()).split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const pool = await MinirankWorker.load({ workers: 2 });
+    await pool.index(docs);
+    const cands = await pool.retrieve(qs[0], { k: 20 });
+    const expected = (await pool.rerank(qs[0], cands, { topK: 10 })).hits.map((h) => h.id);
+    pool.setCacheCapacity(0);
+    // the raw Worker of a helper ends behind the pool's back (as a crash would), mid-call
+    const helper = pool._helpers[0];
+    const call = pool.rerank(qs[0], cands, { topK: 10 });
+    helper._worker.terminate();
+    const out = { completed: (await call).hits.map((h) => h.id), expected };
+    await pool._replacing;
+    out.replaced = [pool.workers, pool._helpers[0] !== helper, (await pool.memoryBytes()).length];
+    out.after = (await pool.rerank(qs[1], cands, { topK: 5 })).hits.length;
+    // the primary worker ends with calls in flight: each rejects, none hangs, later calls too
+    const calls = [pool.search(qs[0]), pool.search(qs[1]), pool.retrieve(qs[2]), pool.index([{ id: 'late', text: 'late document' }])];
+    pool._worker.terminate();
+    const settled = await Promise.allSettled(calls);
+    out.pending = settled.map((s) => (s.status === 'rejected' ? [s.reason.name, s.reason.code] : ['fulfilled']));
+    out.later = await pool.search(qs[0]).then(() => null, (e) => e.code);
+    out.helpersLeft = pool._helpers.length;
+    return out;
+  }, questions);
+  assert.deepEqual(r.completed, r.expected);
+  assert.deepEqual(r.replaced, [2, true, 2]);
+  assert.equal(r.after, 5);
+  assert.ok(r.pending.every(([name, code]) => name === 'MinirankError' && code === 'WorkerLost'), JSON.stringify(r.pending));
+  assert.equal(r.later, 'WorkerLost');
+  assert.equal(r.helpersLeft, 0);
   assert.deepEqual(problems, []);
 });
