@@ -33,7 +33,7 @@ export interface Progress {
   total: number;
 }
 
-export interface LoadOptions {
+export interface LoadOptions extends Abortable {
   /** Defaults to the int8 all-MiniLM-L6-v2 shipped in the package. */
   biEncoder?: ModelSpec;
   /** Defaults to the int8 minirank-ce cross-encoder shipped in the package. */
@@ -58,7 +58,15 @@ export interface LoadOptions {
  */
 export type DocumentInput<M = unknown> = string | (Omit<Document, 'id' | 'parent' | 'metadata'> & { id?: string | number; parent?: string | number; metadata?: M });
 
-export interface IndexOptions {
+/**
+ * `signal`: an AbortSignal; an aborted call rejects with code 'Aborted'. An aborted `index` leaves
+ * the index as it was; an aborted `load` stops its downloads (in a worker: terminates it).
+ */
+export interface Abortable {
+  signal?: AbortSignal;
+}
+
+export interface IndexOptions extends Abortable {
   onProgress?: (p: Progress) => void;
   /** Documents embedded between two yields to the event loop (default 64). */
   sliceSize?: number;
@@ -80,9 +88,9 @@ export type SearchOutput<M = unknown> = Omit<SearchResult, 'hits' | 'candidates'
  * Every `code` a `MinirankError` can carry: the core's, 'BadResponse' (a model URL answered an error
  * status or a web page), and the worker's own: 'Worker' (no Web Workers, a worker that failed to
  * start, or one terminated), 'WorkerLost' (a worker that stopped by itself: crashed, killed, or its
- * wasm trapped; its pending calls reject with it).
+ * wasm trapped; its pending calls reject with it), 'Aborted' (a call whose `signal` was aborted).
  */
-export type ErrorCode = CoreErrorCode | 'BadResponse' | 'Worker' | 'WorkerLost' | 'Internal';
+export type ErrorCode = CoreErrorCode | 'BadResponse' | 'Worker' | 'WorkerLost' | 'Aborted' | 'Internal';
 
 export declare class MinirankError extends Error {
   name: 'MinirankError';
@@ -96,10 +104,10 @@ export declare class Minirank<M = unknown> {
   readonly dim: number;
   index(docs: DocumentInput<M>[], options?: IndexOptions): Promise<number>;
   /** Stage 1. `query` is a text, or a query vector (e.g. from `embed`, length `dim`) for dense retrieval. */
-  retrieve(query: string | Float32Array | number[], options?: RetrieveOptions): Promise<CandidateOf<M>[]>;
-  rerank(query: string, candidates: CandidateInput<M>[], options?: RerankOptions): Promise<RerankResult<M>>;
+  retrieve(query: string | Float32Array | number[], options?: RetrieveOptions & Abortable): Promise<CandidateOf<M>[]>;
+  rerank(query: string, candidates: CandidateInput<M>[], options?: RerankOptions & Abortable): Promise<RerankResult<M>>;
   /** Both stages (`logits` are for `rerank`: a search scores its own pool). */
-  search(query: string, options?: Omit<SearchOptions, 'logits'>): Promise<SearchOutput<M>>;
+  search(query: string, options?: Omit<SearchOptions, 'logits'> & Abortable): Promise<SearchOutput<M>>;
   /** Raw cross-encoder logits for (query, text) pairs, in order; no cache, no sorting. */
   scorePairs(query: string, texts: CandidateInput[], options?: PairOptions): Float32Array;
   /** Split long documents into passages when indexing (`null`: keep them whole). */
@@ -120,7 +128,7 @@ export declare class Minirank<M = unknown> {
 
 /** The cross-encoder alone: rerank candidates from elsewhere without loading the bi-encoder. */
 export declare class Scorer {
-  static load(options?: Pick<LoadOptions, 'crossEncoder' | 'modelBaseUrl' | 'cache' | 'onProgress' | 'wasm'>): Promise<Scorer>;
+  static load(options?: Pick<LoadOptions, 'crossEncoder' | 'modelBaseUrl' | 'cache' | 'onProgress' | 'wasm' | 'signal'>): Promise<Scorer>;
   scorePairs(query: string, texts: CandidateInput[], options?: PairOptions): Float32Array;
   free(): void;
 }

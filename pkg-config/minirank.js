@@ -33,6 +33,31 @@ function fail(code, message) {
   throw new MinirankError(code, message);
 }
 
+/** The error of an aborted call: code 'Aborted', with the signal's reason. */
+export function abortError(signal, what) {
+  const r = signal && signal.reason;
+  const why = r === undefined ? '' : `: ${r && r.message ? r.message : String(r)}`;
+  return new MinirankError('Aborted', `${what} was aborted${why}`);
+}
+
+/** Throw if `signal` (an AbortSignal or undefined) is aborted. */
+export function throwIfAborted(signal, what) {
+  if (signal === undefined || signal === null) return;
+  if (typeof signal !== 'object' || typeof signal.aborted !== 'boolean') fail('InvalidOption', 'invalid option `signal`: must be an AbortSignal');
+  if (signal.aborted) throw abortError(signal, what);
+}
+
+/**
+ * Options of a core call without `signal` (an AbortSignal is the package's, not the core's):
+ * checked first, so that an aborted call does not start.
+ */
+export function splitSignal(options, what) {
+  if (!options || typeof options !== 'object' || !('signal' in options)) return [options, undefined];
+  const { signal, ...rest } = options;
+  throwIfAborted(signal, what);
+  return [rest, signal];
+}
+
 async function nodeReadFile(url) {
   const spec = 'node:fs/promises';
   const fs = await import(/* @vite-ignore */ /* webpackIgnore: true */ spec);
@@ -152,7 +177,7 @@ async function readWithProgress(response, onChunk) {
  * checked (a mismatch throws code 'IntegrityMismatch') and cached with the Cache API under that
  * digest, so a reload does not download again.
  */
-export async function fetchModelFile(src, { sha256: expected, cache = true, stage = 'download', onProgress } = {}) {
+export async function fetchModelFile(src, { sha256: expected, cache = true, stage = 'download', onProgress, signal } = {}) {
   const report = (loaded, total) => onProgress && onProgress({ stage, loaded, total });
   let bytes = toBytes(src);
   let cacheStore = null;
@@ -180,12 +205,18 @@ export async function fetchModelFile(src, { sha256: expected, cache = true, stag
     } else {
       let response;
       try {
-        response = await fetch(url);
+        response = await fetch(url, signal ? { signal } : undefined);
       } catch (e) {
+        if (signal && signal.aborted) throw abortError(signal, `${stage}: the download`);
         fail('Io', `could not fetch ${url}: ${e && e.message ? e.message : e}`);
       }
       checkResponse(response, url, stage);
-      bytes = await readWithProgress(response, report);
+      try {
+        bytes = await readWithProgress(response, report);
+      } catch (e) {
+        if (signal && signal.aborted) throw abortError(signal, `${stage}: the download`);
+        throw e;
+      }
     }
   }
   if (expected) {
@@ -204,7 +235,7 @@ export async function fetchModelFile(src, { sha256: expected, cache = true, stag
 
 const MODEL_KEYS = ['model', 'tokenizer', 'config', 'sha256'];
 const FILE_KEYS = ['model', 'tokenizer', 'config'];
-const LOAD_KEYS = ['biEncoder', 'crossEncoder', 'modelBaseUrl', 'onProgress', 'cache', 'wasm'];
+const LOAD_KEYS = ['biEncoder', 'crossEncoder', 'modelBaseUrl', 'onProgress', 'cache', 'wasm', 'signal'];
 const HEX64 = /^[0-9a-fA-F]{64}$/;
 
 function checkKeys(obj, allowed, what) {
@@ -267,12 +298,21 @@ async function loadModel(role, given, defaults, opts) {
       if (key !== 'config') fail('InvalidOption', `invalid option \`${role}.${key}\`: required when \`${role}.model\` is given`);
       continue;
     }
-    out[key] = (await fetchModelFile(src, { sha256: sha, cache: opts.cache, stage: `${role}.${key}`, onProgress: opts.onProgress })).bytes;
+    throwIfAborted(opts.signal, 'load');
+    out[key] = (await fetchModelFile(src, { sha256: sha, cache: opts.cache, stage: `${role}.${key}`, onProgress: opts.onProgress, signal: opts.signal })).bytes;
   }
   return out;
 }
 
-/** Two-stage semantic search in the browser (or Node): bi-encoder retrieval + cross-encoder reranking. */
+/**
+ * Two-stage semantic search in the browser (or Node): bi-encoder retrieval + cross-encoder reranking.
+ *
+ * `load`, `index`, `retrieve`, `rerank` and `search` take a `signal` (an AbortSignal) in their
+ * options: an aborted call rejects with code 'Aborted'. `load` stops its downloads; `index` stops
+ * between two slices and leaves the index exactly as it was. On this thread a `search` that has
+ * started runs to its end (it is one wasm call); `minirank/worker` skips calls still queued and
+ * rejects a running read at once.
+ */
 export class Minirank {
   /** Use `Minirank.load()`. */
   constructor(engine) {
@@ -286,15 +326,21 @@ export class Minirank {
    */
   static async load(options = {}) {
     checkKeys(options, LOAD_KEYS, 'options');
-    const { onProgress, cache = true } = options;
+    const { onProgress, cache = true, signal } = options;
+    throwIfAborted(signal, 'load');
     const base = baseUrl(options.modelBaseUrl);
     const wasmReady = initWasm(options.wasm, { cache, onProgress });
-    const bi = await loadModel('biEncoder', options.biEncoder, DEFAULT_MODELS.biEncoder, { cache, onProgress, base });
-    const ce = await loadModel('crossEncoder', options.crossEncoder, DEFAULT_MODELS.crossEncoder, { cache, onProgress, base });
+    const bi = await loadModel('biEncoder', options.biEncoder, DEFAULT_MODELS.biEncoder, { cache, onProgress, base, signal });
+    const ce = await loadModel('crossEncoder', options.crossEncoder, DEFAULT_MODELS.crossEncoder, { cache, onProgress, base, signal });
     await wasmReady;
+    throwIfAborted(signal, 'load');
     onProgress && onProgress({ stage: 'compile', loaded: 0, total: 1 });
     const engine = new Engine(bi.model, bi.tokenizer, ce.model, ce.tokenizer, bi.config, ce.config);
     onProgress && onProgress({ stage: 'compile', loaded: 1, total: 1 });
+    if (signal && signal.aborted) { // aborted while the graphs were built: the models are freed
+      engine.free();
+      throw abortError(signal, 'load');
+    }
     return new Minirank(engine);
   }
 
@@ -317,17 +363,21 @@ export class Minirank {
     return run;
   }
 
-  async _indexNow(docs, { onProgress, sliceSize = 64 } = {}) {
+  async _indexNow(docs, { onProgress, sliceSize = 64, signal } = {}) {
+    throwIfAborted(signal, 'index');
     if (!Array.isArray(docs)) return this._engine.index(docs); // throws the typed error
     if (!Number.isInteger(sliceSize) || sliceSize < 1) fail('InvalidOption', 'invalid option `sliceSize`: must be a whole number of at least 1');
     const total = docs.length;
     onProgress && onProgress({ stage: 'index', loaded: 0, total });
     try {
       for (let i = 0; i < total; i += sliceSize) {
+        // an abort between two slices drops what was embedded: the index stays as it was
+        throwIfAborted(signal, 'index');
         this._engine.embedPending(docs.slice(i, i + sliceSize));
         onProgress && onProgress({ stage: 'index', loaded: Math.min(i + sliceSize, total), total });
         if (i + sliceSize < total) await new Promise((r) => setTimeout(r, 0));
       }
+      throwIfAborted(signal, 'index');
       return this._engine.commitPending();
     } finally {
       this._engine.discardPending();
@@ -338,13 +388,13 @@ export class Minirank {
    * Stage 1: `[{ id, text, score, metadata?, parent? }]`, best first.
    * Options `{ k = 20, retrieval: 'dense' | 'bm25' | 'hybrid', hybrid, filter }`.
    */
-  async retrieve(query, options) { return this._engine.retrieve(query, options); }
+  async retrieve(query, options) { return this._engine.retrieve(query, splitSignal(options, 'retrieve')[0]); }
 
   /**
    * Stage 2 on any candidates (strings, or objects with `text` and optional `id`, `score`,
    * `metadata`). Returns `{ hits, noConfidentAnswer, bestLogit, bestScore, scored, cacheHits }`.
    */
-  async rerank(query, candidates, options) { return this._engine.rerank(query, candidates, options); }
+  async rerank(query, candidates, options) { return this._engine.rerank(query, candidates, splitSignal(options, 'rerank')[0]); }
 
   /**
    * Raw cross-encoder logits for `(query, text)` pairs, in order (`Float32Array`): no cache, no
@@ -358,15 +408,15 @@ export class Minirank {
    * cross-encoder, optional signals and parent grouping. Resolves to
    * `{ candidates, cascade?, hits, noConfidentAnswer, bestLogit, bestScore, scored, cacheHits }`.
    */
-  async search(query, options) { return this._engine.search(query, options); }
+  async search(query, options) { return this._engine.search(query, splitSignal(options, 'search')[0]); }
 
   /**
    * The first half of `search` (or `rerank`), for sharing the cross-encoder among workers:
    * resolves to `{ id, query, texts, options }`. Score `texts` with `scorePairs(query, texts,
    * options)` anywhere, in shards, then `finish(id, logits)`; `abandon(id)` drops a job.
    */
-  prepareSearch(query, options) { return this._engine.prepareSearch(query, options); }
-  prepareRerank(query, candidates, options) { return this._engine.prepareRerank(query, candidates, options); }
+  prepareSearch(query, options) { return this._engine.prepareSearch(query, splitSignal(options, 'search')[0]); }
+  prepareRerank(query, candidates, options) { return this._engine.prepareRerank(query, candidates, splitSignal(options, 'rerank')[0]); }
   /** The second half: the logits of the job's `texts`, in order; resolves as `search` / `rerank`. */
   finish(id, logits) { return this._engine.finish(id, logits); }
   abandon(id) { return this._engine.abandon(id); }
@@ -398,7 +448,7 @@ export class Minirank {
   free() { this._engine.free(); }
 }
 
-const SCORER_KEYS = ['crossEncoder', 'modelBaseUrl', 'onProgress', 'cache', 'wasm'];
+const SCORER_KEYS = ['crossEncoder', 'modelBaseUrl', 'onProgress', 'cache', 'wasm', 'signal'];
 
 /**
  * The cross-encoder alone: for reranking candidates that come from elsewhere (a server, another
@@ -410,10 +460,12 @@ export class Scorer {
 
   static async load(options = {}) {
     checkKeys(options, SCORER_KEYS, 'options');
-    const { onProgress, cache = true } = options;
+    const { onProgress, cache = true, signal } = options;
+    throwIfAborted(signal, 'load');
     const wasmReady = initWasm(options.wasm, { cache, onProgress });
-    const ce = await loadModel('crossEncoder', options.crossEncoder, DEFAULT_MODELS.crossEncoder, { cache, onProgress, base: baseUrl(options.modelBaseUrl) });
+    const ce = await loadModel('crossEncoder', options.crossEncoder, DEFAULT_MODELS.crossEncoder, { cache, onProgress, base: baseUrl(options.modelBaseUrl), signal });
     await wasmReady;
+    throwIfAborted(signal, 'load');
     return new Scorer(new CoreScorer(ce.model, ce.tokenizer, ce.config));
   }
 

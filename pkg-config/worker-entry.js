@@ -1,13 +1,14 @@
 // The Web Worker side of minirank/worker: one Minirank instance, calls answered in order.
-import { Minirank, Scorer, wasmMemoryBytes } from './minirank.js';
+import { Minirank, Scorer, abortError, wasmMemoryBytes } from './minirank.js';
 
 let mr = null;
 let scorer = null; // the extra workers of a pool hold only the cross-encoder
 let queue = Promise.resolve();
+const controllers = new Map(); // call id → AbortController, until the call is answered
 
 const METHODS = new Set(['index', 'retrieve', 'rerank', 'search', 'prepareSearch', 'prepareRerank', 'finish', 'abandon', 'embed', 'remove', 'clear', 'saveIndex', 'loadIndex', 'cacheStats', 'setCacheCapacity', 'setLimits', 'getLimits', 'setChunking', 'setBm25', 'scorePairs']);
 
-async function handle({ id, method, args, wantProgress }) {
+async function handle({ id, method, args, wantProgress }, signal) {
   const progress = wantProgress ? (p) => self.postMessage({ id, progress: p }) : undefined;
   if (method === 'hold') {
     // Hold a Web Lock for the whole life of this worker: the page is granted the same lock, and so
@@ -17,26 +18,34 @@ async function handle({ id, method, args, wantProgress }) {
     return true;
   }
   if (method === 'load') {
-    mr = await Minirank.load({ ...(args[0] || {}), onProgress: progress });
+    mr = await Minirank.load({ ...(args[0] || {}), onProgress: progress, signal });
     return undefined;
   }
   if (method === 'loadScorer') {
-    scorer = await Scorer.load({ ...(args[0] || {}), onProgress: progress });
+    scorer = await Scorer.load({ ...(args[0] || {}), onProgress: progress, signal });
     return undefined;
   }
   if (method === 'scorePairs' && scorer) return scorer.scorePairs(...args);
   if (method === 'wasmMemoryBytes') return wasmMemoryBytes();
   if (!mr) throw Object.assign(new Error('models are not loaded'), { code: 'Worker' });
   if (!METHODS.has(method)) throw Object.assign(new Error(`unknown method ${method}`), { code: 'Worker' });
-  if (method === 'index') return mr.index(args[0], { ...(args[1] || {}), onProgress: progress });
+  if (method === 'index') return mr.index(args[0], { ...(args[1] || {}), onProgress: progress, signal });
   return mr[method](...args);
 }
 
 self.onmessage = (e) => {
   const msg = e.data;
+  if (msg.cancel !== undefined) { // the page aborted a call: skip it if queued, stop it if it can stop
+    const c = controllers.get(msg.cancel);
+    if (c) c.abort(msg.reason);
+    return;
+  }
+  const controller = new AbortController();
+  controllers.set(msg.id, controller);
   queue = queue.then(async () => {
     try {
-      const result = await handle(msg);
+      if (controller.signal.aborted) throw abortError(controller.signal, msg.method);
+      const result = await handle(msg, controller.signal);
       const transfer = result instanceof Uint8Array || result instanceof Float32Array ? [result.buffer] : [];
       self.postMessage({ id: msg.id, result, state: mr ? { size: mr.size, dim: mr.dim } : undefined }, transfer);
     } catch (err) {
@@ -51,6 +60,8 @@ self.onmessage = (e) => {
         state: mr ? { size: mr.size, dim: mr.dim } : undefined,
       });
       if (trapped) self.close();
+    } finally {
+      controllers.delete(msg.id);
     }
   });
 };

@@ -1,5 +1,5 @@
 import type {
-  LoadOptions, DocumentInput, IndexOptions, RetrieveOptions, CandidateOf, CandidateInput, RerankOptions, PairOptions,
+  Abortable, LoadOptions, DocumentInput, IndexOptions, RetrieveOptions, CandidateOf, CandidateInput, RerankOptions, PairOptions,
   RerankResult, SearchOptions, SearchOutput, Chunking, Bm25Params, IndexLimits, CacheStats,
 } from './minirank.js';
 
@@ -23,12 +23,12 @@ export declare class MinirankWorker<M = unknown> {
   readonly dim: number;
   index(docs: DocumentInput<M>[], options?: IndexOptions): Promise<number>;
   /** Stage 1. `query` is a text, or a query vector (e.g. from `embed`, length `dim`) for dense retrieval. */
-  retrieve(query: string | Float32Array | number[], options?: RetrieveOptions): Promise<CandidateOf<M>[]>;
-  rerank(query: string, candidates: CandidateInput<M>[], options?: RerankOptions): Promise<RerankResult<M>>;
+  retrieve(query: string | Float32Array | number[], options?: RetrieveOptions & Abortable): Promise<CandidateOf<M>[]>;
+  rerank(query: string, candidates: CandidateInput<M>[], options?: RerankOptions & Abortable): Promise<RerankResult<M>>;
   scorePairs(query: string, texts: CandidateInput[], options?: PairOptions): Promise<Float32Array>;
   /** Workers in the pool. */
   readonly workers: number;
-  search(query: string, options?: Omit<SearchOptions, 'logits'>): Promise<SearchOutput<M>>;
+  search(query: string, options?: Omit<SearchOptions, 'logits'> & Abortable): Promise<SearchOutput<M>>;
   embed(text: string): Promise<Float32Array>;
   remove(id: string | number): Promise<boolean>;
   clear(): Promise<void>;

@@ -11,7 +11,7 @@
 // costs its own cross-encoder load and memory: `memoryBytes()` gives each worker's).
 //
 // Calls are answered in order. Bytes (models, saved indexes) move as transferables.
-import { MinirankError } from './minirank.js';
+import { MinirankError, abortError, splitSignal, throwIfAborted } from './minirank.js';
 
 function sourceForWorker(src, transfer) {
   if (src instanceof URL) return src.href;
@@ -66,13 +66,13 @@ export class MinirankWorker {
    * rejects with `code: 'WorkerLost'` instead of hanging. (Without Web Locks, e.g. on a plain-http
    * origin, a silent end is not detected.)
    */
-  static async _spawn(start, method, [send, transfer], onProgress) {
+  static async _spawn(start, method, [send, transfer], onProgress, signal) {
     const mw = new MinirankWorker(start());
     try {
       const locks = globalThis.navigator && globalThis.navigator.locks;
       const name = `minirank-worker-${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}-${lockNames++}`;
       if (locks && (await mw._call('hold', [name]))) locks.request(name, () => mw._gone());
-      await mw._call(method, [send], transfer, onProgress);
+      await mw._call(method, [send], transfer, onProgress, signal);
     } catch (e) {
       mw.terminate();
       throw e;
@@ -96,7 +96,8 @@ export class MinirankWorker {
    * plus `workerUrl` to point at a copy of worker-entry.js.
    */
   static async load(options = {}) {
-    const { onProgress, workerUrl, workers = 1, ...rest } = options || {};
+    const { onProgress, workerUrl, workers = 1, signal, ...rest } = options || {};
+    throwIfAborted(signal, 'load');
     if (!Number.isInteger(workers) || workers < 1 || workers > 16) {
       throw new MinirankError('InvalidOption', 'invalid option `workers`: must be a whole number from 1 to 16');
     }
@@ -127,10 +128,12 @@ export class MinirankWorker {
     for (const role of ['biEncoder', 'crossEncoder']) {
       if (send[role] && typeof send[role] === 'object') send[role] = copySources(send[role], transfer, false);
     }
-    const mw = await MinirankWorker._spawn(start, 'load', [send, transfer], onProgress);
-    mw._startHelper = () => MinirankWorker._spawn(start, 'loadScorer', helperSpec());
+    // an aborted load terminates its workers, which frees all their memory
+    const mw = await MinirankWorker._spawn(start, 'load', [send, transfer], onProgress, signal);
+    mw._startHelper = (s) => MinirankWorker._spawn(start, 'loadScorer', helperSpec(), undefined, s);
     try {
-      await Promise.all(Array.from({ length: workers - 1 }, () => mw._addHelper()));
+      await Promise.all(Array.from({ length: workers - 1 }, () => mw._addHelper(signal)));
+      throwIfAborted(signal, 'load');
     } catch (e) {
       mw.terminate();
       throw e;
@@ -139,8 +142,8 @@ export class MinirankWorker {
   }
 
   /** Start one more helper; a helper that is lost later is replaced by a new one. */
-  async _addHelper() {
-    const h = await this._startHelper();
+  async _addHelper(signal) {
+    const h = await this._startHelper(signal);
     if (!this._worker) { h.terminate(); return; } // the pool ended meanwhile
     h.onLost = () => this._replace(h);
     this._helpers.push(h);
@@ -161,7 +164,7 @@ export class MinirankWorker {
    * The logits of a prepared job's texts, scored by all workers at once: texts are dealt longest
    * first, each to the least loaded worker; `job.options` (from the core) go along unread.
    */
-  async _scoreShards(job) {
+  async _scoreShards(job, signal) {
     const all = [this, ...this._helpers];
     const shares = all.map(() => ({ load: 0, idx: [] }));
     for (const i of job.texts.map((_, i) => i).sort((a, b) => job.texts[b].length - job.texts[a].length)) {
@@ -170,10 +173,10 @@ export class MinirankWorker {
       s.load += job.texts[i].length;
     }
     // a helper that is gone (lost, or terminated) leaves its share to the primary worker
-    const score = (w, texts) => all[w]._call('scorePairs', [job.query, texts, job.options]).catch((e) => {
+    const score = (w, texts) => all[w]._call('scorePairs', [job.query, texts, job.options], [], undefined, signal).catch((e) => {
       if (w === 0 || !(e && (e.code === 'WorkerLost' || e.code === 'Worker'))) throw e;
       this._replace(all[w]);
-      return this._call('scorePairs', [job.query, texts, job.options]);
+      return this._call('scorePairs', [job.query, texts, job.options], [], undefined, signal);
     });
     const parts = await Promise.all(shares.map((s, w) => (s.idx.length ? score(w, s.idx.map((i) => job.texts[i])) : [])));
     const logits = new Float32Array(job.texts.length);
@@ -186,16 +189,15 @@ export class MinirankWorker {
    * checks: the core's own path), every worker scores a share, the primary finishes it. A
    * failure anywhere rejects the call.
    */
-  async _pooled(prepare, args) {
-    const job = await this._call(prepare, args);
-    let logits;
+  async _pooled(prepare, args, signal) {
+    const job = await this._call(prepare, args, [], undefined, signal);
     try {
-      logits = await this._scoreShards(job);
+      const logits = await this._scoreShards(job, signal);
+      return await this._call('finish', [job.id, logits], [], undefined, signal);
     } catch (e) {
-      this._call('abandon', [job.id]).catch(() => {});
+      this._call('abandon', [job.id]).catch(() => {}); // a no-op if it was finished
       throw e;
     }
-    return this._call('finish', [job.id, logits]);
   }
 
   _onMessage(msg) {
@@ -203,34 +205,61 @@ export class MinirankWorker {
     if (!p) return;
     if (msg.progress) { p.onProgress && p.onProgress(msg.progress); return; }
     this._pending.delete(msg.id);
+    if (p.cleanup) p.cleanup();
     if (msg.state) { this.size = msg.state.size; this.dim = msg.state.dim; }
     if (msg.error) p.reject(new MinirankError(msg.error.code, msg.error.message));
     else p.resolve(msg.result);
   }
 
   _failAll(err) {
-    for (const p of this._pending.values()) p.reject(err);
+    for (const p of this._pending.values()) { if (p.cleanup) p.cleanup(); p.reject(err); }
     this._pending.clear();
   }
 
-  _call(method, args, transfer = [], onProgress) {
+  /**
+   * Post a call. With a `signal`, an abort tells the worker to skip the call if it is still queued
+   * (or to stop it, for `load` and `index`); the promise then rejects at once with code 'Aborted',
+   * unless `waitForWorker`: then it settles with the worker's answer (an `index` that was already
+   * committed when the abort arrived resolves; otherwise nothing of it is kept).
+   */
+  _call(method, args, transfer = [], onProgress, signal, waitForWorker = false) {
     if (!this._worker) return Promise.reject(this._lost || new MinirankError('Worker', 'the worker was terminated'));
     const id = this._next++;
     return new Promise((resolve, reject) => {
-      this._pending.set(id, { resolve, reject, onProgress });
+      const p = { resolve, reject, onProgress };
+      this._pending.set(id, p);
       this._worker.postMessage({ id, method, args, wantProgress: !!onProgress }, transfer);
+      if (!signal) return;
+      const onAbort = () => {
+        if (!this._pending.has(id) || !this._worker) return;
+        const r = signal.reason;
+        this._worker.postMessage({ cancel: id, reason: r === undefined ? undefined : String(r && r.message ? r.message : r) });
+        if (waitForWorker) return;
+        this._pending.delete(id);
+        reject(abortError(signal, method));
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      p.cleanup = () => signal.removeEventListener('abort', onAbort);
     });
   }
 
-  index(docs, { onProgress, ...options } = {}) { return this._call('index', [docs, options], [], onProgress); }
-  retrieve(query, options) { return this._call('retrieve', [query, options]); }
+  async index(docs, { onProgress, signal, ...options } = {}) {
+    throwIfAborted(signal, 'index');
+    return this._call('index', [docs, options], [], onProgress, signal, true);
+  }
+  async retrieve(query, options) {
+    const [o, signal] = splitSignal(options, 'retrieve');
+    return this._call('retrieve', [query, o], [], undefined, signal);
+  }
   /** With `workers > 1`, the cross-encoder runs in all workers. */
-  rerank(query, candidates, options) {
-    return this._helpers.length ? this._pooled('prepareRerank', [query, candidates, options]) : this._call('rerank', [query, candidates, options]);
+  async rerank(query, candidates, options) {
+    const [o, signal] = splitSignal(options, 'rerank');
+    return this._helpers.length ? this._pooled('prepareRerank', [query, candidates, o], signal) : this._call('rerank', [query, candidates, o], [], undefined, signal);
   }
   /** With `workers > 1`, retrieval runs in the primary worker and the cross-encoder in all of them. */
-  search(query, options) {
-    return this._helpers.length ? this._pooled('prepareSearch', [query, options]) : this._call('search', [query, options]);
+  async search(query, options) {
+    const [o, signal] = splitSignal(options, 'search');
+    return this._helpers.length ? this._pooled('prepareSearch', [query, o], signal) : this._call('search', [query, o], [], undefined, signal);
   }
   scorePairs(query, texts, options) { return this._call('scorePairs', [query, texts, options]); }
   embed(text) { return this._call('embed', [text]); }

@@ -127,3 +127,44 @@ test('a worker that stops by itself: a helper mid-rerank is replaced and the cal
   assert.equal(r.helpersLeft, 0);
   assert.deepEqual(problems, []);
 });
+
+test('signal in a worker: an aborted index keeps the index, aborted queued searches are skipped, an aborted load rejects', { timeout: 600_000 }, async () => {
+  const page = await (await browser.newContext()).newPage();
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(e.message));
+  await page.goto(`${server.origin}/tests/e2e/blank.html`);
+  const r = await page.evaluate(async (qs) => {
+    const { MinirankWorker } = await import('/pkg/worker.js');
+    const docs = (await (await fetch('/tests/fixtures/seed000.jsonl')).text()).split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const code = (p) => p.then(() => 'resolved', (e) => `${e.name}:${e.code}`);
+    const mw = await MinirankWorker.load({ workers: 2 });
+    await mw.index(docs);
+    const before = await mw.saveIndex();
+    const same = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
+    const out = {};
+    // a long index aborted after its first slice: nothing of it is kept
+    const ac = new AbortController();
+    const many = Array.from({ length: 200 }, (_, i) => ({ id: `n${i}`, text: `document ${i} on process pools` }));
+    const onProgress = ({ loaded }) => { if (loaded >= 8) ac.abort(); };
+    out.index = [await code(mw.index(many, { sliceSize: 8, onProgress, signal: ac.signal })), mw.size, same(before, await mw.saveIndex())];
+    // a user typing: three searches, the first two aborted while queued; the last one answers
+    const typing = [new AbortController(), new AbortController()];
+    const calls = typing.map((a, i) => code(mw.search(qs[i], { signal: a.signal })));
+    const last = mw.search(qs[2], { signal: new AbortController().signal });
+    typing.forEach((a) => a.abort());
+    out.typing = [...(await Promise.all(calls)), (await last).hits[0].id];
+    out.afterwards = (await mw.search(qs[1])).hits[0].id;
+    mw.terminate();
+    // a load aborted while it downloads
+    const al = new AbortController();
+    const loading = code(MinirankWorker.load({ signal: al.signal }));
+    setTimeout(() => al.abort(), 30);
+    out.load = await loading;
+    return out;
+  }, questions);
+  assert.deepEqual(r.index, ['MinirankError:Aborted', 20, true]);
+  assert.deepEqual(r.typing, ['MinirankError:Aborted', 'MinirankError:Aborted', 'asyncio-queue']);
+  assert.equal(r.afterwards, 'asyncio');
+  assert.equal(r.load, 'MinirankError:Aborted');
+  assert.deepEqual(problems, []);
+});

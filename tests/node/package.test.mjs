@@ -341,3 +341,28 @@ test('a user model may give a digest per file: each is checked', async () => {
   await assert.rejects(Scorer.load({ crossEncoder: { ...spec, sha256: 'abc' } }),
     (e) => e.code === 'InvalidOption' && /crossEncoder\.sha256/.test(e.message));
 });
+
+test('signal: an aborted index leaves the index as it was; aborted calls reject with Aborted', async () => {
+  const other = await Minirank.load();
+  await other.index(seedDocs.slice(0, 5));
+  const before = other.saveIndex();
+  const ac = new AbortController();
+  const many = Array.from({ length: 40 }, (_, i) => ({ id: `n${i}`, text: `document number ${i} about processes` }));
+  const onProgress = ({ loaded }) => { if (loaded >= 8) ac.abort(new Error('the user typed again')); };
+  await assert.rejects(other.index(many, { sliceSize: 8, onProgress, signal: ac.signal }),
+    (e) => e instanceof MinirankError && e.code === 'Aborted' && /index was aborted: the user typed again/.test(e.message));
+  assert.equal(other.size, 5);
+  assert.deepEqual(other.saveIndex(), before, 'not one document of the aborted batch is kept');
+  for (const call of [() => other.search(questions[0], { signal: ac.signal }), () => other.retrieve(questions[0], { signal: ac.signal }),
+    () => other.rerank(questions[0], ['a', 'b'], { signal: ac.signal }), () => other.index(['x'], { signal: ac.signal })]) {
+    await assert.rejects(call(), (e) => e.code === 'Aborted');
+  }
+  await assert.rejects(other.search(questions[0], { signal: 'soon' }), (e) => e.code === 'InvalidOption' && /signal/.test(e.message));
+  // a live signal is no option of the core: the call runs as without it
+  const live = new AbortController().signal;
+  assert.deepEqual((await other.search(questions[0], { signal: live, topK: 3 })).hits.map((h) => h.id), (await other.search(questions[0], { topK: 3 })).hits.map((h) => h.id));
+  assert.equal(await other.index(many.slice(0, 3), { signal: live }), 3);
+  await assert.rejects(Minirank.load({ signal: ac.signal }), (e) => e.code === 'Aborted' && /load/.test(e.message));
+  await assert.rejects(Scorer.load({ signal: ac.signal }), (e) => e.code === 'Aborted');
+  other.free();
+});

@@ -52,6 +52,13 @@ export async function readme(query: string): Promise<Hit[]> {
   await w.setChunking(null);
   await saveIndexToIndexedDB(w);
   const wr = await w.search(query, { retrieval: 'bm25', parents: 'sum' });
+  // a search box: each keystroke aborts the search before it
+  const typing = new AbortController();
+  await w.search(query, { topK: 3, signal: typing.signal });
+  await w.index(['more'], { signal: typing.signal, sliceSize: 16 });
+  await MinirankWorker.load({ signal: typing.signal, modelBaseUrl: '/models/' });
+  // @ts-expect-error: a signal is an AbortSignal
+  await mr.retrieve(query, { signal: true });
   w.terminate();
 
   // a pool: the cross-encoder in two workers; logits computed anywhere feed rerank
@@ -80,7 +87,7 @@ export async function readme(query: string): Promise<Hit[]> {
   } catch (e) {
     if (e instanceof MinirankError) {
       const code: ErrorCode = e.code;
-      if (e.code === 'InvalidOption' || e.code === 'Worker') console.log(code);
+      if (e.code === 'InvalidOption' || e.code === 'Worker' || e.code === 'WorkerLost' || e.code === 'Aborted') console.log(code);
       // @ts-expect-error: not one of the codes
       if (e.code === 'InvalidOptions') console.log(code);
     }
