@@ -161,10 +161,12 @@ export declare function fetchModelFile(
   src: ModelSource,
   options?: { sha256?: string; cache?: boolean; stage?: string; onProgress?: (p: Progress) => void },
 ): Promise<{ bytes: Uint8Array; fromCache: boolean }>;
-export declare const DEFAULT_MODELS: {
-  biEncoder: Record<'model' | 'tokenizer' | 'config', { path: string; sha256: string; bytes: number; url(): URL }>;
-  crossEncoder: Record<'model' | 'tokenizer' | 'config', { path: string; sha256: string; bytes: number; url(): URL }>;
-};
+/** A file of the default models: its path in the package, SHA-256 and size. */
+export interface ModelFile { path: string; sha256: string; bytes: number }
+/** The default models' files (also in 'minirank/core', which does not carry the files themselves). */
+export declare const MODEL_MANIFEST: Record<'biEncoder' | 'crossEncoder', Record<'model' | 'tokenizer' | 'config', ModelFile>>;
+/** The default models shipped in the package (`url()`: where the bundler put each file). 'minirank' only. */
+export declare const DEFAULT_MODELS: Record<'biEncoder' | 'crossEncoder', Record<'model' | 'tokenizer' | 'config', ModelFile & { url(): URL }>>;
 /** The package's wasm core. */
 export declare const DEFAULT_WASM: { path: string; sha256: string; bytes: number; url(): URL };
 export default Minirank;

@@ -17,18 +17,19 @@ export async function searchSeed(mr) {
 
 /**
  * The page's run: shows the result in `#out` and sets `globalThis.minirankExample` to
- * `{ ok: true, main, worker, loadMs }` or `{ ok: false, name, code, message }`.
+ * `{ ok: true, main, worker, loadMs }` or `{ ok: false, name, code, message }`. `options` go to
+ * both `load` calls.
  */
-export async function runPage({ Minirank, MinirankWorker }) {
+export async function runPage({ Minirank, MinirankWorker, options = {} }) {
   const out = document.querySelector('#out');
   let result;
   try {
     const t0 = performance.now();
-    const mr = await Minirank.load();
+    const mr = await Minirank.load(options);
     const loadMs = Math.round(performance.now() - t0);
     const main = await searchSeed(mr);
     mr.free();
-    const inWorker = await MinirankWorker.load();
+    const inWorker = await MinirankWorker.load(options);
     const worker = await searchSeed(inWorker);
     inWorker.terminate();
     result = { ok: true, main, worker, loadMs };

@@ -10,7 +10,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, createReadStream, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, createReadStream, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { homedir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
@@ -39,8 +39,7 @@ function prepare(name) {
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
     if (existsSync(lock)) {
-      cpSync(join(src, 'package.json'), join(dir, 'package.json'));
-      cpSync(lock, join(dir, 'package-lock.json'));
+      for (const f of ['package.json', 'package-lock.json']) writeFileSync(join(dir, f), readFileSync(join(src, f))); // as files, not links
       // `npm install` with the lockfile, not `npm ci`: vite 8's optional Windows-only dependency is
       // not in every registry mirror, and `ci` refuses a lockfile without it
       npm(dir, 'install');
@@ -194,6 +193,33 @@ test('Vite: `vite build` served as static files, and the `vite` dev server', { t
     });
     checkApp('vite dev', await visitTwice(url), t);
   } finally { dev.kill(); }
+});
+
+/** Bytes of the files under `dir`, and the paths that end with `ext`. */
+function sizeOf(dir, ext) {
+  const out = { bytes: 0, matching: [] };
+  for (const e of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (!e.isFile()) continue;
+    const p = join(e.parentPath || e.path, e.name);
+    out.bytes += statSync(p).size;
+    if (p.endsWith(ext)) out.matching.push(p);
+  }
+  return out;
+}
+
+test("Vite with 'minirank/core': no model in the build; the models from the app's host (modelBaseUrl)", { timeout: 900_000 }, async (t) => {
+  const dir = prepare('vite-core');
+  execFileSync('node', ['node_modules/vite/bin/vite.js', 'build', '--logLevel', 'warn'], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
+  const built = sizeOf(join(dir, 'dist'), '.onnx');
+  assert.deepEqual(built.matching, [], 'no model file in the build');
+  const withModels = sizeOf(join(join(cache, 'examples/vite'), 'dist'), '.onnx');
+  t.diagnostic(`vite-core: build ${(built.bytes / 1e6).toFixed(1)} MB without models (vite with the defaults: ${(withModels.bytes / 1e6).toFixed(1)} MB)`);
+  // self-hosting: the package's model files, served by the app under /models/
+  cpSync(join(dir, 'node_modules/minirank/models'), join(dir, 'dist/models'), { recursive: true });
+  const server = await serve(join(dir, 'dist'));
+  try {
+    checkApp('vite-core', await visitTwice(server.url, server.sent), t);
+  } finally { server.close(); }
 });
 
 test('every app gives the same answers', () => {

@@ -164,15 +164,18 @@ test('npm pack holds what a web app needs and nothing else', async () => {
   const files = JSON.parse(out)[0].files.map((f) => f.path).sort();
   assert.deepEqual(files, [
     'LICENSE-MODELS.md', 'README.md',
-    'filter.d.ts', 'minirank.d.ts', 'minirank.js', 'minirank_core.d.ts', 'minirank_core.js', 'minirank_core_bg.wasm',
+    'core-worker-entry.js', 'core-worker.d.ts', 'core-worker.js', 'core.d.ts', 'core.js',
+    'filter.d.ts', 'manifest.js', 'minirank.d.ts', 'minirank.js', 'minirank_core.d.ts', 'minirank_core.js', 'minirank_core_bg.wasm',
     'models.js',
     'models/bi-encoder/config.json', 'models/bi-encoder/model.onnx', 'models/bi-encoder/tokenizer.json',
     'models/cross-encoder/MODEL_CARD.md', 'models/cross-encoder/config.json', 'models/cross-encoder/model.onnx', 'models/cross-encoder/tokenizer.json',
-    'package.json', 'types.d.ts', 'worker-entry.js', 'worker.d.ts', 'worker.js',
+    'package.json', 'types.d.ts', 'worker-client.js', 'worker-entry.js', 'worker-serve.js', 'worker.d.ts', 'worker.js',
   ]);
   const manifest = JSON.parse(await readFile(new URL('pkg/package.json', root), 'utf8'));
   assert.equal(manifest.exports['.'].default, './minirank.js');
   assert.equal(manifest.exports['./worker'].default, './worker.js');
+  assert.equal(manifest.exports['./core'].default, './core.js');
+  assert.equal(manifest.exports['./core/worker'].default, './core-worker.js');
   assert.equal(manifest.types, './minirank.d.ts');
 });
 
@@ -365,4 +368,19 @@ test('signal: an aborted index leaves the index as it was; aborted calls reject 
   await assert.rejects(Minirank.load({ signal: ac.signal }), (e) => e.code === 'Aborted' && /load/.test(e.message));
   await assert.rejects(Scorer.load({ signal: ac.signal }), (e) => e.code === 'Aborted');
   other.free();
+});
+
+test("'minirank/core' has no default models: it asks for models or modelBaseUrl, and loads from modelBaseUrl", async () => {
+  const core = await import(new URL('pkg/core.js', root));
+  assert.equal(core.DEFAULT_MODELS, undefined);
+  assert.equal(core.MODEL_MANIFEST.crossEncoder.model.sha256, DEFAULT_MODELS.crossEncoder.model.sha256);
+  await assert.rejects(core.Minirank.load(), (e) => e instanceof MinirankError && e.code === 'InvalidOption' && /biEncoder\.model.*minirank\/core/.test(e.message));
+  await assert.rejects(core.Scorer.load(), (e) => e.code === 'InvalidOption' && /crossEncoder\.model/.test(e.message));
+  const hosted = await core.Minirank.load({ modelBaseUrl: new URL('pkg/models/', root) });
+  assert.ok(hosted instanceof core.Minirank);
+  await hosted.index(seedDocs);
+  assert.deepEqual((await hosted.search(questions[1])).hits.map((h) => h.id), (await mr.search(questions[1])).hits.map((h) => h.id));
+  hosted.free();
+  // 'minirank' is core with defaults: the same classes underneath, the same errors
+  assert.ok(mr instanceof core.Minirank);
 });

@@ -1,0 +1,289 @@
+// The page's side of minirank/worker (and minirank/core/worker): the same API as `Minirank`,
+// running in a Web Worker so that the page never freezes while models load, documents are embedded
+// or candidates are reranked. worker.js and core-worker.js subclass it, each naming its own worker
+// script with the literal `new Worker(new URL(...), { type: 'module' })` that bundlers follow.
+//
+// `workers: n` (default 1) starts n − 1 more workers holding only the cross-encoder: `rerank`
+// and `search` then score their candidates in parallel, a share per worker (each extra worker
+// costs its own cross-encoder load and memory: `memoryBytes()` gives each worker's).
+//
+// Calls are answered in order. Bytes (models, saved indexes) move as transferables.
+import { MinirankError, abortError, splitSignal, throwIfAborted } from './core.js';
+
+function sourceForWorker(src, transfer) {
+  if (src instanceof URL) return src.href;
+  if (typeof src === 'string') return new URL(src, globalThis.location ? globalThis.location.href : import.meta.url).href;
+  if (src instanceof ArrayBuffer) { transfer.push(src); return src; }
+  if (ArrayBuffer.isView(src)) {
+    const copy = src.slice ? src.slice() : new Uint8Array(src.buffer.slice(src.byteOffset, src.byteOffset + src.byteLength));
+    transfer.push(copy.buffer);
+    return copy;
+  }
+  return src;
+}
+
+/** Sources of one model for a worker; `copy` copies bytes instead of moving the caller's. */
+function copySources(spec, transfer, copy) {
+  const out = { ...spec };
+  for (const k of ['model', 'tokenizer', 'config']) {
+    if (out[k] === undefined) continue;
+    const src = copy && out[k] instanceof ArrayBuffer ? out[k].slice(0) : out[k];
+    out[k] = sourceForWorker(src, transfer);
+  }
+  return out;
+}
+
+let lockNames = 0;
+
+export class MinirankWorkerClient {
+  /** Use `MinirankWorker.load()`. */
+  constructor(worker) {
+    this._worker = worker;
+    this._helpers = [];
+    this._next = 1;
+    this._pending = new Map();
+    this._lost = null; // the error of a worker that stopped by itself
+    this.size = 0;
+    this.dim = 0;
+    worker.onmessage = (e) => this._onMessage(e.data);
+    worker.onerror = (e) => {
+      // a start-up failure (a 404, a syntax error, a blocked module) often comes without a message
+      const where = e && e.filename ? ` (${e.filename}:${e.lineno || 0}:${e.colno || 0})` : '';
+      this._failAll(new MinirankError('Worker', `worker error: ${(e && e.message) || 'the worker failed to start or crashed'}${where}`));
+    };
+    worker.onmessageerror = () => this._failAll(new MinirankError('Worker', 'a message from the worker could not be read'));
+  }
+
+  /**
+   * Start a worker, learn of its end, and load it (`method`: 'load' or 'loadScorer').
+   *
+   * A worker can stop without a word: terminated, crashed, killed for memory, or closed by itself
+   * after its wasm trapped. The worker holds a Web Lock for its whole life and this side queues for
+   * the same lock, which it is granted only when the worker is gone: every pending call then
+   * rejects with `code: 'WorkerLost'` instead of hanging. (Without Web Locks, e.g. on a plain-http
+   * origin, a silent end is not detected.)
+   */
+  static async _spawn(start, method, [send, transfer], onProgress, signal) {
+    const mw = new this(start());
+    try {
+      const locks = globalThis.navigator && globalThis.navigator.locks;
+      const name = `minirank-worker-${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}-${lockNames++}`;
+      if (locks && (await mw._call('hold', [name]))) locks.request(name, () => mw._gone());
+      await mw._call(method, [send], transfer, onProgress, signal);
+    } catch (e) {
+      mw.terminate();
+      throw e;
+    }
+    return mw;
+  }
+
+  _gone() {
+    if (!this._worker) return; // terminated by this side
+    this._worker.terminate();
+    this._worker = null;
+    this._lost = new MinirankError('WorkerLost', 'the worker stopped (terminated, crashed, or out of memory): its calls were rejected; load a new MinirankWorker');
+    for (const h of this._helpers) h.terminate(); // a pool without its primary worker is over
+    this._helpers = [];
+    this._failAll(this._lost);
+    if (this.onLost) this.onLost(this);
+  }
+
+  /** The worker of this entry point (a subclass names its script). */
+  static startWorker() {
+    throw new MinirankError('Worker', 'import MinirankWorker from \'minirank/worker\' or \'minirank/core/worker\'');
+  }
+
+  /**
+   * Start a worker and load the models in it. Options as `Minirank.load` (URLs or bytes),
+   * plus `workerUrl` to point at a copy of the worker script (worker-entry.js).
+   */
+  static async load(options = {}) {
+    const { onProgress, workerUrl, workers = 1, signal, ...rest } = options || {};
+    throwIfAborted(signal, 'load');
+    if (!Number.isInteger(workers) || workers < 1 || workers > 16) {
+      throw new MinirankError('InvalidOption', 'invalid option `workers`: must be a whole number from 1 to 16');
+    }
+    if (typeof Worker === 'undefined') {
+      throw new MinirankError('Worker', 'Web Workers are not available here (Node has no global Worker): use Minirank from \'minirank\' instead');
+    }
+    const start = () => (workerUrl ? new Worker(workerUrl, { type: 'module' }) : this.startWorker());
+    // The extra workers need the cross-encoder only. Their sources are kept (bytes as one copy,
+    // taken before the primary's are transferred) so that a lost helper can be replaced.
+    const helperSources = { cache: rest.cache, wasm: rest.wasm, modelBaseUrl: rest.modelBaseUrl };
+    if (rest.crossEncoder && typeof rest.crossEncoder === 'object') helperSources.crossEncoder = copySources(rest.crossEncoder, [], true);
+    const helperSpec = () => {
+      const transfer = [];
+      const send = { ...helperSources };
+      for (const k of ['wasm', 'modelBaseUrl']) if (send[k] !== undefined) send[k] = sourceForWorker(send[k], transfer);
+      if (send.crossEncoder) send.crossEncoder = copySources(send.crossEncoder, transfer, true);
+      return [send, transfer];
+    };
+    const transfer = [];
+    const send = { ...rest };
+    // URLs as absolute strings (a URL object cannot be posted; a relative one must not resolve
+    // against the worker's own location)
+    for (const k of ['wasm', 'modelBaseUrl']) if (send[k] !== undefined) send[k] = sourceForWorker(send[k], transfer);
+    for (const role of ['biEncoder', 'crossEncoder']) {
+      if (send[role] && typeof send[role] === 'object') send[role] = copySources(send[role], transfer, false);
+    }
+    // an aborted load terminates its workers, which frees all their memory
+    const mw = await this._spawn(start, 'load', [send, transfer], onProgress, signal);
+    mw._startHelper = (s) => this._spawn(start, 'loadScorer', helperSpec(), undefined, s);
+    try {
+      await Promise.all(Array.from({ length: workers - 1 }, () => mw._addHelper(signal)));
+      throwIfAborted(signal, 'load');
+    } catch (e) {
+      mw.terminate();
+      throw e;
+    }
+    return mw;
+  }
+
+  /** Start one more helper; a helper that is lost later is replaced by a new one. */
+  async _addHelper(signal) {
+    const h = await this._startHelper(signal);
+    if (!this._worker) { h.terminate(); return; } // the pool ended meanwhile
+    h.onLost = () => this._replace(h);
+    this._helpers.push(h);
+  }
+
+  _replace(h) {
+    const i = this._helpers.indexOf(h);
+    if (i < 0) return;
+    this._helpers.splice(i, 1);
+    h.terminate();
+    this._replacing = (this._replacing || Promise.resolve()).then(() => this._addHelper()).catch((e) => { this._replaceError = e; }); // the pool goes on with fewer workers
+  }
+
+  /** Number of workers (the primary and those holding only the cross-encoder). */
+  get workers() { return 1 + this._helpers.length; }
+
+  /**
+   * The logits of a prepared job's texts, scored by all workers at once: texts are dealt longest
+   * first, each to the least loaded worker; `job.options` (from the core) go along unread.
+   */
+  async _scoreShards(job, signal) {
+    const all = [this, ...this._helpers];
+    const shares = all.map(() => ({ load: 0, idx: [] }));
+    for (const i of job.texts.map((_, i) => i).sort((a, b) => job.texts[b].length - job.texts[a].length)) {
+      const s = shares.reduce((best, x) => (x.load < best.load ? x : best));
+      s.idx.push(i);
+      s.load += job.texts[i].length;
+    }
+    // a helper that is gone (lost, or terminated) leaves its share to the primary worker
+    const score = (w, texts) => all[w]._call('scorePairs', [job.query, texts, job.options], [], undefined, signal).catch((e) => {
+      if (w === 0 || !(e && (e.code === 'WorkerLost' || e.code === 'Worker'))) throw e;
+      this._replace(all[w]);
+      return this._call('scorePairs', [job.query, texts, job.options], [], undefined, signal);
+    });
+    const parts = await Promise.all(shares.map((s, w) => (s.idx.length ? score(w, s.idx.map((i) => job.texts[i])) : [])));
+    const logits = new Float32Array(job.texts.length);
+    shares.forEach((s, w) => s.idx.forEach((i, j) => { logits[i] = parts[w][j]; }));
+    return logits;
+  }
+
+  /**
+   * A search or rerank on the pool: the primary worker prepares it (retrieval, cascade, cache,
+   * checks: the core's own path), every worker scores a share, the primary finishes it. A
+   * failure anywhere rejects the call.
+   */
+  async _pooled(prepare, args, signal) {
+    const job = await this._call(prepare, args, [], undefined, signal);
+    try {
+      const logits = await this._scoreShards(job, signal);
+      return await this._call('finish', [job.id, logits], [], undefined, signal);
+    } catch (e) {
+      this._call('abandon', [job.id]).catch(() => {}); // a no-op if it was finished
+      throw e;
+    }
+  }
+
+  _onMessage(msg) {
+    const p = this._pending.get(msg.id);
+    if (!p) return;
+    if (msg.progress) { p.onProgress && p.onProgress(msg.progress); return; }
+    this._pending.delete(msg.id);
+    if (p.cleanup) p.cleanup();
+    if (msg.state) { this.size = msg.state.size; this.dim = msg.state.dim; }
+    if (msg.error) p.reject(new MinirankError(msg.error.code, msg.error.message));
+    else p.resolve(msg.result);
+  }
+
+  _failAll(err) {
+    for (const p of this._pending.values()) { if (p.cleanup) p.cleanup(); p.reject(err); }
+    this._pending.clear();
+  }
+
+  /**
+   * Post a call. With a `signal`, an abort tells the worker to skip the call if it is still queued
+   * (or to stop it, for `load` and `index`); the promise then rejects at once with code 'Aborted',
+   * unless `waitForWorker`: then it settles with the worker's answer (an `index` that was already
+   * committed when the abort arrived resolves; otherwise nothing of it is kept).
+   */
+  _call(method, args, transfer = [], onProgress, signal, waitForWorker = false) {
+    if (!this._worker) return Promise.reject(this._lost || new MinirankError('Worker', 'the worker was terminated'));
+    const id = this._next++;
+    return new Promise((resolve, reject) => {
+      const p = { resolve, reject, onProgress };
+      this._pending.set(id, p);
+      this._worker.postMessage({ id, method, args, wantProgress: !!onProgress }, transfer);
+      if (!signal) return;
+      const onAbort = () => {
+        if (!this._pending.has(id) || !this._worker) return;
+        const r = signal.reason;
+        this._worker.postMessage({ cancel: id, reason: r === undefined ? undefined : String(r && r.message ? r.message : r) });
+        if (waitForWorker) return;
+        this._pending.delete(id);
+        reject(abortError(signal, method));
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      p.cleanup = () => signal.removeEventListener('abort', onAbort);
+    });
+  }
+
+  async index(docs, { onProgress, signal, ...options } = {}) {
+    throwIfAborted(signal, 'index');
+    return this._call('index', [docs, options], [], onProgress, signal, true);
+  }
+  async retrieve(query, options) {
+    const [o, signal] = splitSignal(options, 'retrieve');
+    return this._call('retrieve', [query, o], [], undefined, signal);
+  }
+  /** With `workers > 1`, the cross-encoder runs in all workers. */
+  async rerank(query, candidates, options) {
+    const [o, signal] = splitSignal(options, 'rerank');
+    return this._helpers.length ? this._pooled('prepareRerank', [query, candidates, o], signal) : this._call('rerank', [query, candidates, o], [], undefined, signal);
+  }
+  /** With `workers > 1`, retrieval runs in the primary worker and the cross-encoder in all of them. */
+  async search(query, options) {
+    const [o, signal] = splitSignal(options, 'search');
+    return this._helpers.length ? this._pooled('prepareSearch', [query, o], signal) : this._call('search', [query, o], [], undefined, signal);
+  }
+  scorePairs(query, texts, options) { return this._call('scorePairs', [query, texts, options]); }
+  embed(text) { return this._call('embed', [text]); }
+  remove(id) { return this._call('remove', [id]); }
+  clear() { return this._call('clear', []); }
+  /** Resolves to the index bytes (Uint8Array). */
+  saveIndex() { return this._call('saveIndex', []); }
+  loadIndex(bytes) {
+    const transfer = [];
+    return this._call('loadIndex', [sourceForWorker(bytes, transfer)], transfer);
+  }
+  cacheStats() { return this._call('cacheStats', []); }
+  setCacheCapacity(entries) { return this._call('setCacheCapacity', [entries]); }
+  setLimits(limits) { return this._call('setLimits', [limits]); }
+  getLimits() { return this._call('getLimits', []); }
+  /** Bytes of wasm memory of each worker, this one first, then the pool's others. */
+  memoryBytes() { return Promise.all([this, ...this._helpers].map((w) => w._call('wasmMemoryBytes', []))); }
+  setChunking(chunking) { return this._call('setChunking', [chunking]); }
+  setBm25(params) { return this._call('setBm25', [params]); }
+  /** Stop the worker (and the pool's other workers) and free their memory. */
+  terminate() {
+    for (const h of this._helpers) h.terminate();
+    this._helpers = [];
+    if (this._worker) this._worker.terminate();
+    this._worker = null;
+    this._failAll(new MinirankError('Worker', 'the worker was terminated'));
+  }
+}
+

@@ -1,0 +1,74 @@
+// The Web Worker side of minirank/worker (and minirank/core/worker): one Minirank instance, calls
+// answered in order. worker-entry.js and core-worker-entry.js start it with their own classes.
+import { abortError, wasmMemoryBytes } from './core.js';
+
+let Minirank = null;
+let Scorer = null;
+
+let mr = null;
+let scorer = null; // the extra workers of a pool hold only the cross-encoder
+let queue = Promise.resolve();
+const controllers = new Map(); // call id → AbortController, until the call is answered
+
+const METHODS = new Set(['index', 'retrieve', 'rerank', 'search', 'prepareSearch', 'prepareRerank', 'finish', 'abandon', 'embed', 'remove', 'clear', 'saveIndex', 'loadIndex', 'cacheStats', 'setCacheCapacity', 'setLimits', 'getLimits', 'setChunking', 'setBm25', 'scorePairs']);
+
+async function handle({ id, method, args, wantProgress }, signal) {
+  const progress = wantProgress ? (p) => self.postMessage({ id, progress: p }) : undefined;
+  if (method === 'hold') {
+    // Hold a Web Lock for the whole life of this worker: the page is granted the same lock, and so
+    // learns, when the worker is gone for any reason (see MinirankWorker._spawn).
+    if (!(self.navigator && self.navigator.locks)) return false;
+    await new Promise((granted) => self.navigator.locks.request(args[0], () => { granted(); return new Promise(() => {}); }));
+    return true;
+  }
+  if (method === 'load') {
+    mr = await Minirank.load({ ...(args[0] || {}), onProgress: progress, signal });
+    return undefined;
+  }
+  if (method === 'loadScorer') {
+    scorer = await Scorer.load({ ...(args[0] || {}), onProgress: progress, signal });
+    return undefined;
+  }
+  if (method === 'scorePairs' && scorer) return scorer.scorePairs(...args);
+  if (method === 'wasmMemoryBytes') return wasmMemoryBytes();
+  if (!mr) throw Object.assign(new Error('models are not loaded'), { code: 'Worker' });
+  if (!METHODS.has(method)) throw Object.assign(new Error(`unknown method ${method}`), { code: 'Worker' });
+  if (method === 'index') return mr.index(args[0], { ...(args[1] || {}), onProgress: progress, signal });
+  return mr[method](...args);
+}
+
+export function serveWorker(classes) {
+  ({ Minirank, Scorer } = classes);
+  self.onmessage = (e) => {
+    const msg = e.data;
+    if (msg.cancel !== undefined) { // the page aborted a call: skip it if queued, stop it if it can stop
+      const c = controllers.get(msg.cancel);
+      if (c) c.abort(msg.reason);
+      return;
+    }
+    const controller = new AbortController();
+    controllers.set(msg.id, controller);
+    queue = queue.then(async () => {
+      try {
+        if (controller.signal.aborted) throw abortError(controller.signal, msg.method);
+        const result = await handle(msg, controller.signal);
+        const transfer = result instanceof Uint8Array || result instanceof Float32Array ? [result.buffer] : [];
+        self.postMessage({ id: msg.id, result, state: mr ? { size: mr.size, dim: mr.dim } : undefined }, transfer);
+      } catch (err) {
+        // A trap (a Rust panic, memory exhausted) leaves the wasm instance in a state that cannot be
+        // trusted: this worker reports it and stops; the page rejects its other calls ('WorkerLost').
+        const trapped = typeof WebAssembly !== 'undefined' && err instanceof WebAssembly.RuntimeError;
+        self.postMessage({
+          id: msg.id,
+          error: trapped
+            ? { code: 'WorkerLost', message: `the wasm core trapped (${err.message}) and the worker stopped: load a new one` }
+            : { code: (err && err.code) || 'Internal', message: String((err && err.message) || err) },
+          state: mr ? { size: mr.size, dim: mr.dim } : undefined,
+        });
+        if (trapped) self.close();
+      } finally {
+        controllers.delete(msg.id);
+      }
+    });
+  };
+}
