@@ -55,13 +55,16 @@ impl CrossEncoder {
                 reason: format!("the logits have {labels} labels; a reranker has 1 (or 2: irrelevant, relevant)"),
             });
         }
-        // A tokenizer that marks the document as segment 1 needs a graph that reads segments.
+        // A tokenizer that marks the document as segment 1 needs a graph that reads segments,
+        // unless config.json says the model has one segment (DistilBERT, whose tokenizer.json is
+        // BERT's, pairs included; RoBERTa's type_vocab_size 1).
         let probe = model.tokenizer.encode_pair("query", "document", 16)?;
-        if !model.encoder.has_token_type_ids() && probe.type_ids.iter().any(|&t| t != 0) {
+        if !model.encoder.has_token_type_ids() && model.type_rows > 1 && probe.type_ids.iter().any(|&t| t != 0) {
             return Err(Error::ModelSignature {
                 role: ModelRole::CrossEncoder,
                 reason: "the graph has no `token_type_ids` input, but the tokenizer marks the document as segment 1: \
-                         query and document could not be told apart (export the model with token_type_ids)"
+                         query and document could not be told apart (export the model with token_type_ids; for an \
+                         architecture without segments, such as DistilBERT, pass its config.json)"
                     .into(),
             });
         }

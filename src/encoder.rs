@@ -85,11 +85,11 @@ pub(crate) struct PaddedBatch {
 }
 
 impl PaddedBatch {
-    /// Pad `items` to the longest one (id 0, mask 0, segment 0).
-    pub fn new(items: &[&Encoded]) -> Self {
+    /// Pad `items` to the longest one (the tokenizer's `pad_id`, mask 0, segment 0).
+    pub fn new(items: &[&Encoded], pad_id: u32) -> Self {
         let seq = items.iter().map(|e| e.len()).max().unwrap_or(0);
         let batch = items.len();
-        let mut ids = vec![0i64; batch * seq];
+        let mut ids = vec![i64::from(pad_id); batch * seq];
         let mut mask = vec![0i64; batch * seq];
         let mut type_ids = vec![0i64; batch * seq];
         for (row, e) in items.iter().enumerate() {
@@ -367,11 +367,38 @@ mod tests {
     fn padded_batch_pads_to_longest() {
         let a = Encoded { ids: vec![101, 7, 102], type_ids: vec![0, 0, 0] };
         let b = Encoded { ids: vec![101, 102], type_ids: vec![0, 1] };
-        let p = PaddedBatch::new(&[&a, &b]);
+        let p = PaddedBatch::new(&[&a, &b], 0);
         assert_eq!((p.batch, p.seq), (2, 3));
         assert_eq!(p.ids, vec![101, 7, 102, 101, 102, 0]);
         assert_eq!(p.mask, vec![1, 1, 1, 1, 1, 0]);
         assert_eq!(p.type_ids, vec![0, 0, 0, 0, 1, 0]);
+        // RoBERTa pads with <pad> = 1
+        assert_eq!(PaddedBatch::new(&[&a, &b], 1).ids, vec![101, 7, 102, 101, 102, 1]);
+    }
+
+    fn config(json: &str) -> ModelConfig {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn roberta_family_positions_start_after_the_padding_index() {
+        let roberta = config(r#"{"model_type": "roberta", "max_position_embeddings": 514, "pad_token_id": 1, "type_vocab_size": 1}"#);
+        assert_eq!(roberta.max_positions(), Some(512));
+        let xlmr = config(r#"{"model_type": "xlm-roberta", "max_position_embeddings": 130}"#);
+        assert_eq!(xlmr.max_positions(), Some(128), "pad_token_id defaults to 1");
+        let bert = config(r#"{"model_type": "bert", "max_position_embeddings": 512, "pad_token_id": 0}"#);
+        assert_eq!(bert.max_positions(), Some(512));
+        assert_eq!(config(r#"{"model_type": "roberta"}"#).max_positions(), None);
+        assert_eq!(config(r#"{"model_type": "roberta", "max_position_embeddings": 2, "pad_token_id": 1}"#).max_positions(), Some(1));
+    }
+
+    #[test]
+    fn distilbert_config_names_its_width_dim_and_has_no_segments() {
+        let d = config(r#"{"model_type": "distilbert", "dim": 768, "max_position_embeddings": 512, "pad_token_id": 0}"#);
+        assert_eq!((d.hidden_size(), d.type_rows(), d.max_positions()), (Some(768), Some(1), Some(512)));
+        let b = config(r#"{"model_type": "bert", "hidden_size": 384, "dim": 7, "type_vocab_size": 2}"#);
+        assert_eq!((b.hidden_size(), b.type_rows()), (Some(384), Some(2)));
+        assert_eq!((ModelConfig::default().hidden_size(), ModelConfig::default().type_rows()), (None, None));
     }
 
     #[test]
@@ -417,10 +444,47 @@ impl<'a> ModelFiles<'a> {
 /// The fields of `config.json` minirank checks against.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 pub(crate) struct ModelConfig {
+    pub model_type: Option<String>,
     pub vocab_size: Option<usize>,
-    pub hidden_size: Option<usize>,
-    pub max_position_embeddings: Option<usize>,
-    pub type_vocab_size: Option<usize>,
+    hidden_size: Option<usize>,
+    /// DistilBERT's name for `hidden_size`.
+    dim: Option<usize>,
+    max_position_embeddings: Option<usize>,
+    type_vocab_size: Option<usize>,
+    pad_token_id: Option<i64>,
+}
+
+/// Model types that number positions from `pad_token_id + 1` (fairseq's `make_positions`,
+/// transformers' `create_position_ids_from_input_ids`): `pad_token_id + 1` rows of their position
+/// table are never reached by a real token.
+const PADDING_OFFSET_POSITIONS: &[&str] =
+    &["roberta", "xlm-roberta", "xlm-roberta-xl", "camembert", "mpnet", "roberta-prelayernorm", "data2vec-text", "xmod"];
+
+impl ModelConfig {
+    fn is(&self, model_type: &str) -> bool {
+        self.model_type.as_deref() == Some(model_type)
+    }
+
+    /// Width of the token states.
+    pub fn hidden_size(&self) -> Option<usize> {
+        self.hidden_size.or(self.dim.filter(|_| self.is("distilbert")))
+    }
+
+    /// Longest sequence the position table serves: `max_position_embeddings`, less the
+    /// `pad_token_id + 1` offset of RoBERTa-family models (514 rows serve 512 tokens).
+    pub fn max_positions(&self) -> Option<usize> {
+        let rows = self.max_position_embeddings?;
+        if !self.model_type.as_deref().is_some_and(|t| PADDING_OFFSET_POSITIONS.contains(&t)) {
+            return Some(rows);
+        }
+        let offset = usize::try_from(self.pad_token_id.unwrap_or(1)).unwrap_or(1) + 1;
+        Some(rows.saturating_sub(offset).max(1))
+    }
+
+    /// Rows of the segment table; DistilBERT has none (one segment).
+    pub fn type_rows(&self) -> Option<usize> {
+        self.type_vocab_size.or(self.is("distilbert").then_some(1))
+    }
 }
 
 /// Default cap on sequence length when neither config nor graph says (BERT's position table).
@@ -433,7 +497,8 @@ pub(crate) struct LoadedModel {
     pub tokenizer: crate::tokenize::TextTokenizer,
     /// Longest sequence the model accepts (position table size).
     pub max_positions: usize,
-    /// Highest segment id + 1 the model accepts (1 means pairs are fed as segment 0).
+    /// Highest segment id + 1 the model accepts (1 means pairs are fed as segment 0): the graph's
+    /// segment table, else `config.json`'s (DistilBERT: 1), else 2.
     pub type_rows: usize,
     /// Threads that run batches (native builds; always 1 on wasm32).
     pub threads: usize,
@@ -463,7 +528,7 @@ impl LoadedModel {
                 }
             }
         }
-        if let (Some(h), OutputKind::TokenStates) = (config.hidden_size, kind) {
+        if let (Some(h), OutputKind::TokenStates) = (config.hidden_size(), kind) {
             if h != encoder.width() {
                 return Err(Error::BadConfig {
                     role,
@@ -471,8 +536,8 @@ impl LoadedModel {
                 });
             }
         }
-        let max_positions = config.max_position_embeddings.unwrap_or(DEFAULT_MAX_POSITIONS);
-        let type_rows = encoder.info().type_rows.or(config.type_vocab_size).unwrap_or(2).max(1);
+        let max_positions = config.max_positions().unwrap_or(DEFAULT_MAX_POSITIONS);
+        let type_rows = encoder.info().type_rows.or(config.type_rows()).unwrap_or(2).max(1);
         Ok(Self { encoder, tokenizer, max_positions, type_rows, threads: 1 })
     }
 
@@ -511,7 +576,7 @@ impl LoadedModel {
     pub fn profile_sorted(&self, encodings: &mut [crate::tokenize::Encoded], batch_size: usize) -> Result<Vec<(String, f64)>> {
         let mut times = HashMap::new();
         for idx in self.sorted_batches(encodings, batch_size) {
-            let batch = PaddedBatch::new(&idx.iter().map(|&i| &encodings[i]).collect::<Vec<_>>());
+            let batch = PaddedBatch::new(&idx.iter().map(|&i| &encodings[i]).collect::<Vec<_>>(), self.tokenizer.pad_id());
             self.encoder.profile(&batch, &mut times)?;
         }
         let mut out: Vec<(String, f64)> = times.into_iter().map(|(k, d)| (k, d.as_secs_f64() * 1e3)).collect();
@@ -531,7 +596,8 @@ impl LoadedModel {
     ) -> Result<()> {
         let batches = self.sorted_batches(encodings, batch_size);
         let chunks: Vec<&[usize]> = batches.iter().map(Vec::as_slice).collect();
-        let pad = |idx: &[usize]| PaddedBatch::new(&idx.iter().map(|&i| &encodings[i]).collect::<Vec<_>>());
+        let pad_id = self.tokenizer.pad_id();
+        let pad = |idx: &[usize]| PaddedBatch::new(&idx.iter().map(|&i| &encodings[i]).collect::<Vec<_>>(), pad_id);
         let threads = if cfg!(target_arch = "wasm32") { 1 } else { self.threads.clamp(1, chunks.len().max(1)) };
         if threads == 1 {
             for idx in &chunks {

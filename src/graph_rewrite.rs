@@ -1,7 +1,8 @@
 //! Rewrites of an ONNX graph before tract loads it, each exact (the same arithmetic, in an
-//! order or form that tract optimises better):
+//! order or form that tract optimises better, or can load at all):
 //! - weight-only int8 dequantisation (`Mul(Cast(int8), scale)`) folded into f32 initializers;
-//! - exact GELU reordered so that tract fuses its five nodes into one `GeluExact`.
+//! - exact GELU reordered so that tract fuses its five nodes into one `GeluExact`;
+//! - transformers' indexed padding mask (`mask[batch_idx, kv_idx]`) read as the slice it is.
 use std::collections::{HashMap, HashSet};
 use tract_onnx::pb;
 
@@ -9,11 +10,16 @@ use tract_onnx::pb;
 pub(crate) fn prepare(graph: &mut pb::GraphProto) {
     fold_weight_dequantization(graph);
     reorder_gelu(graph);
+    if slice_indexed_padding_mask(graph) > 0 {
+        remove_dead_nodes(graph);
+    }
 }
 
 const ONNX_FLOAT: i32 = 1;
 const ONNX_UINT8: i32 = 2;
 const ONNX_INT8: i32 = 3;
+const ONNX_INT32: i32 = 6;
+const ONNX_INT64: i32 = 7;
 
 /// Weight-only int8 models store weights as `Mul(Cast(int8 initializer), scale initializer)`.
 /// tract keeps that subgraph (folding it would grow the weights 4×) and so dequantizes every
@@ -198,6 +204,194 @@ fn reorder_gelu(graph: &mut pb::GraphProto) -> usize {
     edits.len()
 }
 
+/// Since 4.5x, transformers builds an encoder's 4-D attention mask by indexing the 2-D padding
+/// mask, `mask[batch_idx, kv_idx]` with `batch_idx = arange(N)[:, None, None, None]` and
+/// `kv_idx = arange(S)[None, None, None, :]`, which the TorchScript exporter (and Optimum) trace as
+/// `Gather(Flatten(mask, axis=2), batch_idx * S + kv_idx)` with `S = Shape(mask)[1]`. tract 0.23
+/// loads neither half: its `Flatten` cannot multiply two symbolic dimensions (`batch·sequence`),
+/// and its declutter of `Mul` fails on the symbolic `S`. The gathered values are `mask[b, k]` for
+/// `b < N`, `k < S`, so the `Gather` becomes `Unsqueeze(Slice(mask, rows 0..N))` with the same shape
+/// `[N, 1, .., 1, S, 1]` (an `N` beyond the batch makes the original fail out of range instead).
+/// The index arithmetic is left unread; [`remove_dead_nodes`] drops it. Returns how many were rewritten.
+fn slice_indexed_padding_mask(graph: &mut pb::GraphProto) -> usize {
+    let mut edits = Vec::new();
+    for (ix, gather) in graph.node.iter().enumerate() {
+        if let Some(edit) = indexed_padding_mask(graph, gather) {
+            edits.push((ix, edit));
+        }
+    }
+    // back to front, so that the indices of the nodes still to replace do not move
+    for (ix, (mask, rows, rank)) in edits.iter().rev() {
+        let out = graph.node[*ix].output[0].clone();
+        let name = |what: &str| format!("{out}::minirank_{what}");
+        let int64s = |name: String, values: Vec<i64>| pb::TensorProto {
+            name,
+            dims: vec![values.len() as i64],
+            data_type: ONNX_INT64,
+            int64_data: values,
+            ..Default::default()
+        };
+        // axes 1..rank-1 and rank: [N, S] -> [N, 1, .., 1, S, 1]
+        let axes: Vec<i64> = (1..*rank as i64 - 1).chain([*rank as i64]).collect();
+        graph.initializer.extend([int64s(name("zero"), vec![0]), int64s(name("one"), vec![1]), int64s(name("axes"), axes)]);
+        let node = |op: &str, inputs: Vec<String>, output: String| pb::NodeProto {
+            name: output.clone(),
+            op_type: op.into(),
+            input: inputs,
+            output: vec![output],
+            ..Default::default()
+        };
+        let replacement = [
+            node("Reshape", vec![rows.clone(), name("one")], name("rows")),
+            node("Slice", vec![mask.clone(), name("zero"), name("rows"), name("zero")], name("slice")),
+            node("Unsqueeze", vec![name("slice"), name("axes")], out),
+        ];
+        graph.node.splice(*ix..*ix + 1, replacement);
+    }
+    edits.len()
+}
+
+/// For a `Gather` of transformers' indexed padding mask: (the 2-D mask, the batch range's end,
+/// the rank of the index).
+fn indexed_padding_mask(graph: &pb::GraphProto, gather: &pb::NodeProto) -> Option<(String, String, usize)> {
+    let producer = |name: &str| graph.node.iter().find(|n| n.output.iter().any(|o| o == name));
+    let attr = |n: &pb::NodeProto, name: &str| n.attribute.iter().find(|a| a.name == name).map(|a| a.i);
+    if gather.op_type != "Gather" || gather.input.len() != 2 || attr(gather, "axis").unwrap_or(0) != 0 {
+        return None;
+    }
+    let flatten = producer(&gather.input[0]).filter(|n| n.op_type == "Flatten" && n.input.len() == 1)?;
+    let mask = flatten.input[0].as_str();
+    if declared_rank(graph, mask)? != 2 || attr(flatten, "axis").unwrap_or(1) != 2 {
+        return None;
+    }
+    let add = producer(&gather.input[1]).filter(|n| n.op_type == "Add" && n.input.len() == 2)?;
+    for (product, kv) in [(&add.input[0], &add.input[1]), (&add.input[1], &add.input[0])] {
+        let Some(mul) = producer(product).filter(|n| n.op_type == "Mul" && n.input.len() == 2) else { continue };
+        for (batch, stride) in [(&mul.input[0], &mul.input[1]), (&mul.input[1], &mul.input[0])] {
+            if !is_dim(graph, stride, mask, 1) {
+                continue;
+            }
+            let (Some((rows, 0, rank)), Some((kv_end, kv_axis, kv_rank))) = (arange_axis(graph, batch), arange_axis(graph, kv)) else {
+                continue;
+            };
+            if rank >= 2 && kv_rank == rank && kv_axis == rank - 1 && is_dim(graph, &kv_end, mask, 1) {
+                return Some((mask.to_owned(), rows, rank));
+            }
+        }
+    }
+    None
+}
+
+/// Rank of `name` when it is a graph input with a declared shape, or `Cast`s of one.
+fn declared_rank(graph: &pb::GraphProto, name: &str) -> Option<usize> {
+    let root = cast_root(graph, name);
+    let input = graph.input.iter().find(|i| i.name == root)?;
+    let pb::type_proto::Value::TensorType(t) = input.r#type.as_ref()?.value.as_ref()?;
+    Some(t.shape.as_ref()?.dim.len())
+}
+
+/// `name` with the `Cast`s that produce it followed back.
+fn cast_root<'a>(graph: &'a pb::GraphProto, mut name: &'a str) -> &'a str {
+    for _ in 0..16 {
+        match graph.node.iter().find(|n| n.output.iter().any(|o| o == name)) {
+            Some(n) if n.op_type == "Cast" && n.input.len() == 1 => name = &n.input[0],
+            _ => break,
+        }
+    }
+    name
+}
+
+/// Whether `name` is `Shape(t)[axis]` (through `Cast`s; scalar or one-element index) for a `t`
+/// that is `of` up to `Cast`s.
+fn is_dim(graph: &pb::GraphProto, name: &str, of: &str, axis: i64) -> bool {
+    let producer = |name: &str| graph.node.iter().find(|n| n.output.iter().any(|o| o == name));
+    let Some(gather) = producer(cast_root(graph, name)).filter(|n| n.op_type == "Gather" && n.input.len() == 2) else {
+        return false;
+    };
+    let index_ok = matches!(ints(graph, &gather.input[1]).as_deref(), Some([i]) if *i == axis);
+    let axis_ok = gather.attribute.iter().find(|a| a.name == "axis").is_none_or(|a| a.i == 0);
+    let shape = producer(&gather.input[0]).filter(|n| n.op_type == "Shape" && n.input.len() == 1 && n.attribute.is_empty());
+    index_ok && axis_ok && shape.is_some_and(|s| cast_root(graph, &s.input[0]) == cast_root(graph, of))
+}
+
+/// For `name` = `Range(0, end, 1)` raised by `Unsqueeze`s (axes as an input, opset 13+) and
+/// `Cast`s: (`end`, the axis the range runs along, the rank).
+fn arange_axis(graph: &pb::GraphProto, name: &str) -> Option<(String, usize, usize)> {
+    let mut chain = Vec::new();
+    let mut name = name;
+    let range = loop {
+        let node = graph.node.iter().find(|n| n.output.iter().any(|o| o == name))?;
+        match node.op_type.as_str() {
+            "Range" if node.input.len() == 3 => break node,
+            "Cast" | "Unsqueeze" if chain.len() < 16 => {
+                chain.push(node);
+                name = node.input.first()?;
+            }
+            _ => return None,
+        }
+    };
+    if ints(graph, &range.input[0])? != [0] || ints(graph, &range.input[2])? != [1] {
+        return None;
+    }
+    let (mut axis, mut rank) = (0usize, 1usize);
+    for node in chain.iter().rev().filter(|n| n.op_type == "Unsqueeze") {
+        let added = ints(graph, node.input.get(1)?)?;
+        let new_rank = rank + added.len();
+        let mut added: Vec<usize> = added.iter().map(|&a| usize::try_from(if a < 0 { a + new_rank as i64 } else { a }).ok()).collect::<Option<_>>()?;
+        added.sort_unstable();
+        for a in added {
+            if a <= axis {
+                axis += 1;
+            }
+        }
+        rank = new_rank;
+    }
+    Some((range.input[1].clone(), axis, rank))
+}
+
+/// An integer constant (initializer or `Constant` node, int64 or int32), flattened.
+fn ints(graph: &pb::GraphProto, name: &str) -> Option<Vec<i64>> {
+    let decode = |t: &pb::TensorProto| -> Option<Vec<i64>> {
+        match t.data_type {
+            ONNX_INT64 if !t.raw_data.is_empty() => t.raw_data.chunks_exact(8).map(|c| c.try_into().ok().map(i64::from_le_bytes)).collect(),
+            ONNX_INT64 => Some(t.int64_data.clone()),
+            ONNX_INT32 if !t.raw_data.is_empty() => {
+                t.raw_data.chunks_exact(4).map(|c| c.try_into().ok().map(|b| i64::from(i32::from_le_bytes(b)))).collect()
+            }
+            ONNX_INT32 => Some(t.int32_data.iter().map(|&x| i64::from(x)).collect()),
+            _ => None,
+        }
+    };
+    if let Some(t) = graph.initializer.iter().find(|t| t.name == name) {
+        return decode(t);
+    }
+    let node = graph.node.iter().find(|n| n.op_type == "Constant" && n.output.first().is_some_and(|o| o == name))?;
+    node.attribute.iter().find(|a| a.name == "value").and_then(|a| a.t.as_ref()).and_then(decode)
+}
+
+/// Drop the nodes nothing reads (tract analyses every node, used or not).
+fn remove_dead_nodes(graph: &mut pb::GraphProto) {
+    loop {
+        let used: HashSet<&str> =
+            graph.node.iter().flat_map(|n| n.input.iter()).chain(graph.output.iter().map(|o| &o.name)).map(String::as_str).collect();
+        let dead: HashSet<usize> = graph
+            .node
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| !n.output.iter().any(|o| used.contains(o.as_str())))
+            .map(|(i, _)| i)
+            .collect();
+        if dead.is_empty() {
+            return;
+        }
+        let mut ix = 0;
+        graph.node.retain(|_| {
+            ix += 1;
+            !dead.contains(&(ix - 1))
+        });
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -238,6 +432,78 @@ mod tests {
         assert_eq!(mul_broadcast(&a, &row), Some((vec![2, 2], vec![10.0, 200.0, 30.0, 400.0])));
         let bad = pb::TensorProto { dims: vec![3], data_type: ONNX_FLOAT, float_data: vec![1.0; 3], ..Default::default() };
         assert_eq!(mul_broadcast(&a, &bad), None);
+    }
+
+    fn int64s(name: &str, dims: &[i64], values: &[i64]) -> pb::TensorProto {
+        pb::TensorProto { name: name.into(), dims: dims.to_vec(), data_type: ONNX_INT64, int64_data: values.to_vec(), ..Default::default() }
+    }
+
+    /// transformers' `mask[arange(N)[:, None, None, None], arange(S)[None, None, None, :]]` as
+    /// the TorchScript exporter writes it; `stride_axis` is the `Shape(mask)` entry multiplying
+    /// the batch index (1 in the real pattern).
+    fn indexed_mask_graph(stride_axis: i64) -> pb::GraphProto {
+        let rank2 = pb::TypeProto {
+            value: Some(pb::type_proto::Value::TensorType(pb::type_proto::Tensor {
+                elem_type: ONNX_INT64,
+                shape: Some(pb::TensorShapeProto { dim: vec![Default::default(); 2] }),
+            })),
+            ..Default::default()
+        };
+        let mut flatten = node("Flatten", &["m"], "flat");
+        flatten.attribute.push(pb::AttributeProto { name: "axis".into(), i: 2, ..Default::default() });
+        pb::GraphProto {
+            node: vec![
+                node("Cast", &["mask"], "m"),
+                node("Shape", &["emb"], "emb_shape"),
+                node("Gather", &["emb_shape", "c0"], "n"),
+                node("Range", &["zero", "n", "one"], "b"),
+                node("Unsqueeze", &["b", "axes123"], "b4"),
+                node("Shape", &["m"], "m_shape"),
+                node("Gather", &["m_shape", "c1"], "s"),
+                node("Range", &["zero", "s", "one"], "k"),
+                node("Unsqueeze", &["k", "axes0"], "k2"),
+                node("Unsqueeze", &["k2", "axes01"], "k4"),
+                node("Gather", &["m_shape", "stride_ix"], "stride"),
+                node("Mul", &["b4", "stride"], "bs"),
+                node("Add", &["k4", "bs"], "idx"),
+                flatten,
+                node("Gather", &["flat", "idx"], "g"),
+                node("Identity", &["g"], "y"),
+            ],
+            initializer: vec![
+                int64s("c0", &[], &[0]),
+                int64s("c1", &[], &[1]),
+                int64s("stride_ix", &[1], &[stride_axis]),
+                int64s("zero", &[], &[0]),
+                int64s("one", &[], &[1]),
+                int64s("axes123", &[3], &[1, 2, 3]),
+                int64s("axes0", &[1], &[0]),
+                int64s("axes01", &[2], &[0, -3]),
+            ],
+            input: vec![pb::ValueInfoProto { name: "mask".into(), r#type: Some(rank2), ..Default::default() }],
+            output: vec![pb::ValueInfoProto { name: "y".into(), ..Default::default() }],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn indexed_padding_mask_becomes_a_slice() {
+        let mut g = indexed_mask_graph(1);
+        assert_eq!(slice_indexed_padding_mask(&mut g), 1);
+        remove_dead_nodes(&mut g);
+        let ops: Vec<&str> = g.node.iter().map(|n| n.op_type.as_str()).collect();
+        assert_eq!(ops, ["Cast", "Shape", "Gather", "Reshape", "Slice", "Unsqueeze", "Identity"]);
+        let slice = &g.node[4];
+        assert_eq!(slice.input[0], "m", "rows 0..N of the mask");
+        assert_eq!(g.node[3].input[0], "n", "N = the batch range's end");
+        let unsqueeze = &g.node[5];
+        assert_eq!(unsqueeze.output[0], "g");
+        assert_eq!(ints(&g, &unsqueeze.input[1]), Some(vec![1, 2, 4]), "[N, S] -> [N, 1, 1, S, 1]");
+        // strided by another dimension than the mask's row length: not this pattern, untouched
+        let mut other = indexed_mask_graph(0);
+        let before = other.clone();
+        assert_eq!(slice_indexed_padding_mask(&mut other), 0);
+        assert_eq!(other, before);
     }
 
     /// torch's GELU chain, reading `x`; `half_first` gives the order tract already fuses.

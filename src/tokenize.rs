@@ -36,6 +36,7 @@ pub struct TextTokenizer {
     inner: Tokenizer,
     specials_single: usize,
     specials_pair: usize,
+    pad_id: u32,
 }
 
 impl std::fmt::Debug for TextTokenizer {
@@ -52,6 +53,12 @@ impl TextTokenizer {
     pub fn from_bytes(role: ModelRole, bytes: &[u8]) -> Result<Self> {
         let mut inner = Tokenizer::from_bytes(bytes)
             .map_err(|e| Error::BadTokenizer { role, reason: e.to_string() })?;
+        // the padding token: tokenizer.json's padding settings, else the usual names
+        let pad_id = inner
+            .get_padding()
+            .map(|p| p.pad_id)
+            .or_else(|| ["[PAD]", "<pad>"].iter().find_map(|t| inner.token_to_id(t)))
+            .unwrap_or(0);
         inner.with_padding(None);
         inner
             .with_truncation(None)
@@ -63,7 +70,13 @@ impl TextTokenizer {
         if inner.get_vocab_size(true) == 0 {
             return Err(Error::BadTokenizer { role, reason: "the vocabulary is empty".into() });
         }
-        Ok(Self { inner, specials_single, specials_pair })
+        Ok(Self { inner, specials_single, specials_pair, pad_id })
+    }
+
+    /// Id that pads a batch: BERT's `[PAD]` is 0, RoBERTa's and XLM-R's `<pad>` is 1 (0 when the
+    /// tokenizer names none; padded positions are masked out either way).
+    pub fn pad_id(&self) -> u32 {
+        self.pad_id
     }
 
     /// Vocabulary size including added tokens: every id produced is below it.
@@ -270,6 +283,26 @@ mod tests {
             full.truncate(14, 0, TruncationDirection::Right);
             assert_eq!(&e.ids[1..e.len() - 1], full.get_ids());
         }
+    }
+
+    #[test]
+    fn pad_id_comes_from_the_padding_settings_or_the_pad_token() {
+        assert_eq!(tok().pad_id(), 0, "[PAD]");
+        let mut json: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/models/cross-encoder/tokenizer.json")).unwrap()).unwrap();
+        json["padding"] = serde_json::json!({"strategy": "BatchLongest", "direction": "Right", "pad_to_multiple_of": null,
+                                              "pad_id": 7, "pad_type_id": 0, "pad_token": "[unused6]"});
+        let t = TextTokenizer::from_bytes(ModelRole::BiEncoder, &serde_json::to_vec(&json).unwrap()).unwrap();
+        assert_eq!(t.pad_id(), 7, "the padding settings name it");
+        assert_eq!(t.encode("hello world", 256).unwrap().len(), 4, "and padding itself stays off");
+        // a RoBERTa-style vocabulary: <pad> = 1
+        json["padding"] = serde_json::Value::Null;
+        let vocab = json["model"]["vocab"].as_object_mut().unwrap();
+        vocab.remove("[PAD]");
+        vocab.insert("<pad>".into(), 1.into());
+        json["added_tokens"].as_array_mut().unwrap().retain(|t| t["content"] != "[PAD]");
+        let t = TextTokenizer::from_bytes(ModelRole::BiEncoder, &serde_json::to_vec(&json).unwrap()).unwrap();
+        assert_eq!(t.pad_id(), 1);
     }
 
     #[test]

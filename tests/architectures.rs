@@ -1,0 +1,238 @@
+//! Bring-your-own-model architectures: BERT, DistilBERT, RoBERTa and XLM-RoBERTa exports load and
+//! run as bi-encoders and as cross-encoders, with the tokenization and outputs of Python
+//! `tokenizers` + onnxruntime. Tiny random models and references: scripts/make_tiny_arch_models.py.
+#![cfg(not(target_arch = "wasm32"))]
+mod common;
+use common::*;
+use minirank::prelude::*;
+use minirank::tokenize::TextTokenizer;
+use serde_json::Value;
+
+const ARCHS: [&str; 4] = ["bert", "distilbert", "roberta", "xlmr"];
+
+struct Arch {
+    model: Vec<u8>,
+    tokenizer: Vec<u8>,
+    config: Vec<u8>,
+}
+
+impl Arch {
+    fn load(arch: &str, role: &str) -> Self {
+        let dir = format!("tests/fixtures/tiny/arch/{arch}-{role}");
+        Self {
+            model: read(&format!("{dir}/model.onnx")),
+            tokenizer: read(&format!("{dir}/tokenizer.json")),
+            config: read(&format!("{dir}/config.json")),
+        }
+    }
+    fn files(&self) -> ModelFiles<'_> {
+        ModelFiles::new(&self.model, &self.tokenizer).with_config(&self.config)
+    }
+}
+
+fn reference(arch: &str) -> Value {
+    static R: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    R.get_or_init(|| serde_json::from_slice(&read("tests/fixtures/tiny/arch/reference.json")).unwrap())[arch].clone()
+}
+
+fn strs(v: &Value) -> Vec<&str> {
+    v.as_array().unwrap().iter().map(|t| t.as_str().unwrap()).collect()
+}
+
+fn u32s(v: &Value) -> Vec<u32> {
+    v.as_array().unwrap().iter().map(|x| x.as_u64().unwrap() as u32).collect()
+}
+
+fn f32s(v: &Value) -> Vec<f32> {
+    v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap() as f32).collect()
+}
+
+fn max_length(r: &Value) -> usize {
+    r["max_length"].as_u64().unwrap() as usize
+}
+
+fn bi(arch: &str) -> BiEncoder {
+    BiEncoder::from_bytes(Arch::load(arch, "bi").files()).unwrap_or_else(|e| panic!("{arch} bi-encoder: {e}"))
+}
+
+fn ce(arch: &str) -> CrossEncoder {
+    CrossEncoder::from_bytes(Arch::load(arch, "ce").files()).unwrap_or_else(|e| panic!("{arch} cross-encoder: {e}"))
+}
+
+#[test]
+fn tokenization_matches_python_tokenizers() {
+    for arch in ARCHS {
+        let r = reference(arch);
+        let max = max_length(&r);
+        let tok = TextTokenizer::from_bytes(ModelRole::BiEncoder, &Arch::load(arch, "bi").tokenizer).unwrap();
+        assert_eq!(tok.vocab_size(), r["vocab_size"].as_u64().unwrap() as usize, "{arch}");
+        assert_eq!(tok.pad_id(), r["pad_id"].as_u64().unwrap() as u32, "{arch}: pad id");
+        for (text, ids) in strs(&r["texts"]).into_iter().zip(r["ids"].as_array().unwrap()) {
+            assert_eq!(tok.encode(text, max).unwrap().ids, u32s(ids), "{arch}: {text:?}");
+        }
+        let pairs = r["pairs"].as_array().unwrap();
+        for ((pair, ids), tt) in pairs.iter().zip(r["pair_ids"].as_array().unwrap()).zip(r["pair_type_ids"].as_array().unwrap()) {
+            let (q, d) = (pair[0].as_str().unwrap(), pair[1].as_str().unwrap());
+            let e = tok.encode_pair(q, d, max).unwrap();
+            assert_eq!(e.ids, u32s(ids), "{arch}: {q:?} / {d:?}");
+            assert_eq!(e.type_ids, u32s(tt), "{arch}: {q:?} / {d:?}");
+        }
+    }
+}
+
+#[test]
+fn bi_encoders_match_onnxruntime() {
+    for arch in ARCHS {
+        let r = reference(arch);
+        let mut model = bi(arch);
+        assert_eq!(model.dim(), 32, "{arch}");
+        // the default budget is the usable position count (RoBERTa/XLM-R: table rows - padding_idx - 1)
+        assert_eq!(model.max_length(), max_length(&r), "{arch}");
+        let texts = strs(&r["texts"]);
+        let want: Vec<Vec<f32>> = r["embeddings"].as_array().unwrap().iter().map(f32s).collect();
+        let (mut worst_cos, mut worst_abs) = (1f32, 0f32);
+        // texts of different lengths in one batch: padding must not change the real tokens' states
+        for batch_size in [1, 3, 32] {
+            model.set_batch_size(batch_size).unwrap();
+            let got = model.embed(&texts).unwrap();
+            for ((text, g), w) in texts.iter().zip(&got).zip(&want) {
+                let cos = minirank::kernels::dot(g, w);
+                let abs = g.iter().zip(w).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+                (worst_cos, worst_abs) = (worst_cos.min(cos), worst_abs.max(abs));
+                assert!(cos >= 0.9999 && abs <= 1e-4, "{arch} batch {batch_size}: cosine {cos}, max |diff| {abs} for {text:?}");
+            }
+        }
+        println!("{arch} bi-encoder: worst cosine {worst_cos}, worst |diff| {worst_abs}");
+        // one token past the position table is refused, not run
+        let err = model.set_max_length(max_length(&r) + 1).unwrap_err();
+        assert!(matches!(err, Error::InvalidOption { .. }), "{arch}: {err}");
+    }
+}
+
+#[test]
+fn cross_encoders_match_onnxruntime() {
+    for arch in ARCHS {
+        let r = reference(arch);
+        let model = ce(arch);
+        let max = max_length(&r);
+        assert_eq!(model.max_positions(), max, "{arch}");
+        assert_eq!(model.uses_token_type_ids(), arch == "bert", "{arch}");
+        assert!(model.check_max_length(max + 1).is_err(), "{arch}");
+        let pairs = r["pairs"].as_array().unwrap();
+        let want = f32s(&r["logits"]);
+        let mut worst = 0f32;
+        let mut i = 0;
+        while i < pairs.len() {
+            let q = pairs[i][0].as_str().unwrap();
+            let j = i + pairs[i..].iter().take_while(|p| p[0].as_str().unwrap() == q).count();
+            let docs: Vec<&str> = pairs[i..j].iter().map(|p| p[1].as_str().unwrap()).collect();
+            for batch_size in [1, 3, 16] {
+                let got = model.score(q, &docs, max, batch_size).unwrap();
+                for (k, g) in got.iter().enumerate() {
+                    let d = (g - want[i + k]).abs();
+                    worst = worst.max(d);
+                    assert!(d <= 1e-3, "{arch} pair {} batch {batch_size}: {g} vs {}", i + k, want[i + k]);
+                }
+            }
+            i = j;
+        }
+        println!("{arch} cross-encoder: worst |logit diff| {worst}");
+    }
+}
+
+#[test]
+fn search_runs_through_minirank_with_each_architecture() {
+    for arch in ARCHS {
+        let r = reference(arch);
+        let (b, c) = (Arch::load(arch, "bi"), Arch::load(arch, "ce"));
+        let mut engine = Minirank::from_bytes(b.files(), c.files()).unwrap_or_else(|e| panic!("{arch}: {e}"));
+        let texts = strs(&r["texts"]);
+        let docs = texts.iter().enumerate().map(|(i, t)| Document::new(format!("d{i}"), *t)).collect();
+        engine.add_documents(docs).unwrap();
+        let query = strs(&r["pairs"][0])[0];
+        let mut options = SearchOptions::top(texts.len(), 3);
+        options.rerank.max_length = max_length(&r);
+        let result = engine.search(query, &options).unwrap();
+        assert_eq!(result.candidates.len(), texts.len(), "{arch}");
+        assert_eq!(result.reranked.hits.len(), 3, "{arch}");
+        // the pool carries the bi-encoder's cosines, the hits the cross-encoder's logits
+        let q = engine.embedder().embed_one(query).unwrap();
+        for c in &result.candidates {
+            let v = engine.embedder().embed_one(&c.text).unwrap();
+            let cos = c.dense.expect("the cosine of each candidate");
+            assert!((cos - minirank::kernels::dot(&q, &v)).abs() < 1e-5, "{arch}: {cos} vs {}", minirank::kernels::dot(&q, &v));
+        }
+        let hits = &result.reranked.hits;
+        let texts: Vec<&str> = hits.iter().map(|h| h.text.as_str()).collect();
+        let logits = engine.reranker().model().score(query, &texts, max_length(&r), 1).unwrap();
+        for (h, l) in hits.iter().zip(&logits) {
+            assert!((h.logit - l).abs() < 1e-5, "{arch}: {} vs {l}", h.logit);
+        }
+    }
+}
+
+#[test]
+fn distilbert_cross_encoder_needs_its_config_to_ignore_segment_ids() {
+    // DistilBERT's tokenizer.json (like distilbert-base-uncased's) marks the document as segment 1,
+    // but the architecture has no segment embeddings: config.json's model_type says so.
+    let c = Arch::load("distilbert", "ce");
+    let err = CrossEncoder::from_bytes(ModelFiles::new(&c.model, &c.tokenizer)).unwrap_err();
+    assert!(matches!(err, Error::ModelSignature { .. }), "{err}");
+    assert!(err.to_string().contains("token_type_ids") && err.to_string().contains("config.json"), "{err}");
+    let model = CrossEncoder::from_bytes(c.files()).unwrap();
+    assert!(!model.uses_token_type_ids());
+}
+
+#[test]
+fn models_without_config_use_the_default_limits() {
+    // without config.json nothing says how many positions the table has: 512, BERT's (and
+    // roberta-base's usable 514 - 2); these tiny tables are smaller, so stay under them
+    for arch in ARCHS {
+        let r = reference(arch);
+        let b = Arch::load(arch, "bi");
+        let mut model = BiEncoder::from_bytes(ModelFiles::new(&b.model, &b.tokenizer)).unwrap();
+        assert_eq!(model.max_length(), 256, "{arch}");
+        model.set_max_length(max_length(&r)).unwrap();
+        let texts = strs(&r["texts"]);
+        let got = model.embed(&texts).unwrap();
+        for (g, w) in got.iter().zip(r["embeddings"].as_array().unwrap()) {
+            assert!(minirank::kernels::dot(g, &f32s(w)) >= 0.9999, "{arch}");
+        }
+        // past the table: an error, not a panic or garbage
+        let long = strs(&r["texts"])[5]; // 60 sentences: truncated to 256 tokens
+        model.set_max_length(256).unwrap();
+        match model.embed(&[long]) {
+            Err(e) => {
+                assert!(matches!(e, Error::Inference { .. }), "{arch}: {e}");
+                println!("{arch} without config.json, 256 tokens: {e}");
+            }
+            Ok(v) => panic!("{arch}: embedded {} values past the position table", v[0].len()),
+        }
+    }
+}
+
+#[test]
+fn unsupported_graphs_are_refused_with_a_clear_error() {
+    let tok = Arch::load("bert", "bi").tokenizer;
+    let graph = |name: &str| read(&format!("tests/fixtures/tiny/arch/unsupported/{name}"));
+    // an export that also takes position_ids
+    let g = graph("position_ids_input.onnx");
+    let err = BiEncoder::from_bytes(ModelFiles::new(&g, &tok)).unwrap_err();
+    assert!(matches!(err, Error::ModelSignature { role: ModelRole::BiEncoder, .. }), "{err}");
+    assert!(err.to_string().contains("unexpected input `position_ids`"), "{err}");
+    let err = CrossEncoder::from_bytes(ModelFiles::new(&g, &tok)).unwrap_err();
+    assert!(matches!(err, Error::ModelSignature { role: ModelRole::CrossEncoder, .. }), "{err}");
+    // an export with only the pooled sentence embedding: no token states to pool, and not logits
+    let g = graph("sentence_embedding_only.onnx");
+    let err = BiEncoder::from_bytes(ModelFiles::new(&g, &tok)).unwrap_err();
+    assert!(matches!(err, Error::ModelSignature { .. }) && err.to_string().contains("rank-3"), "{err}");
+    let err = CrossEncoder::from_bytes(ModelFiles::new(&g, &tok)).unwrap_err();
+    assert!(matches!(err, Error::ModelSignature { .. }) && err.to_string().contains("16 labels"), "{err}");
+    // a config.json of another vocabulary than the tokenizer's
+    let x = Arch::load("xlmr", "bi");
+    let mut config: Value = serde_json::from_slice(&x.config).unwrap();
+    config["vocab_size"] = 250002.into();
+    let config = serde_json::to_vec(&config).unwrap();
+    let err = BiEncoder::from_bytes(ModelFiles::new(&x.model, &x.tokenizer).with_config(&config)).unwrap_err();
+    assert!(matches!(err, Error::TokenizerMismatch { model_vocab: 250002, .. }), "{err}");
+}
