@@ -65,12 +65,13 @@ async function nodeReadFile(url) {
 }
 
 let wasmInit = null;
+let wasmExports = null;
 /**
  * Instantiate the wasm core once (idempotent). `wasm` may be a URL, Response, bytes or a Module;
  * by default the package's own `.wasm`, checked against its SHA-256 and kept in the Cache API
  * with the models (`cache: false` skips the cache), so a reload downloads nothing.
  */
-export function initWasm(wasm, { cache = true, onProgress } = {}) {
+export function initWasm(wasm, { cache = true, onProgress, onWarning } = {}) {
   if (!wasmInit) {
     wasmInit = (async () => {
       let source = wasm;
@@ -78,17 +79,17 @@ export function initWasm(wasm, { cache = true, onProgress } = {}) {
         // No Web Crypto (a page on a plain-http origin other than localhost): the core checks
         // its own bytes once it runs, and nothing is cached.
         source = (await fetchModelFile(DEFAULT_WASM.url(), { stage: 'wasm', onProgress })).bytes;
-        await init({ module_or_path: source });
+        wasmExports = await init({ module_or_path: source });
         const actual = sha256Hex(source);
         if (actual !== DEFAULT_WASM.sha256) fail('IntegrityMismatch', `wasm failed its integrity check: expected sha256 ${DEFAULT_WASM.sha256}, got ${actual}`);
         return;
       }
       if (source === undefined || source === null) {
-        source = (await fetchModelFile(DEFAULT_WASM.url(), { sha256: DEFAULT_WASM.sha256, cache, stage: 'wasm', onProgress })).bytes;
+        source = (await fetchModelFile(DEFAULT_WASM.url(), { sha256: DEFAULT_WASM.sha256, cache, stage: 'wasm', onProgress, onWarning })).bytes;
       } else if (isNode && source instanceof URL && source.protocol === 'file:') {
         source = await nodeReadFile(source);
       }
-      await init({ module_or_path: source });
+      wasmExports = await init({ module_or_path: source });
     })();
     wasmInit.catch(() => { wasmInit = null; });
   }
@@ -100,6 +101,26 @@ function toBytes(x) {
   if (x instanceof ArrayBuffer) return new Uint8Array(x);
   if (ArrayBuffer.isView(x)) return new Uint8Array(x.buffer, x.byteOffset, x.byteLength);
   return null;
+}
+
+/**
+ * Build models in the wasm core, turning a trap into a MinirankError. A load that needs more memory
+ * than the page can give makes the core's allocator abort (a trap, not an error): when the memory
+ * cannot grow by 16 MB more afterwards, that is what happened ('OutOfMemory'); any other trap is
+ * 'Internal'.
+ */
+function loading(build) {
+  try {
+    return build();
+  } catch (e) {
+    if (!(typeof WebAssembly !== 'undefined' && e instanceof WebAssembly.RuntimeError)) throw e;
+    let full = false;
+    try { wasmExports.memory.grow(256); } catch { full = true; }
+    if (full) {
+      throw new MinirankError('OutOfMemory', `the models need more memory than this page can give the wasm core (${wasmMemoryBytes()} bytes in use): close other tabs, load in a MinirankWorker, or use smaller models (${e.message})`);
+    }
+    throw new MinirankError('Internal', `the wasm core trapped while loading the models (${e.message})`);
+  }
 }
 
 const canDigest = () => !!(globalThis.crypto && globalThis.crypto.subtle) || isNode;
@@ -141,11 +162,47 @@ function checkResponse(response, url, stage) {
   }
 }
 
+const warnedOnce = new Set();
+
+/**
+ * A problem that does not stop the call (storage that is missing or full): to `onWarning`, or else
+ * `console.warn`, once per code in this thread.
+ */
+export function warn(onWarning, error) {
+  if (onWarning) { onWarning(error); return; }
+  if (warnedOnce.has(error.code)) return;
+  warnedOnce.add(error.code);
+  if (globalThis.console) globalThis.console.warn(`minirank: ${error.message} (code ${error.code})`);
+}
+
+/** A reporter for one load: each code once. */
+export function warner(onWarning) {
+  if (onWarning !== undefined && typeof onWarning !== 'function') fail('InvalidOption', 'invalid option `onWarning`: must be a function');
+  const seen = new Set();
+  return (error) => {
+    if (seen.has(error.code)) return;
+    seen.add(error.code);
+    warn(onWarning, error);
+  };
+}
+
+/** A storage failure as a MinirankError: 'QuotaExceeded' when storage is full, else 'StorageUnavailable'. */
+export function storageError(e, what) {
+  const quota = !!e && (e.name === 'QuotaExceededError' || e.code === 22);
+  // Chromium aborts a too-large write of an in-memory (private window) profile without a reason
+  const why = e ? (e.message || String(e)) : 'the browser gave no reason; a private window keeps storage in memory, with a small quota';
+  return new MinirankError(quota ? 'QuotaExceeded' : 'StorageUnavailable', `${what}: ${quota ? 'storage is full' : 'storage is not available'} (${why})`);
+}
+
+/** `{ store }`, or `{ error }` when the Cache API is missing (an insecure origin) or refuses. */
 async function openCache() {
+  if (!globalThis.caches) {
+    return { error: new MinirankError('StorageUnavailable', 'the Cache API is not available here (an insecure origin, or storage disabled): model files will be downloaded again on every visit') };
+  }
   try {
-    return globalThis.caches ? await globalThis.caches.open(CACHE_NAME) : null;
-  } catch {
-    return null; // e.g. opaque origins, disabled storage
+    return { store: await globalThis.caches.open(CACHE_NAME) };
+  } catch (e) {
+    return { error: storageError(e, 'the Cache API could not be opened, so model files will be downloaded again on every visit') };
   }
 }
 
@@ -177,8 +234,9 @@ async function readWithProgress(response, onChunk) {
  * checked (a mismatch throws code 'IntegrityMismatch') and cached with the Cache API under that
  * digest, so a reload does not download again.
  */
-export async function fetchModelFile(src, { sha256: expected, cache = true, stage = 'download', onProgress, signal } = {}) {
+export async function fetchModelFile(src, { sha256: expected, cache = true, stage = 'download', onProgress, onWarning, signal } = {}) {
   const report = (loaded, total) => onProgress && onProgress({ stage, loaded, total });
+  const warnNow = (e) => warn(onWarning, e);
   let bytes = toBytes(src);
   let cacheStore = null;
   if (!bytes) {
@@ -186,16 +244,24 @@ export async function fetchModelFile(src, { sha256: expected, cache = true, stag
       fail('InvalidOption', `invalid option \`${stage}\`: must be a URL, a string URL, a Uint8Array or an ArrayBuffer, got ${src === null ? 'null' : typeof src}`);
     }
     const url = src instanceof URL ? src : new URL(src, globalThis.location ? globalThis.location.href : import.meta.url);
-    if (expected && cache) {
-      cacheStore = await openCache();
-      const hit = cacheStore && (await cacheStore.match(CACHE_KEY_BASE + expected));
+    if (expected && cache && !(isNode && url.protocol === 'file:')) {
+      const opened = await openCache();
+      if (opened.error) warnNow(opened.error);
+      cacheStore = opened.store || null;
+      let hit = null;
+      try {
+        hit = cacheStore && (await cacheStore.match(CACHE_KEY_BASE + expected));
+      } catch (e) {
+        warnNow(storageError(e, `${stage} could not be read from the Cache API`));
+      }
       if (hit) {
         bytes = new Uint8Array(await hit.arrayBuffer());
         if ((await sha256(bytes)) === expected) {
           report(bytes.length, bytes.length);
           return { bytes, fromCache: true };
         }
-        await cacheStore.delete(CACHE_KEY_BASE + expected); // corrupted entry: fetch again
+        // wrong bytes under the right key (a damaged or tampered entry): fetched again and replaced below
+        await cacheStore.delete(CACHE_KEY_BASE + expected).catch(() => {});
         bytes = null;
       }
     }
@@ -227,7 +293,9 @@ export async function fetchModelFile(src, { sha256: expected, cache = true, stag
     if (cacheStore) {
       try {
         await cacheStore.put(CACHE_KEY_BASE + expected, new Response(bytes, { headers: { 'content-type': 'application/octet-stream' } }));
-      } catch { /* quota: keep going without the cache */ }
+      } catch (e) {
+        warnNow(storageError(e, `${stage} could not be cached, so it will be downloaded again on the next visit`));
+      }
     }
   }
   return { bytes, fromCache: false };
@@ -235,7 +303,7 @@ export async function fetchModelFile(src, { sha256: expected, cache = true, stag
 
 const MODEL_KEYS = ['model', 'tokenizer', 'config', 'sha256'];
 const FILE_KEYS = ['model', 'tokenizer', 'config'];
-const LOAD_KEYS = ['biEncoder', 'crossEncoder', 'modelBaseUrl', 'onProgress', 'cache', 'wasm', 'signal'];
+const LOAD_KEYS = ['biEncoder', 'crossEncoder', 'modelBaseUrl', 'onProgress', 'onWarning', 'cache', 'wasm', 'signal'];
 const HEX64 = /^[0-9a-fA-F]{64}$/;
 
 function checkKeys(obj, allowed, what) {
@@ -303,7 +371,7 @@ async function loadModel(role, given, opts) {
       continue;
     }
     throwIfAborted(opts.signal, 'load');
-    out[key] = (await fetchModelFile(src, { sha256: sha, cache: opts.cache, stage: `${role}.${key}`, onProgress: opts.onProgress, signal: opts.signal })).bytes;
+    out[key] = (await fetchModelFile(src, { sha256: sha, cache: opts.cache, stage: `${role}.${key}`, onProgress: opts.onProgress, onWarning: opts.onWarning, signal: opts.signal })).bytes;
   }
   return out;
 }
@@ -339,14 +407,15 @@ export class Minirank {
     const { onProgress, cache = true, signal } = options;
     throwIfAborted(signal, 'load');
     const base = baseUrl(options.modelBaseUrl);
-    const wasmReady = initWasm(options.wasm, { cache, onProgress });
+    const onWarning = warner(options.onWarning);
+    const wasmReady = initWasm(options.wasm, { cache, onProgress, onWarning });
     const shipped = this.defaultModels;
-    const bi = await loadModel('biEncoder', options.biEncoder, { cache, onProgress, base, signal, shipped });
-    const ce = await loadModel('crossEncoder', options.crossEncoder, { cache, onProgress, base, signal, shipped });
+    const bi = await loadModel('biEncoder', options.biEncoder, { cache, onProgress, onWarning, base, signal, shipped });
+    const ce = await loadModel('crossEncoder', options.crossEncoder, { cache, onProgress, onWarning, base, signal, shipped });
     await wasmReady;
     throwIfAborted(signal, 'load');
     onProgress && onProgress({ stage: 'compile', loaded: 0, total: 1 });
-    const engine = new Engine(bi.model, bi.tokenizer, ce.model, ce.tokenizer, bi.config, ce.config);
+    const engine = loading(() => new Engine(bi.model, bi.tokenizer, ce.model, ce.tokenizer, bi.config, ce.config));
     onProgress && onProgress({ stage: 'compile', loaded: 1, total: 1 });
     if (signal && signal.aborted) { // aborted while the graphs were built: the models are freed
       engine.free();
@@ -370,6 +439,17 @@ export class Minirank {
     // Calls overlap when a page indexes twice without waiting: each runs alone, in order, so that
     // one call's staged documents are never committed or dropped by another.
     const run = this._indexing.then(() => this._indexNow(docs, options));
+    this._indexing = run.catch(() => {});
+    return run;
+  }
+
+  /**
+   * Index documents with vectors computed elsewhere (by this bi-encoder: on a server, or saved
+   * from `embed`): `vectors` is a Float32Array of `docs.length × dim` numbers, row by row. No model
+   * runs, so 100,000 documents take seconds. All or nothing; in order with `index` calls.
+   */
+  indexVectors(docs, vectors) {
+    const run = this._indexing.then(() => this._engine.indexVectors(docs, vectors));
     this._indexing = run.catch(() => {});
     return run;
   }
@@ -459,7 +539,7 @@ export class Minirank {
   free() { this._engine.free(); }
 }
 
-const SCORER_KEYS = ['crossEncoder', 'modelBaseUrl', 'onProgress', 'cache', 'wasm', 'signal'];
+const SCORER_KEYS = ['crossEncoder', 'modelBaseUrl', 'onProgress', 'onWarning', 'cache', 'wasm', 'signal'];
 
 /**
  * The cross-encoder alone: for reranking candidates that come from elsewhere (a server, another
@@ -476,11 +556,12 @@ export class Scorer {
     checkKeys(options, SCORER_KEYS, 'options');
     const { onProgress, cache = true, signal } = options;
     throwIfAborted(signal, 'load');
-    const wasmReady = initWasm(options.wasm, { cache, onProgress });
-    const ce = await loadModel('crossEncoder', options.crossEncoder, { cache, onProgress, base: baseUrl(options.modelBaseUrl), signal, shipped: this.defaultModels });
+    const onWarning = warner(options.onWarning);
+    const wasmReady = initWasm(options.wasm, { cache, onProgress, onWarning });
+    const ce = await loadModel('crossEncoder', options.crossEncoder, { cache, onProgress, onWarning, base: baseUrl(options.modelBaseUrl), signal, shipped: this.defaultModels });
     await wasmReady;
     throwIfAborted(signal, 'load');
-    return new this(new CoreScorer(ce.model, ce.tokenizer, ce.config));
+    return new this(loading(() => new CoreScorer(ce.model, ce.tokenizer, ce.config)));
   }
 
   /** As `Minirank.prototype.scorePairs`. */
@@ -501,43 +582,58 @@ function idbOptions(options) {
   for (const k of Object.keys(IDB_DEFAULTS)) {
     if (typeof o[k] !== 'string' || !o[k]) fail('InvalidOption', `invalid option \`${k}\`: must be a non-empty string`);
   }
-  if (!globalThis.indexedDB) fail('Io', 'IndexedDB is not available here (Node, or storage disabled)');
+  if (!globalThis.indexedDB) fail('StorageUnavailable', 'IndexedDB is not available here (Node, a private window, or storage disabled): the index is not saved');
   return o;
 }
 
-function idbRequest(req) {
+function idbRequest(req, what) {
   return new Promise((resolve, reject) => {
     req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(new MinirankError('Io', `IndexedDB: ${req.error && req.error.message}`));
+    req.onerror = () => reject(storageError(req.error, `IndexedDB: ${what}`));
+    // another tab holds an older version of the database open
+    req.onblocked = () => reject(new MinirankError('StorageUnavailable', `IndexedDB: ${what}: blocked by another tab that has the database open`));
   });
 }
 
+/** A store in a transaction; every failure is a MinirankError ('QuotaExceeded', 'StorageUnavailable'). */
 async function idbStore(o, mode) {
-  const open = globalThis.indexedDB.open(o.dbName, 1);
+  let open;
+  try {
+    open = globalThis.indexedDB.open(o.dbName, 1);
+  } catch (e) {
+    throw storageError(e, `IndexedDB: could not open ${o.dbName}`);
+  }
   open.onupgradeneeded = () => open.result.createObjectStore(o.store);
-  const db = await idbRequest(open);
+  const db = await idbRequest(open, `could not open ${o.dbName}`);
   if (!db.objectStoreNames.contains(o.store)) {
     db.close();
-    fail('Io', `IndexedDB database ${o.dbName} has no store ${o.store}`);
+    fail('StorageUnavailable', `IndexedDB database ${o.dbName} has no store ${o.store}`);
   }
   const tx = db.transaction(o.store, mode);
   const done = new Promise((resolve, reject) => {
     tx.oncomplete = () => { db.close(); resolve(); };
-    tx.onerror = tx.onabort = () => { db.close(); reject(new MinirankError('Io', `IndexedDB: ${tx.error && tx.error.message}`)); };
+    tx.onerror = tx.onabort = () => { db.close(); reject(storageError(tx.error, `IndexedDB: the ${mode} of ${o.key} failed`)); };
   });
-  return { store: tx.objectStore(o.store), done };
+  done.catch(() => {}); // awaited by the caller; a request's own error may come first
+  return { store: tx.objectStore(o.store), tx, done };
 }
 
 /**
  * Save the index of `mr` (a `Minirank` or a `MinirankWorker`) to IndexedDB under `key`.
- * Resolves to `{ bytes, documents, savedAt }`.
+ * Resolves to `{ bytes, documents, savedAt }`. The record is one `put` in one transaction, so a
+ * failed save (storage full: code 'QuotaExceeded') leaves the record saved before whole.
  */
 export async function saveIndexToIndexedDB(mr, options) {
   const o = idbOptions(options);
   const bytes = await mr.saveIndex();
   const record = { format: IDB_FORMAT, version: IDB_VERSION, size: bytes.byteLength, sha256: await sha256(bytes), documents: mr.size, savedAt: Date.now(), bytes };
-  const { store, done } = await idbStore(o, 'readwrite');
-  store.put(record, o.key);
+  const { store, tx, done } = await idbStore(o, 'readwrite');
+  try {
+    store.put(record, o.key);
+  } catch (e) {
+    try { tx.abort(); } catch { /* already over */ }
+    throw storageError(e, `IndexedDB: ${o.key} could not be saved`);
+  }
   await done;
   return { bytes: record.size, documents: record.documents, savedAt: record.savedAt };
 }
@@ -551,7 +647,7 @@ export async function saveIndexToIndexedDB(mr, options) {
 export async function loadIndexFromIndexedDB(mr, options) {
   const o = idbOptions(options);
   const { store, done } = await idbStore(o, 'readonly');
-  const record = await idbRequest(store.get(o.key));
+  const record = await idbRequest(store.get(o.key), `could not read ${o.key}`);
   await done;
   if (record === undefined) return null;
   if (!record || record.format !== IDB_FORMAT) fail('CorruptIndex', `index bytes rejected: the IndexedDB record ${o.key} is not a minirank index`);
@@ -567,7 +663,7 @@ export async function loadIndexFromIndexedDB(mr, options) {
 export async function deleteIndexFromIndexedDB(options) {
   const o = idbOptions(options);
   const { store, done } = await idbStore(o, 'readwrite');
-  const existed = (await idbRequest(store.getKey(o.key))) !== undefined;
+  const existed = (await idbRequest(store.getKey(o.key), `could not read ${o.key}`)) !== undefined;
   store.delete(o.key);
   await done;
   return existed;

@@ -45,6 +45,12 @@ export interface LoadOptions extends Abortable {
    */
   modelBaseUrl?: string | URL;
   onProgress?: (p: Progress) => void;
+  /**
+   * Problems that do not stop the load, once per code: the Cache API missing or refusing
+   * ('StorageUnavailable') or full ('QuotaExceeded'), so the files will be downloaded again next
+   * time. Default: `console.warn`, once per code in the thread.
+   */
+  onWarning?: (warning: MinirankError) => void;
   /** Cache the model files and the wasm with the Cache API, keyed by SHA-256 (default true). */
   cache?: boolean;
   /** Where the wasm core is (default: the package's, checked against its SHA-256 and cached). */
@@ -88,9 +94,11 @@ export type SearchOutput<M = unknown> = Omit<SearchResult, 'hits' | 'candidates'
  * Every `code` a `MinirankError` can carry: the core's, 'BadResponse' (a model URL answered an error
  * status or a web page), and the worker's own: 'Worker' (no Web Workers, a worker that failed to
  * start, or one terminated), 'WorkerLost' (a worker that stopped by itself: crashed, killed, or its
- * wasm trapped; its pending calls reject with it), 'Aborted' (a call whose `signal` was aborted).
+ * wasm trapped; its pending calls reject with it), 'Aborted' (a call whose `signal` was aborted),
+ * 'QuotaExceeded' (storage is full), 'StorageUnavailable' (no Cache API or IndexedDB, or blocked) and
+ * 'OutOfMemory' (a model load that the page's memory cannot hold).
  */
-export type ErrorCode = CoreErrorCode | 'BadResponse' | 'Worker' | 'WorkerLost' | 'Aborted' | 'Internal';
+export type ErrorCode = CoreErrorCode | 'BadResponse' | 'Worker' | 'WorkerLost' | 'Aborted' | 'QuotaExceeded' | 'StorageUnavailable' | 'OutOfMemory' | 'Internal';
 
 export declare class MinirankError extends Error {
   name: 'MinirankError';
@@ -103,6 +111,8 @@ export declare class Minirank<M = unknown> {
   readonly size: number;
   readonly dim: number;
   index(docs: DocumentInput<M>[], options?: IndexOptions): Promise<number>;
+  /** Index documents with vectors computed elsewhere: `docs.length × dim` numbers, row by row (no model runs). */
+  indexVectors(docs: DocumentInput<M>[], vectors: Float32Array | number[]): Promise<number>;
   /** Stage 1. `query` is a text, or a query vector (e.g. from `embed`, length `dim`) for dense retrieval. */
   retrieve(query: string | Float32Array | number[], options?: RetrieveOptions & Abortable): Promise<CandidateOf<M>[]>;
   rerank(query: string, candidates: CandidateInput<M>[], options?: RerankOptions & Abortable): Promise<RerankResult<M>>;
@@ -128,7 +138,7 @@ export declare class Minirank<M = unknown> {
 
 /** The cross-encoder alone: rerank candidates from elsewhere without loading the bi-encoder. */
 export declare class Scorer {
-  static load(options?: Pick<LoadOptions, 'crossEncoder' | 'modelBaseUrl' | 'cache' | 'onProgress' | 'wasm' | 'signal'>): Promise<Scorer>;
+  static load(options?: Pick<LoadOptions, 'crossEncoder' | 'modelBaseUrl' | 'cache' | 'onProgress' | 'onWarning' | 'wasm' | 'signal'>): Promise<Scorer>;
   scorePairs(query: string, texts: CandidateInput[], options?: PairOptions): Float32Array;
   free(): void;
 }

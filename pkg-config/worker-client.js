@@ -8,7 +8,7 @@
 // costs its own cross-encoder load and memory: `memoryBytes()` gives each worker's).
 //
 // Calls are answered in order. Bytes (models, saved indexes) move as transferables.
-import { MinirankError, abortError, splitSignal, throwIfAborted } from './core.js';
+import { MinirankError, abortError, splitSignal, throwIfAborted, warn } from './core.js';
 
 function sourceForWorker(src, transfer) {
   if (src instanceof URL) return src.href;
@@ -63,13 +63,13 @@ export class MinirankWorkerClient {
    * rejects with `code: 'WorkerLost'` instead of hanging. (Without Web Locks, e.g. on a plain-http
    * origin, a silent end is not detected.)
    */
-  static async _spawn(start, method, [send, transfer], onProgress, signal) {
+  static async _spawn(start, method, [send, transfer], { onProgress, onWarning, signal } = {}) {
     const mw = new this(start());
     try {
       const locks = globalThis.navigator && globalThis.navigator.locks;
       const name = `minirank-worker-${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}-${lockNames++}`;
       if (locks && (await mw._call('hold', [name]))) locks.request(name, () => mw._gone());
-      await mw._call(method, [send], transfer, onProgress, signal);
+      await mw._call(method, [send], { transfer, onProgress, onWarning, signal });
     } catch (e) {
       mw.terminate();
       throw e;
@@ -98,7 +98,7 @@ export class MinirankWorkerClient {
    * plus `workerUrl` to point at a copy of the worker script (worker-entry.js).
    */
   static async load(options = {}) {
-    const { onProgress, workerUrl, workers = 1, signal, ...rest } = options || {};
+    const { onProgress, onWarning, workerUrl, workers = 1, signal, ...rest } = options || {};
     throwIfAborted(signal, 'load');
     if (!Number.isInteger(workers) || workers < 1 || workers > 16) {
       throw new MinirankError('InvalidOption', 'invalid option `workers`: must be a whole number from 1 to 16');
@@ -127,8 +127,8 @@ export class MinirankWorkerClient {
       if (send[role] && typeof send[role] === 'object') send[role] = copySources(send[role], transfer, false);
     }
     // an aborted load terminates its workers, which frees all their memory
-    const mw = await this._spawn(start, 'load', [send, transfer], onProgress, signal);
-    mw._startHelper = (s) => this._spawn(start, 'loadScorer', helperSpec(), undefined, s);
+    const mw = await this._spawn(start, 'load', [send, transfer], { onProgress, onWarning, signal });
+    mw._startHelper = (s) => this._spawn(start, 'loadScorer', helperSpec(), { onWarning, signal: s });
     try {
       await Promise.all(Array.from({ length: workers - 1 }, () => mw._addHelper(signal)));
       throwIfAborted(signal, 'load');
@@ -171,10 +171,10 @@ export class MinirankWorkerClient {
       s.load += job.texts[i].length;
     }
     // a helper that is gone (lost, or terminated) leaves its share to the primary worker
-    const score = (w, texts) => all[w]._call('scorePairs', [job.query, texts, job.options], [], undefined, signal).catch((e) => {
+    const score = (w, texts) => all[w]._call('scorePairs', [job.query, texts, job.options], { signal }).catch((e) => {
       if (w === 0 || !(e && (e.code === 'WorkerLost' || e.code === 'Worker'))) throw e;
       this._replace(all[w]);
-      return this._call('scorePairs', [job.query, texts, job.options], [], undefined, signal);
+      return this._call('scorePairs', [job.query, texts, job.options], { signal });
     });
     const parts = await Promise.all(shares.map((s, w) => (s.idx.length ? score(w, s.idx.map((i) => job.texts[i])) : [])));
     const logits = new Float32Array(job.texts.length);
@@ -188,10 +188,10 @@ export class MinirankWorkerClient {
    * failure anywhere rejects the call.
    */
   async _pooled(prepare, args, signal) {
-    const job = await this._call(prepare, args, [], undefined, signal);
+    const job = await this._call(prepare, args, { signal });
     try {
       const logits = await this._scoreShards(job, signal);
-      return await this._call('finish', [job.id, logits], [], undefined, signal);
+      return await this._call('finish', [job.id, logits], { signal });
     } catch (e) {
       this._call('abandon', [job.id]).catch(() => {}); // a no-op if it was finished
       throw e;
@@ -202,6 +202,7 @@ export class MinirankWorkerClient {
     const p = this._pending.get(msg.id);
     if (!p) return;
     if (msg.progress) { p.onProgress && p.onProgress(msg.progress); return; }
+    if (msg.warning) { warn(p.onWarning, new MinirankError(msg.warning.code, msg.warning.message)); return; }
     this._pending.delete(msg.id);
     if (p.cleanup) p.cleanup();
     if (msg.state) { this.size = msg.state.size; this.dim = msg.state.dim; }
@@ -220,11 +221,11 @@ export class MinirankWorkerClient {
    * unless `waitForWorker`: then it settles with the worker's answer (an `index` that was already
    * committed when the abort arrived resolves; otherwise nothing of it is kept).
    */
-  _call(method, args, transfer = [], onProgress, signal, waitForWorker = false) {
+  _call(method, args, { transfer = [], onProgress, onWarning, signal, waitForWorker = false } = {}) {
     if (!this._worker) return Promise.reject(this._lost || new MinirankError('Worker', 'the worker was terminated'));
     const id = this._next++;
     return new Promise((resolve, reject) => {
-      const p = { resolve, reject, onProgress };
+      const p = { resolve, reject, onProgress, onWarning };
       this._pending.set(id, p);
       this._worker.postMessage({ id, method, args, wantProgress: !!onProgress }, transfer);
       if (!signal) return;
@@ -243,21 +244,26 @@ export class MinirankWorkerClient {
 
   async index(docs, { onProgress, signal, ...options } = {}) {
     throwIfAborted(signal, 'index');
-    return this._call('index', [docs, options], [], onProgress, signal, true);
+    return this._call('index', [docs, options], { onProgress, signal, waitForWorker: true });
+  }
+  /** As `Minirank#indexVectors`; the vectors move to the worker (a copy is posted). */
+  indexVectors(docs, vectors) {
+    const transfer = [];
+    return this._call('indexVectors', [docs, sourceForWorker(vectors, transfer)], { transfer });
   }
   async retrieve(query, options) {
     const [o, signal] = splitSignal(options, 'retrieve');
-    return this._call('retrieve', [query, o], [], undefined, signal);
+    return this._call('retrieve', [query, o], { signal });
   }
   /** With `workers > 1`, the cross-encoder runs in all workers. */
   async rerank(query, candidates, options) {
     const [o, signal] = splitSignal(options, 'rerank');
-    return this._helpers.length ? this._pooled('prepareRerank', [query, candidates, o], signal) : this._call('rerank', [query, candidates, o], [], undefined, signal);
+    return this._helpers.length ? this._pooled('prepareRerank', [query, candidates, o], signal) : this._call('rerank', [query, candidates, o], { signal });
   }
   /** With `workers > 1`, retrieval runs in the primary worker and the cross-encoder in all of them. */
   async search(query, options) {
     const [o, signal] = splitSignal(options, 'search');
-    return this._helpers.length ? this._pooled('prepareSearch', [query, o], signal) : this._call('search', [query, o], [], undefined, signal);
+    return this._helpers.length ? this._pooled('prepareSearch', [query, o], signal) : this._call('search', [query, o], { signal });
   }
   scorePairs(query, texts, options) { return this._call('scorePairs', [query, texts, options]); }
   embed(text) { return this._call('embed', [text]); }
@@ -267,7 +273,7 @@ export class MinirankWorkerClient {
   saveIndex() { return this._call('saveIndex', []); }
   loadIndex(bytes) {
     const transfer = [];
-    return this._call('loadIndex', [sourceForWorker(bytes, transfer)], transfer);
+    return this._call('loadIndex', [sourceForWorker(bytes, transfer)], { transfer });
   }
   cacheStats() { return this._call('cacheStats', []); }
   setCacheCapacity(entries) { return this._call('setCacheCapacity', [entries]); }

@@ -10,10 +10,11 @@ let scorer = null; // the extra workers of a pool hold only the cross-encoder
 let queue = Promise.resolve();
 const controllers = new Map(); // call id → AbortController, until the call is answered
 
-const METHODS = new Set(['index', 'retrieve', 'rerank', 'search', 'prepareSearch', 'prepareRerank', 'finish', 'abandon', 'embed', 'remove', 'clear', 'saveIndex', 'loadIndex', 'cacheStats', 'setCacheCapacity', 'setLimits', 'getLimits', 'setChunking', 'setBm25', 'scorePairs']);
+const METHODS = new Set(['index', 'indexVectors', 'retrieve', 'rerank', 'search', 'prepareSearch', 'prepareRerank', 'finish', 'abandon', 'embed', 'remove', 'clear', 'saveIndex', 'loadIndex', 'cacheStats', 'setCacheCapacity', 'setLimits', 'getLimits', 'setChunking', 'setBm25', 'scorePairs']);
 
 async function handle({ id, method, args, wantProgress }, signal) {
   const progress = wantProgress ? (p) => self.postMessage({ id, progress: p }) : undefined;
+  const warning = (e) => self.postMessage({ id, warning: { code: e.code, message: e.message } });
   if (method === 'hold') {
     // Hold a Web Lock for the whole life of this worker: the page is granted the same lock, and so
     // learns, when the worker is gone for any reason (see MinirankWorker._spawn).
@@ -22,11 +23,11 @@ async function handle({ id, method, args, wantProgress }, signal) {
     return true;
   }
   if (method === 'load') {
-    mr = await Minirank.load({ ...(args[0] || {}), onProgress: progress, signal });
+    mr = await Minirank.load({ ...(args[0] || {}), onProgress: progress, onWarning: warning, signal });
     return undefined;
   }
   if (method === 'loadScorer') {
-    scorer = await Scorer.load({ ...(args[0] || {}), onProgress: progress, signal });
+    scorer = await Scorer.load({ ...(args[0] || {}), onProgress: progress, onWarning: warning, signal });
     return undefined;
   }
   if (method === 'scorePairs' && scorer) return scorer.scorePairs(...args);

@@ -22,6 +22,7 @@ export declare class MinirankWorker<M = unknown> {
   readonly size: number;
   readonly dim: number;
   index(docs: DocumentInput<M>[], options?: IndexOptions): Promise<number>;
+  indexVectors(docs: DocumentInput<M>[], vectors: Float32Array | number[]): Promise<number>;
   /** Stage 1. `query` is a text, or a query vector (e.g. from `embed`, length `dim`) for dense retrieval. */
   retrieve(query: string | Float32Array | number[], options?: RetrieveOptions & Abortable): Promise<CandidateOf<M>[]>;
   rerank(query: string, candidates: CandidateInput<M>[], options?: RerankOptions & Abortable): Promise<RerankResult<M>>;

@@ -397,6 +397,37 @@ impl Minirank {
         Ok(Embedded { docs, vectors, families })
     }
 
+    /// Documents with vectors computed elsewhere (by this bi-encoder, on a server or in an earlier
+    /// session): `vectors` holds one row of [`dim`](VectorIndex::dim) numbers per document, in
+    /// order; each row is scaled to unit length. For [`insert_embedded`](Self::insert_embedded),
+    /// like [`embed_documents`](Self::embed_documents) but without the model. Documents are not
+    /// split into passages (a vector is of a whole document).
+    pub fn embedded_from_vectors(&self, docs: Vec<Document>, vectors: &[f32]) -> Result<Embedded> {
+        self.index.check_new(&docs)?;
+        let dim = self.index.dim();
+        if vectors.len() != docs.len() * dim {
+            bail_option!("vectors", "{} numbers for {} documents of dimension {dim}: expected {}", vectors.len(), docs.len(), docs.len() * dim);
+        }
+        let mut rows = Vec::with_capacity(docs.len());
+        for (i, row) in vectors.chunks_exact(dim.max(1)).enumerate() {
+            let norm = dot(row, row).sqrt();
+            if !norm.is_finite() || norm == 0.0 {
+                bail_option!("vectors", "row {i} (document `{}`) is zero or not finite", docs[i].id);
+            }
+            rows.push(row.iter().map(|x| x / norm).collect());
+        }
+        Ok(Embedded { docs, vectors: rows, families: Vec::new() })
+    }
+
+    /// Add documents with their vectors ([`embedded_from_vectors`](Self::embedded_from_vectors)).
+    /// All or nothing; returns how many.
+    pub fn add_vectors(&mut self, docs: Vec<Document>, vectors: &[f32]) -> Result<usize> {
+        let embedded = self.embedded_from_vectors(docs, vectors)?;
+        let n = embedded.len();
+        self.insert_embedded(embedded)?;
+        Ok(n)
+    }
+
     /// Add documents embedded by [`embed_documents`](Self::embed_documents). All or nothing.
     pub fn insert_embedded(&mut self, embedded: Embedded) -> Result<()> {
         self.index.add_replacing(&embedded.families, embedded.docs, embedded.vectors)

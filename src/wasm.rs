@@ -267,6 +267,15 @@ impl Engine {
         self.inner.add_documents(docs).map_err(to_js)
     }
 
+    /// Index documents with vectors computed elsewhere (a `Float32Array` of `documents.length × dim`
+    /// numbers, row by row; each row is scaled to unit length): no model runs. All or nothing.
+    #[wasm_bindgen(js_name = indexVectors)]
+    pub fn index_vectors(&mut self, documents: JsValue, vectors: JsValue) -> JsResult<usize> {
+        let docs = self.documents(&documents)?;
+        let vectors = numbers("vectors", &vectors)?;
+        self.inner.add_vectors(docs, &vectors).map_err(to_js)
+    }
+
     /// Embed documents into a pending batch without changing the index (for progress between
     /// slices); `commitPending()` adds every pending document at once, `discardPending()` drops them.
     #[wasm_bindgen(js_name = embedPending)]

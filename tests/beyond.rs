@@ -432,3 +432,32 @@ fn excluded_ids_leave_the_pool_and_the_rest_moves_up() {
     let r = e.search(q, &o).unwrap();
     assert!(r.candidates.iter().all(|c| c.id != "gil") && r.reranked.hits.iter().all(|h| h.id != "gil"));
 }
+
+#[test]
+fn documents_with_vectors_from_elsewhere_index_without_the_model_and_search_alike() {
+    let docs = seed_docs();
+    let texts: Vec<&str> = docs.iter().map(|d| d.text.as_str()).collect();
+    // as a server would send them: any scale (rows are normalised on the way in)
+    let flat: Vec<f32> = seed_engine().embedder().embed(&texts).unwrap().concat().iter().map(|x| x * 3.0).collect();
+    let mut e = engine();
+    assert_eq!(e.add_vectors(docs.clone(), &flat).unwrap(), 20);
+    let q = &seed_questions()[2];
+    let a = retrieve(&e, q, 10, Retrieval::Dense, None);
+    let b = retrieve(seed_engine(), q, 10, Retrieval::Dense, None);
+    assert_eq!(ids(&a), ids(&b));
+    for (x, y) in a.iter().zip(&b) {
+        assert!((x.score.unwrap() - y.score.unwrap()).abs() < 1e-5);
+    }
+    // all or nothing: a short vector list, a zero row, or an id indexed twice change nothing
+    let before = e.save_index();
+    let extra = vec![Document::new("x", "extra one"), Document::new("y", "extra two")];
+    let err = e.add_vectors(extra.clone(), &flat[..384 + 5]).unwrap_err();
+    assert_eq!(err.option(), Some("vectors"));
+    let mut zero = flat[..2 * 384].to_vec();
+    zero[384..].fill(0.0);
+    let err = e.add_vectors(extra, &zero).unwrap_err();
+    assert!(err.to_string().contains("row 1 (document `y`)"), "{err}");
+    let twice = vec![Document::new("x", "one"), Document::new("x", "two")];
+    assert!(e.add_vectors(twice, &flat[..2 * 384]).is_err());
+    assert_eq!(e.save_index(), before);
+}

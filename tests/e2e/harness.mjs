@@ -18,14 +18,31 @@ function serve() {
   });
 }
 
-/** `{ server: { origin, url }, browser }`, closed when the test file ends. */
-export async function start() {
+const launchOptions = (args) => ({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync', ...args],
+});
+
+/** `{ server: { origin, url }, browser }`, closed when the test file ends; `args`: more Chromium flags. */
+export async function start({ args = [] } = {}) {
   const server = await serve();
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const browser = await chromium.launch(launchOptions(args));
   after(async () => { await browser.close(); server.proc.kill(); });
   return { server, browser };
+}
+
+/**
+ * `{ server, context }` with a persistent profile in a temporary folder: storage on disk with a
+ * disk-sized quota, as a user's browser has (the contexts of `start` keep storage in memory, with
+ * a small quota).
+ */
+export async function startPersistent() {
+  const { mkdtemp, rm } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const server = await serve();
+  const dir = await mkdtemp(`${tmpdir()}/minirank-profile-`);
+  const context = await chromium.launchPersistentContext(dir, launchOptions([]));
+  after(async () => { await context.close(); server.proc.kill(); await rm(dir, { recursive: true, force: true }); });
+  return { server, context };
 }

@@ -205,7 +205,7 @@ test('hybrid retrieval, filters, cascade, signals and parents through the packag
 });
 
 test('IndexedDB helpers say clearly that Node has no IndexedDB', async () => {
-  await assert.rejects(saveIndexToIndexedDB(mr), (e) => e.code === 'Io' && /IndexedDB is not available/.test(e.message));
+  await assert.rejects(saveIndexToIndexedDB(mr), (e) => e.code === 'StorageUnavailable' && /IndexedDB is not available/.test(e.message));
   await assert.rejects(loadIndexFromIndexedDB(mr, { key: 7 }), (e) => e.code === 'InvalidOption' && /key/.test(e.message));
 });
 
@@ -383,4 +383,17 @@ test("'minirank/core' has no default models: it asks for models or modelBaseUrl,
   hosted.free();
   // 'minirank' is core with defaults: the same classes underneath, the same errors
   assert.ok(mr instanceof core.Minirank);
+});
+
+test('indexVectors: documents with vectors from elsewhere, no model run, same retrieval', async () => {
+  const other = await Minirank.load();
+  const dim = mr.dim;
+  const flat = new Float32Array(seedDocs.length * dim);
+  seedDocs.forEach((d, i) => flat.set(mr.embed(d.text), i * dim));
+  assert.equal(await other.indexVectors(seedDocs, flat), 20);
+  const [a, b] = [await other.retrieve(questions[0], { k: 5, retrieval: 'dense' }), await mr.retrieve(questions[0], { k: 5, retrieval: 'dense' })];
+  assert.deepEqual(a.map((c) => c.id), b.map((c) => c.id));
+  await assert.rejects(other.indexVectors([{ id: 'x', text: 'x' }], flat.subarray(0, 10)), (e) => e.code === 'InvalidOption' && /vectors/.test(e.message));
+  assert.equal(other.size, 20);
+  other.free();
 });

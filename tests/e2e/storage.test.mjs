@@ -1,0 +1,124 @@
+// Storage that fails, in headless Chromium: no Cache API (an insecure origin), a full Cache API, a
+// poisoned cache entry, and IndexedDB full or missing. Search keeps working, each failure is reported
+// once with its code, a failed save leaves the record saved before whole, and a cache entry with
+// the wrong bytes is detected by its SHA-256, fetched again and repaired.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { root, start } from './harness.mjs';
+import { readFile } from 'node:fs/promises';
+
+const { questions } = JSON.parse(await readFile(`${root}tests/fixtures/seed000_questions.json`, 'utf8'));
+const { server, browser } = await start();
+
+async function newPage() {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(e.message));
+  const requests = [];
+  context.on('request', (r) => requests.push(new URL(r.url()).pathname));
+  await page.goto(`${server.origin}/tests/e2e/blank.html`);
+  return { page, problems, requests };
+}
+
+test('no Cache API, or a full one: the models load, search works, one warning per code', { timeout: 600_000 }, async () => {
+  const { page, problems } = await newPage();
+  const r = await page.evaluate(async (q) => {
+    const { Minirank } = await import('/pkg/minirank.js');
+    const out = {};
+    // a full Cache API: every put is refused with a QuotaExceededError
+    const put = Cache.prototype.put;
+    Cache.prototype.put = () => Promise.reject(new DOMException('the quota has been exceeded', 'QuotaExceededError'));
+    const full = [];
+    const a = await Minirank.load({ onWarning: (w) => full.push([w.name, w.code, w.message]) });
+    await a.index(['multiprocessing runs processes in parallel', 'asyncio is single-threaded']);
+    out.full = { warnings: full, hit: (await a.search(q, { candidates: 2, topK: 1 })).hits[0].text };
+    a.free();
+    Cache.prototype.put = put;
+    // no Cache API at all (as on a plain-http origin)
+    const caches = globalThis.caches;
+    Object.defineProperty(globalThis, 'caches', { value: undefined, configurable: true });
+    const none = [];
+    const b = await Minirank.load({ onWarning: (w) => none.push([w.name, w.code]) });
+    await b.index(['multiprocessing runs processes in parallel', 'asyncio is single-threaded']);
+    out.none = { warnings: none, hit: (await b.search(q, { candidates: 2, topK: 1 })).hits[0].text };
+    b.free();
+    Object.defineProperty(globalThis, 'caches', { value: caches, configurable: true });
+    out.badOption = await Minirank.load({ onWarning: 'log' }).then(() => null, (e) => e.code);
+    return out;
+  }, questions[0]);
+  assert.deepEqual(r.full.warnings.map((w) => w.slice(0, 2)), [['MinirankError', 'QuotaExceeded']], JSON.stringify(r.full.warnings));
+  assert.match(r.full.warnings[0][2], /downloaded again/);
+  assert.deepEqual(r.none.warnings, [['MinirankError', 'StorageUnavailable']]);
+  assert.equal(r.full.hit, 'multiprocessing runs processes in parallel');
+  assert.equal(r.none.hit, r.full.hit);
+  assert.equal(r.badOption, 'InvalidOption');
+  assert.deepEqual(problems, []);
+});
+
+test('a poisoned cache entry is detected by its SHA-256, fetched again and repaired', { timeout: 600_000 }, async () => {
+  const { page, problems, requests } = await newPage();
+  const first = await page.evaluate(async () => {
+    const { Minirank, DEFAULT_MODELS } = await import('/pkg/minirank.js');
+    (await Minirank.load()).free(); // fills the cache
+    const cache = await caches.open('minirank-models-v1');
+    const key = `https://minirank.invalid/sha256/${DEFAULT_MODELS.crossEncoder.model.sha256}`;
+    await cache.put(key, new Response(new Uint8Array([1, 2, 3])));
+    return key;
+  });
+  const before = requests.length;
+  const r = await page.evaluate(async (key) => {
+    const { Minirank, DEFAULT_MODELS, sha256 } = await import('/pkg/minirank.js');
+    const warnings = [];
+    const mr = await Minirank.load({ onWarning: (w) => warnings.push(w.code) });
+    await mr.index(['multiprocessing runs processes in parallel']);
+    const hits = (await mr.search('parallel processes', { candidates: 1, topK: 1 })).hits.length;
+    mr.free();
+    const entry = await (await caches.open('minirank-models-v1')).match(key);
+    const bytes = new Uint8Array(await entry.arrayBuffer());
+    return { warnings, hits, repaired: (await sha256(bytes)) === DEFAULT_MODELS.crossEncoder.model.sha256 };
+  }, first);
+  const fetched = requests.slice(before).filter((p) => p.endsWith('.onnx'));
+  assert.deepEqual(fetched, ['/pkg/models/cross-encoder/model.onnx'], 'only the poisoned file is fetched again');
+  assert.deepEqual(r, { warnings: [], hits: 1, repaired: true });
+  assert.deepEqual(problems, []);
+});
+
+test('IndexedDB full or missing: a specific code, and the record saved before stays whole', { timeout: 600_000 }, async () => {
+  const { page, problems } = await newPage();
+  const r = await page.evaluate(async () => {
+    const { Minirank, saveIndexToIndexedDB, loadIndexFromIndexedDB } = await import('/pkg/minirank.js');
+    const code = (p) => p.then(() => 'resolved', (e) => `${e.name}:${e.code}`);
+    const mr = await Minirank.load();
+    await mr.index(['first document about processes', 'second document about threads']);
+    const key = 'storage-test';
+    await saveIndexToIndexedDB(mr, { key });
+    await mr.index(['a third document about queues']);
+    const out = {};
+    // storage full: the put is refused
+    const put = IDBObjectStore.prototype.put;
+    IDBObjectStore.prototype.put = function () { throw new DOMException('the quota has been exceeded', 'QuotaExceededError'); };
+    out.full = await code(saveIndexToIndexedDB(mr, { key }));
+    IDBObjectStore.prototype.put = put;
+    // the record of the first save is whole: it loads, with its two documents
+    const other = await Minirank.load();
+    out.restored = (await loadIndexFromIndexedDB(other, { key })).documents;
+    out.size = other.size;
+    // no IndexedDB (a private window in some browsers)
+    const idb = globalThis.indexedDB;
+    Object.defineProperty(globalThis, 'indexedDB', { value: undefined, configurable: true });
+    out.missing = [await code(saveIndexToIndexedDB(mr, { key })), await code(loadIndexFromIndexedDB(mr, { key }))];
+    Object.defineProperty(globalThis, 'indexedDB', { value: idb, configurable: true });
+    // search goes on
+    out.search = (await mr.search('queues', { candidates: 3, topK: 1 })).hits.length;
+    mr.free();
+    other.free();
+    return out;
+  });
+  assert.equal(r.full, 'MinirankError:QuotaExceeded');
+  assert.equal(r.restored, 2);
+  assert.equal(r.size, 2);
+  assert.deepEqual(r.missing, ['MinirankError:StorageUnavailable', 'MinirankError:StorageUnavailable']);
+  assert.equal(r.search, 1);
+  assert.deepEqual(problems, []);
+});
