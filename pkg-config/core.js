@@ -377,6 +377,25 @@ async function loadModel(role, given, opts) {
 }
 
 /**
+ * What `Minirank.load` and `Scorer.load` share: check the options, start the wasm core, and fetch
+ * the files of each model in `roles` (the user's, or the defaults). Resolves to one
+ * `{ model, tokenizer, config? }` per role, once the wasm core is ready.
+ */
+async function loadFiles(options, keys, roles, shipped) {
+  checkKeys(options, keys, 'options');
+  const { onProgress, cache = true, signal } = options || {};
+  throwIfAborted(signal, 'load');
+  const base = baseUrl(options && options.modelBaseUrl);
+  const onWarning = warner(options && options.onWarning);
+  const wasmReady = initWasm(options && options.wasm, { cache, onProgress, onWarning });
+  const files = [];
+  for (const role of roles) files.push(await loadModel(role, options && options[role], { cache, onProgress, onWarning, base, signal, shipped }));
+  await wasmReady;
+  throwIfAborted(signal, 'load');
+  return files;
+}
+
+/**
  * Two-stage semantic search in the browser (or Node): bi-encoder retrieval + cross-encoder reranking.
  *
  * `load`, `index`, `retrieve`, `rerank` and `search` take a `signal` (an AbortSignal) in their
@@ -403,17 +422,8 @@ export class Minirank {
    * @param {object} [options] `{ biEncoder, crossEncoder, modelBaseUrl, onProgress, cache = true, wasm }`
    */
   static async load(options = {}) {
-    checkKeys(options, LOAD_KEYS, 'options');
-    const { onProgress, cache = true, signal } = options;
-    throwIfAborted(signal, 'load');
-    const base = baseUrl(options.modelBaseUrl);
-    const onWarning = warner(options.onWarning);
-    const wasmReady = initWasm(options.wasm, { cache, onProgress, onWarning });
-    const shipped = this.defaultModels;
-    const bi = await loadModel('biEncoder', options.biEncoder, { cache, onProgress, onWarning, base, signal, shipped });
-    const ce = await loadModel('crossEncoder', options.crossEncoder, { cache, onProgress, onWarning, base, signal, shipped });
-    await wasmReady;
-    throwIfAborted(signal, 'load');
+    const { onProgress, signal } = options || {};
+    const [bi, ce] = await loadFiles(options, LOAD_KEYS, ['biEncoder', 'crossEncoder'], this.defaultModels);
     onProgress && onProgress({ stage: 'compile', loaded: 0, total: 1 });
     const engine = loading(() => new Engine(bi.model, bi.tokenizer, ce.model, ce.tokenizer, bi.config, ce.config));
     onProgress && onProgress({ stage: 'compile', loaded: 1, total: 1 });
@@ -553,14 +563,7 @@ export class Scorer {
   static defaultModels = null;
 
   static async load(options = {}) {
-    checkKeys(options, SCORER_KEYS, 'options');
-    const { onProgress, cache = true, signal } = options;
-    throwIfAborted(signal, 'load');
-    const onWarning = warner(options.onWarning);
-    const wasmReady = initWasm(options.wasm, { cache, onProgress, onWarning });
-    const ce = await loadModel('crossEncoder', options.crossEncoder, { cache, onProgress, onWarning, base: baseUrl(options.modelBaseUrl), signal, shipped: this.defaultModels });
-    await wasmReady;
-    throwIfAborted(signal, 'load');
+    const [ce] = await loadFiles(options, SCORER_KEYS, ['crossEncoder'], this.defaultModels);
     return new this(loading(() => new CoreScorer(ce.model, ce.tokenizer, ce.config)));
   }
 

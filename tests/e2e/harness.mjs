@@ -46,3 +46,18 @@ export async function startPersistent() {
   after(async () => { await context.close(); server.proc.kill(); await rm(dir, { recursive: true, force: true }); });
   return { server, context };
 }
+
+/**
+ * A fresh context's page of the test server's blank.html, its page errors collected in `problems`
+ * and the paths it requests (workers included) in `requests`.
+ */
+export async function blankPage(browser, server) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const problems = [];
+  const requests = [];
+  page.on('pageerror', (e) => problems.push(e.message));
+  context.on('request', (r) => requests.push(new URL(r.url()).pathname));
+  await page.goto(`${server.origin}/tests/e2e/blank.html`);
+  return { context, page, problems, requests };
+}

@@ -3,15 +3,12 @@
 // thread and in a worker, and the page goes on.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { start } from './harness.mjs';
+import { blankPage, start } from './harness.mjs';
 
 const { server, browser } = await start({ args: ['--js-flags=--wasm-max-mem-pages=3200'] });
 
 test('a model load the memory cannot hold is a MinirankError OutOfMemory, not a trap', { timeout: 600_000 }, async () => {
-  const page = await (await browser.newContext()).newPage();
-  const problems = [];
-  page.on('pageerror', (e) => problems.push(e.message));
-  await page.goto(`${server.origin}/tests/e2e/blank.html`);
+  const { page, problems } = await blankPage(browser, server);
   const r = await page.evaluate(async () => {
     const { Minirank, sha256 } = await import('/pkg/minirank.js');
     const { MinirankWorker } = await import('/pkg/worker.js');

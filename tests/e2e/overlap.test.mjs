@@ -4,17 +4,14 @@
 // guarantee: a worker answers calls in order; a pool's search is prepared in that order).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { root, start } from './harness.mjs';
+import { root, blankPage, start } from './harness.mjs';
 import { readFile } from 'node:fs/promises';
 
 const { questions } = JSON.parse(await readFile(`${root}tests/fixtures/seed000_questions.json`, 'utf8'));
 const { server, browser } = await start();
 
 test('200 overlapping calls give the results of the same calls made one by one, in order', { timeout: 900_000 }, async () => {
-  const page = await (await browser.newContext()).newPage();
-  const problems = [];
-  page.on('pageerror', (e) => problems.push(e.message));
-  await page.goto(`${server.origin}/tests/e2e/blank.html`);
+  const { page, problems } = await blankPage(browser, server);
   const r = await page.evaluate(async (qs) => {
     const { rng } = await import('/tests/soak/soak.js');
     const { Minirank } = await import('/pkg/minirank.js');

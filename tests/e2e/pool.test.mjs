@@ -3,7 +3,7 @@
 //   node --test tests/e2e/        (after scripts/build-wasm.sh; needs /usr/bin/chromium)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { root, start } from './harness.mjs';
+import { root, blankPage, start } from './harness.mjs';
 import { readFile } from 'node:fs/promises';
 
 const { questions } = JSON.parse(await readFile(`${root}tests/fixtures/seed000_questions.json`, 'utf8'));
@@ -11,10 +11,7 @@ const { questions } = JSON.parse(await readFile(`${root}tests/fixtures/seed000_q
 const { server, browser } = await start();
 
 test('a pool of two workers reranks and searches like one worker', { timeout: 600_000 }, async () => {
-  const page = await (await browser.newContext()).newPage();
-  const problems = [];
-  page.on('pageerror', (e) => problems.push(e.message));
-  await page.goto(`${server.origin}/tests/e2e/blank.html`);
+  const { page, problems } = await blankPage(browser, server);
   const r = await page.evaluate(async (qs) => {
     const { MinirankWorker } = await import('/pkg/worker.js');
     const docs = (await (await fetch('/tests/fixtures/seed000.jsonl')).text()).split('\n').filter(Boolean).map((l) => JSON.parse(l));
@@ -90,10 +87,7 @@ test('a pool of two workers reranks and searches like one worker', { timeout: 60
 });
 
 test('a worker that stops by itself: a helper mid-rerank is replaced and the call completes; the primary rejects every pending call', { timeout: 600_000 }, async () => {
-  const page = await (await browser.newContext()).newPage();
-  const problems = [];
-  page.on('pageerror', (e) => problems.push(e.message));
-  await page.goto(`${server.origin}/tests/e2e/blank.html`);
+  const { page, problems } = await blankPage(browser, server);
   const r = await page.evaluate(async (qs) => {
     const { MinirankWorker } = await import('/pkg/worker.js');
     const docs = (await (await fetch('/tests/fixtures/seed000.jsonl')).text()).split('\n').filter(Boolean).map((l) => JSON.parse(l));
@@ -129,10 +123,7 @@ test('a worker that stops by itself: a helper mid-rerank is replaced and the cal
 });
 
 test('signal in a worker: an aborted index keeps the index, aborted queued searches are skipped, an aborted load rejects', { timeout: 600_000 }, async () => {
-  const page = await (await browser.newContext()).newPage();
-  const problems = [];
-  page.on('pageerror', (e) => problems.push(e.message));
-  await page.goto(`${server.origin}/tests/e2e/blank.html`);
+  const { page, problems } = await blankPage(browser, server);
   const r = await page.evaluate(async (qs) => {
     const { MinirankWorker } = await import('/pkg/worker.js');
     const docs = (await (await fetch('/tests/fixtures/seed000.jsonl')).text()).split('\n').filter(Boolean).map((l) => JSON.parse(l));

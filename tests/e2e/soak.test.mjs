@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { root, start } from './harness.mjs';
+import { blankPage, root, start } from './harness.mjs';
 import { checkSoak } from '../soak/check.mjs';
 
 const { questions } = JSON.parse(await readFile(`${root}tests/fixtures/seed000_questions.json`, 'utf8'));
@@ -12,11 +12,8 @@ const { server, browser } = await start();
 
 for (const where of ['main thread', 'worker']) {
   test(`soak in Chromium, ${where}: ${calls} search calls`, { timeout: 3_600_000 }, async (t) => {
-    const page = await (await browser.newContext()).newPage();
-    const problems = [];
-    page.on('pageerror', (e) => problems.push(e.message));
+    const { page, problems } = await blankPage(browser, server);
     await page.exposeFunction('reportBlock', (b) => t.diagnostic(`${where}: calls ${b.upTo}: p50 ${b.p50} ms, p99 ${b.p99} ms, wasm memory ${(b.memory / 1e6).toFixed(1)} MB`));
-    await page.goto(`${server.origin}/tests/e2e/blank.html`);
     const r = await page.evaluate(async ({ where, calls, questions }) => {
       const { soak } = await import('/tests/soak/soak.js');
       const docs = (await (await fetch('/tests/fixtures/seed000.jsonl')).text()).split('\n').filter(Boolean).map((l) => JSON.parse(l));

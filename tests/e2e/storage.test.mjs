@@ -4,25 +4,14 @@
 // the wrong bytes is detected by its SHA-256, fetched again and repaired.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { root, start } from './harness.mjs';
+import { blankPage, root, start } from './harness.mjs';
 import { readFile } from 'node:fs/promises';
 
 const { questions } = JSON.parse(await readFile(`${root}tests/fixtures/seed000_questions.json`, 'utf8'));
 const { server, browser } = await start();
 
-async function newPage() {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  const problems = [];
-  page.on('pageerror', (e) => problems.push(e.message));
-  const requests = [];
-  context.on('request', (r) => requests.push(new URL(r.url()).pathname));
-  await page.goto(`${server.origin}/tests/e2e/blank.html`);
-  return { page, problems, requests };
-}
-
 test('no Cache API, or a full one: the models load, search works, one warning per code', { timeout: 600_000 }, async () => {
-  const { page, problems } = await newPage();
+  const { page, problems } = await blankPage(browser, server);
   const r = await page.evaluate(async (q) => {
     const { Minirank } = await import('/pkg/minirank.js');
     const out = {};
@@ -57,7 +46,7 @@ test('no Cache API, or a full one: the models load, search works, one warning pe
 });
 
 test('a poisoned cache entry is detected by its SHA-256, fetched again and repaired', { timeout: 600_000 }, async () => {
-  const { page, problems, requests } = await newPage();
+  const { page, problems, requests } = await blankPage(browser, server);
   const first = await page.evaluate(async () => {
     const { Minirank, DEFAULT_MODELS } = await import('/pkg/minirank.js');
     (await Minirank.load()).free(); // fills the cache
@@ -85,7 +74,7 @@ test('a poisoned cache entry is detected by its SHA-256, fetched again and repai
 });
 
 test('IndexedDB full or missing: a specific code, and the record saved before stays whole', { timeout: 600_000 }, async () => {
-  const { page, problems } = await newPage();
+  const { page, problems } = await blankPage(browser, server);
   const r = await page.evaluate(async () => {
     const { Minirank, saveIndexToIndexedDB, loadIndexFromIndexedDB } = await import('/pkg/minirank.js');
     const code = (p) => p.then(() => 'resolved', (e) => `${e.name}:${e.code}`);
