@@ -172,6 +172,15 @@ test('webpack 5: `webpack` with no minirank-specific configuration', { timeout: 
   } finally { server.close(); }
 });
 
+test('esbuild: the bundle, and the package\'s files copied beside it (build.mjs)', { timeout: 600_000 }, async (t) => {
+  const dir = prepare('esbuild');
+  execFileSync('node', ['build.mjs'], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
+  const server = await serve(dir);
+  try {
+    checkApp('esbuild', await visitTwice(server.url, server.sent), t);
+  } finally { server.close(); }
+});
+
 test('Vite: `vite build` served as static files, and the `vite` dev server', { timeout: 900_000 }, async (t) => {
   const dir = prepare('vite');
   execFileSync('node', ['node_modules/vite/bin/vite.js', 'build', '--logLevel', 'warn'], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
