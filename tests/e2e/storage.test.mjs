@@ -73,7 +73,7 @@ test('a poisoned cache entry is detected by its SHA-256, fetched again and repai
   assert.deepEqual(problems, []);
 });
 
-test('IndexedDB full or missing: a specific code, and the record saved before stays whole', { timeout: 600_000 }, async () => {
+test('IndexedDB full, missing or of a newer version: a specific code, and the record saved before stays whole', { timeout: 600_000 }, async () => {
   const { page, problems } = await blankPage(browser, server);
   const r = await page.evaluate(async () => {
     const { Minirank, saveIndexToIndexedDB, loadIndexFromIndexedDB } = await import('/pkg/minirank.js');
@@ -98,6 +98,14 @@ test('IndexedDB full or missing: a specific code, and the record saved before st
     Object.defineProperty(globalThis, 'indexedDB', { value: undefined, configurable: true });
     out.missing = [await code(saveIndexToIndexedDB(mr, { key })), await code(loadIndexFromIndexedDB(mr, { key }))];
     Object.defineProperty(globalThis, 'indexedDB', { value: idb, configurable: true });
+    // a database another version of the app opened at a newer version: refused, not a hang
+    await new Promise((resolve, reject) => {
+      const open = indexedDB.open('minirank-newer', 2);
+      open.onupgradeneeded = () => open.result.createObjectStore('indexes');
+      open.onsuccess = () => { open.result.close(); resolve(); };
+      open.onerror = () => reject(open.error);
+    });
+    out.newer = await code(saveIndexToIndexedDB(mr, { dbName: 'minirank-newer', key }));
     // search goes on
     out.search = (await mr.search('queues', { candidates: 3, topK: 1 })).hits.length;
     mr.free();
@@ -108,6 +116,7 @@ test('IndexedDB full or missing: a specific code, and the record saved before st
   assert.equal(r.restored, 2);
   assert.equal(r.size, 2);
   assert.deepEqual(r.missing, ['MinirankError:StorageUnavailable', 'MinirankError:StorageUnavailable']);
+  assert.equal(r.newer, 'MinirankError:StorageUnavailable');
   assert.equal(r.search, 1);
   assert.deepEqual(problems, []);
 });
