@@ -4,7 +4,7 @@ import type {
 } from './minirank.js';
 
 export interface WorkerLoadOptions extends LoadOptions {
-  /** URL of worker-entry.js if it is served from elsewhere. */
+  /** URL of the worker script if it is served from elsewhere (worker-entry.js; core-worker-entry.js for minirank/core/worker). */
   workerUrl?: string | URL;
   /**
    * Workers in all, 1..16 (default 1). The extra ones hold only the cross-encoder (288 MB of wasm memory
