@@ -156,39 +156,31 @@ test('Node: the README flow as an ES module and with require, models read from t
   answers.node = esm;
 });
 
-test('no bundler: the package served as it is, through an import map', { timeout: 600_000 }, async (t) => {
-  const server = await serve(prepare('no-bundler'));
+/**
+ * Prepare the app, run its build (`node <args>` in its folder, if any), serve `served` (a folder of
+ * it) and visit it twice.
+ */
+async function buildAndVisit(t, name, { build, served = '.', built } = {}) {
+  const dir = prepare(name);
+  if (build) execFileSync('node', build, { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
+  if (built) built(dir);
+  const server = await serve(join(dir, served));
   try {
-    checkApp('no-bundler', await visitTwice(server.url, server.sent), t);
+    checkApp(name, await visitTwice(server.url, server.sent), t);
   } finally { server.close(); }
-});
+  return dir;
+}
 
-test('webpack 5: `webpack` with no minirank-specific configuration', { timeout: 600_000 }, async (t) => {
-  const dir = prepare('webpack');
-  execFileSync('node', ['node_modules/webpack-cli/bin/cli.js'], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
-  const server = await serve(dir);
-  try {
-    checkApp('webpack', await visitTwice(server.url, server.sent), t);
-  } finally { server.close(); }
-});
+test('no bundler: the package served as it is, through an import map', { timeout: 600_000 }, (t) => buildAndVisit(t, 'no-bundler'));
 
-test('esbuild: the bundle, and the package\'s files copied beside it (build.mjs)', { timeout: 600_000 }, async (t) => {
-  const dir = prepare('esbuild');
-  execFileSync('node', ['build.mjs'], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
-  const server = await serve(dir);
-  try {
-    checkApp('esbuild', await visitTwice(server.url, server.sent), t);
-  } finally { server.close(); }
-});
+test('webpack 5: `webpack` with no minirank-specific configuration', { timeout: 600_000 },
+  (t) => buildAndVisit(t, 'webpack', { build: ['node_modules/webpack-cli/bin/cli.js'] }));
+
+test('esbuild: the bundle, and the package\'s files copied beside it (build.mjs)', { timeout: 600_000 },
+  (t) => buildAndVisit(t, 'esbuild', { build: ['build.mjs'] }));
 
 test('Vite: `vite build` served as static files, and the `vite` dev server', { timeout: 900_000 }, async (t) => {
-  const dir = prepare('vite');
-  execFileSync('node', ['node_modules/vite/bin/vite.js', 'build', '--logLevel', 'warn'], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
-  const server = await serve(join(dir, 'dist'));
-  try {
-    checkApp('vite build', await visitTwice(server.url, server.sent), t);
-  } finally { server.close(); }
-
+  const dir = await buildAndVisit(t, 'vite', { build: ['node_modules/vite/bin/vite.js', 'build', '--logLevel', 'warn'], served: 'dist' });
   const dev = spawn('node', ['node_modules/vite/bin/vite.js', '--host', '127.0.0.1', '--port', '0', '--clearScreen', 'false'], { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] });
   try {
     const url = await new Promise((resolve, reject) => {
@@ -217,18 +209,18 @@ function sizeOf(dir, ext) {
 }
 
 test("Vite with 'minirank/core': no model in the build; the models from the app's host (modelBaseUrl)", { timeout: 900_000 }, async (t) => {
-  const dir = prepare('vite-core');
-  execFileSync('node', ['node_modules/vite/bin/vite.js', 'build', '--logLevel', 'warn'], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
-  const built = sizeOf(join(dir, 'dist'), '.onnx');
-  assert.deepEqual(built.matching, [], 'no model file in the build');
-  const withModels = sizeOf(join(join(cache, 'examples/vite'), 'dist'), '.onnx');
-  t.diagnostic(`vite-core: build ${(built.bytes / 1e6).toFixed(1)} MB without models (vite with the defaults: ${(withModels.bytes / 1e6).toFixed(1)} MB)`);
-  // self-hosting: the package's model files, served by the app under /models/
-  cpSync(join(dir, 'node_modules/minirank/models'), join(dir, 'dist/models'), { recursive: true });
-  const server = await serve(join(dir, 'dist'));
-  try {
-    checkApp('vite-core', await visitTwice(server.url, server.sent), t);
-  } finally { server.close(); }
+  await buildAndVisit(t, 'vite-core', {
+    build: ['node_modules/vite/bin/vite.js', 'build', '--logLevel', 'warn'],
+    served: 'dist',
+    built: (dir) => {
+      const build = sizeOf(join(dir, 'dist'), '.onnx');
+      assert.deepEqual(build.matching, [], 'no model file in the build');
+      const withModels = sizeOf(join(cache, 'examples/vite/dist'), '.onnx');
+      t.diagnostic(`vite-core: build ${(build.bytes / 1e6).toFixed(1)} MB without models (vite with the defaults: ${(withModels.bytes / 1e6).toFixed(1)} MB)`);
+      // self-hosting: the package's model files, served by the app under /models/
+      cpSync(join(dir, 'node_modules/minirank/models'), join(dir, 'dist/models'), { recursive: true });
+    },
+  });
 });
 
 test('every app gives the same answers', () => {
