@@ -22,13 +22,19 @@ function sourceForWorker(src, transfer) {
   return src;
 }
 
-/** Sources of one model for a worker; `copy` copies bytes instead of moving the caller's. */
-function copySources(spec, transfer, copy) {
-  const out = { ...spec };
-  for (const k of ['model', 'tokenizer', 'config']) {
-    if (out[k] === undefined) continue;
-    const src = copy && out[k] instanceof ArrayBuffer ? out[k].slice(0) : out[k];
-    out[k] = sourceForWorker(src, transfer);
+/**
+ * Load options as a worker can receive them: URLs as absolute strings (a URL object cannot be
+ * posted, and a relative one must not resolve against the worker's own location), bytes moved by
+ * `transfer`; with `copy`, the caller's bytes are copied first and kept.
+ */
+function forWorker(options, transfer, copy) {
+  const move = (src) => sourceForWorker(copy && src instanceof ArrayBuffer ? src.slice(0) : src, transfer);
+  const out = { ...options };
+  for (const k of ['wasm', 'modelBaseUrl']) if (out[k] !== undefined) out[k] = move(out[k]);
+  for (const role of ['biEncoder', 'crossEncoder']) {
+    if (!out[role] || typeof out[role] !== 'object') continue;
+    out[role] = { ...out[role] };
+    for (const k of ['model', 'tokenizer', 'config']) if (out[role][k] !== undefined) out[role][k] = move(out[role][k]);
   }
   return out;
 }
@@ -107,25 +113,16 @@ export class MinirankWorkerClient {
       throw new MinirankError('Worker', 'Web Workers are not available here (Node has no global Worker): use Minirank from \'minirank\' instead');
     }
     const start = () => (workerUrl ? new Worker(workerUrl, { type: 'module' }) : this.startWorker());
-    // The extra workers need the cross-encoder only. Their sources are kept (bytes as one copy,
+    // The extra workers need the cross-encoder only. Their options are kept (bytes as one copy,
     // taken before the primary's are transferred) so that a lost helper can be replaced.
-    const helperSources = { cache: rest.cache, wasm: rest.wasm, modelBaseUrl: rest.modelBaseUrl };
-    if (rest.crossEncoder && typeof rest.crossEncoder === 'object') helperSources.crossEncoder = copySources(rest.crossEncoder, [], true);
+    const { cache, wasm, modelBaseUrl, crossEncoder } = rest;
+    const kept = forWorker({ cache, wasm, modelBaseUrl, crossEncoder }, [], true);
     const helperSpec = () => {
       const transfer = [];
-      const send = { ...helperSources };
-      for (const k of ['wasm', 'modelBaseUrl']) if (send[k] !== undefined) send[k] = sourceForWorker(send[k], transfer);
-      if (send.crossEncoder) send.crossEncoder = copySources(send.crossEncoder, transfer, true);
-      return [send, transfer];
+      return [forWorker(kept, transfer, true), transfer];
     };
     const transfer = [];
-    const send = { ...rest };
-    // URLs as absolute strings (a URL object cannot be posted; a relative one must not resolve
-    // against the worker's own location)
-    for (const k of ['wasm', 'modelBaseUrl']) if (send[k] !== undefined) send[k] = sourceForWorker(send[k], transfer);
-    for (const role of ['biEncoder', 'crossEncoder']) {
-      if (send[role] && typeof send[role] === 'object') send[role] = copySources(send[role], transfer, false);
-    }
+    const send = forWorker(rest, transfer, false);
     // an aborted load terminates its workers, which frees all their memory
     const mw = await this._spawn(start, 'load', [send, transfer], { onProgress, onWarning, signal });
     mw._startHelper = (s) => this._spawn(start, 'loadScorer', helperSpec(), { onWarning, signal: s });

@@ -14,7 +14,7 @@ test('a pool of two workers reranks and searches like one worker', { timeout: 60
   const { page, problems } = await blankPage(browser, server);
   const r = await page.evaluate(async (qs) => {
     const { MinirankWorker } = await import('/pkg/worker.js');
-    const docs = (await (await fetch('/tests/fixtures/seed000.jsonl')).text()).split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const { documents: docs } = await import('/examples/shared/seed.js');
     const one = await MinirankWorker.load();
     const pool = await MinirankWorker.load({ workers: 2 });
     await one.index(docs);
@@ -90,8 +90,11 @@ test('a worker that stops by itself: a helper mid-rerank is replaced and the cal
   const { page, problems } = await blankPage(browser, server);
   const r = await page.evaluate(async (qs) => {
     const { MinirankWorker } = await import('/pkg/worker.js');
-    const docs = (await (await fetch('/tests/fixtures/seed000.jsonl')).text()).split('\n').filter(Boolean).map((l) => JSON.parse(l));
-    const pool = await MinirankWorker.load({ workers: 2 });
+    const { documents: docs } = await import('/examples/shared/seed.js');
+    // the wasm given as bytes: the first worker gets them moved, the helpers (and their
+    // replacements) a kept copy
+    const wasm = await (await fetch('/pkg/minirank_core_bg.wasm')).arrayBuffer();
+    const pool = await MinirankWorker.load({ workers: 2, wasm });
     await pool.index(docs);
     const cands = await pool.retrieve(qs[0], { k: 20 });
     const expected = (await pool.rerank(qs[0], cands, { topK: 10 })).hits.map((h) => h.id);
@@ -126,7 +129,7 @@ test('signal in a worker: an aborted index keeps the index, aborted queued searc
   const { page, problems } = await blankPage(browser, server);
   const r = await page.evaluate(async (qs) => {
     const { MinirankWorker } = await import('/pkg/worker.js');
-    const docs = (await (await fetch('/tests/fixtures/seed000.jsonl')).text()).split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const { documents: docs } = await import('/examples/shared/seed.js');
     const code = (p) => p.then(() => 'resolved', (e) => `${e.name}:${e.code}`);
     const mw = await MinirankWorker.load({ workers: 2 });
     await mw.index(docs);
