@@ -75,21 +75,21 @@ export function initWasm(wasm, { cache = true, onProgress, onWarning } = {}) {
   if (!wasmInit) {
     wasmInit = (async () => {
       let source = wasm;
-      if ((source === undefined || source === null) && !canDigest()) {
-        // No Web Crypto (a page on a plain-http origin other than localhost): the core checks
-        // its own bytes once it runs, and nothing is cached.
+      // No Web Crypto (a page on a plain-http origin other than localhost): the core checks its
+      // own bytes once it runs, and nothing is cached.
+      const selfCheck = (source === undefined || source === null) && !canDigest();
+      if (selfCheck) {
         source = (await fetchModelFile(DEFAULT_WASM.url(), { stage: 'wasm', onProgress })).bytes;
-        wasmExports = await init({ module_or_path: source });
-        const actual = sha256Hex(source);
-        if (actual !== DEFAULT_WASM.sha256) fail('IntegrityMismatch', `wasm failed its integrity check: expected sha256 ${DEFAULT_WASM.sha256}, got ${actual}`);
-        return;
-      }
-      if (source === undefined || source === null) {
+      } else if (source === undefined || source === null) {
         source = (await fetchModelFile(DEFAULT_WASM.url(), { sha256: DEFAULT_WASM.sha256, cache, stage: 'wasm', onProgress, onWarning })).bytes;
       } else if (isNode && source instanceof URL && source.protocol === 'file:') {
         source = await nodeReadFile(source);
       }
       wasmExports = await init({ module_or_path: source });
+      if (selfCheck) {
+        const actual = sha256Hex(source);
+        if (actual !== DEFAULT_WASM.sha256) fail('IntegrityMismatch', `wasm failed its integrity check: expected sha256 ${DEFAULT_WASM.sha256}, got ${actual}`);
+      }
     })();
     wasmInit.catch(() => { wasmInit = null; });
   }
@@ -446,11 +446,18 @@ export class Minirank {
    * so that `onProgress({stage: 'index', loaded, total})` can repaint a page.
    */
   index(docs, options) {
-    // Calls overlap when a page indexes twice without waiting: each runs alone, in order, so that
-    // one call's staged documents are never committed or dropped by another.
-    const run = this._indexing.then(() => this._indexNow(docs, options));
-    this._indexing = run.catch(() => {});
-    return run;
+    return this._inOrder(() => this._indexNow(docs, options));
+  }
+
+  /**
+   * Run an indexing call after the ones before it. Calls overlap when a page indexes twice without
+   * waiting: each runs alone, in order, so that one call's staged documents are never committed
+   * or dropped by another.
+   */
+  _inOrder(run) {
+    const done = this._indexing.then(run);
+    this._indexing = done.catch(() => {});
+    return done;
   }
 
   /**
@@ -459,9 +466,7 @@ export class Minirank {
    * runs, so 100,000 documents take seconds. All or nothing; in order with `index` calls.
    */
   indexVectors(docs, vectors) {
-    const run = this._indexing.then(() => this._engine.indexVectors(docs, vectors));
-    this._indexing = run.catch(() => {});
-    return run;
+    return this._inOrder(() => this._engine.indexVectors(docs, vectors));
   }
 
   async _indexNow(docs, { onProgress, sliceSize = 64, signal } = {}) {

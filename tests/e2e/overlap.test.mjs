@@ -16,7 +16,7 @@ test('200 overlapping calls give the results of the same calls made one by one, 
     const { rng } = await import('/tests/soak/soak.js');
     const { Minirank } = await import('/pkg/minirank.js');
     const { MinirankWorker } = await import('/pkg/worker.js');
-    const docs = (await (await fetch('/tests/fixtures/seed000.jsonl')).text()).split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const { documents: docs } = await import('/examples/shared/seed.js');
     const random = rng(7);
     const ids = docs.map((d) => d.id);
     const ops = [];

@@ -16,7 +16,7 @@ for (const where of ['main thread', 'worker']) {
     await page.exposeFunction('reportBlock', (b) => t.diagnostic(`${where}: calls ${b.upTo}: p50 ${b.p50} ms, p99 ${b.p99} ms, wasm memory ${(b.memory / 1e6).toFixed(1)} MB`));
     const r = await page.evaluate(async ({ where, calls, questions }) => {
       const { soak } = await import('/tests/soak/soak.js');
-      const docs = (await (await fetch('/tests/fixtures/seed000.jsonl')).text()).split('\n').filter(Boolean).map((l) => JSON.parse(l));
+      const { documents: docs } = await import('/examples/shared/seed.js');
       let mr;
       let memory;
       if (where === 'worker') {
