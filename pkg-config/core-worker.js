@@ -2,6 +2,8 @@
 // and `crossEncoder`, or `modelBaseUrl`.
 import { MinirankWorkerClient } from './worker-client.js';
 
+export { autoWorkers } from './worker-client.js';
+
 /** `Minirank` from 'minirank/core' in a Web Worker (or a pool of them). */
 export class MinirankWorker extends MinirankWorkerClient {
   static startWorker() {

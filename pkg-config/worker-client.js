@@ -3,12 +3,28 @@
 // or candidates are reranked. worker.js and core-worker.js subclass it, each naming its own worker
 // script with the literal `new Worker(new URL(...), { type: 'module' })` that bundlers follow.
 //
-// `workers: n` (default 1) starts n − 1 more workers holding only the cross-encoder: `rerank`
-// and `search` then score their candidates in parallel, a share per worker (each extra worker
-// costs its own cross-encoder load and memory: `memoryBytes()` gives each worker's).
+// `workers: n` starts n − 1 more workers holding only the cross-encoder: `rerank` and `search`
+// then score their candidates in parallel, a share per worker (each extra worker costs its own
+// cross-encoder load and memory: `memoryBytes()` gives each worker's). The default, 'auto', is
+// `autoWorkers()`: half the device's cores, from 1 to 4, fewer where the device has little memory.
 //
 // Calls are answered in order. Bytes (models, saved indexes) move as transferables.
 import { MinirankError, abortError, splitSignal, throwIfAborted, warn } from './core.js';
+
+/**
+ * The pool size `workers: 'auto'` (the default) picks: half of `navigator.hardwareConcurrency`
+ * (the page and the browser keep the rest), at least 1 and at most 4; at most 2 where
+ * `navigator.deviceMemory` (Chromium only) says 4 GB or less, and 1 at 2 GB or less, since each
+ * extra worker holds its own cross-encoder.
+ */
+export function autoWorkers(nav = globalThis.navigator) {
+  const cores = Number(nav && nav.hardwareConcurrency) || 1;
+  let n = Math.min(4, Math.max(1, Math.floor(cores / 2)));
+  const memory = nav && Number(nav.deviceMemory);
+  if (memory > 0 && memory <= 2) n = 1;
+  else if (memory > 0 && memory <= 4) n = Math.min(n, 2);
+  return n;
+}
 
 function sourceForWorker(src, transfer) {
   if (src instanceof URL) return src.href;
@@ -104,11 +120,12 @@ export class MinirankWorkerClient {
    * plus `workerUrl` to point at a copy of the worker script (worker-entry.js).
    */
   static async load(options = {}) {
-    const { onProgress, onWarning, workerUrl, workers = 1, signal, ...rest } = options || {};
+    const { onProgress, onWarning, workerUrl, workers: asked = 'auto', signal, ...rest } = options || {};
     throwIfAborted(signal, 'load');
-    if (!Number.isInteger(workers) || workers < 1 || workers > 16) {
-      throw new MinirankError('InvalidOption', 'invalid option `workers`: must be a whole number from 1 to 16');
+    if (asked !== 'auto' && (!Number.isInteger(asked) || asked < 1 || asked > 16)) {
+      throw new MinirankError('InvalidOption', "invalid option `workers`: must be 'auto' or a whole number from 1 to 16");
     }
+    const workers = asked === 'auto' ? autoWorkers() : asked;
     if (typeof Worker === 'undefined') {
       throw new MinirankError('Worker', 'Web Workers are not available here (Node has no global Worker): use Minirank from \'minirank\' instead');
     }

@@ -9,6 +9,8 @@
 // The class is in worker-client.js; this entry names its worker script.
 import { MinirankWorkerClient } from './worker-client.js';
 
+export { autoWorkers } from './worker-client.js';
+
 /** `Minirank` in a Web Worker (or a pool of them), with the package's models as defaults. */
 export class MinirankWorker extends MinirankWorkerClient {
   static startWorker() {

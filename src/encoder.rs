@@ -376,6 +376,23 @@ mod tests {
         assert_eq!(PaddedBatch::new(&[&a, &b], 1).ids, vec![101, 7, 102, 101, 102, 1]);
     }
 
+    #[test]
+    fn batches_hold_at_most_the_batch_size_and_the_token_budget() {
+        // short rows fill the batch size; long rows fill the token budget; a row over it runs alone
+        assert_eq!(token_batches(&[10, 10, 10, 10, 10], 2, 512), vec![vec![0, 1], vec![2, 3], vec![4]]);
+        assert_eq!(token_batches(&[256, 30, 256, 256, 40], 16, 512), vec![vec![1, 4], vec![0, 2], vec![3]]);
+        assert_eq!(token_batches(&[600, 5], 16, 512), vec![vec![1], vec![0]]);
+        let lengths: Vec<usize> = (0..200).map(|i| 1 + (i * 37) % 256).collect();
+        let batches = token_batches(&lengths, 16, BATCH_TOKEN_BUDGET);
+        let mut seen: Vec<usize> = batches.iter().flatten().copied().collect();
+        seen.sort_unstable();
+        assert_eq!(seen, (0..200).collect::<Vec<_>>(), "every row once");
+        for b in &batches {
+            let longest = b.iter().map(|&i| lengths[i]).max().unwrap();
+            assert!(b.len() <= 16 && (b.len() == 1 || b.len() * longest <= BATCH_TOKEN_BUDGET), "{b:?}");
+        }
+    }
+
     fn config(json: &str) -> ModelConfig {
         serde_json::from_str(json).unwrap()
     }
@@ -399,6 +416,30 @@ mod tests {
         let b = config(r#"{"model_type": "bert", "hidden_size": 384, "dim": 7, "type_vocab_size": 2}"#);
         assert_eq!((b.hidden_size(), b.type_rows()), (Some(384), Some(2)));
         assert_eq!((ModelConfig::default().hidden_size(), ModelConfig::default().type_rows()), (None, None));
+    }
+
+    #[test]
+    fn the_default_models_keep_their_word_embeddings_int8_in_memory() {
+        // The table is 30,522 × 384: as int8 11.7 MB, as f32 47 MB (the rewrite in graph_rewrite).
+        for path in ["models/cross-encoder/model.onnx", "models/bi-encoder/model.onnx"] {
+            let Ok(bytes) = std::fs::read(path) else {
+                panic!("{path}: run scripts/setup.sh models");
+            };
+            let kind = if path.contains("cross") { OutputKind::Logits } else { OutputKind::TokenStates };
+            let enc = OnnxEncoder::from_bytes(ModelRole::CrossEncoder, &bytes, kind).unwrap();
+            let consts: Vec<(DatumType, usize)> = enc
+                .plan
+                .model()
+                .nodes
+                .iter()
+                .filter_map(|n| n.op_as::<tract_onnx::tract_core::ops::konst::Const>())
+                .map(|c| (c.val().datum_type(), c.val().len() * c.val().datum_type().size_of()))
+                .collect();
+            let table = 30_522 * 384;
+            assert!(consts.iter().any(|&(dt, bytes)| dt == i8::datum_type() && bytes == table), "{path}: no int8 table");
+            let largest = consts.iter().filter(|(dt, _)| *dt != i8::datum_type()).map(|&(_, b)| b).max().unwrap_or(0);
+            assert!(largest < table, "{path}: a {largest}-byte constant: the table was dequantised whole");
+        }
     }
 
     #[test]
@@ -490,6 +531,32 @@ impl ModelConfig {
 /// Default cap on sequence length when neither config nor graph says (BERT's position table).
 pub(crate) const DEFAULT_MAX_POSITIONS: usize = 512;
 
+/// Indices of rows of these lengths in batches: shortest first (each batch pads little), at most
+/// `batch_size` rows and `budget` tokens (rows × the longest) per batch; a row longer than the
+/// budget runs alone.
+fn token_batches(lengths: &[usize], batch_size: usize, budget: usize) -> Vec<Vec<usize>> {
+    let mut order: Vec<usize> = (0..lengths.len()).collect();
+    order.sort_by_key(|&i| lengths[i]);
+    let mut batches: Vec<Vec<usize>> = Vec::new();
+    for i in order {
+        // sorted by length: the new row is the batch's longest, so it sets the padded length
+        let fits = batches.last().is_some_and(|b| b.len() < batch_size.max(1) && (b.len() + 1) * lengths[i] <= budget);
+        match batches.last_mut() {
+            Some(b) if fits => b.push(i),
+            _ => batches.push(vec![i]),
+        }
+    }
+    batches
+}
+
+/// At most this many tokens (rows × padded length) per forward pass, whatever the batch size (a
+/// single longer row still runs alone). Attention holds `rows × heads × length²` scores: 32 rows
+/// of 256 tokens grew the heap by 270 MB while embedding, and wasm memory never shrinks. Measured
+/// natively (benches/memory.rs, 100 SciFact abstracts at 256 tokens, one thread): embedding peak
+/// +266 MB with no budget, +67 MB at 2048 tokens, +17 MB at 512, and each smaller budget was
+/// also faster (14.5 s, 11.3 s, 10.7 s; reranking 12.3, 10.6, 10.0 s).
+pub(crate) const BATCH_TOKEN_BUDGET: usize = 512;
+
 /// An ONNX encoder and its tokenizer, checked against each other.
 #[derive(Debug)]
 pub(crate) struct LoadedModel {
@@ -565,9 +632,7 @@ impl LoadedModel {
         if self.type_rows < 2 {
             encodings.iter_mut().for_each(|e| e.type_ids.iter_mut().for_each(|t| *t = 0));
         }
-        let mut order: Vec<usize> = (0..encodings.len()).collect();
-        order.sort_by_key(|&i| encodings[i].len());
-        order.chunks(batch_size.max(1)).map(<[usize]>::to_vec).collect()
+        token_batches(&encodings.iter().map(|e| e.len()).collect::<Vec<_>>(), batch_size, BATCH_TOKEN_BUDGET)
     }
 
     /// Milliseconds per operator kind over the batches `run_sorted` would run (one thread,

@@ -1,5 +1,7 @@
 //! Rewrites of an ONNX graph before tract loads it, each exact (the same arithmetic, in an
 //! order or form that tract optimises better, or can load at all):
+//! - embedding tables kept int8: `Gather(Mul(Cast(int8), scale), ids)` becomes
+//!   `Mul(Cast(Gather(int8, ids)), Gather(scale, ids))`, so only the gathered rows are dequantised;
 //! - weight-only int8 dequantisation (`Mul(Cast(int8), scale)`) folded into f32 initializers;
 //! - exact GELU reordered so that tract fuses its five nodes into one `GeluExact`;
 //! - transformers' indexed padding mask (`mask[batch_idx, kv_idx]`) read as the slice it is.
@@ -8,6 +10,7 @@ use tract_onnx::pb;
 
 /// All rewrites, in order.
 pub(crate) fn prepare(graph: &mut pb::GraphProto) {
+    gather_before_dequantization(graph);
     fold_weight_dequantization(graph);
     reorder_gelu(graph);
     if slice_indexed_padding_mask(graph) > 0 {
@@ -20,6 +23,87 @@ const ONNX_UINT8: i32 = 2;
 const ONNX_INT8: i32 = 3;
 const ONNX_INT32: i32 = 6;
 const ONNX_INT64: i32 = 7;
+
+/// An int8 embedding table would otherwise be folded into f32 like any weight: 47 MB for
+/// MiniLM's 30,522 × 384 words, of which a forward pass reads a few hundred rows. Gather first
+/// and dequantise what was gathered: `Gather(Mul(Cast(q), s), ids)` with `q` an int8 initializer
+/// and `s` one scale per row (`[rows, 1]`) or per tensor becomes
+/// `Mul(Cast(Gather(q, ids)), Gather(s, ids))` (or `Mul(Cast(Gather(q, ids)), s)`). Exact: each
+/// gathered value is the same product of the same two numbers. Only when the dequantised table
+/// feeds nothing but that Gather (a tied output projection would need the whole table).
+/// Returns how many tables stay int8.
+fn gather_before_dequantization(graph: &mut pb::GraphProto) -> usize {
+    let inits: HashMap<&str, &pb::TensorProto> = graph.initializer.iter().map(|t| (t.name.as_str(), t)).collect();
+    let producer: HashMap<&str, usize> =
+        graph.node.iter().enumerate().flat_map(|(i, n)| n.output.iter().map(move |o| (o.as_str(), i))).collect();
+    let mut readers: HashMap<&str, usize> = HashMap::new();
+    for input in graph.node.iter().flat_map(|n| n.input.iter()).chain(graph.output.iter().map(|o| &o.name)) {
+        *readers.entry(input.as_str()).or_default() += 1;
+    }
+    let attr = |n: &pb::NodeProto, name: &str| n.attribute.iter().find(|a| a.name == name).map(|a| a.i);
+    let mut edits = Vec::new(); // (gather, mul, cast, q, Some(s) per row | None per tensor, s)
+    for (gi, gather) in graph.node.iter().enumerate() {
+        if gather.op_type != "Gather" || gather.input.len() != 2 || attr(gather, "axis").unwrap_or(0) != 0 {
+            continue;
+        }
+        let Some(&mi) = producer.get(gather.input[0].as_str()) else { continue };
+        let mul = &graph.node[mi];
+        if mul.op_type != "Mul" || mul.input.len() != 2 || readers.get(gather.input[0].as_str()) != Some(&1) {
+            continue;
+        }
+        let (cast_out, scale) = match (producer.get(mul.input[0].as_str()), producer.get(mul.input[1].as_str())) {
+            (Some(_), None) => (&mul.input[0], &mul.input[1]),
+            (None, Some(_)) => (&mul.input[1], &mul.input[0]),
+            _ => continue,
+        };
+        let ci = producer[cast_out.as_str()];
+        let cast = &graph.node[ci];
+        if cast.op_type != "Cast" || attr(cast, "to") != Some(ONNX_FLOAT as i64) || readers.get(cast_out.as_str()) != Some(&1) {
+            continue;
+        }
+        let (Some(q), Some(s)) = (cast.input.first().and_then(|i| inits.get(i.as_str())), inits.get(scale.as_str())) else { continue };
+        if !matches!(q.data_type, ONNX_INT8 | ONNX_UINT8) || q.dims.len() != 2 || s.data_type != ONNX_FLOAT {
+            continue;
+        }
+        let per_row = match s.dims.as_slice() {
+            [r, 1] if *r == q.dims[0] => true,
+            [] | [1] | [1, 1] => false,
+            _ => continue,
+        };
+        edits.push((gi, mi, ci, q.name.clone(), per_row, s.name.clone()));
+    }
+    let mut dead = HashSet::new();
+    for (gi, mi, ci, q, per_row, s) in edits.iter().rev() {
+        let gather = &graph.node[*gi];
+        let (ids, out) = (gather.input[1].clone(), gather.output[0].clone());
+        let name = |what: &str| format!("{out}::minirank_{what}");
+        let node = |op: &str, inputs: Vec<String>, output: String, attribute: Vec<pb::AttributeProto>| pb::NodeProto {
+            name: output.clone(),
+            op_type: op.into(),
+            input: inputs,
+            output: vec![output],
+            attribute,
+            ..Default::default()
+        };
+        let to_float = pb::AttributeProto { name: "to".into(), i: ONNX_FLOAT as i64, r#type: pb::attribute_proto::AttributeType::Int as i32, ..Default::default() };
+        let mut replacement = vec![
+            node("Gather", vec![q.clone(), ids.clone()], name("rows_q"), vec![]),
+            node("Cast", vec![name("rows_q")], name("rows_f"), vec![to_float]),
+        ];
+        let scale = if *per_row {
+            replacement.push(node("Gather", vec![s.clone(), ids], name("rows_s"), vec![]));
+            name("rows_s")
+        } else {
+            s.clone()
+        };
+        replacement.push(node("Mul", vec![name("rows_f"), scale], out, vec![]));
+        dead.extend([graph.node[*mi].output[0].clone(), graph.node[*ci].output[0].clone()]);
+        graph.node.splice(*gi..*gi + 1, replacement);
+    }
+    // the table's Mul and Cast now feed nothing (named by output: the splices moved indices)
+    graph.node.retain(|n| !n.output.first().is_some_and(|o| dead.contains(o)));
+    edits.len()
+}
 
 /// Weight-only int8 models store weights as `Mul(Cast(int8 initializer), scale initializer)`.
 /// tract keeps that subgraph (folding it would grow the weights 4×) and so dequantizes every
@@ -432,6 +516,39 @@ mod tests {
         assert_eq!(mul_broadcast(&a, &row), Some((vec![2, 2], vec![10.0, 200.0, 30.0, 400.0])));
         let bad = pb::TensorProto { dims: vec![3], data_type: ONNX_FLOAT, float_data: vec![1.0; 3], ..Default::default() };
         assert_eq!(mul_broadcast(&a, &bad), None);
+    }
+
+    #[test]
+    fn an_int8_embedding_table_is_gathered_before_it_is_dequantised() {
+        let q = pb::TensorProto { name: "e_q".into(), dims: vec![3, 2], data_type: ONNX_INT8, raw_data: vec![1, 2, 3, 4, 5, 6], ..Default::default() };
+        let scale = pb::TensorProto { name: "e_s".into(), dims: vec![3, 1], data_type: ONNX_FLOAT, float_data: vec![0.5, 1.0, 2.0], ..Default::default() };
+        let graph = |tied: bool| {
+            let mut nodes = vec![node("Cast", &["e_q"], "e_f"), node("Mul", &["e_f", "e_s"], "e"), node("Gather", &["e", "ids"], "x")];
+            if tied {
+                nodes.push(node("MatMul", &["x", "e"], "y"));
+            }
+            pb::GraphProto { node: nodes, initializer: vec![q.clone(), scale.clone()], ..Default::default() }
+        };
+        let mut g = graph(false);
+        prepare(&mut g);
+        let ops: Vec<(&str, Vec<&str>)> = g.node.iter().map(|n| (n.op_type.as_str(), n.input.iter().map(String::as_str).collect())).collect();
+        assert_eq!(
+            ops,
+            vec![
+                ("Gather", vec!["e_q", "ids"]),
+                ("Cast", vec!["x::minirank_rows_q"]),
+                ("Gather", vec!["e_s", "ids"]),
+                ("Mul", vec!["x::minirank_rows_f", "x::minirank_rows_s"]),
+            ]
+        );
+        assert_eq!(g.node[3].output, vec!["x".to_string()]);
+        let kept: HashSet<&str> = g.initializer.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(kept, HashSet::from(["e_q", "e_s"]), "the table stays int8, nothing is folded to f32");
+        // a table that something else reads whole (a tied projection) is folded as before
+        let mut g = graph(true);
+        prepare(&mut g);
+        assert!(g.node.iter().all(|n| n.op_type != "Cast"));
+        assert_eq!(g.initializer.iter().map(|t| (t.name.as_str(), t.data_type)).collect::<Vec<_>>(), vec![("e", ONNX_FLOAT)]);
     }
 
     fn int64s(name: &str, dims: &[i64], values: &[i64]) -> pb::TensorProto {

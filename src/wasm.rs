@@ -170,6 +170,14 @@ fn bytes(name: &'static str, v: &JsValue) -> JsResult<Vec<u8>> {
     Err(invalid(name, format!("must be a Uint8Array or ArrayBuffer, got {}", type_name(v))))
 }
 
+/// The error [`bytes`] would give, without copying anything.
+fn check_bytes(name: &'static str, v: &JsValue, optional: bool) -> JsResult<()> {
+    if (optional && (v.is_undefined() || v.is_null())) || v.is_instance_of::<js_sys::ArrayBuffer>() || js_sys::ArrayBuffer::is_view(v) {
+        return Ok(());
+    }
+    Err(invalid(name, format!("must be a Uint8Array or ArrayBuffer, got {}", type_name(v))))
+}
+
 /// [`bytes`], or `None` for `undefined` / `null`.
 fn optional_bytes(name: &'static str, v: &JsValue) -> JsResult<Option<Vec<u8>>> {
     if v.is_undefined() || v.is_null() {
@@ -231,11 +239,28 @@ impl Engine {
         bi_config: JsValue,
         ce_config: JsValue,
     ) -> JsResult<Engine> {
-        let (bm, bt, bc) = (bytes("biEncoder.model", &bi_model)?, bytes("biEncoder.tokenizer", &bi_tokenizer)?, optional_bytes("biEncoder.config", &bi_config)?);
-        let (cm, ct, cc) = (bytes("crossEncoder.model", &ce_model)?, bytes("crossEncoder.tokenizer", &ce_tokenizer)?, optional_bytes("crossEncoder.config", &ce_config)?);
-        let bi = ModelFiles { model: &bm, tokenizer: &bt, config: bc.as_deref(), sha256: None };
-        let ce = ModelFiles { model: &cm, tokenizer: &ct, config: cc.as_deref(), sha256: None };
-        let inner = Minirank::from_bytes(bi, ce).map_err(to_js)?;
+        for (name, v, optional) in [
+            ("biEncoder.model", &bi_model, false),
+            ("biEncoder.tokenizer", &bi_tokenizer, false),
+            ("biEncoder.config", &bi_config, true),
+            ("crossEncoder.model", &ce_model, false),
+            ("crossEncoder.tokenizer", &ce_tokenizer, false),
+            ("crossEncoder.config", &ce_config, true),
+        ] {
+            check_bytes(name, v, optional)?;
+        }
+        // One model's files in wasm memory at a time, freed once its graph is built: the peak is
+        // then one model's bytes, not both.
+        let (embedder, fingerprint) = {
+            let (m, t, c) = (bytes("biEncoder.model", &bi_model)?, bytes("biEncoder.tokenizer", &bi_tokenizer)?, optional_bytes("biEncoder.config", &bi_config)?);
+            let files = ModelFiles { model: &m, tokenizer: &t, config: c.as_deref(), sha256: None };
+            (BiEncoder::from_bytes(files).map_err(to_js)?, crc32fast::hash(&m))
+        };
+        let cross_encoder = {
+            let (m, t, c) = (bytes("crossEncoder.model", &ce_model)?, bytes("crossEncoder.tokenizer", &ce_tokenizer)?, optional_bytes("crossEncoder.config", &ce_config)?);
+            CrossEncoder::from_bytes(ModelFiles { model: &m, tokenizer: &t, config: c.as_deref(), sha256: None }).map_err(to_js)?
+        };
+        let inner = Minirank::new(embedder, cross_encoder, fingerprint);
         Ok(Engine { inner, staged: Embedded::default(), jobs: Default::default(), next_job: 0 })
     }
 

@@ -1,4 +1,5 @@
-// One benchmark configuration per page load: ?lib=minirank|minirank-pool|tfjs&threads=N&workloads=rerank,embed,cold
+// One benchmark configuration per page load:
+// ?lib=minirank|minirank-pool|minirank-worker-defaults|tfjs|tfjs-defaults&threads=N&workloads=rerank,memory,embed,cold
 // Results are left in window.__result (the runner reads them); progress goes to #log.
 const params = new URLSearchParams(location.search);
 const lib = params.get('lib') || 'minirank';
@@ -26,13 +27,16 @@ async function timeReps(reps, f) {
 // ---- minirank ---------------------------------------------------------------------------------
 // The same calls on a `Minirank` (page thread) or a `MinirankWorker` pool (`threads` workers, the
 // cross-encoder scoring a share of the candidates in each); score cache off: measure the model.
+// The cross-encoder alone (fusion weights 0, 0, 1), like the peer: by default `rerank` also
+// embeds candidates that are not in the index, for the cosine of the fused score.
+const CE_ONLY = { dense: 0, bm25: 0, crossEncoder: 1 };
 function minirankCalls(mr, loadMs, memoryBytes) {
   const cands = (docs) => docs.map((text, i) => ({ id: String(i), text }));
   return {
     loadMs,
-    rerank: async (q, docs, maxLength) => (await mr.rerank(q, cands(docs), { maxLength, batchSize: 16 })).hits.map((h) => Number(h.id)),
+    rerank: async (q, docs, maxLength) => (await mr.rerank(q, cands(docs), { maxLength, batchSize: 16, fusion: CE_ONLY })).hits.map((h) => Number(h.id)),
     scores: async (q, docs, maxLength) => {
-      const r = await mr.rerank(q, cands(docs), { maxLength });
+      const r = await mr.rerank(q, cands(docs), { maxLength, fusion: CE_ONLY });
       const out = new Array(docs.length);
       for (const h of r.hits) out[Number(h.id)] = h.logit;
       return out;
@@ -51,26 +55,28 @@ async function minirankLib() {
   return minirankCalls(mr, loadMs, async () => [wasmMemoryBytes()]);
 }
 
-async function minirankPool() {
+async function minirankPool({ defaults = false } = {}) {
   const { MinirankWorker } = await import('/pkg/worker.js');
   const t0 = performance.now();
-  const mr = await MinirankWorker.load({ cache: false, workers: threads });
+  const mr = await MinirankWorker.load(defaults ? {} : { cache: false, workers: threads });
   const loadMs = performance.now() - t0;
   await mr.setCacheCapacity(0);
   return minirankCalls(mr, loadMs, () => mr.memoryBytes());
 }
 
 // ---- transformers.js (onnxruntime-web, wasm SIMD) ---------------------------------------------
-async function tfjsLib() {
+async function tfjsLib({ defaults = false, browserCache = false } = {}) {
   const tf = await import('/benches/browser/node_modules/@huggingface/transformers/dist/transformers.js');
   const { env, AutoTokenizer, AutoModelForSequenceClassification, AutoModel, mean_pooling } = tf;
   env.allowRemoteModels = false;
   env.allowLocalModels = true;
   env.localModelPath = '/benches/browser/models/';
-  env.useBrowserCache = false;
+  env.useBrowserCache = browserCache;
   env.backends.onnx.wasm.wasmPaths = '/benches/browser/node_modules/onnxruntime-web/dist/';
-  env.backends.onnx.wasm.numThreads = threads;
-  env.backends.onnx.wasm.proxy = false;
+  if (!defaults) { // `defaults`: transformers.js picks its thread count itself (one thread without cross-origin isolation)
+    env.backends.onnx.wasm.numThreads = threads;
+    env.backends.onnx.wasm.proxy = false;
+  }
   const t0 = performance.now();
   const ceTok = await AutoTokenizer.from_pretrained('minirank-ce');
   const ce = await AutoModelForSequenceClassification.from_pretrained('minirank-ce', { dtype: 'fp32', device: 'wasm' });
@@ -95,11 +101,13 @@ async function tfjsLib() {
     },
     scores: logits,
     embed: async (texts) => {
+      const out = [];
       for (let i = 0; i < texts.length; i += 32) {
         const inputs = biTok(texts.slice(i, i + 32), { padding: true, truncation: true, max_length: 256 });
         const { last_hidden_state } = await bi(inputs);
-        mean_pooling(last_hidden_state, inputs.attention_mask).normalize(2, -1);
+        out.push(...mean_pooling(last_hidden_state, inputs.attention_mask).normalize(2, -1).tolist());
       }
+      return out;
     },
   };
 }
@@ -179,11 +187,20 @@ async function cold(data) {
   return { firstResultMs: performance.now(), top: r.hits[0].id };
 }
 
+async function coldTfjs(data) {
+  const tf = await tfjsLib({ browserCache: true });
+  const vectors = await tf.embed(data.seed.docs);
+  const [qv] = await tf.embed([data.seed.questions[0]]);
+  const dense = vectors.map((v, i) => [v.reduce((a, x, j) => a + x * qv[j], 0), i]).sort((a, b) => b[0] - a[0]);
+  const order = await tf.rerank(data.seed.questions[0], dense.map(([, i]) => data.seed.docs[i]), 256);
+  return { firstResultMs: performance.now(), top: String(dense[order[0]][1]) };
+}
+
 async function main() {
   const data = await (await fetch('/benches/browser/data.json')).json();
   const result = { lib, threads, crossOriginIsolated: self.crossOriginIsolated, hardwareConcurrency: navigator.hardwareConcurrency };
   if (workloads.includes('cold')) {
-    Object.assign(result, await cold(data));
+    Object.assign(result, lib === 'tfjs' ? await coldTfjs(data) : await cold(data));
     window.__result = result;
     return;
   }
@@ -192,7 +209,11 @@ async function main() {
     window.__result = result;
     return;
   }
-  const impl = lib === 'tfjs' ? await tfjsLib() : lib === 'minirank-pool' ? await minirankPool() : await minirankLib();
+  const impl = lib === 'tfjs' ? await tfjsLib()
+    : lib === 'tfjs-defaults' ? await tfjsLib({ defaults: true })
+      : lib === 'minirank-pool' ? await minirankPool()
+        : lib === 'minirank-worker-defaults' ? await minirankPool({ defaults: true })
+          : await minirankLib();
   result.loadMs = impl.loadMs;
   log(`${lib}: loaded in ${impl.loadMs.toFixed(0)} ms`);
   if (workloads.includes('rerank')) {
@@ -208,7 +229,9 @@ async function main() {
     log(`rerank 20 seed pairs: ${result.rerankSeed20Ms.toFixed(1)} ms`);
     result.rerankScifact50Ms = await timeReps(REPS, () => impl.rerank(data.scifact.query, data.scifact.candidates, 128));
     log(`rerank 50 SciFact candidates (128 tokens): ${result.rerankScifact50Ms.toFixed(0)} ms`);
-    // wasm memory per worker (minirank only: onnxruntime-web's is not reachable from the page)
+    // wasm memory per worker (minirank only: onnxruntime-web's is not reachable from the page),
+    // after reranking 100 candidates at 256 tokens (the high-water mark the memory target names)
+    if (impl.memoryBytes && workloads.includes('memory')) await impl.rerank(data.scifact.query, data.scifact.docs.slice(0, 100), 256);
     if (impl.memoryBytes) result.wasmMemoryBytes = await impl.memoryBytes();
   }
   if (workloads.includes('embed')) {

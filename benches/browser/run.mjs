@@ -52,9 +52,9 @@ async function prepareData() {
   await writeFile(`${here}data.json`, JSON.stringify(data));
 }
 
-function serve() {
+function serve({ isolate = true } = {}) {
   return new Promise((resolve, reject) => {
-    const p = spawn('python3', [`${root}scripts/serve.py`, '--port', '0', '--no-csp', '--isolate'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const p = spawn('python3', [`${root}scripts/serve.py`, '--port', '0', '--no-csp', ...(isolate ? ['--isolate'] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
     p.stdout.on('data', (d) => {
       const m = /at (http:\/\/[^ ]+)\/www\//.exec(String(d));
       if (m) resolve({ origin: m[1], proc: p });
@@ -98,66 +98,114 @@ async function main() {
   await prepareModels();
   await prepareData();
   const server = await serve();
+  // a page that is not cross-origin isolated, as most are: where the defaults are compared
+  const plain = await serve({ isolate: false });
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
   const results = { date: new Date().toISOString(), machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, chromium: browser.version() }, runs: {} };
+  // BENCH_ONLY=name,name runs a subset (names below); the tables then show what ran
+  const only = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',') : null;
+  const want = (name) => !only || only.includes(name);
   try {
     const cores = os.cpus().length;
     const configs = [
-      ['minirank', `lib=minirank&threads=1&reps=${REPS}`],
-      [`minirank-${cores}w`, `lib=minirank-pool&threads=${cores}&workloads=rerank&reps=${REPS}`],
-      ['tfjs-1t', `lib=tfjs&threads=1&reps=${REPS}`],
-      [`tfjs-${cores}t`, `lib=tfjs&threads=${cores}&reps=${REPS}`],
+      ['minirank', server, `lib=minirank&threads=1&workloads=rerank,memory,embed&reps=${REPS}`],
+      [`minirank-${cores}w`, server, `lib=minirank-pool&threads=${cores}&workloads=rerank,memory&reps=${REPS}`],
+      ['tfjs-1t', server, `lib=tfjs&threads=1&reps=${REPS}`],
+      [`tfjs-${cores}t`, server, `lib=tfjs&threads=${cores}&reps=${REPS}`],
+      ['minirank-defaults', plain, `lib=minirank-worker-defaults&workloads=rerank&reps=${REPS}`],
+      ['tfjs-defaults', plain, `lib=tfjs-defaults&workloads=rerank&reps=${REPS}`],
     ];
-    for (const [name, q] of configs) {
+    for (const [name, srv, q] of configs) {
+      if (!want(name)) continue;
       console.error(`running ${name}…`);
       const ctx = await browser.newContext();
-      results.runs[name] = await runPage(ctx, server.origin, q);
+      results.runs[name] = await runPage(ctx, srv.origin, q);
       await ctx.close();
     }
-    // cold start: a fresh context (empty Cache API), then a reload in the same context (models cached)
-    const ctx = await browser.newContext();
-    results.runs.coldNoCache = await runPage(ctx, server.origin, 'workloads=cold');
-    results.runs.coldCached = await runPage(ctx, server.origin, 'workloads=cold');
-    await ctx.close();
-    const rctx = await browser.newContext();
-    results.runs.retrieve = await runPage(rctx, server.origin, `workloads=retrieve&reps=${REPS}`);
-    await rctx.close();
+    // cold start: a fresh context (empty caches), then a reload in the same context (models, and
+    // the wasm, in the browser's caches); the same flow for transformers.js (its browser cache on)
+    for (const [name, lib] of [['cold', 'minirank'], ['coldTfjs', 'tfjs']]) {
+      if (!want(name)) continue;
+      console.error(`running ${name}…`);
+      const ctx = await browser.newContext();
+      results.runs[`${name}NoCache`] = await runPage(ctx, server.origin, `lib=${lib}&workloads=cold`);
+      results.runs[`${name}Cached`] = await runPage(ctx, server.origin, `lib=${lib}&workloads=cold`);
+      await ctx.close();
+    }
+    if (want('retrieve')) {
+      const rctx = await browser.newContext();
+      results.runs.retrieve = await runPage(rctx, server.origin, `workloads=retrieve&reps=${REPS}`);
+      await rctx.close();
+    }
   } finally {
     await browser.close();
     server.proc.kill();
+    plain.proc.kill();
   }
   results.sizes = await sizes();
   const nativePath = `${root}benches/results/native.json`;
   results.native = existsSync(nativePath) ? JSON.parse(readFileSync(nativePath, 'utf8')) : null;
 
   const m = results.runs.minirank, t1 = results.runs['tfjs-1t'], tn = results.runs[Object.keys(results.runs).find((k) => /^tfjs-\d+t$/.test(k) && k !== 'tfjs-1t')];
-  const sameTop5 = JSON.stringify(m.seedTop5) === JSON.stringify(t1.seedTop5);
-  const maxScoreDiff = Math.max(...m.seedScores.flat().map((s, i) => Math.abs(s - t1.seedScores.flat()[i])));
-  const rows = [
-    ['rerank 20 seed pairs (mean of 3 questions, median of reps)', `${m.rerankSeed20Ms.toFixed(1)} ms`, `${t1.rerankSeed20Ms.toFixed(1)} ms`, `${tn.rerankSeed20Ms.toFixed(1)} ms`, `${(t1.rerankSeed20Ms / m.rerankSeed20Ms).toFixed(2)}× / ${(tn.rerankSeed20Ms / m.rerankSeed20Ms).toFixed(2)}×`],
-    ['rerank 50 SciFact candidates, 128 tokens', `${m.rerankScifact50Ms.toFixed(0)} ms`, `${t1.rerankScifact50Ms.toFixed(0)} ms`, `${tn.rerankScifact50Ms.toFixed(0)} ms`, `${(t1.rerankScifact50Ms / m.rerankScifact50Ms).toFixed(2)}× / ${(tn.rerankScifact50Ms / m.rerankScifact50Ms).toFixed(2)}×`],
-    ['embed 1,000 SciFact abstracts (256 tokens)', `${m.embedDocsPerS.toFixed(1)} docs/s`, `${t1.embedDocsPerS.toFixed(1)} docs/s`, `${tn.embedDocsPerS.toFixed(1)} docs/s`, `${(m.embedDocsPerS / t1.embedDocsPerS).toFixed(2)}× / ${(m.embedDocsPerS / tn.embedDocsPerS).toFixed(2)}×`],
-    ['load both models', `${m.loadMs.toFixed(0)} ms`, `${t1.loadMs.toFixed(0)} ms`, `${tn.loadMs.toFixed(0)} ms`, ''],
-  ];
-  console.log(`\n| workload | minirank (wasm, 1 thread) | transformers.js 1 thread | transformers.js ${tn.threads} threads | minirank advantage (vs 1t / vs ${tn.threads}t) |`);
-  console.log('|---|---|---|---|---|');
-  for (const r of rows) console.log(`| ${r.join(' | ')} |`);
-  const mp = results.runs[`minirank-${tn.threads}w`];
-  console.log(`\nminirank/worker pool of ${tn.threads} workers (cross-encoder in each; compare with transformers.js ${tn.threads} threads): rerank 20 seed pairs ${mp.rerankSeed20Ms.toFixed(1)} ms (${(t1.rerankSeed20Ms / mp.rerankSeed20Ms).toFixed(2)}× vs 1t, ${(tn.rerankSeed20Ms / mp.rerankSeed20Ms).toFixed(2)}× vs ${tn.threads}t), 50 SciFact ${mp.rerankScifact50Ms.toFixed(0)} ms (${(t1.rerankScifact50Ms / mp.rerankScifact50Ms).toFixed(2)}× / ${(tn.rerankScifact50Ms / mp.rerankScifact50Ms).toFixed(2)}×); same top-5 as one worker: ${JSON.stringify(mp.seedTop5) === JSON.stringify(m.seedTop5)}; wasm memory per worker after reranking: ${mp.wasmMemoryBytes.map(mb).join(' + ')} (one worker with both models: ${mb(m.wasmMemoryBytes[0])})`);
-  console.log(`same top-5 on the 3 seed questions: ${sameTop5}; max |logit difference| minirank vs transformers.js: ${maxScoreDiff.toExponential(2)}`);
-  console.log(`cold start, page load -> first search result: ${results.runs.coldNoCache.firstResultMs.toFixed(0)} ms (models downloaded), ${results.runs.coldCached.firstResultMs.toFixed(0)} ms (models from the Cache API)`);
-  const rv = results.runs.retrieve;
-  console.log(`retrieve k=100 in wasm from a query vector: ${rv.retrieveVector10000Ms.toFixed(2)} ms over 10k vectors, ${rv.retrieveVector100000Ms.toFixed(2)} ms over 100k; from the query text (embedding it takes ${rv.embedQueryMs.toFixed(1)} ms): ${rv.retrieve10000Ms.toFixed(1)} / ${rv.retrieve100000Ms.toFixed(1)} ms`);
-  const s = results.sizes;
-  console.log(`sizes: .wasm ${mb(s.wasmRaw)} raw, ${mb(s.wasmGzip)} gzip; JS glue ${(s.jsGlue / 1e3).toFixed(1)} kB; npm tarball ${mb(s.tarballWithoutModels)} without models, ${mb(s.tarballWithModels)} with`);
-  if (results.native) {
-    const n = results.native;
-    console.log(`wasm/native: rerank 20 seed pairs ${(m.rerankSeed20Ms / n.rerank_seed20_ms_threads1).toFixed(2)}, rerank 50 SciFact ${(m.rerankScifact50Ms / n.rerank_scifact50_ms_threads1).toFixed(2)}, embed ${(n.embed_scifact1000_docs_per_s_threads1 / m.embedDocsPerS).toFixed(2)} (native, 1 thread, from benches/results/native.json)`);
+  const mp = results.runs[Object.keys(results.runs).find((k) => /^minirank-\d+w$/.test(k))];
+  let sameTop5 = null, maxScoreDiff = null;
+  if (m && t1 && tn && mp && results.runs.coldNoCache && results.runs.retrieve) {
+    sameTop5 = JSON.stringify(m.seedTop5) === JSON.stringify(t1.seedTop5);
+    maxScoreDiff = Math.max(...m.seedScores.flat().map((s, i) => Math.abs(s - t1.seedScores.flat()[i])));
+    const rows = [
+      ['rerank 20 seed pairs (mean of 3 questions, median of reps)', `${m.rerankSeed20Ms.toFixed(1)} ms`, `${t1.rerankSeed20Ms.toFixed(1)} ms`, `${tn.rerankSeed20Ms.toFixed(1)} ms`, `${(t1.rerankSeed20Ms / m.rerankSeed20Ms).toFixed(2)}× / ${(tn.rerankSeed20Ms / m.rerankSeed20Ms).toFixed(2)}×`],
+      ['rerank 50 SciFact candidates, 128 tokens', `${m.rerankScifact50Ms.toFixed(0)} ms`, `${t1.rerankScifact50Ms.toFixed(0)} ms`, `${tn.rerankScifact50Ms.toFixed(0)} ms`, `${(t1.rerankScifact50Ms / m.rerankScifact50Ms).toFixed(2)}× / ${(tn.rerankScifact50Ms / m.rerankScifact50Ms).toFixed(2)}×`],
+      ['embed 1,000 SciFact abstracts (256 tokens)', `${m.embedDocsPerS.toFixed(1)} docs/s`, `${t1.embedDocsPerS.toFixed(1)} docs/s`, `${tn.embedDocsPerS.toFixed(1)} docs/s`, `${(m.embedDocsPerS / t1.embedDocsPerS).toFixed(2)}× / ${(m.embedDocsPerS / tn.embedDocsPerS).toFixed(2)}×`],
+      ['load both models', `${m.loadMs.toFixed(0)} ms`, `${t1.loadMs.toFixed(0)} ms`, `${tn.loadMs.toFixed(0)} ms`, ''],
+    ];
+    console.log(`\n| workload | minirank (wasm, 1 thread) | transformers.js 1 thread | transformers.js ${tn.threads} threads | minirank advantage (vs 1t / vs ${tn.threads}t) |`);
+    console.log('|---|---|---|---|---|');
+    for (const r of rows) console.log(`| ${r.join(' | ')} |`);
+    console.log(`\nminirank/worker pool of ${tn.threads} workers (cross-encoder in each; compare with transformers.js ${tn.threads} threads): rerank 20 seed pairs ${mp.rerankSeed20Ms.toFixed(1)} ms (${(t1.rerankSeed20Ms / mp.rerankSeed20Ms).toFixed(2)}× vs 1t, ${(tn.rerankSeed20Ms / mp.rerankSeed20Ms).toFixed(2)}× vs ${tn.threads}t), 50 SciFact ${mp.rerankScifact50Ms.toFixed(0)} ms (${(t1.rerankScifact50Ms / mp.rerankScifact50Ms).toFixed(2)}× / ${(tn.rerankScifact50Ms / mp.rerankScifact50Ms).toFixed(2)}×); same top-5 as one worker: ${JSON.stringify(mp.seedTop5) === JSON.stringify(m.seedTop5)}; wasm memory per worker after reranking: ${mp.wasmMemoryBytes.map(mb).join(' + ')} (one worker with both models: ${mb(m.wasmMemoryBytes[0])})`);
+    console.log(`same top-5 on the 3 seed questions: ${sameTop5}; max |logit difference| minirank vs transformers.js: ${maxScoreDiff.toExponential(2)}`);
+    console.log(`cold start, page load -> first search result: ${results.runs.coldNoCache.firstResultMs.toFixed(0)} ms (models downloaded), ${results.runs.coldCached.firstResultMs.toFixed(0)} ms (models from the Cache API)`);
+    const rv = results.runs.retrieve;
+    console.log(`retrieve k=100 in wasm from a query vector: ${rv.retrieveVector10000Ms.toFixed(2)} ms over 10k vectors, ${rv.retrieveVector100000Ms.toFixed(2)} ms over 100k; from the query text (embedding it takes ${rv.embedQueryMs.toFixed(1)} ms): ${rv.retrieve10000Ms.toFixed(1)} / ${rv.retrieve100000Ms.toFixed(1)} ms`);
+    const s = results.sizes;
+    console.log(`sizes: .wasm ${mb(s.wasmRaw)} raw, ${mb(s.wasmGzip)} gzip; JS glue ${(s.jsGlue / 1e3).toFixed(1)} kB; npm tarball ${mb(s.tarballWithoutModels)} without models, ${mb(s.tarballWithModels)} with`);
+    if (results.native) {
+      const n = results.native;
+      console.log(`wasm/native: rerank 20 seed pairs ${(m.rerankSeed20Ms / n.rerank_seed20_ms_threads1).toFixed(2)}, rerank 50 SciFact ${(m.rerankScifact50Ms / n.rerank_scifact50_ms_threads1).toFixed(2)}, embed ${(n.embed_scifact1000_docs_per_s_threads1 / m.embedDocsPerS).toFixed(2)} (native, 1 thread, from benches/results/native.json)`);
+    }
   }
+  // The targets of the "lean in the browser" issue, each with its figure from this run and the
+  // peer's beside it where there is one ("not run" when BENCH_ONLY left it out).
+  const R = results.runs, T = [];
+  const fmt = (x, unit, digits = 0) => (x === undefined || x === null || Number.isNaN(x) ? 'not run' : `${x.toFixed(digits)}${unit}`);
+  const target = (name, figure, peer, goal, met) => T.push([name, figure, peer, goal, met === null ? '' : met ? 'met' : 'not met']);
+  const has = (...xs) => xs.every((x) => x !== undefined && x !== null && !Number.isNaN(x));
+  const memBoth = m && m.wasmMemoryBytes ? m.wasmMemoryBytes[0] / 1e6 : undefined;
+  target('wasm memory, both models, after reranking 100 candidates', fmt(memBoth, ' MB', 1), '', '≤ 160 MB', has(memBoth) ? memBoth <= 160 : null);
+  const memCe = mp && mp.wasmMemoryBytes && mp.wasmMemoryBytes.length > 1 ? Math.max(...mp.wasmMemoryBytes.slice(1)) / 1e6 : undefined;
+  target('wasm memory, cross-encoder-only pool worker, same', fmt(memCe, ' MB', 1), '', '≤ 90 MB', has(memCe) ? memCe <= 90 : null);
+  const warm = R.coldCached && R.coldCached.firstResultMs, warmT = R.coldTfjsCached && R.coldTfjsCached.firstResultMs;
+  target('warm start: page load → first search result, files in the browser caches', fmt(warm, ' ms'), fmt(warmT, ' ms'), '≤ 1500 ms', has(warm) ? warm <= 1500 : null);
+  const first = R.coldNoCache && R.coldNoCache.firstResultMs, firstT = R.coldTfjsNoCache && R.coldTfjsNoCache.firstResultMs;
+  target('first visit (localhost): page load → first search result', fmt(first, ' ms'), fmt(firstT, ' ms'), '≤ 3000 ms', has(first) ? first <= 3000 : null);
+  const gz = results.sizes.wasmGzip / 1e6;
+  target('.wasm, gzip -9', `${gz.toFixed(2)} MB (${(results.sizes.wasmRaw / 1e6).toFixed(1)} MB raw)`, '', '≤ 3 MB', gz <= 3);
+  target('npm tarball (what a first install downloads)', `${(results.sizes.tarballWithModels / 1e6).toFixed(1)} MB (${(results.sizes.tarballWithoutModels / 1e6).toFixed(1)} MB without models)`, '', 'reported', null);
+  const sp = m && t1 ? t1.rerankSeed20Ms / m.rerankSeed20Ms : undefined;
+  target('rerank 20 seed pairs, one thread: transformers.js time / minirank time', fmt(sp, '×', 2), fmt(t1 && t1.rerankSeed20Ms, ' ms'), '≥ 1.5×', has(sp) ? sp >= 1.5 : null);
+  const wn = m && results.native ? m.rerankSeed20Ms / results.native.rerank_seed20_ms_threads1 : undefined;
+  target('rerank 20 seed pairs: wasm / native (one thread)', fmt(wn, '', 2), '', '≤ 2.0', has(wn) ? wn <= 2 : null);
+  const md = R['minirank-defaults'], td = R['tfjs-defaults'];
+  const sd = md && td ? td.rerankSeed20Ms / md.rerankSeed20Ms : undefined;
+  target('defaults on a page without cross-origin isolation (`MinirankWorker.load()` vs transformers.js defaults), rerank 20 seed pairs', fmt(sd, '×', 2), fmt(td && td.rerankSeed20Ms, ' ms'), '≥ 1.5×', has(sd) ? sd >= 1.5 : null);
+  const se = m && t1 && m.embedDocsPerS && t1.embedDocsPerS ? m.embedDocsPerS / t1.embedDocsPerS : undefined;
+  target('embedding throughput vs transformers.js, one thread', fmt(se, '×', 2), fmt(t1 && t1.embedDocsPerS, ' docs/s', 1), '≥ 1.0×', has(se) ? se >= 1 : null);
+  console.log('\n| target | minirank, this run | transformers.js, this run | goal | |\n|---|---|---|---|---|');
+  for (const r of T) console.log(`| ${r.join(' | ')} |`);
+  results.targets = T.map(([name, figure, peer, goal, met]) => ({ name, figure, peer, goal, met }));
   results.checks = { sameTop5, maxScoreDiff };
   await mkdir(`${root}benches/results`, { recursive: true });
   await writeFile(`${root}benches/results/browser.json`, JSON.stringify(results, null, 2));

@@ -283,6 +283,22 @@ test('MinirankWorker in Node says that it needs Web Workers, as a MinirankError'
   await assert.rejects(MinirankWorker.load(), (e) => e instanceof MinirankError && e.code === 'Worker' && /Web Workers/.test(e.message));
 });
 
+test("workers: 'auto' (the default) is half the cores, 1 to 4, fewer with little device memory; other values are refused", async () => {
+  const { MinirankWorker, autoWorkers } = await import(new URL('pkg/worker.js', root));
+  const core = await import(new URL('pkg/core-worker.js', root));
+  assert.equal(core.autoWorkers, autoWorkers);
+  const cases = [
+    [{ hardwareConcurrency: 1 }, 1], [{ hardwareConcurrency: 2 }, 1], [{ hardwareConcurrency: 4 }, 2],
+    [{ hardwareConcurrency: 8 }, 4], [{ hardwareConcurrency: 32 }, 4], [{}, 1], [undefined, 1],
+    [{ hardwareConcurrency: 8, deviceMemory: 4 }, 2], [{ hardwareConcurrency: 8, deviceMemory: 2 }, 1],
+    [{ hardwareConcurrency: 8, deviceMemory: 0.5 }, 1], [{ hardwareConcurrency: 8, deviceMemory: 8 }, 4],
+  ];
+  for (const [nav, n] of cases) assert.equal(autoWorkers(nav), n, JSON.stringify(nav));
+  for (const workers of [0, 17, 1.5, 'many', null]) {
+    await assert.rejects(MinirankWorker.load({ workers }), (e) => e instanceof MinirankError && e.code === 'InvalidOption' && /'auto'/.test(e.message), String(workers));
+  }
+});
+
 test('an option added to a Rust struct reaches JS with no JS change: exclude', async () => {
   const first = await mr.retrieve(questions[0], { k: 3 });
   const next = await mr.retrieve(questions[0], { k: 3, exclude: first.map((c) => c.id) });
