@@ -6,10 +6,12 @@
 //!
 //!     cargo bench --bench memory
 
+mod common;
+
+use common::{read, root, scifact};
 use minirank::prelude::*;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
 struct Counting;
@@ -50,15 +52,6 @@ fn mb(b: usize) -> f64 {
     b as f64 / 1e6
 }
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn read(rel: &str) -> Vec<u8> {
-    let p = root().join(rel);
-    std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e} (run scripts/setup.sh)", p.display()))
-}
-
 /// Run `f`, returning its value, the live heap after it and the peak during it (MB).
 fn measured<R>(f: impl FnOnce() -> R) -> (R, f64, f64) {
     PEAK.store(LIVE.load(Relaxed), Relaxed);
@@ -81,13 +74,7 @@ fn main() {
     rows.push(("then load the bi-encoder".into(), rel(live), rel(peak)));
 
     // SciFact abstracts: long enough that every pair fills its token budget
-    let corpus = std::fs::read_to_string(root().join("../shared/data/scifact/corpus.jsonl")).expect("../shared/data/scifact");
-    let docs: Vec<String> = corpus
-        .lines()
-        .take(100)
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .map(|v| minirank::eval::beir_text(v["title"].as_str().unwrap_or(""), v["text"].as_str().unwrap_or("")))
-        .collect();
+    let docs: Vec<String> = scifact(100).expect("../shared/data/scifact").into_iter().map(|(_, text)| text).collect();
     let q = "Vitamin D deficiency is associated with a higher risk of respiratory infection.";
     let t = std::time::Instant::now();
     let (_, live, peak) = measured(|| bi.embed(&docs).expect("embed"));

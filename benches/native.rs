@@ -7,20 +7,14 @@
 //! SciFact abstracts), retrieve (k = 100 over 10k / 100k synthetic unit vectors), memory (index
 //! bytes per 10k documents). Figures are medians over repetitions after a warm-up.
 
+mod common;
+
+use common::{read, root, scifact};
 use minirank::index::{Document, VectorIndex};
 use minirank::prelude::*;
 use serde_json::{json, Value};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn read(rel: &str) -> Vec<u8> {
-    let p = root().join(rel);
-    std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e} (run scripts/setup.sh)", p.display()))
-}
 
 fn median(mut xs: Vec<f64>) -> f64 {
     xs.sort_by(|a, b| a.total_cmp(b));
@@ -59,20 +53,6 @@ fn synthetic_index(n: usize, dim: usize, text_bytes: usize) -> VectorIndex {
     ix
 }
 
-fn scifact(n: usize) -> Option<Vec<(String, String)>> {
-    let p = root().join("../shared/data/scifact/corpus.jsonl");
-    let text = std::fs::read_to_string(&p).ok()?;
-    Some(
-        text.lines()
-            .take(n)
-            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-            .map(|v| {
-                let t = minirank::eval::beir_text(v["title"].as_str().unwrap_or(""), v["text"].as_str().unwrap_or(""));
-                (v["_id"].to_string(), t)
-            })
-            .collect(),
-    )
-}
 
 fn main() {
     let filter: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();

@@ -425,8 +425,12 @@ mod tests {
             let Ok(bytes) = std::fs::read(path) else {
                 panic!("{path}: run scripts/setup.sh models");
             };
-            let kind = if path.contains("cross") { OutputKind::Logits } else { OutputKind::TokenStates };
-            let enc = OnnxEncoder::from_bytes(ModelRole::CrossEncoder, &bytes, kind).unwrap();
+            let (role, kind) = if path.contains("cross") {
+                (ModelRole::CrossEncoder, OutputKind::Logits)
+            } else {
+                (ModelRole::BiEncoder, OutputKind::TokenStates)
+            };
+            let enc = OnnxEncoder::from_bytes(role, &bytes, kind).unwrap();
             let consts: Vec<(DatumType, usize)> = enc
                 .plan
                 .model()

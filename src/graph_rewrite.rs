@@ -41,7 +41,7 @@ fn gather_before_dequantization(graph: &mut pb::GraphProto) -> usize {
         *readers.entry(input.as_str()).or_default() += 1;
     }
     let attr = |n: &pb::NodeProto, name: &str| n.attribute.iter().find(|a| a.name == name).map(|a| a.i);
-    let mut edits = Vec::new(); // (gather, mul, cast, q, Some(s) per row | None per tensor, s)
+    let mut edits = Vec::new(); // (gather, mul, cast node indices, q, one scale per row?, s)
     for (gi, gather) in graph.node.iter().enumerate() {
         if gather.op_type != "Gather" || gather.input.len() != 2 || attr(gather, "axis").unwrap_or(0) != 0 {
             continue;

@@ -167,15 +167,43 @@ fn bytes(name: &'static str, v: &JsValue) -> JsResult<Vec<u8>> {
         let len = Reflect::get(view, &"byteLength".into())?.as_f64().unwrap_or(0.0) as u32;
         return Ok(Uint8Array::new_with_byte_offset_and_length(&buf, off, len).to_vec());
     }
-    Err(invalid(name, format!("must be a Uint8Array or ArrayBuffer, got {}", type_name(v))))
+    Err(not_bytes(name, v))
 }
 
-/// The error [`bytes`] would give, without copying anything.
-fn check_bytes(name: &'static str, v: &JsValue, optional: bool) -> JsResult<()> {
-    if (optional && (v.is_undefined() || v.is_null())) || v.is_instance_of::<js_sys::ArrayBuffer>() || js_sys::ArrayBuffer::is_view(v) {
-        return Ok(());
+fn not_bytes(name: &'static str, v: &JsValue) -> JsValue {
+    invalid(name, format!("must be a Uint8Array or ArrayBuffer, got {}", type_name(v)))
+}
+
+/// One model's files (`model`, `tokenizer`, optional `config`) copied into wasm memory; `names`
+/// are theirs in error messages.
+struct ModelBytes {
+    model: Vec<u8>,
+    tokenizer: Vec<u8>,
+    config: Option<Vec<u8>>,
+}
+
+const BI_ENCODER_FILES: [&str; 3] = ["biEncoder.model", "biEncoder.tokenizer", "biEncoder.config"];
+const CROSS_ENCODER_FILES: [&str; 3] = ["crossEncoder.model", "crossEncoder.tokenizer", "crossEncoder.config"];
+
+impl ModelBytes {
+    /// The error copying `[model, tokenizer, config]` would give, without copying anything.
+    fn check(names: [&'static str; 3], values: [&JsValue; 3]) -> JsResult<()> {
+        for (i, (name, v)) in names.into_iter().zip(values).enumerate() {
+            let optional = i == 2 && (v.is_undefined() || v.is_null());
+            if !(optional || v.is_instance_of::<js_sys::ArrayBuffer>() || js_sys::ArrayBuffer::is_view(v)) {
+                return Err(not_bytes(name, v));
+            }
+        }
+        Ok(())
     }
-    Err(invalid(name, format!("must be a Uint8Array or ArrayBuffer, got {}", type_name(v))))
+
+    fn copy(names: [&'static str; 3], [model, tokenizer, config]: [&JsValue; 3]) -> JsResult<Self> {
+        Ok(Self { model: bytes(names[0], model)?, tokenizer: bytes(names[1], tokenizer)?, config: optional_bytes(names[2], config)? })
+    }
+
+    fn files(&self) -> ModelFiles<'_> {
+        ModelFiles { model: &self.model, tokenizer: &self.tokenizer, config: self.config.as_deref(), sha256: None }
+    }
 }
 
 /// [`bytes`], or `None` for `undefined` / `null`.
@@ -239,27 +267,17 @@ impl Engine {
         bi_config: JsValue,
         ce_config: JsValue,
     ) -> JsResult<Engine> {
-        for (name, v, optional) in [
-            ("biEncoder.model", &bi_model, false),
-            ("biEncoder.tokenizer", &bi_tokenizer, false),
-            ("biEncoder.config", &bi_config, true),
-            ("crossEncoder.model", &ce_model, false),
-            ("crossEncoder.tokenizer", &ce_tokenizer, false),
-            ("crossEncoder.config", &ce_config, true),
-        ] {
-            check_bytes(name, v, optional)?;
-        }
+        let bi = [&bi_model, &bi_tokenizer, &bi_config];
+        let ce = [&ce_model, &ce_tokenizer, &ce_config];
+        ModelBytes::check(BI_ENCODER_FILES, bi)?;
+        ModelBytes::check(CROSS_ENCODER_FILES, ce)?;
         // One model's files in wasm memory at a time, freed once its graph is built: the peak is
         // then one model's bytes, not both.
         let (embedder, fingerprint) = {
-            let (m, t, c) = (bytes("biEncoder.model", &bi_model)?, bytes("biEncoder.tokenizer", &bi_tokenizer)?, optional_bytes("biEncoder.config", &bi_config)?);
-            let files = ModelFiles { model: &m, tokenizer: &t, config: c.as_deref(), sha256: None };
-            (BiEncoder::from_bytes(files).map_err(to_js)?, crc32fast::hash(&m))
+            let files = ModelBytes::copy(BI_ENCODER_FILES, bi)?;
+            (BiEncoder::from_bytes(files.files()).map_err(to_js)?, crc32fast::hash(&files.model))
         };
-        let cross_encoder = {
-            let (m, t, c) = (bytes("crossEncoder.model", &ce_model)?, bytes("crossEncoder.tokenizer", &ce_tokenizer)?, optional_bytes("crossEncoder.config", &ce_config)?);
-            CrossEncoder::from_bytes(ModelFiles { model: &m, tokenizer: &t, config: c.as_deref(), sha256: None }).map_err(to_js)?
-        };
+        let cross_encoder = CrossEncoder::from_bytes(ModelBytes::copy(CROSS_ENCODER_FILES, ce)?.files()).map_err(to_js)?;
         let inner = Minirank::new(embedder, cross_encoder, fingerprint);
         Ok(Engine { inner, staged: Embedded::default(), jobs: Default::default(), next_job: 0 })
     }
@@ -512,10 +530,8 @@ pub struct Scorer {
 impl Scorer {
     #[wasm_bindgen(constructor)]
     pub fn new(model: JsValue, tokenizer: JsValue, config: JsValue) -> JsResult<Scorer> {
-        let (m, t) = (bytes("crossEncoder.model", &model)?, bytes("crossEncoder.tokenizer", &tokenizer)?);
-        let c = optional_bytes("crossEncoder.config", &config)?;
-        let files = ModelFiles { model: &m, tokenizer: &t, config: c.as_deref(), sha256: None };
-        Ok(Scorer { model: CrossEncoder::from_bytes(files).map_err(to_js)? })
+        let files = ModelBytes::copy(CROSS_ENCODER_FILES, [&model, &tokenizer, &config])?;
+        Ok(Scorer { model: CrossEncoder::from_bytes(files.files()).map_err(to_js)? })
     }
 
     /// As `Engine.scorePairs`.

@@ -254,6 +254,14 @@ def fused_name(wd, wb, wc):
 
 
 # ----------------------------------------------------------------------------------------------- run
+def query_subset(n, limit, seed=0):
+    """Indices of the fixed random subset of `limit` of `n` queries (all of them without a limit), in order."""
+    if not limit or limit >= n:
+        return list(range(n))
+    keep = set(np.random.default_rng(seed).choice(n, limit, replace=False).tolist())
+    return [i for i in range(n) if i in keep]
+
+
 def evaluate(coll, bi, ce, limit, seed=0, ce_depth=CE_DEPTH):
     name = pathlib.Path(coll).name
     t0 = time.time()
@@ -268,12 +276,7 @@ def evaluate(coll, bi, ce, limit, seed=0, ce_depth=CE_DEPTH):
     text = dict(corpus)
     print(f"[{name}] embeddings + BM25 ready ({time.time() - t0:.0f}s)", file=sys.stderr, flush=True)
 
-    if limit and limit < len(queries):
-        rng = np.random.default_rng(seed)
-        keep = set(rng.choice(len(queries), limit, replace=False).tolist())
-        subset = [i for i in range(len(queries)) if i in keep]
-    else:
-        subset = list(range(len(queries)))
+    subset = query_subset(len(queries), limit, seed)
     cache = CECache(name, ce.sha) if ce else None
 
     per = {"all_queries": collections.defaultdict(list), "subset": collections.defaultdict(list)}

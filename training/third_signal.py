@@ -43,13 +43,8 @@ def pools(coll, bi):
     D = bi.corpus_embeddings(name, corpus)
     Q = bi.embed([q for _, q in queries])
     bm = de.BM25([de.analyze(t) for _, t in corpus])
-    limit = de.DEFAULT_LIMITS.get(name)
-    subset = range(len(queries))
-    if limit and limit < len(queries):
-        keep = set(np.random.default_rng(0).choice(len(queries), limit, replace=False).tolist())
-        subset = [i for i in range(len(queries)) if i in keep]
     out = []
-    for qi in subset:
+    for qi in de.query_subset(len(queries), de.DEFAULT_LIMITS.get(name)):
         qid, qtext = queries[qi]
         sd, sb = Q[qi] @ D.T, bm.scores(de.analyze(qtext))
         dense_r = de.top(sd, de.RRF_DEPTH)
