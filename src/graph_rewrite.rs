@@ -1,16 +1,23 @@
-//! Rewrites of an ONNX graph before tract loads it, each exact (the same arithmetic, in an
+//! Rewrites of an ONNX graph before tract loads it, each exact but one (the same arithmetic, in an
 //! order or form that tract optimises better, or can load at all):
 //! - embedding tables kept int8: `Gather(Mul(Cast(int8), scale), ids)` becomes
 //!   `Mul(Cast(Gather(int8, ids)), Gather(scale, ids))`, so only the gathered rows are dequantised;
-//! - weight-only int8 dequantisation (`Mul(Cast(int8), scale)`) folded into f32 initializers;
+//! - linear layers kept int8: `MatMul(x, Mul(Cast(int8), scale))` becomes an int8 operator
+//!   ([`int8_linear`]; the one rewrite that is not exact: it quantises activations to 16 bits);
+//! - any other weight-only int8 dequantisation (`Mul(Cast(int8), scale)`) folded into f32
+//!   initializers;
 //! - exact GELU reordered so that tract fuses its five nodes into one `GeluExact`;
 //! - transformers' indexed padding mask (`mask[batch_idx, kv_idx]`) read as the slice it is.
 use std::collections::{HashMap, HashSet};
+use crate::int8_linear;
 use tract_onnx::pb;
 
-/// All rewrites, in order.
-pub(crate) fn prepare(graph: &mut pb::GraphProto) {
+/// All rewrites, in order; the int8 linear layers only when `int8_linear`.
+pub(crate) fn prepare(graph: &mut pb::GraphProto, int8_linear: bool) {
     gather_before_dequantization(graph);
+    if int8_linear {
+        int8_linear_layers(graph);
+    }
     fold_weight_dequantization(graph);
     reorder_gelu(graph);
     if slice_indexed_padding_mask(graph) > 0 {
@@ -24,6 +31,69 @@ const ONNX_INT8: i32 = 3;
 const ONNX_INT32: i32 = 6;
 const ONNX_INT64: i32 = 7;
 
+/// Where the graph's values come from and how often they are read.
+struct Uses<'g> {
+    inits: HashMap<&'g str, &'g pb::TensorProto>,
+    producer: HashMap<&'g str, usize>,
+    readers: HashMap<&'g str, usize>,
+}
+
+impl<'g> Uses<'g> {
+    fn of(graph: &'g pb::GraphProto) -> Self {
+        let inits = graph.initializer.iter().map(|t| (t.name.as_str(), t)).collect();
+        let producer = graph.node.iter().enumerate().flat_map(|(i, n)| n.output.iter().map(move |o| (o.as_str(), i))).collect();
+        let mut readers: HashMap<&str, usize> = HashMap::new();
+        for input in graph.node.iter().flat_map(|n| n.input.iter()).chain(graph.output.iter().map(|o| &o.name)) {
+            *readers.entry(input.as_str()).or_default() += 1;
+        }
+        Self { inits, producer, readers }
+    }
+
+    /// `name` when it is `Mul(Cast(q, to=float), s)` (either operand order) of a 2-D int8
+    /// initializer `q` and an f32 initializer `s`, and nothing but one node reads the product or
+    /// the cast: (the Mul's and the Cast's indices, `q`, `s`). With `uint8` too when `unsigned`.
+    fn dequantized(&self, graph: &'g pb::GraphProto, name: &str, unsigned: bool) -> Option<Dequantized<'g>> {
+        let attr = |n: &pb::NodeProto, name: &str| n.attribute.iter().find(|a| a.name == name).map(|a| a.i);
+        let &mul = self.producer.get(name)?;
+        let node = &graph.node[mul];
+        if node.op_type != "Mul" || node.input.len() != 2 || self.readers.get(name) != Some(&1) {
+            return None;
+        }
+        let (cast_out, scale) = match (self.producer.get(node.input[0].as_str()), self.producer.get(node.input[1].as_str())) {
+            (Some(_), None) => (&node.input[0], &node.input[1]),
+            (None, Some(_)) => (&node.input[1], &node.input[0]),
+            _ => return None,
+        };
+        let cast = self.producer[cast_out.as_str()];
+        let cast_node = &graph.node[cast];
+        if cast_node.op_type != "Cast" || attr(cast_node, "to") != Some(ONNX_FLOAT as i64) || self.readers.get(cast_out.as_str()) != Some(&1) {
+            return None;
+        }
+        let q = self.inits.get(cast_node.input.first()?.as_str())?;
+        let s = self.inits.get(scale.as_str())?;
+        let int8 = q.data_type == ONNX_INT8 || (unsigned && q.data_type == ONNX_UINT8);
+        (int8 && q.dims.len() == 2 && s.data_type == ONNX_FLOAT).then_some(Dequantized { mul, cast, q, s })
+    }
+}
+
+/// A weight stored int8: `Mul(Cast(q), s)`.
+struct Dequantized<'g> {
+    mul: usize,
+    cast: usize,
+    q: &'g pb::TensorProto,
+    s: &'g pb::TensorProto,
+}
+
+/// A node of one output named after it.
+fn node(op: &str, inputs: Vec<String>, output: String, attribute: Vec<pb::AttributeProto>) -> pb::NodeProto {
+    pb::NodeProto { name: output.clone(), op_type: op.into(), input: inputs, output: vec![output], attribute, ..Default::default() }
+}
+
+/// Drop the nodes whose first output is in `dead` (named by output: splices move indices).
+fn drop_nodes(graph: &mut pb::GraphProto, dead: &HashSet<String>) {
+    graph.node.retain(|n| !n.output.first().is_some_and(|o| dead.contains(o)));
+}
+
 /// An int8 embedding table would otherwise be folded into f32 like any weight: 47 MB for
 /// MiniLM's 30,522 × 384 words, of which a forward pass reads a few hundred rows. Gather first
 /// and dequantise what was gathered: `Gather(Mul(Cast(q), s), ids)` with `q` an int8 initializer
@@ -33,58 +103,30 @@ const ONNX_INT64: i32 = 7;
 /// feeds nothing but that Gather (a tied output projection would need the whole table).
 /// Returns how many tables stay int8.
 fn gather_before_dequantization(graph: &mut pb::GraphProto) -> usize {
-    let inits: HashMap<&str, &pb::TensorProto> = graph.initializer.iter().map(|t| (t.name.as_str(), t)).collect();
-    let producer: HashMap<&str, usize> =
-        graph.node.iter().enumerate().flat_map(|(i, n)| n.output.iter().map(move |o| (o.as_str(), i))).collect();
-    let mut readers: HashMap<&str, usize> = HashMap::new();
-    for input in graph.node.iter().flat_map(|n| n.input.iter()).chain(graph.output.iter().map(|o| &o.name)) {
-        *readers.entry(input.as_str()).or_default() += 1;
-    }
+    let uses = Uses::of(graph);
     let attr = |n: &pb::NodeProto, name: &str| n.attribute.iter().find(|a| a.name == name).map(|a| a.i);
-    let mut edits = Vec::new(); // (gather, mul, cast node indices, q, one scale per row?, s)
+    let mut edits = Vec::new(); // (gather index, the table, one scale per row?)
     for (gi, gather) in graph.node.iter().enumerate() {
         if gather.op_type != "Gather" || gather.input.len() != 2 || attr(gather, "axis").unwrap_or(0) != 0 {
             continue;
         }
-        let Some(&mi) = producer.get(gather.input[0].as_str()) else { continue };
-        let mul = &graph.node[mi];
-        if mul.op_type != "Mul" || mul.input.len() != 2 || readers.get(gather.input[0].as_str()) != Some(&1) {
-            continue;
-        }
-        let (cast_out, scale) = match (producer.get(mul.input[0].as_str()), producer.get(mul.input[1].as_str())) {
-            (Some(_), None) => (&mul.input[0], &mul.input[1]),
-            (None, Some(_)) => (&mul.input[1], &mul.input[0]),
-            _ => continue,
-        };
-        let ci = producer[cast_out.as_str()];
-        let cast = &graph.node[ci];
-        if cast.op_type != "Cast" || attr(cast, "to") != Some(ONNX_FLOAT as i64) || readers.get(cast_out.as_str()) != Some(&1) {
-            continue;
-        }
-        let (Some(q), Some(s)) = (cast.input.first().and_then(|i| inits.get(i.as_str())), inits.get(scale.as_str())) else { continue };
-        if !matches!(q.data_type, ONNX_INT8 | ONNX_UINT8) || q.dims.len() != 2 || s.data_type != ONNX_FLOAT {
-            continue;
-        }
-        let per_row = match s.dims.as_slice() {
-            [r, 1] if *r == q.dims[0] => true,
+        let Some(table) = uses.dequantized(graph, &gather.input[0], true) else { continue };
+        let per_row = match table.s.dims.as_slice() {
+            [r, 1] if *r == table.q.dims[0] => true,
             [] | [1] | [1, 1] => false,
             _ => continue,
         };
-        edits.push((gi, mi, ci, q.name.clone(), per_row, s.name.clone()));
+        edits.push((gi, table, per_row));
     }
+    let edits: Vec<_> = edits
+        .into_iter()
+        .map(|(gi, t, per_row)| (gi, t.q.name.clone(), per_row, t.s.name.clone(), [t.mul, t.cast].map(|i| graph.node[i].output[0].clone())))
+        .collect();
     let mut dead = HashSet::new();
-    for (gi, mi, ci, q, per_row, s) in edits.iter().rev() {
+    for (gi, q, per_row, s, table_nodes) in edits.iter().rev() {
         let gather = &graph.node[*gi];
         let (ids, out) = (gather.input[1].clone(), gather.output[0].clone());
         let name = |what: &str| format!("{out}::minirank_{what}");
-        let node = |op: &str, inputs: Vec<String>, output: String, attribute: Vec<pb::AttributeProto>| pb::NodeProto {
-            name: output.clone(),
-            op_type: op.into(),
-            input: inputs,
-            output: vec![output],
-            attribute,
-            ..Default::default()
-        };
         let to_float = pb::AttributeProto { name: "to".into(), i: ONNX_FLOAT as i64, r#type: pb::attribute_proto::AttributeType::Int as i32, ..Default::default() };
         let mut replacement = vec![
             node("Gather", vec![q.clone(), ids.clone()], name("rows_q"), vec![]),
@@ -97,11 +139,40 @@ fn gather_before_dequantization(graph: &mut pb::GraphProto) -> usize {
             s.clone()
         };
         replacement.push(node("Mul", vec![name("rows_f"), scale], out, vec![]));
-        dead.extend([graph.node[*mi].output[0].clone(), graph.node[*ci].output[0].clone()]);
+        dead.extend(table_nodes.iter().cloned());
         graph.node.splice(*gi..*gi + 1, replacement);
     }
-    // the table's Mul and Cast now feed nothing (named by output: the splices moved indices)
-    graph.node.retain(|n| !n.output.first().is_some_and(|o| dead.contains(o)));
+    drop_nodes(graph, &dead);
+    edits.len()
+}
+
+/// Linear layers keep their int8 weights: `MatMul(x, Mul(Cast(q), s))` with `q` an int8 `[K, N]`
+/// initializer and `s` one scale per output column (`[1, N]`, `[N]`) or per tensor becomes
+/// [`int8_linear::OP_TYPE`]`(x, q, s)`, which never makes the f32 weights (10.6 MB instead of
+/// 42.5 MB for MiniLM's). Not exact: the operator quantises each row of `x` to 16-bit integers
+/// (see [`int8_linear`]). Returns how many layers stay int8.
+fn int8_linear_layers(graph: &mut pb::GraphProto) -> usize {
+    let uses = Uses::of(graph);
+    let mut edits = Vec::new(); // (matmul index, q, s, the Mul's and Cast's outputs)
+    for (ix, matmul) in graph.node.iter().enumerate() {
+        if matmul.op_type != "MatMul" || matmul.input.len() != 2 {
+            continue;
+        }
+        let Some(w) = uses.dequantized(graph, &matmul.input[1], false) else { continue };
+        let n = w.q.dims[1];
+        if !matches!(w.s.dims.as_slice(), [] | [1] | [1, 1]) && !matches!(w.s.dims.as_slice(), [c] | [1, c] if *c == n) {
+            continue;
+        }
+        edits.push((ix, w.q.name.clone(), w.s.name.clone(), [w.mul, w.cast].map(|i| graph.node[i].output[0].clone())));
+    }
+    let mut dead = HashSet::new();
+    for (ix, q, s, weight_nodes) in &edits {
+        let matmul = &mut graph.node[*ix];
+        matmul.op_type = int8_linear::OP_TYPE.into();
+        matmul.input = vec![matmul.input[0].clone(), q.clone(), s.clone()];
+        dead.extend(weight_nodes.iter().cloned());
+    }
+    drop_nodes(graph, &dead);
     edits.len()
 }
 
@@ -530,7 +601,7 @@ mod tests {
             pb::GraphProto { node: nodes, initializer: vec![q.clone(), scale.clone()], ..Default::default() }
         };
         let mut g = graph(false);
-        prepare(&mut g);
+        prepare(&mut g, true);
         let ops: Vec<(&str, Vec<&str>)> = g.node.iter().map(|n| (n.op_type.as_str(), n.input.iter().map(String::as_str).collect())).collect();
         assert_eq!(
             ops,
@@ -546,9 +617,40 @@ mod tests {
         assert_eq!(kept, HashSet::from(["e_q", "e_s"]), "the table stays int8, nothing is folded to f32");
         // a table that something else reads whole (a tied projection) is folded as before
         let mut g = graph(true);
-        prepare(&mut g);
+        prepare(&mut g, true);
         assert!(g.node.iter().all(|n| n.op_type != "Cast"));
         assert_eq!(g.initializer.iter().map(|t| (t.name.as_str(), t.data_type)).collect::<Vec<_>>(), vec![("e", ONNX_FLOAT)]);
+    }
+
+    #[test]
+    fn linear_layers_keep_int8_weights_when_asked() {
+        let q = pb::TensorProto { name: "w_q".into(), dims: vec![2, 3], data_type: ONNX_INT8, raw_data: vec![1, 2, 3, 4, 5, 6], ..Default::default() };
+        let scale = pb::TensorProto { name: "w_s".into(), dims: vec![1, 3], data_type: ONNX_FLOAT, float_data: vec![0.5, 1.0, 2.0], ..Default::default() };
+        let graph = |extra_reader: bool| {
+            let mut nodes = vec![node("Cast", &["w_q"], "w_f"), node("Mul", &["w_s", "w_f"], "w"), node("MatMul", &["x", "w"], "y")];
+            if extra_reader {
+                nodes.push(node("Add", &["w", "w"], "z"));
+            }
+            pb::GraphProto { node: nodes, initializer: vec![q.clone(), scale.clone()], ..Default::default() }
+        };
+        let mut g = graph(false);
+        prepare(&mut g, true);
+        let ops: Vec<(&str, Vec<&str>)> = g.node.iter().map(|n| (n.op_type.as_str(), n.input.iter().map(String::as_str).collect())).collect();
+        assert_eq!(ops, vec![(int8_linear::OP_TYPE, vec!["x", "w_q", "w_s"])]);
+        assert_eq!(g.node[0].output, vec!["y".to_string()]);
+        let kept: HashSet<(&str, i32)> = g.initializer.iter().map(|t| (t.name.as_str(), t.data_type)).collect();
+        assert_eq!(kept, HashSet::from([("w_q", ONNX_INT8), ("w_s", ONNX_FLOAT)]), "the weights stay int8");
+        // not asked (native builds), or the f32 weight is read elsewhere: folded to f32
+        for (extra_reader, int8) in [(false, false), (true, true)] {
+            let mut g = graph(extra_reader);
+            prepare(&mut g, int8);
+            assert!(g.node.iter().any(|n| n.op_type == "MatMul") && g.node.iter().all(|n| n.op_type != "Cast"));
+            assert!(g.initializer.iter().any(|t| t.name == "w" && t.data_type == ONNX_FLOAT));
+        }
+        // a scale per input row does not factor out of the sum: left alone
+        let mut g = graph(false);
+        g.initializer[1] = pb::TensorProto { name: "w_s".into(), dims: vec![2, 1], data_type: ONNX_FLOAT, float_data: vec![0.5, 1.0], ..Default::default() };
+        assert_eq!(int8_linear_layers(&mut g), 0);
     }
 
     fn int64s(name: &str, dims: &[i64], values: &[i64]) -> pb::TensorProto {

@@ -53,6 +53,7 @@ pub mod eval;
 pub mod filter;
 pub mod fusion;
 mod graph_rewrite;
+mod int8_linear;
 pub mod hits;
 pub mod index;
 pub mod integrity;

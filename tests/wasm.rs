@@ -77,14 +77,17 @@ fn seed_scores_equal_the_native_build() {
             let got = got.as_array().unwrap();
             for (g, w) in got.iter().zip(q["candidates"].as_array().unwrap()) {
                 assert_eq!(g["id"], w[0], "{query}: candidate order");
+                // int8 linear layers here, f32 natively: 8e-5 at most, measured
                 let d = (g["score"].as_f64().unwrap() - w[1].as_f64().unwrap()).abs();
-                assert!(d < 1e-4, "{query}: cosine differs by {d}");
+                assert!(d < 5e-4, "{query}: cosine differs by {d}");
             }
             let reranked = to_json(&e.rerank(query.into(), cands, JsValue::UNDEFINED).unwrap());
             for h in reranked["hits"].as_array().unwrap() {
                 let id = h["id"].as_str().unwrap();
-                let d = (h["logit"].as_f64().unwrap() - q["logits"][id].as_f64().unwrap()).abs();
-                assert!(d < 1e-4, "{query} / {id}: logit differs by {d}");
+                let (got, want) = (h["logit"].as_f64().unwrap(), q["logits"][id].as_f64().unwrap());
+                // the native build runs f32 linear layers, this one int8 ones (encoder::
+                // INT8_LINEAR): within the parity tolerance of src/encoder.rs (2.5e-3 measured)
+                assert!((got - want).abs() < 5e-3, "{query} / {id}: logit {got} vs {want}");
             }
         }
     });
@@ -319,8 +322,10 @@ fn logits_scored_in_shards_rerank_like_the_engine() {
         let mut shards = scorer.score_pairs(q.into(), a.into(), obj(serde_json::json!({"batchSize": 2}))).unwrap();
         shards.extend(scorer.score_pairs(q.into(), b.into(), JsValue::UNDEFINED).unwrap());
         assert_eq!(all.len(), 10);
+        // other batches pad to other lengths; the int8 linear layers' rounding of activations
+        // makes the last bits of f32 visible: 5e-4 measured
         for (x, y) in all.iter().zip(&shards) {
-            assert!((x - y).abs() < 1e-4, "{x} vs {y}");
+            assert!((x - y).abs() < 2e-3, "{x} vs {y}");
         }
         let direct = to_json(&e.rerank(q.into(), cands.clone(), obj(serde_json::json!({"topK": 5}))).unwrap());
         let logits = js_sys::Float32Array::from(&shards[..]);

@@ -1,11 +1,11 @@
-// A page whose wasm memory is capped (V8's --wasm-max-mem-pages, 200 MB) cannot hold both models
-// (about 450 MB): the load fails with a MinirankError 'OutOfMemory' instead of a trap, on the main
+// A page whose wasm memory is capped (V8's --wasm-max-mem-pages, 60 MB) cannot hold both models
+// (about 104 MB): the load fails with a MinirankError 'OutOfMemory' instead of a trap, on the main
 // thread and in a worker, and the page goes on.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { blankPage, start } from './harness.mjs';
 
-const { server, browser } = await start({ args: ['--js-flags=--wasm-max-mem-pages=3200'] });
+const { server, browser } = await start({ args: ['--js-flags=--wasm-max-mem-pages=960'] });
 
 test('a model load the memory cannot hold is a MinirankError OutOfMemory, not a trap', { timeout: 600_000 }, async () => {
   const { page, problems } = await blankPage(browser, server);

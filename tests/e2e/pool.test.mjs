@@ -54,7 +54,9 @@ test('a pool of two workers reranks and searches like one worker', { timeout: 60
   assert.deepEqual(r.workers, [1, 2]);
   const same = (a, b, what) => {
     assert.deepEqual(b.hits.map((h) => h.id), a.hits.map((h) => h.id), what);
-    a.hits.forEach((h, i) => assert.ok(Math.abs(h.logit - b.hits[i].logit) < 1e-4, `${what}: ${h.logit} vs ${b.hits[i].logit}`));
+    // shards pad to other lengths than one batch; the int8 linear layers' rounding of
+    // activations makes the last bits of f32 visible (5e-4 measured)
+    a.hits.forEach((h, i) => assert.ok(Math.abs(h.logit - b.hits[i].logit) < 2e-3, `${what}: ${h.logit} vs ${b.hits[i].logit}`));
   };
   r.rerank.forEach(([a, b], i) => { same(a, b, `rerank ${i}`); assert.equal(b.scored, 20); });
   r.search.forEach(([a, b], i) => {

@@ -1,0 +1,366 @@
+//! Linear layers whose weights stay int8 in memory.
+//!
+//! Weight-only int8 models store each linear weight as `Mul(Cast(q), s)`: an int8 `[K, N]`
+//! initializer `q` and one f32 scale per output column. Folded to f32, MiniLM's 36 linear layers
+//! take 42.5 MB per model; kept int8 they take 10.6 MB. This operator computes
+//! `y = x · (q · diag(s))` from the int8 weights directly:
+//!
+//! - each row of `x` is quantised on the fly, symmetrically, to 16-bit integers (±32,767;
+//!   onnxruntime's dynamic quantisation uses 8 bits per tensor);
+//! - the products are summed exactly in i32, [`K_CHUNK`] at a time (so that no sum can
+//!   overflow), and the chunks' sums added in f32;
+//! - the sum is scaled back: `y[m, n] = sx[m] · s[n] · Σ_k qx[m, k] · q[k, n]`.
+//!
+//! So the only rounding besides f32's is the activations' quantisation, a relative error of
+//! about 2⁻¹⁶ of each row's largest value: on the cross-encoder's parity set, logits move by
+//! 5e-4 (median) to 2.5e-3 against f32, with the same order. On wasm32 the sums use SIMD128's
+//! `i32x4.dot_i16x8_s` (8 multiply-adds per instruction, where f32 without FMA needs two
+//! instructions for 4); measured in Node, reranking is 1.65× and embedding 1.5× faster than
+//! tract's f32 kernels, and both models take 104 MB of wasm memory instead of 228 MB. Native
+//! builds keep f32 (`encoder::INT8_LINEAR`).
+//!
+//! `graph_rewrite::int8_linear_layers` puts the operator in the ONNX graph as
+//! [`OP_TYPE`]; [`register`] teaches tract's ONNX loader to build it.
+use std::sync::Arc;
+use tract_onnx::model::{OnnxOpRegister, ParsingContext};
+use tract_onnx::pb::NodeProto;
+use tract_onnx::tract_hir::internal::*;
+use tile::{COLS, K_STEP, ROWS};
+
+mod tile;
+
+/// The ONNX op type `graph_rewrite` writes: inputs `x` (f32 `[…, K]`), `q` (int8 `[K, N]`
+/// initializer), `s` (f32 `[1, N]`, `[N]` or one scale).
+pub(crate) const OP_TYPE: &str = "MinirankInt8Linear";
+
+/// Add [`OP_TYPE`] to an ONNX loader.
+pub(crate) fn register(ops: &mut OnnxOpRegister) {
+    ops.insert(OP_TYPE, |_: &ParsingContext, _: &NodeProto| Ok((expand(Int8LinearExpansion), vec![])));
+}
+
+/// The weights of one layer, packed for the kernel.
+#[derive(Debug)]
+pub(crate) struct PackedWeights {
+    /// input width K
+    k: usize,
+    /// K rounded up to [`K_STEP`]
+    k_padded: usize,
+    /// output width N
+    n: usize,
+    /// `q` transposed: column `n` of `q` is `columns[n * k_padded..][..k]`, zero-padded
+    columns: Vec<i8>,
+    /// one scale per output column
+    scales: Vec<f32>,
+}
+
+/// The largest integer an activation is quantised to.
+const LIMIT: i32 = i16::MAX as i32;
+/// Products summed in i32 before the sum goes to f32: at most `LIMIT · 128` each, so that
+/// `K_CHUNK · LIMIT · 128 ≤ i32::MAX` whatever the values.
+const K_CHUNK: usize = 512;
+const _: () = assert!(K_CHUNK as i64 * LIMIT as i64 * 128 <= i32::MAX as i64 && K_CHUNK % K_STEP == 0);
+
+impl PackedWeights {
+    /// `q`: int8 `[K, N]` row-major; `scales`: N values, or one for every column.
+    pub(crate) fn new(q: &[i8], k: usize, n: usize, scales: &[f32]) -> TractResult<Self> {
+        ensure!(k > 0 && n > 0 && q.len() == k * n, "int8 weights of {} values are not {k} × {n}", q.len());
+        let scales = match scales.len() {
+            1 => vec![scales[0]; n],
+            len if len == n => scales.to_vec(),
+            len => bail!("{len} weight scales for {n} output columns"),
+        };
+        let k_padded = k.div_ceil(K_STEP) * K_STEP;
+        let mut columns = vec![0i8; n * k_padded];
+        for (row, values) in q.chunks_exact(n).enumerate() {
+            for (col, &v) in values.iter().enumerate() {
+                columns[col * k_padded + row] = v;
+            }
+        }
+        Ok(Self { k, k_padded, n, columns, scales })
+    }
+
+    /// `out[m, n] = Σ_k x[m, k] · q[k, n] · s[n]` for the `rows` rows of `x` (row-major, K
+    /// wide); `out` is `rows × N`.
+    pub(crate) fn matmul(&self, x: &[f32], rows: usize, out: &mut [f32]) {
+        debug_assert_eq!(x.len(), rows * self.k);
+        debug_assert_eq!(out.len(), rows * self.n);
+        let mut qx = vec![0i16; rows * self.k_padded];
+        let mut sx = vec![0f32; rows];
+        for (m, row) in x.chunks_exact(self.k).enumerate() {
+            sx[m] = quantize_row(row, &mut qx[m * self.k_padded..][..self.k]);
+        }
+        let kp = self.k_padded;
+        let tile = tile::best();
+        // rows in blocks that stay in cache while every column panel passes over them
+        for block in (0..rows).step_by(ROW_BLOCK) {
+            let block_rows = ROW_BLOCK.min(rows - block);
+            let mut col = 0;
+            while col < self.n {
+                let cols = COLS.min(self.n - col);
+                let mut m = block;
+                while m < block + block_rows {
+                    let tile_rows = ROWS.min(block + block_rows - m);
+                    let mut a: [&[i16]; ROWS] = [&[]; ROWS];
+                    for (r, a) in a.iter_mut().enumerate() {
+                        *a = &qx[(m + r.min(tile_rows - 1)) * kp..][..kp];
+                    }
+                    let mut w: [&[i8]; COLS] = [&[]; COLS];
+                    for (c, w) in w.iter_mut().enumerate() {
+                        *w = &self.columns[(col + c.min(cols - 1)) * kp..][..kp];
+                    }
+                    let mut sums = [[0f32; COLS]; ROWS];
+                    for k in (0..kp).step_by(K_CHUNK) {
+                        let len = K_CHUNK.min(kp - k);
+                        let part = tile(a.map(|r| &r[k..][..len]), w.map(|c| &c[k..][..len]));
+                        for (s, p) in sums.iter_mut().flatten().zip(part.iter().flatten()) {
+                            *s += *p as f32;
+                        }
+                    }
+                    for r in 0..tile_rows {
+                        for c in 0..cols {
+                            out[(m + r) * self.n + col + c] = sums[r][c] * (sx[m + r] * self.scales[col + c]);
+                        }
+                    }
+                    m += tile_rows;
+                }
+                col += cols;
+            }
+        }
+    }
+
+    fn bytes(&self) -> usize {
+        self.columns.len() + 4 * self.scales.len()
+    }
+}
+
+/// Rows quantised activations kept hot while all column panels pass.
+const ROW_BLOCK: usize = 16;
+
+/// Symmetric quantisation of `row` to integers in `[-LIMIT, LIMIT]`, written to `out`; returns
+/// the scale (`row ≈ scale · out`): 0 for a row of zeros, NaN for a row holding NaN or an
+/// infinity (so that it reaches the output as f32 arithmetic would carry it).
+fn quantize_row(row: &[f32], out: &mut [i16]) -> f32 {
+    let (max, finite) = row.iter().fold((0f32, true), |(m, f), x| (m.max(x.abs()), f && x.is_finite()));
+    if !finite || max == 0.0 {
+        out.fill(0);
+        return if finite { 0.0 } else { f32::NAN };
+    }
+    let (limit, inv) = (LIMIT as f32, LIMIT as f32 / max);
+    for (o, &v) in out.iter_mut().zip(row) {
+        *o = (v * inv).round().clamp(-limit, limit) as i16;
+    }
+    max / limit
+}
+
+/// The tract operator: one input (`x`), the packed weights inside.
+#[derive(Clone, Debug)]
+pub(crate) struct Int8Linear {
+    weights: Arc<PackedWeights>,
+}
+
+impl PartialEq for Int8Linear {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.weights, &other.weights)
+    }
+}
+impl Eq for Int8Linear {}
+
+impl Op for Int8Linear {
+    fn name(&self) -> StaticName {
+        "MinirankInt8Linear".into()
+    }
+
+    fn info(&self) -> TractResult<Vec<String>> {
+        let w = &self.weights;
+        Ok(vec![format!("{} → {}, int8 weights ({} bytes)", w.k, w.n, w.bytes())])
+    }
+
+    fn validation(&self) -> Validation {
+        Validation::Rounding
+    }
+
+    op_as_typed_op!();
+}
+
+impl EvalOp for Int8Linear {
+    op_out_of_plan!();
+
+    fn eval(&self, _ctx: &EvalContext, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
+        let w = &self.weights;
+        let x = &inputs[0];
+        let shape = x.shape();
+        ensure!(shape.last() == Some(&w.k), "input of shape {shape:?} for a layer {} wide", w.k);
+        let rows = shape[..shape.len() - 1].iter().product::<usize>();
+        let x = x.try_as_plain_ram()?;
+        let x = x.as_slice::<f32>()?;
+        let mut out_shape: TVec<usize> = shape.into();
+        *out_shape.last_mut().unwrap() = w.n;
+        let mut out = Tensor::zero::<f32>(&out_shape)?;
+        w.matmul(x, rows, out.try_as_plain_ram_mut()?.as_slice_mut::<f32>()?);
+        Ok(tvec!(out.into_tvalue()))
+    }
+}
+
+impl TypedOp for Int8Linear {
+    fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
+        let x = inputs[0];
+        ensure!(x.datum_type == f32::datum_type() && x.rank() >= 1, "{OP_TYPE} takes f32 input, got {x:?}");
+        ensure!(x.shape[x.rank() - 1] == self.weights.k.to_dim(), "{OP_TYPE}: input {x:?} is not {} wide", self.weights.k);
+        let mut shape: TVec<TDim> = x.shape.iter().cloned().collect();
+        *shape.last_mut().unwrap() = self.weights.n.to_dim();
+        Ok(tvec!(f32::fact(shape)))
+    }
+
+    as_op!();
+}
+
+/// What the ONNX node becomes: rules for tract's type inference, then [`Int8Linear`] with the
+/// constant weights packed into it.
+#[derive(Clone, Debug)]
+struct Int8LinearExpansion;
+
+impl Expansion for Int8LinearExpansion {
+    fn name(&self) -> StaticName {
+        OP_TYPE.into()
+    }
+
+    fn rules<'r, 'p: 'r, 's: 'r>(
+        &'s self,
+        s: &mut Solver<'r>,
+        inputs: &'p [TensorProxy],
+        outputs: &'p [TensorProxy],
+    ) -> InferenceResult {
+        check_input_arity(inputs, 3)?;
+        check_output_arity(outputs, 1)?;
+        s.equals(&inputs[0].datum_type, f32::datum_type())?;
+        s.equals(&inputs[1].datum_type, i8::datum_type())?;
+        s.equals(&outputs[0].datum_type, f32::datum_type())?;
+        s.equals(&inputs[1].rank, 2)?;
+        s.equals(&inputs[0].rank, &outputs[0].rank)?;
+        s.given_2(&inputs[0].shape, &inputs[1].shape, move |s, x, q| {
+            let mut out = x.clone();
+            if let (Some(last), Some(n)) = (out.last_mut(), q.get(1)) {
+                *last = n.clone();
+            }
+            s.equals(&outputs[0].shape, out)
+        })
+    }
+
+    fn wire(&self, prefix: &str, model: &mut TypedModel, inputs: &[OutletId]) -> TractResult<TVec<OutletId>> {
+        let konst = |ix: usize, what: &str| {
+            model.outlet_fact(inputs[ix])?.konst.clone().with_context(|| format!("{OP_TYPE}: the {what} are not constant"))
+        };
+        let (q, s) = (konst(1, "weights")?, konst(2, "scales")?);
+        let (k, n) = (q.shape()[0], q.shape()[1]);
+        let q = q.try_as_plain_ram()?;
+        let s = s.cast_to::<f32>()?;
+        let s = s.try_as_plain_ram()?;
+        let weights = PackedWeights::new(q.as_slice::<i8>()?, k, n, s.as_slice::<f32>()?)?;
+        model.wire_node(prefix, Int8Linear { weights: Arc::new(weights) }, &inputs[..1])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A deterministic pseudo-random sequence in [-1, 1).
+    fn values(n: usize, seed: u32) -> Vec<f32> {
+        let mut state = seed.wrapping_mul(2_654_435_761).max(1);
+        (0..n)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 17;
+                state ^= state << 5;
+                (state as f32 / u32::MAX as f32) * 2.0 - 1.0
+            })
+            .collect()
+    }
+
+    fn reference(x: &[f32], q: &[i8], s: &[f32], rows: usize, k: usize, n: usize) -> Vec<f64> {
+        let mut out = vec![0f64; rows * n];
+        for m in 0..rows {
+            for c in 0..n {
+                let scale = f64::from(if s.len() == 1 { s[0] } else { s[c] });
+                out[m * n + c] = (0..k).map(|i| f64::from(x[m * k + i]) * f64::from(q[i * n + c]) * scale).sum();
+            }
+        }
+        out
+    }
+
+    fn weights(k: usize, n: usize, seed: u32) -> Vec<i8> {
+        values(k * n, seed).iter().map(|v| (v * 127.5).floor().clamp(-128.0, 127.0) as i8).collect()
+    }
+
+    #[test]
+    fn sums_at_their_extremes_do_not_overflow() {
+        // every product at its extreme and of one sign, over several chunks and a partial one
+        for k in [K_CHUNK, 1536, 3 * K_CHUNK + 40] {
+            let n = 3;
+            let layer = PackedWeights::new(&vec![-128i8; k * n], k, n, &[1.0]).unwrap();
+            let mut out = vec![0f32; n];
+            layer.matmul(&vec![-1.0f32; k], 1, &mut out);
+            assert_eq!(out, vec![k as f32 * 128.0; n], "k = {k}");
+        }
+    }
+
+    #[test]
+    fn matmul_matches_f64_arithmetic_on_every_tile_shape() {
+        // rows and columns that leave partial tiles and blocks; widths that need padding
+        for (rows, k, n) in [(1, 8, 1), (3, 5, 3), (4, 16, 2), (17, 40, 7), (33, 384, 5), (6, 1536, 3)] {
+            let x = values(rows * k, 7 + k as u32);
+            let q = weights(k, n, 11 + n as u32);
+            let s = values(n, 3).iter().map(|v| 0.01 + v.abs() * 0.02).collect::<Vec<_>>();
+            let layer = PackedWeights::new(&q, k, n, &s).unwrap();
+            let mut out = vec![f32::NAN; rows * n];
+            layer.matmul(&x, rows, &mut out);
+            let want = reference(&x, &q, &s, rows, k, n);
+            for m in 0..rows {
+                // the bound: each activation is off by at most half a step of its row's scale
+                let row_max = x[m * k..][..k].iter().fold(0f32, |a, v| a.max(v.abs())) as f64;
+                let step = row_max / LIMIT as f64;
+                for c in 0..n {
+                    let bound = 0.5 * step * 128.0 * k as f64 * f64::from(s[c]) + 1e-5 * want[m * n + c].abs();
+                    let (got, want) = (f64::from(out[m * n + c]), want[m * n + c]);
+                    assert!((got - want).abs() <= bound, "{rows}×{k}×{n} at ({m}, {c}): {got} vs {want}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_error_is_far_below_the_bound_in_practice() {
+        // a MiniLM width; relative to the output's spread, the error is around 1e-5
+        let (rows, k, n) = (8, 384, 64);
+        let x = values(rows * k, 5);
+        let q = weights(k, n, 9);
+        let layer = PackedWeights::new(&q, k, n, &[0.01]).unwrap();
+        let mut out = vec![0f32; rows * n];
+        layer.matmul(&x, rows, &mut out);
+        let want = reference(&x, &q, &[0.01], rows, k, n);
+        let spread = (want.iter().map(|v| v * v).sum::<f64>() / want.len() as f64).sqrt();
+        let worst = out.iter().zip(&want).map(|(g, w)| (f64::from(*g) - w).abs()).fold(0f64, f64::max);
+        assert!(worst < 1e-4 * spread, "worst error {worst} against a spread of {spread}");
+    }
+
+    #[test]
+    fn zero_and_non_finite_rows() {
+        let (k, n) = (8, 2);
+        let layer = PackedWeights::new(&weights(k, n, 1), k, n, &[1.0, 2.0]).unwrap();
+        let mut out = vec![f32::NAN; 3 * n];
+        let mut x = vec![0.5f32; 3 * k];
+        x[..k].fill(0.0);
+        x[k + 3] = f32::INFINITY;
+        x[2 * k + 5] = f32::NAN;
+        layer.matmul(&x, 3, &mut out);
+        assert_eq!(&out[..n], &[0.0, 0.0]);
+        assert!(out[n..].iter().all(|v| v.is_nan()), "rows with infinity or NaN give NaN, not a number: {out:?}");
+    }
+
+    #[test]
+    fn refuses_inconsistent_weights() {
+        assert!(PackedWeights::new(&[0i8; 6], 2, 2, &[1.0]).is_err());
+        assert!(PackedWeights::new(&[0i8; 4], 2, 2, &[1.0; 3]).is_err());
+        assert!(PackedWeights::new(&[], 0, 2, &[1.0]).is_err());
+    }
+}
