@@ -33,6 +33,7 @@ const ONNX_INT64: i32 = 7;
 
 /// Where the graph's values come from and how often they are read.
 struct Uses<'g> {
+    graph: &'g pb::GraphProto,
     inits: HashMap<&'g str, &'g pb::TensorProto>,
     producer: HashMap<&'g str, usize>,
     readers: HashMap<&'g str, usize>,
@@ -46,16 +47,16 @@ impl<'g> Uses<'g> {
         for input in graph.node.iter().flat_map(|n| n.input.iter()).chain(graph.output.iter().map(|o| &o.name)) {
             *readers.entry(input.as_str()).or_default() += 1;
         }
-        Self { inits, producer, readers }
+        Self { graph, inits, producer, readers }
     }
 
     /// `name` when it is `Mul(Cast(q, to=float), s)` (either operand order) of a 2-D int8
     /// initializer `q` and an f32 initializer `s`, and nothing but one node reads the product or
-    /// the cast: (the Mul's and the Cast's indices, `q`, `s`). With `uint8` too when `unsigned`.
-    fn dequantized(&self, graph: &'g pb::GraphProto, name: &str, unsigned: bool) -> Option<Dequantized<'g>> {
+    /// the cast. With `uint8` too when `unsigned`.
+    fn dequantized(&self, name: &str, unsigned: bool) -> Option<Dequantized<'g>> {
+        let graph = self.graph;
         let attr = |n: &pb::NodeProto, name: &str| n.attribute.iter().find(|a| a.name == name).map(|a| a.i);
-        let &mul = self.producer.get(name)?;
-        let node = &graph.node[mul];
+        let node = &graph.node[*self.producer.get(name)?];
         if node.op_type != "Mul" || node.input.len() != 2 || self.readers.get(name) != Some(&1) {
             return None;
         }
@@ -64,22 +65,22 @@ impl<'g> Uses<'g> {
             (None, Some(_)) => (&node.input[1], &node.input[0]),
             _ => return None,
         };
-        let cast = self.producer[cast_out.as_str()];
-        let cast_node = &graph.node[cast];
+        let cast_node = &graph.node[self.producer[cast_out.as_str()]];
         if cast_node.op_type != "Cast" || attr(cast_node, "to") != Some(ONNX_FLOAT as i64) || self.readers.get(cast_out.as_str()) != Some(&1) {
             return None;
         }
         let q = self.inits.get(cast_node.input.first()?.as_str())?;
         let s = self.inits.get(scale.as_str())?;
         let int8 = q.data_type == ONNX_INT8 || (unsigned && q.data_type == ONNX_UINT8);
-        (int8 && q.dims.len() == 2 && s.data_type == ONNX_FLOAT).then_some(Dequantized { mul, cast, q, s })
+        let nodes = [node.output[0].clone(), cast_out.clone()];
+        (int8 && q.dims.len() == 2 && s.data_type == ONNX_FLOAT).then_some(Dequantized { nodes, q, s })
     }
 }
 
 /// A weight stored int8: `Mul(Cast(q), s)`.
 struct Dequantized<'g> {
-    mul: usize,
-    cast: usize,
+    /// the outputs of the Mul and the Cast, which nothing reads once the weight is rewritten
+    nodes: [String; 2],
     q: &'g pb::TensorProto,
     s: &'g pb::TensorProto,
 }
@@ -105,23 +106,19 @@ fn drop_nodes(graph: &mut pb::GraphProto, dead: &HashSet<String>) {
 fn gather_before_dequantization(graph: &mut pb::GraphProto) -> usize {
     let uses = Uses::of(graph);
     let attr = |n: &pb::NodeProto, name: &str| n.attribute.iter().find(|a| a.name == name).map(|a| a.i);
-    let mut edits = Vec::new(); // (gather index, the table, one scale per row?)
+    let mut edits = Vec::new(); // (gather index, q, one scale per row?, s, the table's nodes)
     for (gi, gather) in graph.node.iter().enumerate() {
         if gather.op_type != "Gather" || gather.input.len() != 2 || attr(gather, "axis").unwrap_or(0) != 0 {
             continue;
         }
-        let Some(table) = uses.dequantized(graph, &gather.input[0], true) else { continue };
+        let Some(table) = uses.dequantized(&gather.input[0], true) else { continue };
         let per_row = match table.s.dims.as_slice() {
             [r, 1] if *r == table.q.dims[0] => true,
             [] | [1] | [1, 1] => false,
             _ => continue,
         };
-        edits.push((gi, table, per_row));
+        edits.push((gi, table.q.name.clone(), per_row, table.s.name.clone(), table.nodes));
     }
-    let edits: Vec<_> = edits
-        .into_iter()
-        .map(|(gi, t, per_row)| (gi, t.q.name.clone(), per_row, t.s.name.clone(), [t.mul, t.cast].map(|i| graph.node[i].output[0].clone())))
-        .collect();
     let mut dead = HashSet::new();
     for (gi, q, per_row, s, table_nodes) in edits.iter().rev() {
         let gather = &graph.node[*gi];
@@ -158,12 +155,15 @@ fn int8_linear_layers(graph: &mut pb::GraphProto) -> usize {
         if matmul.op_type != "MatMul" || matmul.input.len() != 2 {
             continue;
         }
-        let Some(w) = uses.dequantized(graph, &matmul.input[1], false) else { continue };
-        let n = w.q.dims[1];
-        if !matches!(w.s.dims.as_slice(), [] | [1] | [1, 1]) && !matches!(w.s.dims.as_slice(), [c] | [1, c] if *c == n) {
-            continue;
+        let Some(w) = uses.dequantized(&matmul.input[1], false) else { continue };
+        let per_column_or_tensor = match w.s.dims.as_slice() {
+            [] | [1] | [1, 1] => true,
+            [c] | [1, c] => *c == w.q.dims[1],
+            _ => false,
+        };
+        if per_column_or_tensor {
+            edits.push((ix, w.q.name.clone(), w.s.name.clone(), w.nodes));
         }
-        edits.push((ix, w.q.name.clone(), w.s.name.clone(), [w.mul, w.cast].map(|i| graph.node[i].output[0].clone())));
     }
     let mut dead = HashSet::new();
     for (ix, q, s, weight_nodes) in &edits {

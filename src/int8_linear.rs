@@ -93,21 +93,14 @@ impl PackedWeights {
         let tile = tile::best();
         // rows in blocks that stay in cache while every column panel passes over them
         for block in (0..rows).step_by(ROW_BLOCK) {
-            let block_rows = ROW_BLOCK.min(rows - block);
-            let mut col = 0;
-            while col < self.n {
+            let block_end = (block + ROW_BLOCK).min(rows);
+            for col in (0..self.n).step_by(COLS) {
                 let cols = COLS.min(self.n - col);
-                let mut m = block;
-                while m < block + block_rows {
-                    let tile_rows = ROWS.min(block + block_rows - m);
-                    let mut a: [&[i16]; ROWS] = [&[]; ROWS];
-                    for (r, a) in a.iter_mut().enumerate() {
-                        *a = &qx[(m + r.min(tile_rows - 1)) * kp..][..kp];
-                    }
-                    let mut w: [&[i8]; COLS] = [&[]; COLS];
-                    for (c, w) in w.iter_mut().enumerate() {
-                        *w = &self.columns[(col + c.min(cols - 1)) * kp..][..kp];
-                    }
+                for m in (block..block_end).step_by(ROWS) {
+                    let tile_rows = ROWS.min(block_end - m);
+                    // a partial tile repeats its last row or column; those sums are not written
+                    let a: [&[i16]; ROWS] = std::array::from_fn(|r| &qx[(m + r.min(tile_rows - 1)) * kp..][..kp]);
+                    let w: [&[i8]; COLS] = std::array::from_fn(|c| &self.columns[(col + c.min(cols - 1)) * kp..][..kp]);
                     let mut sums = [[0f32; COLS]; ROWS];
                     for k in (0..kp).step_by(K_CHUNK) {
                         let len = K_CHUNK.min(kp - k);
@@ -121,9 +114,7 @@ impl PackedWeights {
                             out[(m + r) * self.n + col + c] = sums[r][c] * (sx[m + r] * self.scales[col + c]);
                         }
                     }
-                    m += tile_rows;
                 }
-                col += cols;
             }
         }
     }
@@ -167,7 +158,7 @@ impl Eq for Int8Linear {}
 
 impl Op for Int8Linear {
     fn name(&self) -> StaticName {
-        "MinirankInt8Linear".into()
+        OP_TYPE.into()
     }
 
     fn info(&self) -> TractResult<Vec<String>> {
@@ -260,6 +251,15 @@ impl Expansion for Int8LinearExpansion {
     }
 }
 
+/// xorshift32: the tests' deterministic pseudo-random numbers (here and in `tile`).
+#[cfg(test)]
+fn next_random(state: &mut u32) -> u32 {
+    *state ^= *state << 13;
+    *state ^= *state >> 17;
+    *state ^= *state << 5;
+    *state
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -267,14 +267,7 @@ mod tests {
     /// A deterministic pseudo-random sequence in [-1, 1).
     fn values(n: usize, seed: u32) -> Vec<f32> {
         let mut state = seed.wrapping_mul(2_654_435_761).max(1);
-        (0..n)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 17;
-                state ^= state << 5;
-                (state as f32 / u32::MAX as f32) * 2.0 - 1.0
-            })
-            .collect()
+        (0..n).map(|_| (next_random(&mut state) as f32 / u32::MAX as f32) * 2.0 - 1.0).collect()
     }
 
     fn reference(x: &[f32], q: &[i8], s: &[f32], rows: usize, k: usize, n: usize) -> Vec<f64> {

@@ -51,6 +51,7 @@ pub(super) fn portable(a: [&[i16]; ROWS], w: [&[i8]; COLS]) -> [[i32; COLS]; ROW
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 fn simd128(a: [&[i16]; ROWS], w: [&[i8]; COLS]) -> [[i32; COLS]; ROWS] {
     use core::arch::wasm32::*;
+    const { assert!(COLS == 2, "the loop below loads two weight columns") };
     let len = check(&a, &w);
     let zero = i32x4_splat(0);
     let mut s = [[zero; COLS]; ROWS];
@@ -80,12 +81,7 @@ mod tests {
     #[test]
     fn the_sums_are_exact() {
         let mut state = 0x9e37_79b9u32;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 17;
-            state ^= state << 5;
-            state
-        };
+        let mut next = || super::super::next_random(&mut state);
         for len in [K_STEP, 3 * K_STEP, 512] {
             // (on wasm32 this runs the SIMD128 kernel against the portable one)
             let rows: Vec<Vec<i16>> = (0..ROWS).map(|_| (0..len).map(|_| next() as i16).collect()).collect();
