@@ -330,7 +330,7 @@ function userDigests(role, sha) {
 
 /**
  * Where a default model file comes from: the same files under `modelBaseUrl` (a CDN or your own
- * host: `<base>/bi-encoder/model.onnx`, ...), or the package's own files (`minirank` only: bundlers
+ * host: `<base>/bi-encoder/model.nnef.tar`, ...), or the package's own files (`minirank` only: bundlers
  * emit them). Either way it is checked against the package's SHA-256.
  */
 function defaultSource(role, file, base, shipped) {
@@ -350,7 +350,11 @@ function baseUrl(base) {
   }
 }
 
-/** The files of one model: the user's, or the defaults (`MODEL_MANIFEST[role]`, fetched as `defaultSource` says). */
+/**
+ * The files of one model: the user's, or the defaults (`MODEL_MANIFEST[role]`, fetched as
+ * `defaultSource` says). Every source is settled before any fetch starts; the files are then fetched
+ * (or read from the Cache API) and checked at the same time.
+ */
 async function loadModel(role, given, opts) {
   const defaults = MODEL_MANIFEST[role];
   const shipped = opts.shipped && opts.shipped[role];
@@ -358,7 +362,7 @@ async function loadModel(role, given, opts) {
   const spec = given || {};
   const own = spec.model !== undefined; // a model of the user's: no default file is mixed in
   const digests = userDigests(role, spec.sha256);
-  const out = {};
+  const sources = [];
   for (const key of FILE_KEYS) {
     let src = spec[key];
     let sha = digests[key];
@@ -370,10 +374,12 @@ async function loadModel(role, given, opts) {
       if (key !== 'config') fail('InvalidOption', `invalid option \`${role}.${key}\`: required when \`${role}.model\` is given`);
       continue;
     }
-    throwIfAborted(opts.signal, 'load');
-    out[key] = (await fetchModelFile(src, { sha256: sha, cache: opts.cache, stage: `${role}.${key}`, onProgress: opts.onProgress, onWarning: opts.onWarning, signal: opts.signal })).bytes;
+    sources.push([key, src, sha]);
   }
-  return out;
+  throwIfAborted(opts.signal, 'load');
+  const files = await Promise.all(sources.map(([key, src, sha]) =>
+    fetchModelFile(src, { sha256: sha, cache: opts.cache, stage: `${role}.${key}`, onProgress: opts.onProgress, onWarning: opts.onWarning, signal: opts.signal })));
+  return Object.fromEntries(sources.map(([key], i) => [key, files[i].bytes]));
 }
 
 /**
@@ -388,8 +394,8 @@ async function loadFiles(options, keys, roles, shipped) {
   const base = baseUrl(options && options.modelBaseUrl);
   const onWarning = warner(options && options.onWarning);
   const wasmReady = initWasm(options && options.wasm, { cache, onProgress, onWarning });
-  const files = [];
-  for (const role of roles) files.push(await loadModel(role, options && options[role], { cache, onProgress, onWarning, base, signal, shipped }));
+  // both models' files at once, and with the wasm core: their reads and digests overlap
+  const files = await Promise.all(roles.map((role) => loadModel(role, options && options[role], { cache, onProgress, onWarning, base, signal, shipped })));
   await wasmReady;
   throwIfAborted(signal, 'load');
   return files;

@@ -12,7 +12,10 @@ export type * from './filter.js';
 export type ModelSource = string | URL | Uint8Array | ArrayBuffer;
 
 export interface ModelSpec {
-  /** ONNX graph (BERT family: input_ids, attention_mask, optional token_type_ids). */
+  /**
+   * The graph (BERT family: input_ids, attention_mask, optional token_type_ids): an ONNX file, or
+   * the tract NNEF file `minirank convert` writes from one (it loads several times faster).
+   */
   model?: ModelSource;
   /** Hugging Face tokenizer.json. Required when `model` is given. */
   tokenizer?: ModelSource;
@@ -40,7 +43,7 @@ export interface LoadOptions extends Abortable {
   crossEncoder?: ModelSpec;
   /**
    * Fetch the default models from here instead of the package's files (a CDN or your own host):
-   * `<modelBaseUrl>/bi-encoder/model.onnx`, `…/tokenizer.json`, `…/config.json`, and the same under
+   * `<modelBaseUrl>/bi-encoder/model.nnef.tar`, `…/tokenizer.json`, `…/config.json`, and the same under
    * `cross-encoder/`. They are checked against the package's SHA-256 all the same.
    */
   modelBaseUrl?: string | URL;

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Build the npm package into pkg/: the wasm core (SIMD128, release, LTO), its wasm-bindgen glue,
-# the JS/TS API and worker from pkg-config/, and the two int8 models.
+# the JS/TS API and worker from pkg-config/, and the two int8 models, converted from ONNX to tract
+# NNEF by the native CLI (`minirank convert`: decluttered, int8 linear layers packed, so that a page
+# skips tract's ONNX parsing, type inference and decluttering at every load).
 #   scripts/build-wasm.sh          # build pkg/
 #   scripts/build-wasm.sh --pack   # also `npm pack` it into pkg/ (prints the tarball's contents)
 set -euo pipefail
@@ -29,8 +31,13 @@ if [ -n "${MINIRANK_WASM_OPT:-}" ]; then
     pkg/minirank_core_bg.wasm -o pkg/minirank_core_bg.wasm
 fi
 cp pkg-config/*.js pkg-config/*.d.ts pkg/
-cp models/bi-encoder/{model.onnx,tokenizer.json,config.json} pkg/models/bi-encoder/
-cp models/cross-encoder/{model.onnx,tokenizer.json,config.json,MODEL_CARD.md} pkg/models/cross-encoder/
+echo "[build] cargo build --release --bin minirank; minirank convert (ONNX -> NNEF)" >&2
+cargo build --release --bin minirank
+for role in bi-encoder cross-encoder; do
+  "$CARGO_TARGET_DIR/release/minirank" convert --role "$role" "models/$role/model.onnx" "pkg/models/$role/model.nnef.tar"
+done
+cp models/bi-encoder/{tokenizer.json,config.json} pkg/models/bi-encoder/
+cp models/cross-encoder/{tokenizer.json,config.json,MODEL_CARD.md} pkg/models/cross-encoder/
 cp pkg-config/README.md pkg/README.md
 cp pkg-config/LICENSE-MODELS.md pkg/LICENSE-MODELS.md
 
@@ -45,7 +52,7 @@ json.dump(manifest, open(os.path.join(pkg, "package.json"), "w"), indent=2)
 models = {}
 for role, folder in [("biEncoder", "bi-encoder"), ("crossEncoder", "cross-encoder")]:
     models[role] = {}
-    for key, name in [("model", "model.onnx"), ("tokenizer", "tokenizer.json"), ("config", "config.json")]:
+    for key, name in [("model", "model.nnef.tar"), ("tokenizer", "tokenizer.json"), ("config", "config.json")]:
         path = os.path.join(pkg, "models", folder, name)
         data = open(path, "rb").read()
         models[role][key] = {"path": f"./models/{folder}/{name}", "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}

@@ -30,6 +30,12 @@ impl BiEncoder {
         self.model.encoder.width()
     }
 
+    /// CRC-32 of the model's ONNX file (of the file an NNEF model was converted from): saved
+    /// indexes record it, and refuse to load with another bi-encoder.
+    pub fn fingerprint(&self) -> u32 {
+        self.model.encoder.info().fingerprint
+    }
+
     /// Token budget per text (longer texts are truncated).
     pub fn max_length(&self) -> usize {
         self.max_length

@@ -119,6 +119,23 @@ impl PackedWeights {
         }
     }
 
+    /// The packed columns `[N, K padded]` (int8), the scales `[N]` and K.
+    pub(crate) fn to_tensors(&self) -> TractResult<(Tensor, Tensor, usize)> {
+        let columns = Tensor::from_shape(&[self.n, self.k_padded], &self.columns)?;
+        let scales = Tensor::from_shape(&[self.n], &self.scales)?;
+        Ok((columns, scales, self.k))
+    }
+
+    /// [`Self::to_tensors`] back.
+    pub(crate) fn from_tensors(columns: &Tensor, scales: &Tensor, k: usize) -> TractResult<Self> {
+        ensure!(columns.rank() == 2 && scales.rank() == 1, "packed weights of shapes {:?} and {:?}", columns.shape(), scales.shape());
+        let (n, k_padded) = (columns.shape()[0], columns.shape()[1]);
+        ensure!(k > 0 && k_padded == k.div_ceil(K_STEP) * K_STEP && scales.shape()[0] == n, "packed weights {n} × {k_padded} for K = {k} with {} scales", scales.shape()[0]);
+        let columns = columns.cast_to::<i8>()?;
+        let scales = scales.cast_to::<f32>()?;
+        Ok(Self { k, k_padded, n, columns: columns.try_as_plain_ram()?.as_slice::<i8>()?.to_vec(), scales: scales.try_as_plain_ram()?.as_slice::<f32>()?.to_vec() })
+    }
+
     fn bytes(&self) -> usize {
         self.columns.len() + 4 * self.scales.len()
     }
@@ -146,7 +163,7 @@ fn quantize_row(row: &[f32], out: &mut [i16]) -> f32 {
 /// The tract operator: one input (`x`), the packed weights inside.
 #[derive(Clone, Debug)]
 pub(crate) struct Int8Linear {
-    weights: Arc<PackedWeights>,
+    pub(crate) weights: Arc<PackedWeights>,
 }
 
 impl PartialEq for Int8Linear {

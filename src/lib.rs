@@ -54,6 +54,7 @@ pub mod filter;
 pub mod fusion;
 mod graph_rewrite;
 mod int8_linear;
+mod nnef;
 pub mod hits;
 pub mod index;
 pub mod integrity;
@@ -67,7 +68,7 @@ pub mod tokenize;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
 
-pub use encoder::ModelFiles;
+pub use encoder::{convert_to_nnef, ModelFiles};
 pub use error::{Error, ModelRole, Result};
 
 /// Everything a typical user needs, in one import.

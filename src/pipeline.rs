@@ -264,10 +264,9 @@ pub struct Minirank {
 impl Minirank {
     /// Load both models from bytes.
     pub fn from_bytes(bi_encoder: ModelFiles<'_>, cross_encoder: ModelFiles<'_>) -> Result<Self> {
-        let fingerprint = crc32fast::hash(bi_encoder.model);
         let embedder = BiEncoder::from_bytes(bi_encoder)?;
         let reranker = Reranker::new(CrossEncoder::from_bytes(cross_encoder)?);
-        let index = VectorIndex::new(embedder.dim(), fingerprint);
+        let index = VectorIndex::new(embedder.dim(), embedder.fingerprint());
         Ok(Self { embedder, reranker, index, chunking: None, next_id: 0 })
     }
 

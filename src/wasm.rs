@@ -273,11 +273,9 @@ impl Engine {
         ModelBytes::check(CROSS_ENCODER_FILES, ce)?;
         // One model's files in wasm memory at a time, freed once its graph is built: the peak is
         // then one model's bytes, not both.
-        let (embedder, fingerprint) = {
-            let files = ModelBytes::copy(BI_ENCODER_FILES, bi)?;
-            (BiEncoder::from_bytes(files.files()).map_err(to_js)?, crc32fast::hash(&files.model))
-        };
+        let embedder = BiEncoder::from_bytes(ModelBytes::copy(BI_ENCODER_FILES, bi)?.files()).map_err(to_js)?;
         let cross_encoder = CrossEncoder::from_bytes(ModelBytes::copy(CROSS_ENCODER_FILES, ce)?.files()).map_err(to_js)?;
+        let fingerprint = embedder.fingerprint();
         let inner = Minirank::new(embedder, cross_encoder, fingerprint);
         Ok(Engine { inner, staged: Embedded::default(), jobs: Default::default(), next_job: 0 })
     }

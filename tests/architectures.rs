@@ -236,3 +236,30 @@ fn unsupported_graphs_are_refused_with_a_clear_error() {
     let err = BiEncoder::from_bytes(ModelFiles::new(&x.model, &x.tokenizer).with_config(&config)).unwrap_err();
     assert!(matches!(err, Error::TokenizerMismatch { model_vocab: 250002, .. }), "{err}");
 }
+
+#[test]
+fn each_architecture_converts_to_nnef_and_scores_as_its_onnx_file() {
+    for arch in ARCHS {
+        let r = reference(arch);
+        let max = max_length(&r);
+        let (bi_files, ce_files) = (Arch::load(arch, "bi"), Arch::load(arch, "ce"));
+        let bi_nnef = minirank::convert_to_nnef(ModelRole::BiEncoder, &bi_files.model).unwrap_or_else(|e| panic!("{arch}: {e}"));
+        let ce_nnef = minirank::convert_to_nnef(ModelRole::CrossEncoder, &ce_files.model).unwrap_or_else(|e| panic!("{arch}: {e}"));
+        let bi_converted = BiEncoder::from_bytes(ModelFiles { model: &bi_nnef, ..bi_files.files() }).unwrap();
+        let ce_converted = CrossEncoder::from_bytes(ModelFiles { model: &ce_nnef, ..ce_files.files() }).unwrap();
+        // what minirank read from the ONNX graph travels with it
+        assert_eq!(bi_converted.fingerprint(), bi(arch).fingerprint(), "{arch}");
+        assert_eq!(ce_converted.uses_token_type_ids(), arch == "bert", "{arch}");
+        assert_eq!(ce_converted.max_positions(), max, "{arch}");
+        let texts = strs(&r["texts"]);
+        let (a, b) = (bi(arch).embed(&texts).unwrap(), bi_converted.embed(&texts).unwrap());
+        for (x, y) in a.iter().zip(&b) {
+            assert!(x.iter().zip(y).all(|(p, q)| (p - q).abs() <= 1e-5), "{arch} bi-encoder");
+        }
+        let pairs = r["pairs"].as_array().unwrap();
+        let q = pairs[0][0].as_str().unwrap();
+        let docs: Vec<&str> = pairs.iter().map(|p| p[1].as_str().unwrap()).collect();
+        let (a, b) = (ce(arch).score(q, &docs, max, 4).unwrap(), ce_converted.score(q, &docs, max, 4).unwrap());
+        assert!(a.iter().zip(&b).all(|(p, q)| (p - q).abs() <= 1e-5), "{arch} cross-encoder: {a:?} vs {b:?}");
+    }
+}

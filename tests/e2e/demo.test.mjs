@@ -91,7 +91,7 @@ test('the demo loads, searches the seed question and reranks under a strict CSP'
   await page.screenshot({ path: `${artifacts}/demo.png`, fullPage: true });
 
   // a reload takes the models from the Cache API (keyed by sha256), not from the network
-  const modelFetches = (list) => list.filter((u) => /\/models\/[a-z-]+\/model\.onnx$/.test(u)).length;
+  const modelFetches = (list) => list.filter((u) => /\/models\/[a-z-]+\/model\.nnef\.tar$/.test(u)).length;
   assert.equal(modelFetches(requests), 2, 'first load downloads both models');
   const reloadRequests = [];
   page.context().on('request', (r) => reloadRequests.push(r.url()));

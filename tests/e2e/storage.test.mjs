@@ -67,8 +67,8 @@ test('a poisoned cache entry is detected by its SHA-256, fetched again and repai
     const bytes = new Uint8Array(await entry.arrayBuffer());
     return { warnings, hits, repaired: (await sha256(bytes)) === DEFAULT_MODELS.crossEncoder.model.sha256 };
   }, first);
-  const fetched = requests.slice(before).filter((p) => p.endsWith('.onnx'));
-  assert.deepEqual(fetched, ['/pkg/models/cross-encoder/model.onnx'], 'only the poisoned file is fetched again');
+  const fetched = requests.slice(before).filter((p) => p.endsWith('.nnef.tar'));
+  assert.deepEqual(fetched, ['/pkg/models/cross-encoder/model.nnef.tar'], 'only the poisoned file is fetched again');
   assert.deepEqual(r, { warnings: [], hits: 1, repaired: true });
   assert.deepEqual(problems, []);
 });

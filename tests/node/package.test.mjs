@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -18,12 +19,17 @@ const stages = new Set();
 const mr = await Minirank.load({ onProgress: ({ stage }) => stages.add(stage) });
 const indexed = await mr.index(seedDocs);
 
-test('loads the shipped models and indexes the seed corpus', () => {
+test('loads the shipped models and indexes the seed corpus', async () => {
   assert.equal(indexed, 20);
   assert.equal(mr.size, 20);
   assert.equal(mr.dim, 384);
   assert.ok(stages.has('biEncoder.model') && stages.has('crossEncoder.model') && stages.has('compile'), [...stages].join());
-  assert.match(DEFAULT_MODELS.crossEncoder.model.sha256, /^b11ad266/);
+  // the manifest's digests are the shipped files' (tract NNEF converted from models/*/model.onnx at
+  // build time; that they score as the ONNX files do is tested below)
+  for (const [role, dir] of [['biEncoder', 'bi-encoder'], ['crossEncoder', 'cross-encoder']]) {
+    const bytes = await readFile(new URL(`pkg/models/${dir}/model.nnef.tar`, root));
+    assert.equal(createHash('sha256').update(bytes).digest('hex'), DEFAULT_MODELS[role].model.sha256, role);
+  }
 });
 
 test('search runs both stages on the seed questions', async () => {
@@ -167,8 +173,8 @@ test('npm pack holds what a web app needs and nothing else', async () => {
     'core-worker-entry.js', 'core-worker.d.ts', 'core-worker.js', 'core.d.ts', 'core.js',
     'filter.d.ts', 'manifest.js', 'minirank.d.ts', 'minirank.js', 'minirank_core.d.ts', 'minirank_core.js', 'minirank_core_bg.wasm',
     'models.js',
-    'models/bi-encoder/config.json', 'models/bi-encoder/model.onnx', 'models/bi-encoder/tokenizer.json',
-    'models/cross-encoder/MODEL_CARD.md', 'models/cross-encoder/config.json', 'models/cross-encoder/model.onnx', 'models/cross-encoder/tokenizer.json',
+    'models/bi-encoder/config.json', 'models/bi-encoder/model.nnef.tar', 'models/bi-encoder/tokenizer.json',
+    'models/cross-encoder/MODEL_CARD.md', 'models/cross-encoder/config.json', 'models/cross-encoder/model.nnef.tar', 'models/cross-encoder/tokenizer.json',
     'package.json', 'types.d.ts', 'worker-client.js', 'worker-entry.js', 'worker-serve.js', 'worker.d.ts', 'worker.js',
   ]);
   const manifest = JSON.parse(await readFile(new URL('pkg/package.json', root), 'utf8'));
@@ -276,7 +282,7 @@ test('a model URL that answers a web page or an error status is a BadResponse, b
   }
   // the shipped models resolve through literal `new URL('./models/…', import.meta.url)`s
   assert.ok(DEFAULT_MODELS.biEncoder.model.url() instanceof URL);
-  assert.ok(DEFAULT_MODELS.biEncoder.model.url().href.endsWith('/models/bi-encoder/model.onnx'));
+  assert.ok(DEFAULT_MODELS.biEncoder.model.url().href.endsWith('/models/bi-encoder/model.nnef.tar'));
 });
 
 test('MinirankWorker in Node says that it needs Web Workers, as a MinirankError', async () => {
@@ -337,7 +343,7 @@ test('modelBaseUrl loads the default models from another place, checked against 
   const dir = await mkdtemp(join(tmpdir(), 'minirank-host-'));
   for (const role of ['bi-encoder', 'cross-encoder']) {
     await mkdir(join(dir, role));
-    for (const f of ['model.onnx', 'tokenizer.json', 'config.json']) await copyFile(new URL(`pkg/models/${role}/${f}`, root), join(dir, role, f));
+    for (const f of ['model.nnef.tar', 'tokenizer.json', 'config.json']) await copyFile(new URL(`pkg/models/${role}/${f}`, root), join(dir, role, f));
   }
   await copyFile(new URL('pkg/models/cross-encoder/tokenizer.json', root), join(dir, 'bi-encoder/tokenizer.json'));
   await assert.rejects(Minirank.load({ modelBaseUrl: pathToFileURL(`${dir}/`) }),
@@ -346,11 +352,27 @@ test('modelBaseUrl loads the default models from another place, checked against 
   await assert.rejects(Minirank.load({ modelBaseUrl: 42 }), (e) => e.code === 'InvalidOption' && /modelBaseUrl/.test(e.message));
 });
 
+test('an ONNX model scores exactly as the NNEF file the package ships, converted from it', async () => {
+  // the package's cross-encoder is models/cross-encoder/model.onnx after `minirank convert`
+  const onnx = await Scorer.load({ crossEncoder: { model: new URL('models/cross-encoder/model.onnx', root), tokenizer: new URL('models/cross-encoder/tokenizer.json', root) }, cache: false });
+  const shipped = await Scorer.load({ cache: false });
+  const texts = seedDocs.slice(0, 12).map((d) => d.text);
+  const [a, b] = [onnx.scorePairs(questions[0], texts), shipped.scorePairs(questions[0], texts)];
+  assert.equal(a.length, 12);
+  assert.deepEqual(Array.from(a), Array.from(b));
+  onnx.free();
+  shipped.free();
+  // tract NNEF that is cut short is a bad model, not a crash
+  const bytes = new Uint8Array(await readFile(new URL('pkg/models/cross-encoder/model.nnef.tar', root)));
+  await assert.rejects(Scorer.load({ crossEncoder: { model: bytes.slice(0, bytes.length >> 1), tokenizer: new URL('models/cross-encoder/tokenizer.json', root) }, cache: false }),
+    (e) => e instanceof MinirankError && e.code === 'BadModel' && /NNEF/.test(e.message));
+});
+
 test('a user model may give a digest per file: each is checked', async () => {
   const file = (f) => new URL(`pkg/models/cross-encoder/${f}`, root);
   const sha = {};
   for (const f of ['model', 'tokenizer', 'config']) sha[f] = DEFAULT_MODELS.crossEncoder[f].sha256;
-  const spec = { model: file('model.onnx'), tokenizer: file('tokenizer.json'), config: file('config.json') };
+  const spec = { model: file('model.nnef.tar'), tokenizer: file('tokenizer.json'), config: file('config.json') };
   const scorer = await Scorer.load({ crossEncoder: { ...spec, sha256: sha } });
   assert.equal(scorer.scorePairs(questions[0], ['a passage']).length, 1);
   scorer.free();

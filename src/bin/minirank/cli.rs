@@ -5,6 +5,7 @@
 //!                     [--chunk-tokens N] [--parents max|sum] [--json]
 //!                     [--fusion dense=1,bm25=1,cross-encoder=0.5]
 //!     minirank eval --collection DIR [--methods default,dense,...] [--candidates N] [--limit-queries N] [--json]
+//!     minirank convert --role bi-encoder|cross-encoder IN.onnx OUT.nnef.tar
 //!
 //! Models are read from `--models DIR`, else `$MINIRANK_MODELS`, else `./models`:
 //! `DIR/bi-encoder/{model.onnx,tokenizer.json[,config.json]}` and the same under `DIR/cross-encoder/`.
@@ -110,6 +111,17 @@ enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// Convert an encoder's ONNX file to tract NNEF as the wasm build runs it (decluttered, int8
+    /// linear layers): it loads several times faster, with the same results
+    Convert {
+        /// Which model: bi-encoder or cross-encoder
+        #[arg(long, value_parser = ["bi-encoder", "cross-encoder"])]
+        role: String,
+        /// The ONNX file
+        input: PathBuf,
+        /// Where to write the NNEF tar
+        output: PathBuf,
+    },
 }
 
 pub fn main() -> ExitCode {
@@ -172,6 +184,13 @@ fn run(cli: Cli) -> Result<()> {
             options.validate()?;
             let methods = if methods.is_empty() { METHODS.iter().map(|m| m.to_string()).collect() } else { methods };
             eval(&common, &collection, &methods, &options, limit_queries)
+        }
+        Command::Convert { role, input, output } => {
+            let role = if role == "bi-encoder" { ModelRole::BiEncoder } else { ModelRole::CrossEncoder };
+            let nnef = minirank::convert_to_nnef(role, &read(&input)?)?;
+            std::fs::write(&output, &nnef).map_err(|e| Error::Io { path: output.display().to_string(), reason: e.to_string() })?;
+            eprintln!("{role}: {} → {} ({} bytes)", input.display(), output.display(), nnef.len());
+            Ok(())
         }
     }
 }
