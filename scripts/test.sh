@@ -34,6 +34,8 @@ if want native; then
   cargo test --release
   step "benchmarks compile: cargo bench --no-run"
   cargo bench --no-run --quiet
+  step "the NNEF-only build compiles: cargo check --lib --no-default-features"
+  cargo check --release --lib --no-default-features --quiet
 fi
 
 if want wasm; then

@@ -1,18 +1,16 @@
 //! The ONNX transformer runner shared by both encoders.
 //!
-//! Loads a BERT-family encoder from ONNX bytes with `tract-onnx`, checks its signature
+//! Loads a BERT-family encoder (tract NNEF from [`convert_to_nnef`], or ONNX through
+//! [`crate::onnx`] with the `onnx` feature), checks its signature
 //! (`input_ids`, `attention_mask`, optional `token_type_ids`; one output of the expected rank),
 //! optimizes it once, and runs dynamically padded batches.
 
 use crate::error::{Error, ModelRole, Result};
-use crate::{graph_rewrite, int8_linear, nnef};
+use crate::nnef;
 use crate::tokenize::Encoded;
-use std::collections::{HashMap, HashSet};
-use std::io::Cursor;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use tract_onnx::pb;
-use tract_onnx::prelude::*;
-use tract_onnx::tract_hir::internal::DimLike;
+use tract_nnef::internal::DimLike;
+use tract_nnef::prelude::*;
 
 /// What a graph output must look like for a role.
 #[derive(Debug, Clone, Copy)]
@@ -24,7 +22,7 @@ pub(crate) enum OutputKind {
 }
 
 impl OutputKind {
-    fn rank(self) -> usize {
+    pub(crate) fn rank(self) -> usize {
         match self {
             OutputKind::TokenStates => 3,
             OutputKind::Logits => 2,
@@ -40,7 +38,7 @@ impl OutputKind {
 
 /// Which model input a graph input is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum InputKind {
+pub(crate) enum InputKind {
     Ids,
     Mask,
     TypeIds,
@@ -137,7 +135,7 @@ impl OnnxEncoder {
         let Decluttered { model: mut typed, inputs: input_kinds, output, info } = if nnef::is_nnef(bytes) {
             Decluttered::from_nnef(role, bytes, kind)?
         } else {
-            Decluttered::from_onnx(role, bytes, kind, int8_linear)?
+            Self::from_onnx(role, bytes, kind, int8_linear)?
         };
         typed.optimize().map_err(|e| Error::bad_model(role, e))?;
 
@@ -176,6 +174,19 @@ impl OnnxEncoder {
         Ok(Self { role, plan, inputs, width, info })
     }
 
+    #[cfg(feature = "onnx")]
+    fn from_onnx(role: ModelRole, bytes: &[u8], kind: OutputKind, int8_linear: bool) -> Result<Decluttered> {
+        crate::onnx::decluttered(role, bytes, kind, int8_linear)
+    }
+
+    #[cfg(not(feature = "onnx"))]
+    fn from_onnx(role: ModelRole, _: &[u8], _: OutputKind, _: bool) -> Result<Decluttered> {
+        Err(Error::BadModel {
+            role,
+            reason: "not a tract NNEF archive, and this build reads no ONNX: convert the ONNX file with `minirank convert`, or use a build with the `onnx` feature".into(),
+        })
+    }
+
     /// Last dimension of the output: hidden size (bi-encoder) or number of labels (cross-encoder).
     pub fn width(&self) -> usize {
         self.width
@@ -205,13 +216,13 @@ impl OnnxEncoder {
 
     /// Run one batch and add the time each operator kind took to `times` (native builds).
     #[cfg(not(target_arch = "wasm32"))]
-    pub fn profile(&self, batch: &PaddedBatch, times: &mut HashMap<String, std::time::Duration>) -> Result<()> {
+    pub fn profile(&self, batch: &PaddedBatch, times: &mut std::collections::HashMap<String, std::time::Duration>) -> Result<()> {
         let role = self.role;
         let mut state = TypedSimpleState::new(&self.plan).map_err(|e| Error::inference(role, e))?;
         state
             .run_plan_with_eval(self.inputs(batch)?, |ctx, op_state, node, input| {
                 let t = std::time::Instant::now();
-                let out = tract_onnx::tract_core::plan::eval(ctx, op_state, node, input);
+                let out = tract_nnef::tract_core::plan::eval(ctx, op_state, node, input);
                 *times.entry(node.op().name().to_string()).or_default() += t.elapsed();
                 out
             })
@@ -244,48 +255,15 @@ impl OnnxEncoder {
 
 /// A graph typed and decluttered (tract's form before code generation), with what minirank
 /// read from it: an ONNX file at this stage, or an NNEF file [`convert_to_nnef`] wrote.
-struct Decluttered {
-    model: TypedModel,
-    inputs: Vec<InputKind>,
+pub(crate) struct Decluttered {
+    pub model: TypedModel,
+    pub inputs: Vec<InputKind>,
     /// the name of the output computed
-    output: String,
-    info: GraphInfo,
+    pub output: String,
+    pub info: GraphInfo,
 }
 
 impl Decluttered {
-    fn from_onnx(role: ModelRole, bytes: &[u8], kind: OutputKind, int8_linear: bool) -> Result<Self> {
-        let mut onnx = onnx();
-        int8_linear::register(&mut onnx.op_register);
-        let proto = onnx
-            .proto_model_for_read(&mut Cursor::new(bytes))
-            .map_err(|e| Error::BadModel { role, reason: format!("not an ONNX protobuf ({e})") })?;
-        let graph = proto
-            .graph
-            .as_ref()
-            .ok_or_else(|| Error::BadModel { role, reason: "the protobuf holds no graph".into() })?;
-        if graph.node.is_empty() {
-            return Err(Error::BadModel { role, reason: "the graph has no nodes".into() });
-        }
-        let initializers: HashSet<&str> = graph.initializer.iter().map(|t| t.name.as_str()).collect();
-        let inputs = input_kinds(role, graph.input.iter().map(|i| i.name.as_str()).filter(|n| !initializers.contains(n)))?;
-        let output = choose_output(role, graph.output.iter().map(|o| (o.name.as_str(), onnx_rank(o))), kind)?;
-        let info = GraphInfo {
-            vocab_rows: embedding_rows(graph, "input_ids"),
-            type_rows: embedding_rows(graph, "token_type_ids"),
-            fingerprint: crc32fast::hash(bytes),
-        };
-
-        let mut proto = proto;
-        if let Some(graph) = proto.graph.as_mut() {
-            graph_rewrite::prepare(graph, int8_linear);
-        }
-        let mut model = onnx.model_for_proto_model(&proto).map_err(|e| Error::bad_model(role, e))?;
-        drop(proto);
-        model.select_outputs_by_name([output.as_str()]).map_err(|e| Error::bad_model(role, e))?;
-        let model = model.into_typed().and_then(|m| m.into_decluttered()).map_err(|e| Error::bad_model(role, e))?;
-        Ok(Self { model, inputs, output, info })
-    }
-
     fn from_nnef(role: ModelRole, bytes: &[u8], kind: OutputKind) -> Result<Self> {
         let mut model = nnef::read(bytes).map_err(|e| Error::BadModel { role, reason: format!("not a tract NNEF archive ({e:#})") })?;
         let inputs = input_kinds(role, model.input_outlets().map_err(|e| Error::bad_model(role, e))?.iter().map(|o| model.node(o.node).name.as_str()))?;
@@ -308,6 +286,7 @@ impl Decluttered {
     }
 }
 
+#[cfg(feature = "onnx")]
 /// Convert an encoder's ONNX file to tract NNEF, as the wasm build runs it: decluttered, linear
 /// layers int8 (see [`crate::nnef`]). [`OnnxEncoder`] loads the result several times faster
 /// than the ONNX file, with the same arithmetic. The same file gives the same bytes.
@@ -323,22 +302,22 @@ pub fn convert_to_nnef(role: ModelRole, onnx: &[u8]) -> Result<Vec<u8>> {
         return Err(Error::BadModel { role, reason: "already NNEF: convert takes an ONNX file".into() });
     }
     catch_unwind(AssertUnwindSafe(|| {
-        let Decluttered { mut model, info, .. } = Decluttered::from_onnx(role, onnx, kind, true)?;
+        let Decluttered { mut model, info, .. } = crate::onnx::decluttered(role, onnx, kind, true)?;
         let as_i64 = |v: Option<usize>| v.and_then(|v| i64::try_from(v).ok());
         nnef::set_property(&mut model, nnef::VOCAB_ROWS, as_i64(info.vocab_rows));
         nnef::set_property(&mut model, nnef::TYPE_ROWS, as_i64(info.type_rows));
         nnef::set_property(&mut model, nnef::FINGERPRINT, Some(i64::from(info.fingerprint)));
-        nnef::write(&model).map_err(|e| Error::BadModel { role, reason: format!("cannot write NNEF ({e:#})") })
+        let bytes = nnef::write(&model).map_err(|e| Error::BadModel { role, reason: format!("cannot write NNEF ({e:#})") })?;
+        // what cannot be read back (an operator written in a form tract does not load) fails here,
+        // not in a page
+        Decluttered::from_nnef(role, &bytes, kind)?;
+        Ok(bytes)
     }))
     .unwrap_or_else(|p| Err(Error::BadModel { role, reason: format!("the ONNX loader failed: {}", panic_text(&p)) }))
 }
 
-fn onnx_rank(v: &pb::ValueInfoProto) -> Option<usize> {
-    let pb::type_proto::Value::TensorType(t) = v.r#type.as_ref()?.value.as_ref()?;
-    Some(t.shape.as_ref()?.dim.len())
-}
 
-fn panic_text(p: &Box<dyn std::any::Any + Send>) -> String {
+pub(crate) fn panic_text(p: &Box<dyn std::any::Any + Send>) -> String {
     p.downcast_ref::<&str>()
         .map(|s| s.to_string())
         .or_else(|| p.downcast_ref::<String>().cloned())
@@ -346,7 +325,7 @@ fn panic_text(p: &Box<dyn std::any::Any + Send>) -> String {
 }
 
 /// The graph's real inputs (initializers excluded), by name, mapped to what they mean.
-fn input_kinds<'a>(role: ModelRole, names: impl Iterator<Item = &'a str>) -> Result<Vec<InputKind>> {
+pub(crate) fn input_kinds<'a>(role: ModelRole, names: impl Iterator<Item = &'a str>) -> Result<Vec<InputKind>> {
     let mut kinds = Vec::new();
     for name in names {
         let kind = match name {
@@ -374,7 +353,7 @@ fn input_kinds<'a>(role: ModelRole, names: impl Iterator<Item = &'a str>) -> Res
 
 /// Pick the graph output to compute (outputs by name and rank, if known): a preferred name of
 /// the right rank, else the only output of that rank.
-fn choose_output<'a>(role: ModelRole, outputs: impl Iterator<Item = (&'a str, Option<usize>)>, kind: OutputKind) -> Result<String> {
+pub(crate) fn choose_output<'a>(role: ModelRole, outputs: impl Iterator<Item = (&'a str, Option<usize>)>, kind: OutputKind) -> Result<String> {
     let outputs: Vec<(&str, Option<usize>)> = outputs.collect();
     if outputs.is_empty() {
         return Err(Error::ModelSignature { role, reason: "the graph has no outputs".into() });
@@ -405,48 +384,6 @@ fn choose_output<'a>(role: ModelRole, outputs: impl Iterator<Item = (&'a str, Op
     }
 }
 
-/// Rows of the embedding table gathered by `input`: follows the Gather's data operand back
-/// through dequantisation (Cast, Mul, DequantizeLinear, Identity, ...) to a rank-2 constant.
-fn embedding_rows(graph: &pb::GraphProto, input: &str) -> Option<usize> {
-    let producers: HashMap<&str, &pb::NodeProto> =
-        graph.node.iter().flat_map(|n| n.output.iter().map(move |o| (o.as_str(), n))).collect();
-    let initializers: HashMap<&str, &pb::TensorProto> =
-        graph.initializer.iter().map(|t| (t.name.as_str(), t)).collect();
-    // the ids may pass through a Cast (int64 -> int32) before the Gather
-    let mut id_names: HashSet<&str> = HashSet::from([input]);
-    for n in &graph.node {
-        if n.op_type == "Cast" && n.input.first().is_some_and(|i| i == input) {
-            id_names.extend(n.output.iter().map(String::as_str));
-        }
-    }
-    let gather = graph
-        .node
-        .iter()
-        .find(|n| n.op_type == "Gather" && n.input.get(1).is_some_and(|i| id_names.contains(i.as_str())))?;
-    let mut stack = vec![(gather.input.first()?.as_str(), 0usize)];
-    while let Some((name, depth)) = stack.pop() {
-        if let Some(t) = initializers.get(name) {
-            if t.dims.len() == 2 {
-                return usize::try_from(t.dims[0]).ok();
-            }
-            continue;
-        }
-        let node = producers.get(name)?;
-        if node.op_type == "Constant" {
-            let dims = node.attribute.iter().find_map(|a| a.t.as_ref()).map(|t| t.dims.clone())?;
-            if dims.len() == 2 {
-                return usize::try_from(dims[0]).ok();
-            }
-            continue;
-        }
-        if depth < 6
-            && matches!(node.op_type.as_str(), "Cast" | "Mul" | "Div" | "Identity" | "DequantizeLinear" | "Reshape")
-        {
-            stack.extend(node.input.iter().rev().map(|i| (i.as_str(), depth + 1)));
-        }
-    }
-    None
-}
 
 #[cfg(test)]
 mod tests {
@@ -526,14 +463,14 @@ mod tests {
             let nodes = &enc.plan.model().nodes;
             let consts: Vec<(DatumType, usize)> = nodes
                 .iter()
-                .filter_map(|n| n.op_as::<tract_onnx::tract_core::ops::konst::Const>())
+                .filter_map(|n| n.op_as::<tract_nnef::tract_core::ops::konst::Const>())
                 .map(|c| (c.val().datum_type(), c.val().len() * c.val().datum_type().size_of()))
                 .collect();
             let table = 30_522 * 384;
             assert!(consts.iter().any(|&(dt, bytes)| dt == i8::datum_type() && bytes == table), "{path}: no int8 table");
             let f32_bytes: usize = consts.iter().filter(|(dt, _)| *dt != i8::datum_type()).map(|&(_, b)| b).sum();
             assert!(f32_bytes < 2_000_000, "{path}: {f32_bytes} bytes of constants that are not int8");
-            let linear = nodes.iter().filter(|n| n.op_is::<int8_linear::Int8Linear>()).count();
+            let linear = nodes.iter().filter(|n| n.op_is::<crate::int8_linear::Int8Linear>()).count();
             assert!(linear >= 36, "{path}: {linear} int8 linear layers");
             }
         }
@@ -823,7 +760,7 @@ impl LoadedModel {
     /// native builds), most expensive first.
     #[cfg(not(target_arch = "wasm32"))]
     pub fn profile_sorted(&self, encodings: &mut [crate::tokenize::Encoded], batch_size: usize) -> Result<Vec<(String, f64)>> {
-        let mut times = HashMap::new();
+        let mut times = std::collections::HashMap::new();
         for idx in self.sorted_batches(encodings, batch_size) {
             let batch = PaddedBatch::new(&idx.iter().map(|&i| &encodings[i]).collect::<Vec<_>>(), self.tokenizer.pad_id());
             self.encoder.profile(&batch, &mut times)?;

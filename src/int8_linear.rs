@@ -22,21 +22,15 @@
 //! `graph_rewrite::int8_linear_layers` puts the operator in the ONNX graph as
 //! [`OP_TYPE`]; [`register`] teaches tract's ONNX loader to build it.
 use std::sync::Arc;
-use tract_onnx::model::{OnnxOpRegister, ParsingContext};
-use tract_onnx::pb::NodeProto;
-use tract_onnx::tract_hir::internal::*;
 use tile::{COLS, K_STEP, ROWS};
+use tract_nnef::internal::*;
+#[cfg(feature = "onnx")]
+pub(crate) use onnx::{register, OP_TYPE};
 
 mod tile;
 
-/// The ONNX op type `graph_rewrite` writes: inputs `x` (f32 `[…, K]`), `q` (int8 `[K, N]`
-/// initializer), `s` (f32 `[1, N]`, `[N]` or one scale).
-pub(crate) const OP_TYPE: &str = "MinirankInt8Linear";
-
-/// Add [`OP_TYPE`] to an ONNX loader.
-pub(crate) fn register(ops: &mut OnnxOpRegister) {
-    ops.insert(OP_TYPE, |_: &ParsingContext, _: &NodeProto| Ok((expand(Int8LinearExpansion), vec![])));
-}
+/// The operator's name in tract's listings (and the ONNX op type `graph_rewrite` writes).
+const NAME: &str = "MinirankInt8Linear";
 
 /// The weights of one layer, packed for the kernel.
 #[derive(Debug)]
@@ -62,6 +56,7 @@ const _: () = assert!(K_CHUNK as i64 * LIMIT as i64 * 128 <= i32::MAX as i64 && 
 
 impl PackedWeights {
     /// `q`: int8 `[K, N]` row-major; `scales`: N values, or one for every column.
+    #[cfg(any(feature = "onnx", test))]
     pub(crate) fn new(q: &[i8], k: usize, n: usize, scales: &[f32]) -> TractResult<Self> {
         ensure!(k > 0 && n > 0 && q.len() == k * n, "int8 weights of {} values are not {k} × {n}", q.len());
         let scales = match scales.len() {
@@ -185,7 +180,7 @@ impl Eq for Int8Linear {}
 
 impl Op for Int8Linear {
     fn name(&self) -> StaticName {
-        OP_TYPE.into()
+        NAME.into()
     }
 
     fn info(&self) -> TractResult<Vec<String>> {
@@ -222,8 +217,8 @@ impl EvalOp for Int8Linear {
 impl TypedOp for Int8Linear {
     fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
         let x = inputs[0];
-        ensure!(x.datum_type == f32::datum_type() && x.rank() >= 1, "{OP_TYPE} takes f32 input, got {x:?}");
-        ensure!(x.shape[x.rank() - 1] == self.weights.k.to_dim(), "{OP_TYPE}: input {x:?} is not {} wide", self.weights.k);
+        ensure!(x.datum_type == f32::datum_type() && x.rank() >= 1, "{NAME} takes f32 input, got {x:?}");
+        ensure!(x.shape[x.rank() - 1] == self.weights.k.to_dim(), "{NAME}: input {x:?} is not {} wide", self.weights.k);
         let mut shape: TVec<TDim> = x.shape.iter().cloned().collect();
         *shape.last_mut().unwrap() = self.weights.n.to_dim();
         Ok(tvec!(f32::fact(shape)))
@@ -232,49 +227,69 @@ impl TypedOp for Int8Linear {
     as_op!();
 }
 
-/// What the ONNX node becomes: rules for tract's type inference, then [`Int8Linear`] with the
-/// constant weights packed into it.
-#[derive(Clone, Debug)]
-struct Int8LinearExpansion;
+/// The ONNX side (the `onnx` feature): the op type `graph_rewrite` writes, built by tract's ONNX
+/// loader into [`Int8Linear`].
+#[cfg(feature = "onnx")]
+mod onnx {
+    use super::{Int8Linear, PackedWeights};
+    use std::sync::Arc;
+    use tract_onnx::model::{OnnxOpRegister, ParsingContext};
+    use tract_onnx::pb::NodeProto;
+    use tract_onnx::tract_hir::internal::*;
 
-impl Expansion for Int8LinearExpansion {
-    fn name(&self) -> StaticName {
-        OP_TYPE.into()
+    /// The ONNX op type `graph_rewrite` writes: inputs `x` (f32 `[…, K]`), `q` (int8 `[K, N]`
+    /// initializer), `s` (f32 `[1, N]`, `[N]` or one scale).
+    pub(crate) const OP_TYPE: &str = super::NAME;
+
+    /// Add [`OP_TYPE`] to an ONNX loader.
+    pub(crate) fn register(ops: &mut OnnxOpRegister) {
+        ops.insert(OP_TYPE, |_: &ParsingContext, _: &NodeProto| Ok((expand(Int8LinearExpansion), vec![])));
     }
 
-    fn rules<'r, 'p: 'r, 's: 'r>(
-        &'s self,
-        s: &mut Solver<'r>,
-        inputs: &'p [TensorProxy],
-        outputs: &'p [TensorProxy],
-    ) -> InferenceResult {
-        check_input_arity(inputs, 3)?;
-        check_output_arity(outputs, 1)?;
-        s.equals(&inputs[0].datum_type, f32::datum_type())?;
-        s.equals(&inputs[1].datum_type, i8::datum_type())?;
-        s.equals(&outputs[0].datum_type, f32::datum_type())?;
-        s.equals(&inputs[1].rank, 2)?;
-        s.equals(&inputs[0].rank, &outputs[0].rank)?;
-        s.given_2(&inputs[0].shape, &inputs[1].shape, move |s, x, q| {
-            let mut out = x.clone();
-            if let (Some(last), Some(n)) = (out.last_mut(), q.get(1)) {
-                *last = n.clone();
-            }
-            s.equals(&outputs[0].shape, out)
-        })
-    }
+    /// What the ONNX node becomes: rules for tract's type inference, then [`Int8Linear`] with the
+    /// constant weights packed into it.
+    #[derive(Clone, Debug)]
+    struct Int8LinearExpansion;
 
-    fn wire(&self, prefix: &str, model: &mut TypedModel, inputs: &[OutletId]) -> TractResult<TVec<OutletId>> {
-        let konst = |ix: usize, what: &str| {
-            model.outlet_fact(inputs[ix])?.konst.clone().with_context(|| format!("{OP_TYPE}: the {what} are not constant"))
-        };
-        let (q, s) = (konst(1, "weights")?, konst(2, "scales")?);
-        let (k, n) = (q.shape()[0], q.shape()[1]);
-        let q = q.try_as_plain_ram()?;
-        let s = s.cast_to::<f32>()?;
-        let s = s.try_as_plain_ram()?;
-        let weights = PackedWeights::new(q.as_slice::<i8>()?, k, n, s.as_slice::<f32>()?)?;
-        model.wire_node(prefix, Int8Linear { weights: Arc::new(weights) }, &inputs[..1])
+    impl Expansion for Int8LinearExpansion {
+        fn name(&self) -> StaticName {
+            OP_TYPE.into()
+        }
+
+        fn rules<'r, 'p: 'r, 's: 'r>(
+            &'s self,
+            s: &mut Solver<'r>,
+            inputs: &'p [TensorProxy],
+            outputs: &'p [TensorProxy],
+        ) -> InferenceResult {
+            check_input_arity(inputs, 3)?;
+            check_output_arity(outputs, 1)?;
+            s.equals(&inputs[0].datum_type, f32::datum_type())?;
+            s.equals(&inputs[1].datum_type, i8::datum_type())?;
+            s.equals(&outputs[0].datum_type, f32::datum_type())?;
+            s.equals(&inputs[1].rank, 2)?;
+            s.equals(&inputs[0].rank, &outputs[0].rank)?;
+            s.given_2(&inputs[0].shape, &inputs[1].shape, move |s, x, q| {
+                let mut out = x.clone();
+                if let (Some(last), Some(n)) = (out.last_mut(), q.get(1)) {
+                    *last = n.clone();
+                }
+                s.equals(&outputs[0].shape, out)
+            })
+        }
+
+        fn wire(&self, prefix: &str, model: &mut TypedModel, inputs: &[OutletId]) -> TractResult<TVec<OutletId>> {
+            let konst = |ix: usize, what: &str| {
+                model.outlet_fact(inputs[ix])?.konst.clone().with_context(|| format!("{OP_TYPE}: the {what} are not constant"))
+            };
+            let (q, s) = (konst(1, "weights")?, konst(2, "scales")?);
+            let (k, n) = (q.shape()[0], q.shape()[1]);
+            let q = q.try_as_plain_ram()?;
+            let s = s.cast_to::<f32>()?;
+            let s = s.try_as_plain_ram()?;
+            let weights = PackedWeights::new(q.as_slice::<i8>()?, k, n, s.as_slice::<f32>()?)?;
+            model.wire_node(prefix, Int8Linear { weights: Arc::new(weights) }, &inputs[..1])
+        }
     }
 }
 

@@ -52,9 +52,12 @@ pub mod error;
 pub mod eval;
 pub mod filter;
 pub mod fusion;
+#[cfg(feature = "onnx")]
 mod graph_rewrite;
 mod int8_linear;
 mod nnef;
+#[cfg(feature = "onnx")]
+mod onnx;
 pub mod hits;
 pub mod index;
 pub mod integrity;
@@ -68,7 +71,9 @@ pub mod tokenize;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
 
-pub use encoder::{convert_to_nnef, ModelFiles};
+#[cfg(feature = "onnx")]
+pub use encoder::convert_to_nnef;
+pub use encoder::ModelFiles;
 pub use error::{Error, ModelRole, Result};
 
 /// Everything a typical user needs, in one import.

@@ -78,6 +78,7 @@ pub(crate) fn is_nnef(bytes: &[u8]) -> bool {
 }
 
 /// The decluttered `model` as an uncompressed NNEF tar; the same model gives the same bytes.
+#[cfg(any(feature = "onnx", test))]
 pub(crate) fn write(model: &TypedModel) -> TractResult<Vec<u8>> {
     framework().write_to_tar_with_config(model, Vec::new(), false, true)
 }
@@ -93,6 +94,7 @@ pub(crate) fn property(model: &TypedModel, name: &str) -> Option<i64> {
 }
 
 /// Record an integer property (-1 for none).
+#[cfg(any(feature = "onnx", test))]
 pub(crate) fn set_property(model: &mut TypedModel, name: &str, value: Option<i64>) {
     model.properties.insert(name.to_string(), rctensor0(value.unwrap_or(-1)));
 }
