@@ -2,9 +2,10 @@
 //!
 //! Fully client-side two-stage semantic search: a quantized MiniLM **bi-encoder** embeds
 //! documents and retrieves a wide candidate pool; a quantized MiniLM **cross-encoder** scores
-//! each (query, document) pair jointly and reranks to the final top-k. Both run with
-//! `tract-onnx` and the `tokenizers` crate, natively or in WebAssembly; models are loaded from
-//! bytes, so nothing is fetched at run time.
+//! each (query, document) pair jointly and reranks to the final top-k. Both run with tract
+//! (ONNX files through `tract-onnx`, the `onnx` feature, on by default; or tract NNEF from
+//! [`convert_to_nnef`], what the npm package ships) and the `tokenizers` crate, natively or in
+//! WebAssembly; models are loaded from bytes, so nothing is fetched at run time.
 //!
 //! ```text
 //! docs ─► chunk ─► tokenize ─► bi_encoder ─► index (vectors + bm25, filter)
@@ -13,7 +14,9 @@
 //! ```
 //!
 //! Modules, one job each, lowest layer first: [`tokenize`] (text → ids, truncation, input
-//! checks), `encoder` (the shared tract runner) with `graph_rewrite` (load-time ONNX rewrites),
+//! checks), `int8_linear` (the int8 linear layer operator), `onnx` (ONNX files: parse, check,
+//! `graph_rewrite`'s load-time rewrites, declutter) and `nnef` (tract NNEF files, with minirank's
+//! operators), `encoder` (the shared tract runner over either format),
 //! [`bi_encoder`] (pooling + normalisation), [`cross_encoder`] (pair scoring); [`bm25`] (lexical
 //! index), [`filter`] (metadata filters), [`index`] (documents, vectors, exact search,
 //! persistence), [`chunk`] (long documents → passages, and passages → one result per document);

@@ -132,6 +132,8 @@ Weight-only int8: the {q['matmul'] - 1} encoder MatMul weights, the pooler, and 
 (scale = max|w| / 127) with one fp32 scale per output channel (per row for embeddings). At load time they are dequantized by
 `Cast(int8->float) * scale` (initializers `<w>_q`, `<w>_s`; nodes `<w>_f = Cast(<w>_q)`, `<w> = Mul(<w>_f, <w>_s)`, the pattern of
 minirank-ce-v0). The token-type embeddings, biases, LayerNorms and the classifier stay fp32. All arithmetic runs in fp32.
+The npm package ships the model converted to tract NNEF (`model.nnef.tar`, by `minirank convert`): the same graph, decluttered,
+with the int8 linear layers packed; in wasm it gives the same logits as `model.onnx`.
 Op types: {', '.join(ex['op_types'])} ({'the same set as v0' if ex.get('ops_match_v0') else ('a subset of v0' + chr(39) + 's' if ex.get('ops_subset_of_v0') else 'v0 has: ' + ', '.join(ex['v0_op_types']))}).
 
 {head}
