@@ -14,7 +14,8 @@
 //! ```
 //!
 //! Modules, one job each, lowest layer first: [`tokenize`] (text → ids, truncation, input
-//! checks), `int8_linear` (the int8 linear layer operator), `onnx` (ONNX files: parse, check,
+//! checks), `int8_linear` (the int8 linear layer operator), `signature` (the inputs and output
+//! an encoder graph must have, whatever its format), `onnx` (ONNX files: parse, check,
 //! `graph_rewrite`'s load-time rewrites, declutter) and `nnef` (tract NNEF files, with minirank's
 //! operators), `encoder` (the shared tract runner over either format),
 //! [`bi_encoder`] (pooling + normalisation), [`cross_encoder`] (pair scoring); [`bm25`] (lexical
@@ -59,6 +60,7 @@ pub mod fusion;
 mod graph_rewrite;
 mod int8_linear;
 mod nnef;
+mod signature;
 #[cfg(feature = "onnx")]
 mod onnx;
 pub mod hits;

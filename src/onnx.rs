@@ -1,7 +1,7 @@
 //! ONNX files (the `onnx` feature): parsed by `tract-onnx`, checked, rewritten
 //! ([`graph_rewrite`]), typed and decluttered, ready for [`crate::encoder`] to optimise, or for
 //! [`crate::encoder::convert_to_nnef`] to store.
-use crate::encoder::{choose_output, input_kinds, Decluttered, GraphInfo, OutputKind};
+use crate::signature::{choose_output, input_kinds, Decluttered, GraphInfo, OutputKind};
 use crate::error::{Error, ModelRole, Result};
 use crate::{graph_rewrite, int8_linear};
 use std::collections::{HashMap, HashSet};

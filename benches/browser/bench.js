@@ -190,6 +190,19 @@ async function cold(data) {
   return { firstResultMs: performance.now(), ...at, top: r.hits[0].id };
 }
 
+async function coldPool(data) {
+  // the same flow with a pool of `threads` workers (each loads both models, in parallel; the
+  // cross-encoder's pairs are shared among them)
+  const { MinirankWorker } = await import('/pkg/worker.js');
+  const at = { moduleMs: performance.now() };
+  const mr = await MinirankWorker.load({ workers: threads });
+  at.builtMs = performance.now();
+  await mr.index(data.seed.docs);
+  at.indexedMs = performance.now();
+  const r = await mr.search(data.seed.questions[0]);
+  return { firstResultMs: performance.now(), ...at, top: r.hits[0].id };
+}
+
 async function coldTfjs(data) {
   const tf = await tfjsLib({ browserCache: true });
   const vectors = await tf.embed(data.seed.docs);
@@ -203,7 +216,7 @@ async function main() {
   const data = await (await fetch('/benches/browser/data.json')).json();
   const result = { lib, threads, crossOriginIsolated: self.crossOriginIsolated, hardwareConcurrency: navigator.hardwareConcurrency };
   if (workloads.includes('cold')) {
-    Object.assign(result, lib === 'tfjs' ? await coldTfjs(data) : await cold(data));
+    Object.assign(result, lib === 'tfjs' ? await coldTfjs(data) : lib === 'minirank-pool' ? await coldPool(data) : await cold(data));
     window.__result = result;
     return;
   }
