@@ -3,8 +3,11 @@
 use serde_json::Value;
 use std::path::PathBuf;
 
+/// The checkout `cargo bench` runs in: cargo sets `CARGO_MANIFEST_DIR` for the process. The
+/// compile-time value is only the fallback: a binary built by another checkout that shares
+/// `CARGO_TARGET_DIR` (a CI clone) is not rebuilt, and would write its results there.
 pub fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()))
 }
 
 pub fn read(rel: &str) -> Vec<u8> {
