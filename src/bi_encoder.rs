@@ -33,7 +33,8 @@ impl BiEncoder {
     /// CRC-32 of the model's ONNX file (of the file an NNEF model was converted from): saved
     /// indexes record it, and refuse to load with another bi-encoder.
     pub fn fingerprint(&self) -> u32 {
-        self.model.encoder.info().fingerprint
+        // always there for a bi-encoder; 0 is the index's "unknown"
+        self.model.encoder.info().fingerprint.unwrap_or(0)
     }
 
     /// Token budget per text (longer texts are truncated).

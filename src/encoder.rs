@@ -80,13 +80,7 @@ impl OnnxEncoder {
 
     /// [`Self::from_bytes`], choosing whether linear layers stay int8 (see [`INT8_LINEAR`]).
     pub(crate) fn from_bytes_with(role: ModelRole, bytes: &[u8], kind: OutputKind, int8_linear: bool) -> Result<Self> {
-        if bytes.is_empty() {
-            return Err(Error::BadModel { role, reason: "the model bytes are empty".into() });
-        }
-        // tract's loader is not written to be fed hostile bytes: keep any panic in here.
-        catch_unwind(AssertUnwindSafe(|| Self::load(role, bytes, kind, int8_linear))).unwrap_or_else(|p| {
-            Err(Error::BadModel { role, reason: format!("the model loader failed: {}", panic_text(&p)) })
-        })
+        guarded(role, bytes, "the model loader", || Self::load(role, bytes, kind, int8_linear))
     }
 
     fn load(role: ModelRole, bytes: &[u8], kind: OutputKind, int8_linear: bool) -> Result<Self> {
@@ -220,29 +214,34 @@ pub fn convert_to_nnef(role: ModelRole, onnx: &[u8]) -> Result<Vec<u8>> {
         ModelRole::BiEncoder => OutputKind::TokenStates,
         ModelRole::CrossEncoder => OutputKind::Logits,
     };
-    if onnx.is_empty() {
-        return Err(Error::BadModel { role, reason: "the model bytes are empty".into() });
-    }
     if nnef::is_nnef(onnx) {
         return Err(Error::BadModel { role, reason: "already NNEF: convert takes an ONNX file".into() });
     }
-    catch_unwind(AssertUnwindSafe(|| {
+    guarded(role, onnx, "the ONNX loader", || {
         let Decluttered { mut model, info, .. } = crate::onnx::decluttered(role, onnx, kind, true)?;
         let as_i64 = |v: Option<usize>| v.and_then(|v| i64::try_from(v).ok());
         nnef::set_property(&mut model, nnef::VOCAB_ROWS, as_i64(info.vocab_rows));
         nnef::set_property(&mut model, nnef::TYPE_ROWS, as_i64(info.type_rows));
-        nnef::set_property(&mut model, nnef::FINGERPRINT, Some(i64::from(info.fingerprint)));
+        nnef::set_property(&mut model, nnef::FINGERPRINT, info.fingerprint.map(i64::from));
         let bytes = nnef::write(&model).map_err(|e| Error::BadModel { role, reason: format!("cannot write NNEF ({e:#})") })?;
         // what cannot be read back (an operator written in a form tract does not load) fails here,
         // not in a page
         Decluttered::from_nnef(role, &bytes, kind)?;
         Ok(bytes)
-    }))
-    .unwrap_or_else(|p| Err(Error::BadModel { role, reason: format!("the ONNX loader failed: {}", panic_text(&p)) }))
+    })
 }
 
+/// `f` on a model's bytes: empty bytes are a `BadModel`, and so is a panic in `f` (`loader`
+/// names what panicked). tract's loaders are not written to be fed hostile bytes.
+fn guarded<T>(role: ModelRole, bytes: &[u8], loader: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    if bytes.is_empty() {
+        return Err(Error::BadModel { role, reason: "the model bytes are empty".into() });
+    }
+    catch_unwind(AssertUnwindSafe(f))
+        .unwrap_or_else(|p| Err(Error::BadModel { role, reason: format!("{loader} failed: {}", panic_text(&p)) }))
+}
 
-pub(crate) fn panic_text(p: &Box<dyn std::any::Any + Send>) -> String {
+fn panic_text(p: &Box<dyn std::any::Any + Send>) -> String {
     p.downcast_ref::<&str>()
         .map(|s| s.to_string())
         .or_else(|| p.downcast_ref::<String>().cloned())
@@ -685,4 +684,3 @@ impl LoadedModel {
         Ok(())
     }
 }
-

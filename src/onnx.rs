@@ -1,7 +1,7 @@
 //! ONNX files (the `onnx` feature): parsed by `tract-onnx`, checked, rewritten
 //! ([`graph_rewrite`]), typed and decluttered, ready for [`crate::encoder`] to optimise, or for
 //! [`crate::encoder::convert_to_nnef`] to store.
-use crate::signature::{choose_output, input_kinds, Decluttered, GraphInfo, OutputKind};
+use crate::signature::{choose_output, fingerprint, input_kinds, Decluttered, GraphInfo, OutputKind};
 use crate::error::{Error, ModelRole, Result};
 use crate::{graph_rewrite, int8_linear};
 use std::collections::{HashMap, HashSet};
@@ -30,7 +30,7 @@ pub(crate) fn decluttered(role: ModelRole, bytes: &[u8], kind: OutputKind, int8_
     let info = GraphInfo {
         vocab_rows: embedding_rows(graph, "input_ids"),
         type_rows: embedding_rows(graph, "token_type_ids"),
-        fingerprint: crc32fast::hash(bytes),
+        fingerprint: fingerprint(role, bytes),
     };
 
     let mut proto = proto;

@@ -45,9 +45,14 @@ pub(crate) struct GraphInfo {
     pub vocab_rows: Option<usize>,
     /// Rows of the token-type table, when it could be traced.
     pub type_rows: Option<usize>,
-    /// CRC-32 of the ONNX file (for an NNEF file: of the ONNX file it was converted from); saved
-    /// indexes record the bi-encoder's.
-    pub fingerprint: u32,
+    /// Bi-encoders only (saved indexes record it; a cross-encoder's is never read, so its 23 MB are
+    /// not hashed): CRC-32 of the ONNX file, for an NNEF file of the ONNX file it was converted from.
+    pub fingerprint: Option<u32>,
+}
+
+/// The bi-encoder's fingerprint of a model file (see [`GraphInfo::fingerprint`]).
+pub(crate) fn fingerprint(role: ModelRole, bytes: &[u8]) -> Option<u32> {
+    (role == ModelRole::BiEncoder).then(|| crc32fast::hash(bytes))
 }
 
 /// A graph typed and decluttered (tract's form before code generation), with what minirank
@@ -79,7 +84,7 @@ impl Decluttered {
         let info = GraphInfo {
             vocab_rows: rows(nnef::VOCAB_ROWS),
             type_rows: rows(nnef::TYPE_ROWS),
-            fingerprint: nnef::property(&model, nnef::FINGERPRINT).map_or_else(|| crc32fast::hash(bytes), |v| v as u32),
+            fingerprint: nnef::property(&model, nnef::FINGERPRINT).map(|v| v as u32).or_else(|| fingerprint(role, bytes)),
         };
         Ok(Self { model, inputs, output, info })
     }
