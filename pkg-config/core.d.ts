@@ -4,6 +4,6 @@
 export type * from './minirank.js';
 export {
   Minirank, Scorer, MinirankError, saveIndexToIndexedDB, loadIndexFromIndexedDB, deleteIndexFromIndexedDB,
-  initWasm, sha256, wasmMemoryBytes, fetchModelFile, MODEL_MANIFEST, DEFAULT_WASM,
+  initWasm, sha256, wasmMemoryBytes, fetchModelFile, MODEL_MANIFEST, DEFAULT_WASM, ONNX_WASM,
 } from './minirank.js';
 export { Minirank as default } from './minirank.js';

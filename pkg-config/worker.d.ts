@@ -7,9 +7,10 @@ export interface WorkerLoadOptions extends LoadOptions {
   /** URL of the worker script if it is served from elsewhere (worker-entry.js; core-worker-entry.js for minirank/core/worker). */
   workerUrl?: string | URL;
   /**
-   * Workers in all, 1..16, or 'auto' (the default: `autoWorkers()`, half the cores from 1 to 4, fewer on
-   * devices with 4 GB of memory or less). The extra ones hold only the cross-encoder (its own wasm memory
-   * each: `memoryBytes()`) and score a share of every `rerank` / `search` in parallel. An extra worker that
+   * Workers in all, 1..16, or 'auto' (the default: `autoWorkers()`, half the cores from 2 to 4, 1 on a
+   * single core, fewer on devices with 4 GB of memory or less). The extra ones hold only the
+   * cross-encoder (its own wasm memory each: `memoryBytes()`), build it while the first builds its models, and
+   * score a share of every `rerank` / `search` in parallel. An extra worker that
    * stops is replaced, and its share of a call in flight is scored by the first worker; if the first
    * worker stops, every pending call rejects with code 'WorkerLost' (Web Locks detect it).
    */

@@ -15,29 +15,65 @@ bash scripts/setup.sh wasm >&2
 eval "$(bash scripts/setup.sh env)"
 TC="${MINIRANK_WASM_TOOLCHAIN:+ +$MINIRANK_WASM_TOOLCHAIN}"
 
-echo "[build] cargo$TC build --target wasm32-unknown-unknown --release --lib" >&2
-# Size and speed for the shipped module: whole-program LTO, one codegen unit, no debug info.
-CARGO_PROFILE_RELEASE_LTO=true CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 \
-  cargo $TC build --target wasm32-unknown-unknown --release --lib
+# Two builds of the core, with the same JS glue: the default reads tract NNEF only (no tract-onnx,
+# no protobuf: the package's models are NNEF, converted below), the other also ONNX, for users' ONNX
+# files (pkg-config/core.js fetches it only then). Both: whole-program LTO, one codegen unit, no
+# debug info, and these crates built for size ("crate=level ...", opt-level 3 for the others):
+# minirank (its int8 kernel and attention's masked softmax: 95% of the arithmetic) and tract-linalg
+# (the f32 kernels) stay at 3. tract-core at `s` halves its code (its operators are generic over
+# every datum type); what of it ran hot in wasm, the broadcast add before each attention softmax,
+# is minirank's MaskedSoftmax now. Measured in Node, 2026-11-29: 3.62 → 2.77 MB gzip, reranking
+# +4-7%, embedding +4-6% against every crate at 3 (README, Performance).
+MINIRANK_WASM_SIZE_LEVELS="${MINIRANK_WASM_SIZE_LEVELS-tract-core=s ndarray=s tract-data=s tokenizers=s regex-automata=s serde_json=s rustfft=z tract-nnef=z regex-syntax=z erased-serde=z}"
 WASM="$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/minirank.wasm"
-
-rm -rf pkg && mkdir -p pkg/models/bi-encoder pkg/models/cross-encoder
-# No name section: 1.8 MB less raw, 0.44 MB less gzip (measured 2026-11-23); panic messages are
-# kept (console_error_panic_hook), only wasm function names in stack traces are lost.
-wasm-bindgen --target web --out-dir pkg --out-name minirank_core --remove-name-section "$WASM"
-if [ -n "${MINIRANK_WASM_OPT:-}" ]; then
-  # Only a binaryen from npm (>= 116); Debian's wasm-opt 108 breaks the module.
-  "$MINIRANK_WASM_OPT" -O2 --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-    pkg/minirank_core_bg.wasm -o pkg/minirank_core_bg.wasm
-fi
+COLD=()
+for kv in $MINIRANK_WASM_SIZE_LEVELS; do
+  level="${kv#*=}"; [[ $level =~ ^[0-9]$ ]] || level="\"$level\""
+  COLD+=(--config "profile.release.package.${kv%%=*}.opt-level=$level")
+done
+rm -rf pkg "$CARGO_TARGET_DIR/glue" && mkdir -p pkg/models/bi-encoder pkg/models/cross-encoder
+for core in nnef onnx; do
+  features=(); [ "$core" = nnef ] && features=(--no-default-features)
+  echo "[build] cargo$TC build --target wasm32-unknown-unknown --release --lib ${features[*]}" >&2
+  CARGO_PROFILE_RELEASE_LTO=true CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 \
+    cargo $TC build "${COLD[@]}" --target wasm32-unknown-unknown --release --lib "${features[@]}"
+  # No name section: 1.8 MB less raw, 0.44 MB less gzip (measured 2026-11-23); panic messages are
+  # kept (console_error_panic_hook), only wasm function names in stack traces are lost.
+  wasm-bindgen --target web --out-dir "$CARGO_TARGET_DIR/glue/$core" --out-name minirank_core --remove-name-section "$WASM"
+done
+cp "$CARGO_TARGET_DIR/glue/nnef/minirank_core_bg.wasm" pkg/minirank_core_bg.wasm
+cp "$CARGO_TARGET_DIR/glue/onnx/minirank_core_bg.wasm" pkg/minirank_core_onnx_bg.wasm
+# One glue for both: the ONNX build's, which provides one import more (getrandom's, for tract-onnx).
+# Each core gets its own copy, so that a page can hold both instances. Checked: the NNEF build's
+# glue is the same file without that import.
+cp "$CARGO_TARGET_DIR/glue/onnx/minirank_core.js" pkg/minirank_core.js
+cp "$CARGO_TARGET_DIR/glue/onnx/minirank_core.js" pkg/minirank_core_onnx.js
+cp "$CARGO_TARGET_DIR/glue/onnx/minirank_core.d.ts" pkg/minirank_core.d.ts
+python3 - "$CARGO_TARGET_DIR/glue" <<'PY'
+import re, sys
+nnef, onnx = (open(f"{sys.argv[1]}/{c}/minirank_core.js").read() for c in ("nnef", "onnx"))
+getrandom = r"\n *(__wbg_getRandomValues_[0-9a-f]+): function\(\) \{ return handleError\(function \(arg0, arg1\) \{\n *globalThis\.crypto\.getRandomValues\(getArrayU8FromWasm0\(arg0, arg1\)\);\n *\}, arguments\); \},"
+if re.sub(getrandom, lambda m: m.group(0) if m.group(1) in nnef else "", onnx) != nnef:
+    sys.exit("build-wasm.sh: the NNEF and ONNX cores' wasm-bindgen glue differ by more than getrandom's import; ship a glue per core")
+PY
 cp pkg-config/*.js pkg-config/*.d.ts pkg/
 echo "[build] cargo build --release --bin minirank; minirank convert (ONNX -> NNEF)" >&2
 cargo build --release --bin minirank
 for role in bi-encoder cross-encoder; do
   "$CARGO_TARGET_DIR/release/minirank" convert --role "$role" "models/$role/model.onnx" "pkg/models/$role/model.nnef.tar"
 done
-cp models/bi-encoder/{tokenizer.json,config.json} pkg/models/bi-encoder/
-cp models/cross-encoder/{tokenizer.json,config.json,MODEL_CARD.md} pkg/models/cross-encoder/
+cp models/bi-encoder/config.json pkg/models/bi-encoder/
+cp models/cross-encoder/{config.json,MODEL_CARD.md} pkg/models/cross-encoder/
+# Both tokenizers written compactly, as Hugging Face tokenizers saves them (key order kept): the two
+# then differ only in their truncation, and the core parses the shared vocabulary once
+# (src/tokenize.rs); 60 KB less to download too.
+python3 - <<'PY'
+import json
+for role in ["bi-encoder", "cross-encoder"]:
+    tokenizer = json.load(open(f"models/{role}/tokenizer.json", encoding="utf-8"))
+    with open(f"pkg/models/{role}/tokenizer.json", "w", encoding="utf-8") as f:
+        json.dump(tokenizer, f, separators=(",", ":"), ensure_ascii=False)
+PY
 cp pkg-config/README.md pkg/README.md
 cp pkg-config/LICENSE-MODELS.md pkg/LICENSE-MODELS.md
 
@@ -56,7 +92,7 @@ for role, folder in [("biEncoder", "bi-encoder"), ("crossEncoder", "cross-encode
         path = os.path.join(pkg, "models", folder, name)
         data = open(path, "rb").read()
         models[role][key] = {"path": f"./models/{folder}/{name}", "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
-wasm = open(os.path.join(pkg, "minirank_core_bg.wasm"), "rb").read()
+cores = {name: open(os.path.join(pkg, name), "rb").read() for name in ["minirank_core_bg.wasm", "minirank_core_onnx_bg.wasm"]}
 
 
 def table(name, entry):
@@ -73,9 +109,11 @@ with open(os.path.join(pkg, "manifest.js"), "w") as f:
     f.write("// Generated by scripts/build-wasm.sh: the files of the default models (paths, SHA-256, sizes;\n")
     f.write("// no URLs, so importing this emits no model into a build) and the wasm core.\n")
     f.write(table("MODEL_MANIFEST", lambda role, key, m: f"path: {json.dumps(m['path'])}, sha256: {json.dumps(m['sha256'])}, bytes: {m['bytes']}"))
-    f.write("\n// The wasm core, checked and cached like the models.\n")
-    f.write(f"export const DEFAULT_WASM = {{ path: './minirank_core_bg.wasm', sha256: {json.dumps(hashlib.sha256(wasm).hexdigest())}, bytes: {len(wasm)}, "
-            "url: () => new URL('./minirank_core_bg.wasm', import.meta.url) };\n")
+    f.write("\n// The wasm cores, checked and cached like the models: the default reads tract NNEF only; the\n")
+    f.write("// ONNX one (fetched only for an ONNX model) reads both.\n")
+    for const, name in [("DEFAULT_WASM", "minirank_core_bg.wasm"), ("ONNX_WASM", "minirank_core_onnx_bg.wasm")]:
+        f.write(f"export const {const} = {{ path: './{name}', sha256: {json.dumps(hashlib.sha256(cores[name]).hexdigest())}, bytes: {len(cores[name])}, "
+                f"url: () => new URL('./{name}', import.meta.url) }};\n")
 with open(os.path.join(pkg, "models.js"), "w") as f:
     f.write("// Generated by scripts/build-wasm.sh: the models shipped in this package, with their SHA-256.\n")
     f.write("// Each `url()` is a literal `new URL('./…', import.meta.url)`, the form bundlers (Vite, webpack,\n")
@@ -83,9 +121,9 @@ with open(os.path.join(pkg, "models.js"), "w") as f:
     f.write("import { MODEL_MANIFEST } from './manifest.js';\n\n")
     f.write(table("DEFAULT_MODELS", lambda role, key, m: f"...MODEL_MANIFEST.{role}.{key}, url: () => new URL({json.dumps(m['path'])}, import.meta.url)"))
 PY
-raw=$(stat -c %s pkg/minirank_core_bg.wasm)
-gz=$(gzip -9 -c pkg/minirank_core_bg.wasm | wc -c)
-echo "[build] pkg/minirank_core_bg.wasm: $raw bytes raw, $gz bytes gzip -9" >&2
+for f in pkg/minirank_core_bg.wasm pkg/minirank_core_onnx_bg.wasm; do
+  echo "[build] $f: $(stat -c %s $f) bytes raw, $(gzip -9 -c $f | wc -c) bytes gzip -9" >&2
+done
 if [ "${1:-}" = "--pack" ]; then
   (cd pkg && npm pack --cache "$MINIRANK_CACHE/npm" --loglevel=warn)
 fi

@@ -135,7 +135,7 @@ impl OnnxEncoder {
     fn from_onnx(role: ModelRole, _: &[u8], _: OutputKind, _: bool) -> Result<Decluttered> {
         Err(Error::BadModel {
             role,
-            reason: "not a tract NNEF archive, and this build reads no ONNX: convert the ONNX file with `minirank convert`, or use a build with the `onnx` feature".into(),
+            reason: "not a tract NNEF archive, and this build reads no ONNX: convert the ONNX file with `minirank convert`, or use a build with the `onnx` feature (in the npm package: the ONNX core, `minirank_core_onnx_bg.wasm`, which a load picks by itself for an ONNX file unless `wasm` is given)".into(),
         })
     }
 

@@ -7,7 +7,9 @@
 //! - any other weight-only int8 dequantisation (`Mul(Cast(int8), scale)`) folded into f32
 //!   initializers;
 //! - exact GELU reordered so that tract fuses its five nodes into one `GeluExact`;
-//! - transformers' indexed padding mask (`mask[batch_idx, kv_idx]`) read as the slice it is.
+//! - transformers' indexed padding mask (`mask[batch_idx, kv_idx]`) read as the slice it is;
+//! - PyTorch's NaN guard after each attention softmax dropped (it never fires on minirank's
+//!   batches, see [`drop_softmax_nan_guards`]).
 use std::collections::{HashMap, HashSet};
 use crate::int8_linear;
 use tract_onnx::pb;
@@ -20,9 +22,42 @@ pub(crate) fn prepare(graph: &mut pb::GraphProto, int8_linear: bool) {
     }
     fold_weight_dequantization(graph);
     reorder_gelu(graph);
-    if slice_indexed_padding_mask(graph) > 0 {
+    let sliced = slice_indexed_padding_mask(graph);
+    if sliced + drop_softmax_nan_guards(graph) > 0 {
         remove_dead_nodes(graph);
     }
+}
+
+/// PyTorch's exported attention (SDPA) guards each softmax: `Where(IsNaN(p), 0, p)` with
+/// `p = Softmax(scores + mask)`. A softmax row is NaN only when all its keys are masked with -inf
+/// (or a score is already NaN); minirank masks only the padding keys of a batch, so every row keeps
+/// its own tokens and the guard never changes a value. Reading `p` directly drops two passes over
+/// every `[batch, heads, sequence, sequence]` tensor per layer (in wasm, a third of the time to
+/// embed a long text, measured). Returns how many guards were dropped.
+fn drop_softmax_nan_guards(graph: &mut pb::GraphProto) -> usize {
+    let renames: HashMap<String, String> = {
+        let softmax: HashSet<&str> = graph.node.iter().filter(|n| n.op_type == "Softmax").flat_map(|n| n.output.first()).map(String::as_str).collect();
+        let is_nan: HashMap<&str, &str> = graph
+            .node
+            .iter()
+            .filter(|n| n.op_type == "IsNaN" && n.input.len() == 1 && softmax.contains(n.input[0].as_str()))
+            .flat_map(|n| n.output.first().map(|o| (o.as_str(), n.input[0].as_str())))
+            .collect();
+        let outputs: HashSet<&str> = graph.output.iter().map(|o| o.name.as_str()).collect();
+        graph
+            .node
+            .iter()
+            .filter(|n| n.op_type == "Where" && n.input.len() == 3 && n.output.len() == 1 && !outputs.contains(n.output[0].as_str()))
+            .filter(|n| is_nan.get(n.input[0].as_str()) == Some(&n.input[2].as_str()))
+            .map(|n| (n.output[0].clone(), n.input[2].clone()))
+            .collect()
+    };
+    for input in graph.node.iter_mut().flat_map(|n| n.input.iter_mut()) {
+        if let Some(p) = renames.get(input) {
+            *input = p.clone();
+        }
+    }
+    renames.len()
 }
 
 const ONNX_FLOAT: i32 = 1;
@@ -564,6 +599,28 @@ mod tests {
 
     fn f32_scalar(name: &str, v: f32) -> pb::TensorProto {
         pb::TensorProto { name: name.into(), dims: vec![], data_type: ONNX_FLOAT, float_data: vec![v], ..Default::default() }
+    }
+
+    #[test]
+    fn the_nan_guard_after_a_softmax_is_dropped_and_nothing_else() {
+        let graph = |guarded: &str| pb::GraphProto {
+            node: vec![
+                node("Softmax", &["s"], "p"),
+                node("IsNaN", &[guarded], "nan"),
+                node("Where", &["nan", "zero", guarded], "q"),
+                node("MatMul", &["q", "v"], "y"),
+            ],
+            output: vec![pb::ValueInfoProto { name: "y".into(), ..Default::default() }],
+            ..Default::default()
+        };
+        let mut g = graph("p");
+        prepare(&mut g, false);
+        let ops: Vec<(&str, Vec<&str>)> = g.node.iter().map(|n| (n.op_type.as_str(), n.input.iter().map(String::as_str).collect())).collect();
+        assert_eq!(ops, vec![("Softmax", vec!["s"]), ("MatMul", vec!["p", "v"])]);
+        // a guard on anything but a softmax stays
+        let mut g = graph("s");
+        prepare(&mut g, false);
+        assert_eq!(g.node.len(), 4);
     }
 
     #[test]

@@ -59,6 +59,7 @@ pub mod fusion;
 #[cfg(feature = "onnx")]
 mod graph_rewrite;
 mod int8_linear;
+mod masked_softmax;
 mod nnef;
 mod signature;
 #[cfg(feature = "onnx")]

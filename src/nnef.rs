@@ -11,6 +11,7 @@
 //! [`TYPE_ROWS`] and [`FINGERPRINT`] (the CRC-32 of the ONNX file, so that an index built from the
 //! ONNX model is accepted with its NNEF conversion and the other way round).
 use crate::int8_linear::{Int8Linear, PackedWeights};
+use crate::masked_softmax::{self, MaskedSoftmax};
 use std::sync::Arc;
 use tract_nnef::internal::*;
 use tract_nnef::tract_core::ops::nn::GeluExact;
@@ -38,7 +39,7 @@ fn framework() -> &'static tract_nnef::framework::Nnef {
 }
 
 fn registry() -> Registry {
-    let mut registry = Registry::new(EXTENSION).with_doc("minirank's operators: int8 linear layers, exact GELU");
+    let mut registry = Registry::new(EXTENSION).with_doc("minirank's operators: int8 linear layers, exact GELU, masked softmax");
     registry.register_dumper(dump_int8_linear);
     registry.register_primitive(
         INT8_LINEAR,
@@ -52,7 +53,25 @@ fn registry() -> Registry {
         load_int8_linear,
     );
     registry.register_unit_element_wise(GELU_EXACT, &GeluExact {});
+    registry.register_dumper(dump_masked_softmax);
+    registry.register_primitive(
+        masked_softmax::NAME,
+        &[TypeName::Scalar.tensor().named("input"), TypeName::Scalar.tensor().named("mask")],
+        &[("output", TypeName::Scalar.tensor())],
+        load_masked_softmax,
+    );
     registry
+}
+
+fn dump_masked_softmax(ast: &mut IntoAst, node: &TypedNode, _: &MaskedSoftmax) -> TractResult<Option<Arc<RValue>>> {
+    let inputs = [ast.mapping[&node.inputs[0]].clone(), ast.mapping[&node.inputs[1]].clone()];
+    Ok(Some(invocation(masked_softmax::NAME, &inputs, &[])))
+}
+
+fn load_masked_softmax(builder: &mut ModelBuilder, invocation: &ResolvedInvocation) -> TractResult<Value> {
+    let input = invocation.named_arg_as(builder, "input")?;
+    let mask = invocation.named_arg_as(builder, "mask")?;
+    builder.wire(MaskedSoftmax, &[input, mask])
 }
 
 fn dump_int8_linear(ast: &mut IntoAst, node: &TypedNode, op: &Int8Linear) -> TractResult<Option<Arc<RValue>>> {

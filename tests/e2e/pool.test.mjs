@@ -15,7 +15,7 @@ test('a pool of two workers reranks and searches like one worker', { timeout: 60
   const r = await page.evaluate(async (qs) => {
     const { MinirankWorker } = await import('/pkg/worker.js');
     const { documents: docs } = await import('/examples/shared/seed.js');
-    const one = await MinirankWorker.load();
+    const one = await MinirankWorker.load({ workers: 1 });
     const pool = await MinirankWorker.load({ workers: 2 });
     await one.index(docs);
     await pool.index(docs);

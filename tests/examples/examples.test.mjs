@@ -137,6 +137,8 @@ function checkApp(name, visit, t) {
   const models = visit.firstRequests.filter((p) => p.endsWith('.tar'));
   assert.equal(models.length, 2, `${name}: the first visit downloads both models once: ${visit.firstRequests.join(' ')}`);
   assert.ok(visit.firstRequests.some((p) => p.endsWith('.wasm')), `${name}: the wasm is fetched: ${visit.firstRequests.join(' ')}`);
+  // the default models are NNEF: nothing of the ONNX core (its wasm, its glue's chunk) is fetched
+  assert.deepEqual(visit.firstRequests.filter((p) => /onnx/i.test(p)), [], `${name}: the ONNX core stays on the server`);
   assert.deepEqual(visit.reloadRequests.filter((p) => heavy.test(p)), [], `${name}: a reload fetches no model and no wasm`);
   answers[name] = visit.first.main;
 }

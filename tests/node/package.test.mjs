@@ -32,6 +32,16 @@ test('loads the shipped models and indexes the seed corpus', async () => {
   }
 });
 
+test('the shipped tokenizers differ only in their truncation, so the core parses them once', async () => {
+  // src/tokenize.rs shares one parse between tokenizer.json files whose top-level entries other
+  // than `truncation` are the same text; scripts/build-wasm.sh writes both compactly for that
+  const [bi, ce] = await Promise.all(['bi-encoder', 'cross-encoder'].map((d) => readFile(new URL(`pkg/models/${d}/tokenizer.json`, root), 'utf8')));
+  const truncation = /"truncation":\{[^{}]*\},/;
+  assert.ok(truncation.test(bi) && truncation.test(ce));
+  assert.notEqual(JSON.parse(bi).truncation.max_length, JSON.parse(ce).truncation.max_length);
+  assert.ok(bi.replace(truncation, '') === ce.replace(truncation, ''), 'the rest differs');
+});
+
 test('search runs both stages on the seed questions', async () => {
   const r = await mr.search(questions[0], { candidates: 20, topK: 5 });
   assert.equal(r.candidates.length, 20);
@@ -171,7 +181,7 @@ test('npm pack holds what a web app needs and nothing else', async () => {
   assert.deepEqual(files, [
     'LICENSE-MODELS.md', 'README.md',
     'core-worker-entry.js', 'core-worker.d.ts', 'core-worker.js', 'core.d.ts', 'core.js',
-    'filter.d.ts', 'manifest.js', 'minirank.d.ts', 'minirank.js', 'minirank_core.d.ts', 'minirank_core.js', 'minirank_core_bg.wasm',
+    'filter.d.ts', 'manifest.js', 'minirank.d.ts', 'minirank.js', 'minirank_core.d.ts', 'minirank_core.js', 'minirank_core_bg.wasm', 'minirank_core_onnx.js', 'minirank_core_onnx_bg.wasm',
     'models.js',
     'models/bi-encoder/config.json', 'models/bi-encoder/model.nnef.tar', 'models/bi-encoder/tokenizer.json',
     'models/cross-encoder/MODEL_CARD.md', 'models/cross-encoder/config.json', 'models/cross-encoder/model.nnef.tar', 'models/cross-encoder/tokenizer.json',
@@ -290,12 +300,12 @@ test('MinirankWorker in Node says that it needs Web Workers, as a MinirankError'
   await assert.rejects(MinirankWorker.load(), (e) => e instanceof MinirankError && e.code === 'Worker' && /Web Workers/.test(e.message));
 });
 
-test("workers: 'auto' (the default) is half the cores, 1 to 4, fewer with little device memory; other values are refused", async () => {
+test("workers: 'auto' (the default) is half the cores, 2 to 4 (1 on one core), fewer with little device memory; other values are refused", async () => {
   const { MinirankWorker, autoWorkers } = await import(new URL('pkg/worker.js', root));
   const core = await import(new URL('pkg/core-worker.js', root));
   assert.equal(core.autoWorkers, autoWorkers);
   const cases = [
-    [{ hardwareConcurrency: 1 }, 1], [{ hardwareConcurrency: 2 }, 1], [{ hardwareConcurrency: 4 }, 2],
+    [{ hardwareConcurrency: 1 }, 1], [{ hardwareConcurrency: 2 }, 2], [{ hardwareConcurrency: 3 }, 2], [{ hardwareConcurrency: 4 }, 2],
     [{ hardwareConcurrency: 8 }, 4], [{ hardwareConcurrency: 32 }, 4], [{}, 1], [undefined, 1],
     [{ hardwareConcurrency: 8, deviceMemory: 4 }, 2], [{ hardwareConcurrency: 8, deviceMemory: 2 }, 1],
     [{ hardwareConcurrency: 8, deviceMemory: 0.5 }, 1], [{ hardwareConcurrency: 8, deviceMemory: 8 }, 4],
@@ -362,6 +372,23 @@ test('an ONNX model scores exactly as the NNEF file the package ships, converted
   assert.deepEqual(Array.from(a), Array.from(b));
   onnx.free();
   shipped.free();
+  // that ONNX file was read by the package's second core: the default one reads NNEF only, and
+  // says so when it is made to read ONNX (a page's own `wasm`)
+  const { DEFAULT_WASM, ONNX_WASM } = await import(new URL('pkg/manifest.js', root));
+  assert.ok(DEFAULT_WASM.bytes < ONNX_WASM.bytes * 0.8, `${DEFAULT_WASM.bytes} vs ${ONNX_WASM.bytes}`);
+  const tokenizer = new URL('models/cross-encoder/tokenizer.json', root);
+  const onnxBytes = new Uint8Array(await readFile(new URL('models/cross-encoder/model.onnx', root)));
+  await assert.rejects(Scorer.load({ crossEncoder: { model: onnxBytes.slice(), tokenizer }, wasm: DEFAULT_WASM.url(), cache: false }),
+    (e) => e instanceof MinirankError && e.code === 'BadModel' && /reads no ONNX/.test(e.message) && /minirank convert/.test(e.message));
+  // an ONNX model is recognised from its bytes, or read first when its name does not say
+  const dir = await mkdtemp(join(tmpdir(), 'minirank-onnx-'));
+  await copyFile(new URL('models/cross-encoder/model.onnx', root), join(dir, 'model'));
+  for (const model of [onnxBytes.slice(), pathToFileURL(join(dir, 'model'))]) {
+    const other = await Scorer.load({ crossEncoder: { model, tokenizer }, cache: false });
+    assert.deepEqual(Array.from(other.scorePairs(questions[0], texts)), Array.from(a), String(model).slice(0, 40));
+    other.free();
+  }
+  await rm(dir, { recursive: true });
   // tract NNEF that is cut short is a bad model, not a crash
   const bytes = new Uint8Array(await readFile(new URL('pkg/models/cross-encoder/model.nnef.tar', root)));
   await assert.rejects(Scorer.load({ crossEncoder: { model: bytes.slice(0, bytes.length >> 1), tokenizer: new URL('models/cross-encoder/tokenizer.json', root) }, cache: false }),
