@@ -23,20 +23,20 @@ TC="${MINIRANK_WASM_TOOLCHAIN:+ +$MINIRANK_WASM_TOOLCHAIN}"
 # (the f32 kernels) stay at 3. tract-core at `s` halves its code (its operators are generic over
 # every datum type); what of it ran hot in wasm, the broadcast add before each attention softmax,
 # is minirank's MaskedSoftmax now. Measured in Node, 2026-11-29: 3.62 → 2.77 MB gzip, reranking
-# +4-7%, embedding +4-6% against every crate at 3 (README, Performance).
+# +4-7%, embedding +4-7% against every crate at 3 (README, Performance).
 MINIRANK_WASM_SIZE_LEVELS="${MINIRANK_WASM_SIZE_LEVELS-tract-core=s ndarray=s tract-data=s tokenizers=s regex-automata=s serde_json=s rustfft=z tract-nnef=z regex-syntax=z erased-serde=z}"
 WASM="$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/minirank.wasm"
-COLD=()
+SIZE_FLAGS=()
 for kv in $MINIRANK_WASM_SIZE_LEVELS; do
   level="${kv#*=}"; [[ $level =~ ^[0-9]$ ]] || level="\"$level\""
-  COLD+=(--config "profile.release.package.${kv%%=*}.opt-level=$level")
+  SIZE_FLAGS+=(--config "profile.release.package.${kv%%=*}.opt-level=$level")
 done
 rm -rf pkg "$CARGO_TARGET_DIR/glue" && mkdir -p pkg/models/bi-encoder pkg/models/cross-encoder
 for core in nnef onnx; do
   features=(); [ "$core" = nnef ] && features=(--no-default-features)
   echo "[build] cargo$TC build --target wasm32-unknown-unknown --release --lib ${features[*]}" >&2
   CARGO_PROFILE_RELEASE_LTO=true CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 \
-    cargo $TC build "${COLD[@]}" --target wasm32-unknown-unknown --release --lib "${features[@]}"
+    cargo $TC build "${SIZE_FLAGS[@]}" --target wasm32-unknown-unknown --release --lib "${features[@]}"
   # No name section: 1.8 MB less raw, 0.44 MB less gzip (measured 2026-11-23); panic messages are
   # kept (console_error_panic_hook), only wasm function names in stack traces are lost.
   wasm-bindgen --target web --out-dir "$CARGO_TARGET_DIR/glue/$core" --out-name minirank_core --remove-name-section "$WASM"

@@ -293,9 +293,10 @@ mod onnx {
     }
 }
 
-/// xorshift32: the tests' deterministic pseudo-random numbers (here and in `tile`).
+/// xorshift32: the tests' deterministic pseudo-random numbers (here, in `tile` and in
+/// `masked_softmax`).
 #[cfg(test)]
-fn next_random(state: &mut u32) -> u32 {
+pub(crate) fn next_random(state: &mut u32) -> u32 {
     *state ^= *state << 13;
     *state ^= *state >> 17;
     *state ^= *state << 5;

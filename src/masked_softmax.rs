@@ -75,7 +75,6 @@ impl EvalOp for MaskedSoftmax {
                 index[axis] = 0;
             }
         }
-        drop(plain);
         Ok(tvec!(out.into_tvalue()))
     }
 }
@@ -105,8 +104,9 @@ pub(crate) fn fuse(model: &mut TypedModel) -> TractResult<usize> {
     for softmax_id in model.eval_order()? {
         let softmax = &model.nodes[softmax_id];
         let Some(op) = softmax.op_as::<Softmax>() else { continue };
-        let rank = model.outlet_fact(softmax.inputs[0])?.rank();
-        if op.axes.as_slice() != [rank - 1] || op.kind != SoftmaxKind::Softmax || op.quant_output_dt.is_some() {
+        let out = model.outlet_fact(softmax.inputs[0])?.clone();
+        let rank = out.rank();
+        if rank == 0 || op.axes.as_slice() != [rank - 1] || op.kind != SoftmaxKind::Softmax || op.quant_output_dt.is_some() {
             continue;
         }
         let add = model.node(softmax.inputs[0].node);
@@ -116,7 +116,6 @@ pub(crate) fn fuse(model: &mut TypedModel) -> TractResult<usize> {
         }
         let (add_inputs, softmax_name) = (add.inputs.clone(), softmax.name.clone());
         let facts: Vec<TypedFact> = add_inputs.iter().map(|o| model.outlet_fact(*o).cloned()).collect::<TractResult<_>>()?;
-        let out = model.outlet_fact(softmax.inputs[0])?.clone();
         if facts.iter().chain([&out]).any(|f| f.datum_type != f32::datum_type() || f.rank() != rank) {
             continue;
         }
@@ -143,14 +142,10 @@ pub(crate) fn fuse(model: &mut TypedModel) -> TractResult<usize> {
 mod tests {
     use super::*;
 
+    /// Deterministic values in [-4, 4].
     fn values(n: usize, seed: u32) -> Vec<f32> {
         let mut state = seed;
-        (0..n)
-            .map(|_| {
-                state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-                (state >> 8) as f32 / (1 << 24) as f32 * 8.0 - 4.0
-            })
-            .collect()
+        (0..n).map(|_| crate::int8_linear::next_random(&mut state) as f32 / u32::MAX as f32 * 8.0 - 4.0).collect()
     }
 
     /// `softmax(scores + mask)` as tract runs it unfused, and fused.

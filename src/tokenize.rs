@@ -46,13 +46,20 @@ pub struct TextTokenizer {
 /// whose `tokenizer.json` differ only in the truncation setting (which minirank replaces) share one
 /// parse. The default bi-encoder and cross-encoder do (the same BERT vocabulary, 128 and 256
 /// tokens); parsing one took about 45 ms in a browser.
-/// Each entry keeps the padding id that the file named (the setting itself is turned off).
-static PARSED: Mutex<Vec<(u64, Weak<Tokenizer>, Option<u32>)>> = Mutex::new(Vec::new());
+static PARSED: Mutex<Vec<Parsed>> = Mutex::new(Vec::new());
 
-/// A 64-bit hash (std's SipHash) of a `tokenizer.json`'s
-/// top-level entries but `truncation`, in key order; `None` when the bytes are not a JSON object
-/// with plain keys (such a file is parsed on its own). Not SHA-256: hashing both default files
-/// took 26 ms of a 0.5 s load in wasm; a page's own models are not each other's adversaries.
+/// One entry of [`PARSED`].
+struct Parsed {
+    key: u64,
+    tokenizer: Weak<Tokenizer>,
+    /// The padding id that the file named (the setting itself is turned off).
+    pad_id: Option<u32>,
+}
+
+/// A 64-bit hash (std's SipHash) of a `tokenizer.json`'s top-level entries but `truncation`, in
+/// key order; `None` when the bytes are not a JSON object with plain keys (such a file is parsed on
+/// its own). Not SHA-256: hashing both default files took 26 ms of a 0.5 s load in wasm; a page's
+/// own models are not each other's adversaries.
 fn shared_key(bytes: &[u8]) -> Option<u64> {
     let entries: BTreeMap<&str, &serde_json::value::RawValue> = serde_json::from_slice(bytes).ok()?;
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
@@ -69,9 +76,9 @@ fn shared_key(bytes: &[u8]) -> Option<u64> {
 fn parse_shared(role: ModelRole, bytes: &[u8]) -> Result<(Arc<Tokenizer>, Option<u32>)> {
     let key = shared_key(bytes);
     let mut parsed = PARSED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    parsed.retain(|(_, weak, _)| weak.strong_count() > 0);
-    let alive = key.and_then(|key| parsed.iter().find(|(k, _, _)| *k == key));
-    if let Some((shared, pad_id)) = alive.and_then(|(_, weak, pad_id)| Some((weak.upgrade()?, *pad_id))) {
+    parsed.retain(|p| p.tokenizer.strong_count() > 0);
+    let alive = key.and_then(|key| parsed.iter().find(|p| p.key == key));
+    if let Some((shared, pad_id)) = alive.and_then(|p| Some((p.tokenizer.upgrade()?, p.pad_id))) {
         return Ok((shared, pad_id));
     }
     let mut inner = Tokenizer::from_bytes(bytes).map_err(|e| Error::BadTokenizer { role, reason: e.to_string() })?;
@@ -82,7 +89,7 @@ fn parse_shared(role: ModelRole, bytes: &[u8]) -> Result<(Arc<Tokenizer>, Option
         .map_err(|e| Error::BadTokenizer { role, reason: e.to_string() })?;
     let inner = Arc::new(inner);
     if let Some(key) = key {
-        parsed.push((key, Arc::downgrade(&inner), pad_id));
+        parsed.push(Parsed { key, tokenizer: Arc::downgrade(&inner), pad_id });
     }
     Ok((inner, pad_id))
 }
