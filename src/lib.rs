@@ -17,7 +17,8 @@
 //! checks), `int8_linear` (the int8 linear layer operator), `signature` (the inputs and output
 //! an encoder graph must have, whatever its format), `onnx` (ONNX files: parse, check,
 //! `graph_rewrite`'s load-time rewrites, declutter) and `nnef` (tract NNEF files, with minirank's
-//! operators), `encoder` (the shared tract runner over either format),
+//! operators; `nnef_text` reads their `graph.nnef` text), `encoder` (the shared tract runner over
+//! either format),
 //! [`bi_encoder`] (pooling + normalisation), [`cross_encoder`] (pair scoring); [`bm25`] (lexical
 //! index), [`filter`] (metadata filters), [`index`] (documents, vectors, exact search,
 //! persistence), [`chunk`] (long documents → passages, and passages → one result per document);
@@ -61,6 +62,7 @@ mod graph_rewrite;
 mod int8_linear;
 mod masked_softmax;
 mod nnef;
+mod nnef_text;
 mod signature;
 #[cfg(feature = "onnx")]
 mod onnx;

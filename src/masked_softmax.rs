@@ -99,6 +99,8 @@ impl TypedOp for MaskedSoftmax {
 
 /// Replace each `Softmax(Add(scores, mask))` over the last axis (f32, the sum read by nothing
 /// else, `mask` broadcasting to `scores`) with [`MaskedSoftmax`]. Returns how many were fused.
+/// (Run when an ONNX graph is decluttered: the NNEF-only build reads graphs fused already.)
+#[cfg_attr(not(feature = "onnx"), allow(dead_code))]
 pub(crate) fn fuse(model: &mut TypedModel) -> TractResult<usize> {
     let mut fused = 0;
     for softmax_id in model.eval_order()? {

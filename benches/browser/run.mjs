@@ -50,6 +50,7 @@ async function prepareData() {
     },
   };
   await writeFile(`${here}data.json`, JSON.stringify(data));
+  await writeFile(`${here}seed.json`, JSON.stringify(data.seed));
 }
 
 function serve({ isolate = true } = {}) {

@@ -134,7 +134,7 @@ impl VectorIndex {
 }
 
 fn bm25_flags(p: &Bm25Params) -> u32 {
-    p.stop_words as u32 | (p.stemmer == Some(Stemmer::English)) as u32 * 2
+    p.stop_words as u32 | ((p.stemmer == Some(Stemmer::English)) as u32 * 2)
 }
 
 struct Reader<'a> {

@@ -1,7 +1,8 @@
 // Storage that fails, in headless Chromium: no Cache API (an insecure origin), a full Cache API, a
 // poisoned cache entry, and IndexedDB full or missing. Search keeps working, each failure is reported
 // once with its code, a failed save leaves the record saved before whole, and a cache entry with
-// the wrong bytes is detected by its SHA-256, fetched again and repaired.
+// the wrong bytes is detected (by the checksum recorded with it, or by its SHA-256 when it has
+// none), fetched again and repaired.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { blankPage, root, start } from './harness.mjs';
@@ -45,31 +46,54 @@ test('no Cache API, or a full one: the models load, search works, one warning pe
   assert.deepEqual(problems, []);
 });
 
-test('a poisoned cache entry is detected by its SHA-256, fetched again and repaired', { timeout: 600_000 }, async () => {
+test('a poisoned cache entry is detected, fetched again and repaired', { timeout: 600_000 }, async () => {
   const { page, problems, requests } = await blankPage(browser, server);
-  const first = await page.evaluate(async () => {
+  const keys = await page.evaluate(async () => {
     const { Minirank, DEFAULT_MODELS } = await import('/pkg/minirank.js');
     (await Minirank.load()).free(); // fills the cache
     const cache = await caches.open('minirank-models-v1');
-    const key = `https://minirank.invalid/sha256/${DEFAULT_MODELS.crossEncoder.model.sha256}`;
-    await cache.put(key, new Response(new Uint8Array([1, 2, 3])));
-    return key;
+    const key = (file) => `https://minirank.invalid/sha256/${file.sha256}`;
+    // other bytes without a recorded checksum (as an older version stored them): SHA-256 decides
+    const ce = key(DEFAULT_MODELS.crossEncoder.model);
+    await cache.put(ce, new Response(new Uint8Array([1, 2, 3])));
+    // one byte changed in the middle, the recorded checksum kept: the checksum decides
+    const bi = key(DEFAULT_MODELS.biEncoder.model);
+    const entry = await cache.match(bi);
+    const bytes = new Uint8Array(await entry.arrayBuffer());
+    bytes[bytes.length >> 1] ^= 1;
+    await cache.put(bi, new Response(bytes, { headers: entry.headers }));
+    // the right bytes without a checksum: checked by SHA-256 once, then stored with one
+    const tok = key(DEFAULT_MODELS.biEncoder.tokenizer);
+    await cache.put(tok, new Response(await (await cache.match(tok)).arrayBuffer()));
+    return { ce, bi, tok, checksum: entry.headers.get('x-minirank-checksum') };
   });
+  assert.match(keys.checksum, /^[0-9a-f]{32}$/, 'stored with its checksum');
   const before = requests.length;
-  const r = await page.evaluate(async (key) => {
+  const r = await page.evaluate(async ({ ce, bi, tok }) => {
     const { Minirank, DEFAULT_MODELS, sha256 } = await import('/pkg/minirank.js');
     const warnings = [];
     const mr = await Minirank.load({ onWarning: (w) => warnings.push(w.code) });
     await mr.index(['multiprocessing runs processes in parallel']);
     const hits = (await mr.search('parallel processes', { candidates: 1, topK: 1 })).hits.length;
     mr.free();
-    const entry = await (await caches.open('minirank-models-v1')).match(key);
-    const bytes = new Uint8Array(await entry.arrayBuffer());
-    return { warnings, hits, repaired: (await sha256(bytes)) === DEFAULT_MODELS.crossEncoder.model.sha256 };
-  }, first);
-  const fetched = requests.slice(before).filter((p) => p.endsWith('.nnef.tar'));
-  assert.deepEqual(fetched, ['/pkg/models/cross-encoder/model.nnef.tar'], 'only the poisoned file is fetched again');
-  assert.deepEqual(r, { warnings: [], hits: 1, repaired: true });
+    const cache = await caches.open('minirank-models-v1');
+    const repaired = async (key, file) => {
+      const entry = await cache.match(key);
+      return (await sha256(new Uint8Array(await entry.arrayBuffer()))) === file.sha256 && /^[0-9a-f]{32}$/.test(entry.headers.get('x-minirank-checksum'));
+    };
+    // the upgrade is stored without being awaited by the load
+    for (let i = 0; i < 100 && !(await cache.match(tok)).headers.get('x-minirank-checksum'); i++) await new Promise((done) => setTimeout(done, 50));
+    const files = [[ce, DEFAULT_MODELS.crossEncoder.model], [bi, DEFAULT_MODELS.biEncoder.model], [tok, DEFAULT_MODELS.biEncoder.tokenizer]];
+    return { warnings, hits, repaired: await Promise.all(files.map(([key, file]) => repaired(key, file))) };
+  }, keys);
+  const fetched = requests.slice(before).filter((p) => p.endsWith('.nnef.tar')).sort();
+  assert.deepEqual(fetched, ['/pkg/models/bi-encoder/model.nnef.tar', '/pkg/models/cross-encoder/model.nnef.tar'], 'only the poisoned files are fetched again');
+  assert.deepEqual(r, { warnings: [], hits: 1, repaired: [true, true, true] });
+  assert(!requests.slice(before).some((p) => p.endsWith('/bi-encoder/tokenizer.json')), 'a right entry without a checksum is not fetched again');
+  // the next load reads everything from the cache
+  const again = requests.length;
+  await page.evaluate(async () => { const { Minirank } = await import('/pkg/minirank.js'); (await Minirank.load()).free(); });
+  assert.deepEqual(requests.slice(again).filter((p) => p.endsWith('.nnef.tar') || p.endsWith('.wasm')), []);
   assert.deepEqual(problems, []);
 });
 
