@@ -41,8 +41,9 @@ pub(crate) struct PackedWeights {
     k_padded: usize,
     /// output width N
     n: usize,
-    /// `q` transposed: column `n` of `q` is `columns[n * k_padded..][..k]`, zero-padded
-    columns: Vec<i8>,
+    /// `q` transposed, `[N, K padded]` int8: column `n` of `q` is `columns()[n * k_padded..][..k]`,
+    /// zero-padded. A tensor, so that a model read from NNEF keeps the one tract read.
+    columns: Arc<Tensor>,
     /// one scale per output column
     scales: Vec<f32>,
 }
@@ -51,7 +52,7 @@ pub(crate) struct PackedWeights {
 const LIMIT: i32 = i16::MAX as i32;
 /// Products summed in i32 before the sum goes to f32: at most `LIMIT · 128` each, so that
 /// `K_CHUNK · LIMIT · 128 ≤ i32::MAX` whatever the values.
-const K_CHUNK: usize = 512;
+pub(crate) const K_CHUNK: usize = 512;
 const _: () = assert!(K_CHUNK as i64 * LIMIT as i64 * 128 <= i32::MAX as i64 && K_CHUNK % K_STEP == 0);
 
 impl PackedWeights {
@@ -71,7 +72,14 @@ impl PackedWeights {
                 columns[col * k_padded + row] = v;
             }
         }
+        let columns = tract_nnef::tract_core::ndarray::Array2::from_shape_vec((n, k_padded), columns)?.into_arc_tensor();
         Ok(Self { k, k_padded, n, columns, scales })
+    }
+
+    /// The packed columns, as a slice.
+    fn columns(&self) -> &[i8] {
+        // `from_tensors` and `new` made it a plain i8 tensor
+        self.columns.try_as_plain_ram().and_then(|d| d.as_slice::<i8>()).expect("packed int8 columns")
     }
 
     /// `out[m, n] = Σ_k x[m, k] · q[k, n] · s[n]` for the `rows` rows of `x` (row-major, K
@@ -79,34 +87,29 @@ impl PackedWeights {
     pub(crate) fn matmul(&self, x: &[f32], rows: usize, out: &mut [f32]) {
         debug_assert_eq!(x.len(), rows * self.k);
         debug_assert_eq!(out.len(), rows * self.n);
-        let mut qx = vec![0i16; rows * self.k_padded];
+        let (kp, n) = (self.k_padded, self.n);
+        // whole tiles of rows: the rows past `rows` stay zero, and their sums are not written
+        let tiles = rows.div_ceil(ROWS);
+        let mut qx = vec![0i16; tiles * ROWS * kp];
         let mut sx = vec![0f32; rows];
         for (m, row) in x.chunks_exact(self.k).enumerate() {
-            sx[m] = quantize_row(row, &mut qx[m * self.k_padded..][..self.k]);
+            sx[m] = quantize_row(row, &mut qx[m * kp..][..self.k]);
         }
-        let kp = self.k_padded;
-        let tile = tile::best();
-        // rows in blocks that stay in cache while every column panel passes over them
-        for block in (0..rows).step_by(ROW_BLOCK) {
-            let block_end = (block + ROW_BLOCK).min(rows);
-            for col in (0..self.n).step_by(COLS) {
-                let cols = COLS.min(self.n - col);
-                for m in (block..block_end).step_by(ROWS) {
-                    let tile_rows = ROWS.min(block_end - m);
-                    // a partial tile repeats its last row or column; those sums are not written
-                    let a: [&[i16]; ROWS] = std::array::from_fn(|r| &qx[(m + r.min(tile_rows - 1)) * kp..][..kp]);
-                    let w: [&[i8]; COLS] = std::array::from_fn(|c| &self.columns[(col + c.min(cols - 1)) * kp..][..kp]);
-                    let mut sums = [[0f32; COLS]; ROWS];
-                    for k in (0..kp).step_by(K_CHUNK) {
-                        let len = K_CHUNK.min(kp - k);
-                        let part = tile(a.map(|r| &r[k..][..len]), w.map(|c| &c[k..][..len]));
-                        for (s, p) in sums.iter_mut().flatten().zip(part.iter().flatten()) {
-                            *s += *p as f32;
-                        }
-                    }
-                    for r in 0..tile_rows {
-                        for c in 0..cols {
-                            out[(m + r) * self.n + col + c] = sums[r][c] * (sx[m + r] * self.scales[col + c]);
+        let (tile, columns) = (tile::best(), self.columns());
+        // tiles of rows in blocks that stay in cache while every column panel passes over them
+        for block in (0..tiles).step_by(ROW_BLOCK / ROWS) {
+            let block_end = (block + ROW_BLOCK / ROWS).min(tiles);
+            for col in (0..n).step_by(COLS) {
+                let cols = COLS.min(n - col);
+                // a last, partial pair of columns reads its one column twice; the copy is not written
+                let w_stride = if cols == COLS { kp } else { 0 };
+                let w = &columns[col * kp..];
+                for m in (block * ROWS..block_end * ROWS).step_by(ROWS) {
+                    let sums = tile(&qx[m * kp..], kp, w, w_stride, kp);
+                    for (r, (sums, &sx)) in sums.iter().zip(&sx[m..]).enumerate() {
+                        let out = &mut out[(m + r) * n + col..][..cols];
+                        for ((o, s), scale) in out.iter_mut().zip(sums).zip(&self.scales[col..]) {
+                            *o = s * (sx * scale);
                         }
                     }
                 }
@@ -116,19 +119,20 @@ impl PackedWeights {
 
     /// The packed columns `[N, K padded]` (int8), the scales `[N]` and K.
     pub(crate) fn to_tensors(&self) -> TractResult<(Tensor, Tensor, usize)> {
-        let columns = Tensor::from_shape(&[self.n, self.k_padded], &self.columns)?;
+        let columns = self.columns.as_ref().clone();
         let scales = Tensor::from_shape(&[self.n], &self.scales)?;
         Ok((columns, scales, self.k))
     }
 
     /// [`Self::to_tensors`] back.
-    pub(crate) fn from_tensors(columns: &Tensor, scales: &Tensor, k: usize) -> TractResult<Self> {
+    pub(crate) fn from_tensors(columns: Arc<Tensor>, scales: &Tensor, k: usize) -> TractResult<Self> {
         ensure!(columns.rank() == 2 && scales.rank() == 1, "packed weights of shapes {:?} and {:?}", columns.shape(), scales.shape());
         let (n, k_padded) = (columns.shape()[0], columns.shape()[1]);
         ensure!(k > 0 && k_padded == k.div_ceil(K_STEP) * K_STEP && scales.shape()[0] == n, "packed weights {n} × {k_padded} for K = {k} with {} scales", scales.shape()[0]);
-        let columns = columns.cast_to::<i8>()?;
+        // kept as tract read it (no copy) when it is plain int8 already
+        let columns = if columns.datum_type() == i8::datum_type() && columns.try_as_plain_ram().is_ok() { columns } else { columns.cast_to::<i8>()?.into_owned().into_arc_tensor() };
         let scales = scales.cast_to::<f32>()?;
-        Ok(Self { k, k_padded, n, columns: columns.try_as_plain_ram()?.as_slice::<i8>()?.to_vec(), scales: scales.try_as_plain_ram()?.as_slice::<f32>()?.to_vec() })
+        Ok(Self { k, k_padded, n, columns, scales: scales.try_as_plain_ram()?.as_slice::<f32>()?.to_vec() })
     }
 
     fn bytes(&self) -> usize {
@@ -136,33 +140,87 @@ impl PackedWeights {
     }
 }
 
-/// Rows quantised activations kept hot while all column panels pass.
+/// Rows of quantised activations kept hot while all column panels pass (a multiple of `ROWS`).
 const ROW_BLOCK: usize = 16;
+const _: () = assert!(ROW_BLOCK % ROWS == 0);
 
 /// Symmetric quantisation of `row` to integers in `[-LIMIT, LIMIT]`, written to `out`; returns
 /// the scale (`row ≈ scale · out`): 0 for a row of zeros, NaN for a row holding NaN or an
 /// infinity (so that it reaches the output as f32 arithmetic would carry it).
 fn quantize_row(row: &[f32], out: &mut [i16]) -> f32 {
-    // Comparisons and round-half-to-even only: wasm has instructions for these (`f32.gt`,
-    // `f32.nearest`), not for `f32::max`'s NaN rule or `round`'s half-away-from-zero, which
-    // became calls to `fmaxf` and `roundf` and took 8% of reranking in Node.
-    let (mut max, mut finite) = (0f32, true);
-    for &x in row {
+    let (max, finite) = abs_max(row);
+    if !finite || max == 0.0 {
+        out.fill(0);
+        return if finite { 0.0 } else { f32::NAN };
+    }
+    let (limit, inv) = (LIMIT as f32, LIMIT as f32 / max);
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    let done = simd128::quantize(row, out, inv, limit);
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    let done = 0;
+    for (o, &v) in out[done..].iter_mut().zip(&row[done..]) {
+        *o = (v * inv).round_ties_even().clamp(-limit, limit) as i16;
+    }
+    max / limit
+}
+
+/// The largest |x| of `row`, and whether every x is finite.
+fn abs_max(row: &[f32]) -> (f32, bool) {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    let (done, mut max, mut finite) = simd128::abs_max(row);
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    let (done, mut max, mut finite) = (0, 0f32, true);
+    // Comparisons only: wasm has instructions for these (`f32.gt`), not for `f32::max`'s NaN
+    // rule, which became calls to `fmaxf` (as `round` did to `roundf`: 8% of reranking in Node).
+    for &x in &row[done..] {
         let a = x.abs();
         finite &= a <= f32::MAX; // false for NaN and infinities
         if a > max {
             max = a;
         }
     }
-    if !finite || max == 0.0 {
-        out.fill(0);
-        return if finite { 0.0 } else { f32::NAN };
+    (max, finite)
+}
+
+/// [`quantize_row`]'s two passes four lanes at a time, with the same results: the largest of
+/// finite values does not depend on the order, and `f32x4.nearest`, `pmin`/`pmax` and
+/// `i32x4.trunc_sat_f32x4` are the scalar `round_ties_even`, `clamp` and `as` (NaN → 0).
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod simd128 {
+    use core::arch::wasm32::*;
+
+    /// `(values done, largest |x|, all finite)` over the leading multiple of 4 values.
+    pub(super) fn abs_max(row: &[f32]) -> (usize, f32, bool) {
+        let (mut max, mut finite) = (f32x4_splat(0.0), u32x4_splat(u32::MAX));
+        let big = f32x4_splat(f32::MAX);
+        let chunks = row.chunks_exact(4);
+        let done = row.len() - chunks.remainder().len();
+        for c in chunks {
+            let a = f32x4_abs(f32x4(c[0], c[1], c[2], c[3]));
+            finite = v128_and(finite, f32x4_le(a, big));
+            max = f32x4_pmax(max, a);
+        }
+        let lanes = [f32x4_extract_lane::<0>(max), f32x4_extract_lane::<1>(max), f32x4_extract_lane::<2>(max), f32x4_extract_lane::<3>(max)];
+        let max = lanes.into_iter().fold(0f32, |m, x| if x > m { x } else { m });
+        (done, max, u32x4_all_true(finite))
     }
-    let (limit, inv) = (LIMIT as f32, LIMIT as f32 / max);
-    for (o, &v) in out.iter_mut().zip(row) {
-        *o = (v * inv).round_ties_even().clamp(-limit, limit) as i16;
+
+    /// Quantise the leading multiple of 8 values; returns how many.
+    pub(super) fn quantize(row: &[f32], out: &mut [i16], inv: f32, limit: f32) -> usize {
+        let (inv, lo, hi) = (f32x4_splat(inv), f32x4_splat(-limit), f32x4_splat(limit));
+        let q = |c: &[f32]| {
+            let v = f32x4_nearest(f32x4_mul(f32x4(c[0], c[1], c[2], c[3]), inv));
+            i32x4_trunc_sat_f32x4(f32x4_pmin(f32x4_pmax(v, lo), hi))
+        };
+        let chunks = row.chunks_exact(8);
+        let done = row.len() - chunks.remainder().len();
+        for (c, o) in chunks.zip(out.chunks_exact_mut(8)) {
+            let v = i16x8_narrow_i32x4(q(&c[..4]), q(&c[4..]));
+            // SAFETY: `o` holds 8 i16 (16 bytes); wasm stores need no alignment.
+            unsafe { v128_store(o.as_mut_ptr() as *mut v128, v) };
+        }
+        done
     }
-    max / limit
 }
 
 /// The tract operator: one input (`x`), the packed weights inside.

@@ -90,7 +90,7 @@ fn load_int8_linear(builder: &mut ModelBuilder, invocation: &ResolvedInvocation)
     let columns: Arc<Tensor> = invocation.named_arg_as(builder, "columns")?;
     let scales: Arc<Tensor> = invocation.named_arg_as(builder, "scales")?;
     let k: usize = invocation.named_arg_as(builder, "k")?;
-    let op = Int8Linear { weights: Arc::new(PackedWeights::from_tensors(&columns, &scales, k)?) };
+    let op = Int8Linear { weights: Arc::new(PackedWeights::from_tensors(columns, &scales, k)?) };
     builder.wire(op, &[input])
 }
 

@@ -17,6 +17,7 @@ const CE_MODEL: &[u8] = include_bytes!("../models/cross-encoder/model.onnx");
 const CE_TOK: &[u8] = include_bytes!("../models/cross-encoder/tokenizer.json");
 const SEED: &str = include_str!("fixtures/seed000.jsonl");
 const SCORES: &str = include_str!("fixtures/seed_scores.json");
+const WASM_LOGITS: &str = include_str!("fixtures/wasm_seed_logits.json");
 
 fn bytes(b: &[u8]) -> JsValue {
     Uint8Array::from(b).into()
@@ -88,6 +89,28 @@ fn seed_scores_equal_the_native_build() {
                 // the native build runs f32 linear layers, this one int8 ones (encoder::
                 // INT8_LINEAR): within the parity tolerance of src/encoder.rs (2.5e-3 measured)
                 assert!((got - want).abs() < 5e-3, "{query} / {id}: logit {got} vs {want}");
+            }
+        }
+    });
+}
+
+#[wasm_bindgen_test]
+fn seed_logits_are_the_int8_kernels_bit_for_bit() {
+    // the wasm arithmetic (int8 linear layers, SIMD128) pinned: a kernel change that moves a
+    // logit by one unit in the last place fails here (regenerate the fixture only on purpose,
+    // tests/fixtures/wasm_seed_logits.mjs)
+    let want: serde_json::Value = serde_json::from_str(WASM_LOGITS).unwrap();
+    with_seed(|e| {
+        for q in want["questions"].as_array().unwrap() {
+            let query = q["query"].as_str().unwrap();
+            let cands = e.retrieve(query.into(), obj(serde_json::json!({"k": 20, "retrieval": "dense"}))).unwrap();
+            let hits = to_json(&e.rerank(query.into(), cands, JsValue::UNDEFINED).unwrap());
+            let hits = hits["hits"].as_array().unwrap();
+            assert_eq!(hits.len(), q["logits"].as_object().unwrap().len());
+            for h in hits {
+                let id = h["id"].as_str().unwrap();
+                let (got, want) = (h["logit"].as_f64().unwrap() as f32, q["logits"][id].as_f64().unwrap() as f32);
+                assert_eq!(got.to_bits(), want.to_bits(), "{query} / {id}: logit {got} vs {want}");
             }
         }
     });

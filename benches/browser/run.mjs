@@ -13,6 +13,8 @@ import { chromium } from 'playwright-core';
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const here = fileURLToPath(new URL('./', import.meta.url));
 const REPS = Number(process.env.BENCH_REPS || 10);
+// reloads with the files in the browser's caches, per warm-start flow (the median is reported)
+const WARM_RELOADS = Number(process.env.BENCH_WARM_RELOADS || 5);
 
 async function prepareModels() {
   const zip = execFileSync('python3', ['-c', `
@@ -130,14 +132,19 @@ async function main() {
       results.runs[name] = await runPage(ctx, srv.origin, q);
       await ctx.close();
     }
-    // cold start: a fresh context (empty caches), then a reload in the same context (models, and
-    // the wasm, in the browser's caches); the same flow for transformers.js (its browser cache on)
+    // cold start: a fresh context (empty caches), then reloads in the same context (models, and
+    // the wasm, in the browser's caches): the warm start is the reload with the median time (this
+    // 2-core VM's noise moves one reload by ±0.1 s); the same flow for transformers.js (its
+    // browser cache on)
     for (const [name, lib] of [['cold', 'minirank'], ['coldPool', `minirank-pool&threads=${os.cpus().length}`], ['coldTfjs', 'tfjs']]) {
       if (!want(name)) continue;
       console.error(`running ${name}…`);
       const ctx = await browser.newContext();
       results.runs[`${name}NoCache`] = await runPage(ctx, server.origin, `lib=${lib}&workloads=cold`);
-      results.runs[`${name}Cached`] = await runPage(ctx, server.origin, `lib=${lib}&workloads=cold`);
+      const reloads = [];
+      for (let i = 0; i < WARM_RELOADS; i++) reloads.push(await runPage(ctx, server.origin, `lib=${lib}&workloads=cold`));
+      const byTime = [...reloads].sort((a, b) => a.firstResultMs - b.firstResultMs);
+      results.runs[`${name}Cached`] = { ...byTime[Math.floor(byTime.length / 2)], reloadsMs: reloads.map((r) => Math.round(r.firstResultMs)) };
       await ctx.close();
     }
     if (want('retrieve')) {
@@ -183,11 +190,11 @@ async function main() {
   }
   for (const k of ['coldNoCache', 'coldCached']) {
     const c = results.runs[k];
-    if (c && c.builtMs && c.filesMs) console.log(`${k}: module imported at ${c.moduleMs.toFixed(0)} ms, files fetched, checked and wasm instantiated at ${c.filesMs.toFixed(0)}, graphs built at ${c.builtMs.toFixed(0)}, 20 documents indexed at ${c.indexedMs.toFixed(0)}, first result at ${c.firstResultMs.toFixed(0)} ms`);
+    if (c && c.builtMs && c.filesMs) console.log(`${k}: module imported at ${c.moduleMs.toFixed(0)} ms, files fetched, checked and wasm instantiated at ${c.filesMs.toFixed(0)}, graphs built at ${c.builtMs.toFixed(0)}, 20 documents indexed at ${c.indexedMs.toFixed(0)}, first result at ${c.firstResultMs.toFixed(0)} ms${c.reloadsMs ? ` (the median reload of ${c.reloadsMs.join(', ')} ms)` : ''}`);
   }
   for (const k of ['coldPoolNoCache', 'coldPoolCached']) {
     const c = results.runs[k];
-    if (c && c.builtMs) console.log(`${k}: module imported at ${c.moduleMs.toFixed(0)} ms, pool loaded at ${c.builtMs.toFixed(0)}, 20 documents indexed at ${c.indexedMs.toFixed(0)}, first result at ${c.firstResultMs.toFixed(0)} ms`);
+    if (c && c.builtMs) console.log(`${k}: module imported at ${c.moduleMs.toFixed(0)} ms, pool loaded at ${c.builtMs.toFixed(0)}, 20 documents indexed at ${c.indexedMs.toFixed(0)}, first result at ${c.firstResultMs.toFixed(0)} ms${c.reloadsMs ? ` (the median reload of ${c.reloadsMs.join(', ')} ms)` : ''}`);
   }
   // The targets of the "lean in the browser" issue, each with its figure from this run and the
   // peer's beside it where there is one ("not run" when BENCH_ONLY left it out).
@@ -200,10 +207,11 @@ async function main() {
   const memCe = mp && mp.wasmMemoryBytes && mp.wasmMemoryBytes.length > 1 ? Math.max(...mp.wasmMemoryBytes.slice(1)) / 1e6 : undefined;
   target('wasm memory, cross-encoder-only pool worker, same', fmt(memCe, ' MB', 1), '', '≤ 90 MB', has(memCe) ? memCe <= 90 : null);
   const warm = R.coldCached && R.coldCached.firstResultMs, warmT = R.coldTfjsCached && R.coldTfjsCached.firstResultMs;
-  target('warm start: page load → first search result, files in the browser caches', fmt(warm, ' ms'), fmt(warmT, ' ms'), '≤ 1500 ms', has(warm) ? warm <= 1500 : null);
+  const spread = (r) => (r && r.reloadsMs ? ` (median of ${r.reloadsMs.length} reloads: ${Math.min(...r.reloadsMs)}–${Math.max(...r.reloadsMs)})` : '');
+  target('warm start: page load → first search result, files in the browser caches', `${fmt(warm, ' ms')}${spread(R.coldCached)}`, `${fmt(warmT, ' ms')}${spread(R.coldTfjsCached)}`, '≤ 1500 ms', has(warm) ? warm <= 1500 : null);
   const first = R.coldNoCache && R.coldNoCache.firstResultMs, firstT = R.coldTfjsNoCache && R.coldTfjsNoCache.firstResultMs;
   const warmPool = R.coldPoolCached && R.coldPoolCached.firstResultMs;
-  target(`warm start with a MinirankWorker pool of ${os.cpus().length} workers (the same flow)`, fmt(warmPool, ' ms'), '', 'reported', null);
+  target(`warm start with a MinirankWorker pool of ${os.cpus().length} workers (the same flow)`, `${fmt(warmPool, ' ms')}${spread(R.coldPoolCached)}`, '', 'reported', null);
   target('first visit (localhost): page load → first search result', fmt(first, ' ms'), fmt(firstT, ' ms'), '≤ 3000 ms', has(first) ? first <= 3000 : null);
   const gz = results.sizes.wasmGzip / 1e6;
   target('.wasm (the default core: NNEF models), gzip -9', `${gz.toFixed(2)} MB (${(results.sizes.wasmRaw / 1e6).toFixed(1)} MB raw)`, '', '≤ 3 MB', gz <= 3);
