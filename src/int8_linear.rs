@@ -117,11 +117,10 @@ impl PackedWeights {
         }
     }
 
-    /// The packed columns `[N, K padded]` (int8), the scales `[N]` and K.
-    pub(crate) fn to_tensors(&self) -> TractResult<(Tensor, Tensor, usize)> {
-        let columns = self.columns.as_ref().clone();
+    /// The packed columns `[N, K padded]` (int8, shared, not copied), the scales `[N]` and K.
+    pub(crate) fn to_tensors(&self) -> TractResult<(Arc<Tensor>, Tensor, usize)> {
         let scales = Tensor::from_shape(&[self.n], &self.scales)?;
-        Ok((columns, scales, self.k))
+        Ok((self.columns.clone(), scales, self.k))
     }
 
     /// [`Self::to_tensors`] back.

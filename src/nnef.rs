@@ -80,7 +80,7 @@ fn load_masked_softmax(builder: &mut ModelBuilder, invocation: &ResolvedInvocati
 fn dump_int8_linear(ast: &mut IntoAst, node: &TypedNode, op: &Int8Linear) -> TractResult<Option<Arc<RValue>>> {
     let input = ast.mapping[&node.inputs[0]].clone();
     let (columns, scales, k) = op.weights.to_tensors()?;
-    let columns = ast.konst_variable(format!("{}.columns", node.name), &columns.into_arc_tensor())?;
+    let columns = ast.konst_variable(format!("{}.columns", node.name), &columns)?;
     let scales = ast.konst_variable(format!("{}.scales", node.name), &scales.into_arc_tensor())?;
     Ok(Some(invocation(INT8_LINEAR, &[input, columns, scales], &[("k", numeric(k))])))
 }

@@ -93,7 +93,8 @@ fn parse_tokenizer(bytes: &[u8], entries: Option<&Entries>) -> tokenizers::Resul
     }
 }
 
-/// An added token as `tokenizer.json` lists it (its id is the vocabulary's, or the next free one).
+/// An added token as `tokenizer.json` lists it. The `id` is required, as `tokenizers` requires
+/// it, and then unused, as there: `add_tokens` takes the vocabulary's id, or the next free one.
 #[derive(serde::Deserialize)]
 struct AddedTokenWithId {
     #[allow(dead_code)]
