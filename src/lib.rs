@@ -62,6 +62,7 @@ mod graph_rewrite;
 mod int8_linear;
 mod masked_softmax;
 mod nnef;
+mod nnef_framework;
 mod nnef_text;
 mod signature;
 #[cfg(feature = "onnx")]

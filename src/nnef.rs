@@ -34,11 +34,11 @@ pub(crate) const TYPE_ROWS: &str = "minirank.type_rows";
 pub(crate) const FINGERPRINT: &str = "minirank.fingerprint";
 
 /// tract's NNEF framework (its core operators) with minirank's. A graph holding operators of
-/// neither fails to convert, and stays an ONNX file.
-/// Built once: `tract_nnef::nnef()` parses NNEF's standard library each time (38 ms in wasm).
-fn framework() -> &'static tract_nnef::framework::Nnef {
-    static NNEF: std::sync::OnceLock<tract_nnef::framework::Nnef> = std::sync::OnceLock::new();
-    NNEF.get_or_init(|| tract_nnef::nnef().with_registry(registry()))
+/// neither fails to convert, and stays an ONNX file. Built once, without tract's parser
+/// ([`nnef_framework`]).
+fn framework() -> &'static Nnef {
+    static NNEF: std::sync::OnceLock<Nnef> = std::sync::OnceLock::new();
+    NNEF.get_or_init(|| crate::nnef_framework::framework(registry()))
 }
 
 fn registry() -> Registry {

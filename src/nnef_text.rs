@@ -40,6 +40,12 @@ pub(crate) fn parse_fast(text: &str) -> Option<Document> {
     complete(text, Parser::document)
 }
 
+/// The fragment definitions in `text` (a file like NNEF's standard library), or `None` when this
+/// reader cannot vouch for reading them as `tract_nnef::ast::parse::parse_fragments` does.
+pub(crate) fn parse_fragments_fast(text: &str) -> Option<Vec<FragmentDef>> {
+    complete(text, Parser::fragments)
+}
+
 /// What `parse` reads from all of `text` (tract's `all_consuming`).
 fn complete<'t, T>(text: &'t str, parse: impl FnOnce(&mut Parser<'t>) -> Option<T>) -> Option<T> {
     let mut parser = Parser { text, bytes: text.as_bytes(), pos: 0, depth: 0 };
