@@ -35,7 +35,7 @@ pub(crate) const FINGERPRINT: &str = "minirank.fingerprint";
 
 /// tract's NNEF framework (its core operators) with minirank's. A graph holding operators of
 /// neither fails to convert, and stays an ONNX file. Built once, without tract's parser
-/// ([`nnef_framework`]).
+/// ([`crate::nnef_framework`]).
 fn framework() -> &'static Nnef {
     static NNEF: std::sync::OnceLock<Nnef> = std::sync::OnceLock::new();
     NNEF.get_or_init(|| crate::nnef_framework::framework(registry()))

@@ -5,12 +5,13 @@
 //! per page load, in V8's baseline tier and compiled on first call: measured in Node 20 on the
 //! NNEF core (a first call in a fresh process, 5 each), `tract_nnef::nnef()` took 53–62 ms and
 //! [`framework`] takes 13–21 ms; tract's parse of the library alone took 33–35 ms, [`nnef_text`]'s
-//! 6–14 ms. Here the library
-//! is read once, by [`nnef_text`] (which gives exactly tract's fragments; tract's parser is the
-//! fallback), and the two are built from it: [`framework`] is `Nnef::default()`, and [`tract_nnef_registry`]
-//! is `tract_nnef::ops::tract_nnef()`, registration for registration (copied from tract-nnef
-//! 0.23.9, MIT OR Apache-2.0). The tests compare both with tract's own, so an upgrade of tract that
-//! changes either fails them.
+//! 6–14 ms.
+//!
+//! Here the library is read once, by [`nnef_text`] (which gives exactly tract's fragments;
+//! tract's parser is the fallback), and both are built from it: [`framework`] is
+//! `Nnef::default()`, and [`tract_nnef_registry`] is `tract_nnef::ops::tract_nnef()`, registration
+//! for registration (copied from tract-nnef 0.23.9, MIT OR Apache-2.0). The tests compare both
+//! with tract's own, so an upgrade of tract that changes either fails them.
 use crate::nnef_text;
 use tract_nnef::internal::*;
 use tract_nnef::ops::nnef::{deser, ser};
