@@ -157,7 +157,8 @@ export interface RerankOptions {
 }
 
 /**
- * Weights of the fused score. Fields left out of a deserialised object keep their default.
+ * Weights of the fused score. Fields left out keep their default; the BM25 weight, left out, is
+ * chosen per query from the query's length.
  */
 export interface Fusion {
   /**
@@ -165,13 +166,33 @@ export interface Fusion {
    */
   dense?: number;
   /**
-   * Weight of the candidate's BM25 score for the query.
+   * Weight of the candidate's BM25 score for the query. Left out or null (the default): chosen
+   * per query from its number of BM25 terms, 0 for a few words rising to 1 for a long query
+   * (the rule is `DEFAULT_ADAPTIVE_BM25` in the Rust crate).
    */
-  bm25?: number;
+  bm25?: number | null;
   /**
    * Weight of the cross-encoder's logit.
    */
   crossEncoder?: number;
+}
+
+/**
+ * The weights one query's fused score used: `Fusion` with the BM25 weight resolved.
+ */
+export interface Weights {
+  /**
+   * Weight of the cosine similarity.
+   */
+  dense: number;
+  /**
+   * Weight of BM25 (given, or chosen for this query).
+   */
+  bm25: number;
+  /**
+   * Weight of the cross-encoder's logit.
+   */
+  crossEncoder: number;
 }
 
 /**
@@ -545,6 +566,11 @@ export interface Reranked {
    * Candidates whose logit came from the cache.
    */
   cacheHits: number;
+  /**
+   * The weights of the fused score for this query (the BM25 weight given, or chosen for the
+   * query by the default rule).
+   */
+  weights: Weights;
 }
 
 /**

@@ -81,6 +81,14 @@ pub struct Analyzer {
 }
 
 impl Analyzer {
+    /// How many different terms `text` has (see [`terms`](Self::terms)).
+    pub fn distinct_terms(&self, text: &str) -> usize {
+        let mut terms = self.terms(text);
+        terms.sort_unstable();
+        terms.dedup();
+        terms.len()
+    }
+
     /// The terms of `text`: lower-cased runs of letters/digits (stop words dropped, then
     /// stemmed, as configured), and one term per CJK character (never dropped or stemmed).
     pub fn terms(&self, text: &str) -> Vec<String> {

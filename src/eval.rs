@@ -21,6 +21,9 @@ pub struct Collection {
     pub queries: Vec<(String, String)>,
     /// query id → (document id → grade).
     pub qrels: HashMap<String, HashMap<String, u32>>,
+    /// What kind of collection it is (e.g. "question → answer passage"), from the `kind` field
+    /// of an optional `collection.json` beside `corpus.jsonl`.
+    pub kind: Option<String>,
 }
 
 /// The text BEIR embeds for a document.
@@ -84,7 +87,15 @@ pub fn load_beir(dir: &Path) -> Result<Collection> {
         .filter(|(id, text)| qrels.contains_key(id) && !text.trim().is_empty())
         .collect();
     let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    Ok(Collection { name, corpus, queries, qrels })
+    let about = dir.join("collection.json");
+    let kind = if about.exists() {
+        let v: serde_json::Value =
+            serde_json::from_str(&read(&about)?).map_err(|e| Error::Json { context: about.display().to_string(), reason: e.to_string() })?;
+        v.get("kind").and_then(|k| k.as_str()).map(str::to_owned)
+    } else {
+        None
+    };
+    Ok(Collection { name, corpus, queries, qrels, kind })
 }
 
 /// Mean metrics over queries.
@@ -139,6 +150,56 @@ impl Metrics {
     }
 }
 
+/// A method's mean metric minus a baseline's on the same queries, with a paired bootstrap 95%
+/// interval (queries resampled with replacement; percentiles 2.5 and 97.5).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Difference {
+    /// Mean of the method minus mean of the baseline.
+    pub mean: f64,
+    /// The interval's bounds (equal to `mean` when no resamples were asked for).
+    pub low: f64,
+    /// See `low`.
+    pub high: f64,
+    /// `mean` relative to the baseline's mean (0 when that is 0).
+    pub relative: f64,
+}
+
+impl Difference {
+    /// `method[i] − baseline[i]` over queries `i`, `resamples` bootstrap draws from a fixed `seed`
+    /// (the same inputs give the same interval).
+    pub fn paired(method: &[f64], baseline: &[f64], resamples: usize, seed: u64) -> Self {
+        let n = method.len().min(baseline.len());
+        let diffs: Vec<f64> = (0..n).map(|i| method[i] - baseline[i]).collect();
+        let mean = |xs: &[f64]| if xs.is_empty() { 0.0 } else { xs.iter().sum::<f64>() / xs.len() as f64 };
+        let d = mean(&diffs);
+        let base = mean(&baseline[..n]);
+        let relative = if base.abs() > 0.0 { d / base } else { 0.0 };
+        if resamples == 0 || n == 0 {
+            return Self { mean: d, low: d, high: d, relative };
+        }
+        let mut state = seed | 1;
+        let mut next = move || {
+            // xorshift64*
+            state ^= state >> 12;
+            state ^= state << 25;
+            state ^= state >> 27;
+            state.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        };
+        let mut means: Vec<f64> = (0..resamples)
+            .map(|_| (0..n).map(|_| diffs[(next() % n as u64) as usize]).sum::<f64>() / n as f64)
+            .collect();
+        means.sort_by(f64::total_cmp);
+        let at = |p: f64| means[((p * (resamples - 1) as f64).round() as usize).min(resamples - 1)];
+        Self { mean: d, low: at(0.025), high: at(0.975), relative }
+    }
+}
+
+impl std::fmt::Display for Difference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:+.4} ({:+.1}%) [{:+.4}, {:+.4}]", self.mean, 100.0 * self.relative, self.low, self.high)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -163,6 +224,22 @@ mod tests {
         assert_eq!((none.ndcg_10, none.mrr_10, none.recall_100), (0.0, 0.0, 0.0));
         let mean = Metrics::mean(&[perfect, none]);
         assert!((mean.ndcg_10 - 0.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn paired_bootstrap_brackets_the_mean_and_is_reproducible() {
+        let base: Vec<f64> = (0..50).map(|i| (i % 7) as f64 / 7.0).collect();
+        let better: Vec<f64> = base.iter().enumerate().map(|(i, b)| b + if i % 3 == 0 { 0.2 } else { 0.05 }).collect();
+        let d = Difference::paired(&better, &base, 1000, 7);
+        assert!(d.mean > 0.0 && d.low <= d.mean && d.mean <= d.high, "{d:?}");
+        assert!(d.low > 0.0, "every query gains, so the interval excludes 0: {d:?}");
+        assert_eq!(d, Difference::paired(&better, &base, 1000, 7));
+        assert!((d.relative - d.mean / (base.iter().sum::<f64>() / 50.0)).abs() < 1e-12);
+        // a method equal to the baseline: a zero-width interval at 0
+        let same = Difference::paired(&base, &base, 200, 1);
+        assert_eq!((same.mean, same.low, same.high), (0.0, 0.0, 0.0));
+        let none = Difference::paired(&better, &base, 0, 1);
+        assert_eq!((none.low, none.high), (none.mean, none.mean));
     }
 
     #[test]

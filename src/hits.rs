@@ -1,7 +1,7 @@
 //! What flows between the stages: a [`Candidate`] from retrieval (or from anywhere), and a
 //! [`RerankedHit`] out of stage two with the parts of its score. Plain data, no policy.
 
-use crate::fusion::Contributions;
+use crate::fusion::{Contributions, Weights};
 use serde::{Deserialize, Serialize};
 
 /// A document to rerank: from the engine's retrieval or from anywhere else.
@@ -120,6 +120,9 @@ pub struct Reranked {
     pub scored: usize,
     /// Candidates whose logit came from the cache.
     pub cache_hits: usize,
+    /// The weights of the fused score for this query (the BM25 weight given, or chosen for the
+    /// query by the default rule).
+    pub weights: Weights,
 }
 
 /// The parts of a result's final score with multi-signal reranking (see `signals`).

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 
 /// Where candidates come from by default: reciprocal-rank fusion of the dense and BM25 lists,
-/// whose pool had the best recall on every development collection (README, quality).
+/// whose pool had the best recall on every development collection (`docs/quality.md`).
 pub const DEFAULT_RETRIEVAL: Retrieval = Retrieval::Hybrid;
 
 /// Where candidates come from, for [`Minirank::retrieve_with`] and for a search's pool: the
@@ -613,7 +613,8 @@ impl Minirank {
         } else {
             RerankOptions { top_k: None, signals: None, parents: None, ..options.clone() }
         };
-        let rerank = self.reranker.prepare(query, candidates, &stage2)?;
+        let mut rerank = self.reranker.prepare(query, candidates, &stage2)?;
+        rerank.count_terms_with(&self.index.bm25_params().analyzer());
         Ok(Pending { rerank, options: options.clone(), search: None })
     }
 

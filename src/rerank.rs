@@ -7,8 +7,9 @@ use crate::signals::Signals;
 use crate::cross_encoder::{check_batch_size, CrossEncoder, PairOptions, DEFAULT_PAIR_BATCH_SIZE, DEFAULT_PAIR_MAX_LENGTH};
 use crate::tokenize::{check_candidate_text, check_query};
 use crate::error::{bail_option, Error, Result};
+use crate::bm25::{Analyzer, Bm25Params};
 use crate::fusion::{Contributions, Fusion};
-use crate::kernels::{sigmoid, sort_desc};
+use crate::kernels::sigmoid;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -184,7 +185,8 @@ impl Reranker {
             Some(given) => given.iter().copied().map(Some).collect(),
             None => self.with_cache(|cache| candidates.iter().map(|c| cache.get(&cache_key(query, c, max_length))).collect()),
         };
-        Ok(PendingRerank { query: query.to_owned(), candidates, options: options.clone(), max_length, logits })
+        let query_terms = Bm25Params::default().analyzer().distinct_terms(query);
+        Ok(PendingRerank { query: query.to_owned(), candidates, options: options.clone(), max_length, logits, query_terms })
     }
 
     /// Logits of a pending rerank's texts from this reranker's model.
@@ -200,7 +202,7 @@ impl Reranker {
     /// [`PendingRerank::texts`], in order; they go into the score cache, and the candidates are
     /// ordered by the fused score.
     pub fn finish(&self, pending: PendingRerank, scored: &[f32]) -> Result<Reranked> {
-        let PendingRerank { query, candidates, options, max_length, mut logits } = pending;
+        let PendingRerank { query, candidates, options, max_length, mut logits, query_terms } = pending;
         let missing: Vec<usize> = (0..logits.len()).filter(|&i| logits[i].is_none()).collect();
         if scored.len() != missing.len() {
             bail_option!("logits", "has {} values for {} texts to score", scored.len(), missing.len());
@@ -216,7 +218,7 @@ impl Reranker {
         });
         let logits: Vec<f32> = logits.into_iter().map(|l| l.unwrap_or(f32::NEG_INFINITY)).collect();
         let scored = if options.logits.is_some() { candidates.len() } else { missing.len() };
-        Ok(assemble(&candidates, &logits, &options, scored))
+        Ok(assemble(&candidates, &logits, &options, scored, query_terms))
     }
 }
 
@@ -234,6 +236,8 @@ pub struct PendingRerank {
     max_length: usize,
     /// Given or cached logits; `None`: still to score.
     logits: Vec<Option<f32>>,
+    /// Distinct BM25 terms of the query, for the BM25 weight chosen per query.
+    query_terms: usize,
 }
 
 impl PendingRerank {
@@ -256,6 +260,12 @@ impl PendingRerank {
     pub fn candidates(&self) -> &[Candidate] {
         &self.candidates
     }
+
+    /// Count the query's terms with the analyzer of the BM25 scores the candidates carry (the
+    /// engine's index), instead of the default one.
+    pub(crate) fn count_terms_with(&mut self, analyzer: &Analyzer) {
+        self.query_terms = analyzer.distinct_terms(&self.query);
+    }
 }
 
 /// A signal of every candidate, or `None` when one of them lacks it (or it is not finite).
@@ -264,11 +274,14 @@ fn signal(candidates: &[Candidate], get: fn(&Candidate) -> Option<f32>) -> Optio
 }
 
 /// Order candidates by the fused score and apply `top_k` / `min_score`.
-fn assemble(candidates: &[Candidate], logits: &[f32], options: &RerankOptions, scored: usize) -> Reranked {
+fn assemble(candidates: &[Candidate], logits: &[f32], options: &RerankOptions, scored: usize, query_terms: usize) -> Reranked {
     let (dense, bm25) = (signal(candidates, |c| c.dense), signal(candidates, |c| c.bm25));
-    let parts = options.fusion.contributions(dense.as_deref(), bm25.as_deref(), logits);
+    let weights = options.fusion.weights(query_terms);
+    let parts = weights.contributions(dense.as_deref(), bm25.as_deref(), logits);
     let mut order: Vec<(usize, f32)> = parts.iter().map(Contributions::total).enumerate().collect();
-    sort_desc(&mut order);
+    // equal fused scores (e.g. every weighted signal missing) are ordered by the logit, then by
+    // position: the cross-encoder decides what the fusion leaves open
+    order.sort_by(|a, b| b.1.total_cmp(&a.1).then(logits[b.0].total_cmp(&logits[a.0])).then(a.0.cmp(&b.0)));
     let best_logit = logits.iter().copied().fold(None, |m: Option<f32>, l| Some(m.map_or(l, |m| m.max(l))));
     let keep = options.top_k.unwrap_or(usize::MAX);
     let hits: Vec<RerankedHit> = order
@@ -305,6 +318,7 @@ fn assemble(candidates: &[Candidate], logits: &[f32], options: &RerankOptions, s
         best_score: best_logit.map(sigmoid),
         scored,
         cache_hits: candidates.len() - scored,
+        weights,
     }
 }
 
@@ -326,7 +340,7 @@ mod tests {
     #[test]
     fn assemble_sorts_and_keeps_original_rank() {
         let c = cands(4);
-        let r = assemble(&c, &[-1.0, 3.0, 0.5, 2.0], &RerankOptions { top_k: Some(3), ..Default::default() }, 4);
+        let r = assemble(&c, &[-1.0, 3.0, 0.5, 2.0], &RerankOptions { top_k: Some(3), ..Default::default() }, 4, 1);
         let ids: Vec<_> = r.hits.iter().map(|h| (h.id.as_str(), h.rank, h.original_rank)).collect();
         assert_eq!(ids, [("d1", 1, 2), ("d3", 2, 4), ("d2", 3, 3)]);
         assert_eq!(r.best_logit, Some(3.0));
@@ -339,9 +353,9 @@ mod tests {
     fn min_score_filters_and_says_no_confident_answer() {
         let c = cands(3);
         let opts = RerankOptions { top_k: Some(3), min_score: Some(0.6), ..Default::default() };
-        let r = assemble(&c, &[0.0, 1.0, -2.0], &opts, 3);
+        let r = assemble(&c, &[0.0, 1.0, -2.0], &opts, 3, 1);
         assert_eq!(r.hits.len(), 1, "only sigmoid(1.0)=0.73 passes 0.6");
-        let r = assemble(&c, &[-1.0, -0.5, -2.0], &opts, 3);
+        let r = assemble(&c, &[-1.0, -0.5, -2.0], &opts, 3, 1);
         assert!(r.hits.is_empty() && r.no_confident_answer);
         assert_eq!(r.best_logit, Some(-0.5));
         assert!((r.best_score.unwrap() - sigmoid(-0.5)).abs() < 1e-7);
@@ -352,7 +366,7 @@ mod tests {
         let mut c = cands(3);
         let logits = [0.0, 0.1, 5.0];
         // no dense/BM25 signal on the candidates: the logit alone decides
-        let pure = assemble(&c, &logits, &RerankOptions::default(), 3);
+        let pure = assemble(&c, &logits, &RerankOptions::default(), 3, 1);
         assert_eq!(pure.hits[0].id, "d2");
         assert!(pure.hits.iter().all(|h| h.contributions.dense == 0.0 && h.contributions.bm25 == 0.0));
         // cosine and BM25 both favour d0: with equal weights they outvote the cross-encoder
@@ -360,8 +374,8 @@ mod tests {
             x.dense = Some([0.9, 0.5, 0.1][i]);
             x.bm25 = Some([12.0, 3.0, 0.0][i]);
         }
-        let even = RerankOptions { fusion: Fusion { dense: 1.0, bm25: 1.0, cross_encoder: 1.0 }, ..Default::default() };
-        let r = assemble(&c, &logits, &even, 3);
+        let even = RerankOptions { fusion: Fusion { dense: 1.0, bm25: Some(1.0), cross_encoder: 1.0 }, ..Default::default() };
+        let r = assemble(&c, &logits, &even, 3, 1);
         assert_eq!(r.hits[0].id, "d0");
         let (zd, zb, zl) = (z_scores(&[0.9, 0.5, 0.1]), z_scores(&[12.0, 3.0, 0.0]), z_scores(&logits));
         for h in &r.hits {
@@ -373,11 +387,32 @@ mod tests {
         assert!(r.hits.windows(2).all(|w| w[0].fused >= w[1].fused));
         // the cross-encoder alone: back to the order of the logits
         let ce = RerankOptions { fusion: Fusion::CROSS_ENCODER_ONLY, ..Default::default() };
-        assert_eq!(assemble(&c, &logits, &ce, 3).hits[0].id, "d2");
+        assert_eq!(assemble(&c, &logits, &ce, 3, 1).hits[0].id, "d2");
         // one candidate without BM25: BM25 is left out for all, the rest still counts
         c[1].bm25 = None;
-        let r = assemble(&c, &logits, &even, 3);
+        let r = assemble(&c, &logits, &even, 3, 1);
         assert!(r.hits.iter().all(|h| h.contributions.bm25 == 0.0 && h.contributions.dense != 0.0));
+    }
+
+    #[test]
+    fn the_default_bm25_weight_follows_the_query_length_and_is_reported() {
+        let mut c = cands(3);
+        for (i, x) in c.iter_mut().enumerate() {
+            x.dense = Some([0.5, 0.9, 0.1][i]);
+            x.bm25 = Some([12.0, 0.0, 3.0][i]);
+        }
+        let logits = [0.0, 0.0, 0.0];
+        let rule = crate::fusion::DEFAULT_ADAPTIVE_BM25;
+        let short = assemble(&c, &logits, &RerankOptions::default(), 3, rule.from_terms);
+        assert_eq!(short.weights.bm25, 0.0);
+        assert!(short.hits.iter().all(|h| h.contributions.bm25 == 0.0));
+        assert_eq!(short.hits[0].id, "d1", "a short query: the cosine decides");
+        let long = assemble(&c, &logits, &RerankOptions::default(), 3, rule.full_terms);
+        assert_eq!(long.weights.bm25, rule.max);
+        assert!(long.hits.iter().any(|h| h.contributions.bm25 != 0.0));
+        assert_eq!(long.hits[0].id, "d0", "a long query: BM25 counts as much as the cosine");
+        let given = RerankOptions { fusion: Fusion { bm25: Some(0.0), ..Fusion::default() }, ..Default::default() };
+        assert_eq!(assemble(&c, &logits, &given, 3, rule.full_terms).hits[0].id, "d1", "a given weight overrides the rule");
     }
 
     #[test]

@@ -124,6 +124,57 @@ fn eval_runs_the_methods_asked_for_with_other_weights() {
 }
 
 #[test]
+fn eval_reports_kind_intervals_a_compared_fusion_and_dumps_reusing_its_index() {
+    let src = root().join("tests/fixtures/mini_beir");
+    let dir = std::env::temp_dir().join(format!("minirank-cli-eval-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("qrels")).unwrap();
+    for f in ["corpus.jsonl", "queries.jsonl", "qrels/test.tsv"] {
+        std::fs::copy(src.join(f), dir.join(f)).unwrap();
+    }
+    std::fs::write(dir.join("collection.json"), r#"{"kind": "question -> answer passage"}"#).unwrap();
+    let (d, index, dump) = (dir.to_str().unwrap(), dir.join("index.bin"), dir.join("dump.jsonl"));
+    let args = |extra: &[&str]| -> Vec<String> {
+        let mut a: Vec<String> = ["eval", "--collection", d, "--methods", "dense,default", "--compare-fusion", "dense=1,bm25=1,cross-encoder=0.25"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        a.extend(["--index".to_string(), index.display().to_string(), "--json".to_string()]);
+        a.extend(extra.iter().map(|s| s.to_string()));
+        a
+    };
+    let first = args(&["--dump", dump.to_str().unwrap()]);
+    let v = json_of(&minirank(&first.iter().map(String::as_str).collect::<Vec<_>>()));
+    assert_eq!(v["kind"], "question -> answer passage");
+    let compared = "fusion(dense=1,bm25=1,cross-encoder=0.25)";
+    assert!(v["methods"][compared]["ndcg@10"].is_number(), "{v}");
+    assert!(v["versus_dense"].get("dense").is_none(), "dense is the baseline");
+    for m in ["default", compared] {
+        let d = &v["versus_dense"][m];
+        let (lo, mean, hi) = (d["low"].as_f64().unwrap(), d["mean"].as_f64().unwrap(), d["high"].as_f64().unwrap());
+        assert!(lo <= mean && mean <= hi, "{m}: {d}");
+        let diff = v["methods"][m]["ndcg@10"].as_f64().unwrap() - v["methods"]["dense"]["ndcg@10"].as_f64().unwrap();
+        assert!((mean - diff).abs() < 1e-9, "{m}: {mean} vs {diff}");
+    }
+    assert_eq!(v["seconds"]["index_cached"], false);
+    assert!(index.exists());
+    let lines: Vec<serde_json::Value> =
+        std::fs::read_to_string(&dump).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 3, "one line per judged query");
+    for l in &lines {
+        let cands = l["candidates"].as_array().unwrap();
+        assert_eq!(cands.len(), 20, "the dense and BM25 top 100 of a 20-document corpus");
+        assert!(cands.iter().all(|c| c["dense"].is_number() && c["bm25"].is_number()));
+        assert!(cands.iter().filter(|c| c["logit"].is_number()).count() >= 20, "logits of the dense and hybrid top 20");
+        assert!(l["terms"].as_u64().unwrap() > 0 && !l["judged"].as_object().unwrap().is_empty());
+    }
+    // the second run reads the index instead of embedding, with the same figures
+    let again = json_of(&minirank(&args(&[]).iter().map(String::as_str).collect::<Vec<_>>()));
+    assert_eq!(again["seconds"]["index_cached"], true);
+    assert_eq!(again["methods"], v["methods"]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn search_with_bm25_filter_cascade_and_parents() {
     let docs = root().join("tests/fixtures/seed000.jsonl");
     let d = docs.to_str().unwrap();

@@ -222,7 +222,7 @@ fn options_from_json_name_the_path_of_a_bad_field() {
         assert!(err.to_string().contains(text), "{v}: {err}");
     }
     let o = SearchOptions::from_value(json!({"candidates": 7, "topK": 2, "fusion": {"bm25": 0.5}, "filter": {"lang": "en"}})).unwrap();
-    assert_eq!((o.pool.candidates, o.rerank.top_k, o.rerank.fusion.bm25), (7, Some(2), 0.5));
+    assert_eq!((o.pool.candidates, o.rerank.top_k, o.rerank.fusion.bm25), (7, Some(2), Some(0.5)));
     assert_eq!(o.rerank.fusion.dense, Fusion::default().dense, "a weight left out keeps its default");
     assert_eq!(o.source.retrieval, SearchOptions::default().source.retrieval);
     assert!(o.source.filter.is_some());

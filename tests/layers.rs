@@ -72,7 +72,7 @@ fn no_module_depends_on_one_that_depends_back() {
         .flat_map(|(m, deps)| deps.iter().filter(|d| reaches(&graph, d, m)).map(move |d| (m.clone(), d.clone())))
         .collect();
     assert!(cycles.is_empty(), "module cycles: {cycles:?}");
-    // the layers the README describes: the model layer knows nothing of ranking policy, and the
+    // the layers CONTRIBUTING.md describes: the model layer knows nothing of ranking policy, and the
     // JavaScript binding nothing of search internals
     for low in ["tokenize", "encoder", "bi_encoder", "cross_encoder"] {
         for policy in ["rerank", "fusion", "signals", "retrieval", "pipeline", "index"] {

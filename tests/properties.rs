@@ -84,7 +84,8 @@ proptest! {
         query in "[a-z ]{1,20}",
         cands in candidates(),
         dense in 0.0f32..=2.0,
-        bm25 in 0.0f32..=2.0,
+        // None: the weight chosen by the query's length
+        bm25 in proptest::option::of(0.0f32..=2.0),
         cross_encoder in 0.01f32..=2.0,
     ) {
         prop_assume!(!query.trim().is_empty());

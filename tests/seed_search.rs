@@ -93,3 +93,33 @@ fn default_search_answers_the_seed_questions() {
     println!("{}\n  {top3:?}", qs[2]);
     assert!(top3.contains(&"asyncio-queue") && top3.contains(&"queue-queue"), "{top3:?}");
 }
+
+/// The fused score's BM25 weight is chosen per query by its number of terms (the index's BM25
+/// analyzer), unless given; search and rerank report the weights they used.
+#[test]
+fn the_bm25_weight_follows_the_query_length() {
+    use minirank::fusion::DEFAULT_ADAPTIVE_BM25 as RULE;
+    let e = seed_engine();
+    let long = "Which tools and libraries let a Python program use every processor core for heavy numerical \
+                computation, avoiding the global interpreter lock, with examples of process pools, shared memory \
+                and compiled extensions?";
+    let analyzer = e.index().bm25_params().analyzer();
+    for q in ["parallel python", seed_questions()[0].as_str(), long] {
+        let r = e.search(q, &SearchOptions::top(20, 20)).unwrap();
+        let terms = analyzer.distinct_terms(q);
+        assert_eq!(r.reranked.weights.bm25, RULE.weight(terms), "{q}: {terms} terms");
+        assert_eq!(r.reranked.weights.dense, 1.0);
+        if r.reranked.weights.bm25 == 0.0 {
+            assert!(r.reranked.hits.iter().all(|h| h.contributions.bm25 == 0.0));
+        }
+        // stage 2 alone on the same candidates chooses the same weight and order
+        let again = e.rerank(q, &r.candidates, &RerankOptions::default()).unwrap();
+        assert_eq!(again.weights, r.reranked.weights);
+        let ids = |hits: &[RerankedHit]| hits.iter().map(|h| h.id.clone()).collect::<Vec<_>>();
+        assert_eq!(ids(&again.hits), ids(&r.reranked.hits));
+    }
+    assert_eq!(analyzer.distinct_terms("parallel python"), 2);
+    assert!(analyzer.distinct_terms(long) >= RULE.full_terms, "the long query reaches the full weight");
+    let given = SearchOptions { rerank: RerankOptions { fusion: Fusion { bm25: Some(0.7), ..Fusion::default() }, ..SearchOptions::top(20, 5).rerank }, ..SearchOptions::top(20, 5) };
+    assert_eq!(e.search("parallel python", &given).unwrap().reranked.weights.bm25, 0.7);
+}

@@ -13,7 +13,7 @@ const TYPES: &[(&str, &[&str])] = &[
     ("src/pipeline.rs", &["RetrieveOptions", "CandidateSource", "PoolOptions", "SearchOptions"]),
     ("src/retrieval.rs", &["Retrieval", "Hybrid", "HybridMethod", "Stage", "StageScorer"]),
     ("src/rerank.rs", &["RerankOptions"]),
-    ("src/fusion.rs", &["Fusion", "Contributions"]),
+    ("src/fusion.rs", &["Fusion", "Weights", "Contributions"]),
     ("src/signals.rs", &["Signals", "Freshness", "Decay", "Authority", "Diversity"]),
     ("src/chunk.rs", &["ParentScore", "Chunking"]),
     ("src/cross_encoder.rs", &["PairOptions"]),
@@ -85,7 +85,7 @@ fn docs(attrs: &[syn::Attribute], indent: &str) -> String {
     if lines.is_empty() {
         return String::new();
     }
-    let text = strip_links(&lines.join("\n"));
+    let text = js_words(&strip_links(&lines.join("\n")));
     let mut out = format!("{indent}/**\n");
     for l in text.lines() {
         let _ = writeln!(out, "{indent} *{}{}", if l.is_empty() { "" } else { " " }, l);
@@ -120,6 +120,44 @@ fn strip_links(s: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// Rust names in code spans read as their JavaScript forms: `None` → `null`, `Some(x)` → `x`,
+/// paths lose their `crate::`/`Type::` prefix (`crate::pipeline::Minirank::search` → `search`),
+/// snake_case becomes camelCase (`min_score` → `minScore`), and the Rust-only methods name the
+/// JavaScript method that stands for them (`retrieve_with` → `retrieve`). Constants
+/// (SCREAMING_CASE) and type names stay as they are.
+fn js_words(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut parts = s.split('`');
+    out.push_str(parts.next().unwrap_or_default());
+    for (i, part) in parts.enumerate() {
+        out.push('`');
+        out.push_str(&if i % 2 == 0 { js_code(part) } else { part.to_owned() });
+    }
+    out
+}
+
+fn js_code(code: &str) -> String {
+    if code == "None" {
+        return "null".into();
+    }
+    if let Some(inner) = code.strip_prefix("Some(").and_then(|c| c.strip_suffix(')')) {
+        return js_code(inner);
+    }
+    let ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    if !code.chars().all(|c| ident(c) || c == ':') || code.is_empty() {
+        return code.to_owned();
+    }
+    let last = code.rsplit("::").next().unwrap_or(code);
+    let is_const = last.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+    if is_const || last.starts_with(|c: char| c.is_ascii_uppercase()) {
+        return last.to_owned();
+    }
+    match last {
+        "retrieve_with" => "retrieve".into(),
+        _ => rename(last, Some("camelCase")),
+    }
 }
 
 fn rename(ident: &str, rule: Option<&str>) -> String {
@@ -277,4 +315,8 @@ fn camel_case_and_links_read_as_serde_and_typescript_expect() {
     assert_eq!(rename("k1", Some("camelCase")), "k1");
     assert_eq!(rename("Hybrid", Some("lowercase")), "hybrid");
     assert_eq!(strip_links("see [`Fusion`] and [`rerank`](Self::rerank), [x]"), "see `Fusion` and `rerank`, [x]");
+    assert_eq!(
+        js_words("`None`: all; `Some(top_k)`, `crate::pipeline::Minirank::search`, `Minirank::retrieve_with`, `min_score`, `DEFAULT_RETRIEVAL`, `Fusion`, `a + b`"),
+        "`null`: all; `topK`, `search`, `retrieve`, `minScore`, `DEFAULT_RETRIEVAL`, `Fusion`, `a + b`"
+    );
 }

@@ -124,6 +124,7 @@ function render(query, options, result, ms, threshold) {
   const cascade = result.cascade ? `; cascade kept ${result.cascade.map((s) => s.length).join(' → ')}` : '';
   $('timings').textContent = `“${query}” — stage 1 (${options.retrieval} over ${mr.size} documents): ${candidates.length} candidates${cascade}; ` +
     `stage 2 (cross-encoder on ${pairs} pairs, ${reranked.cacheHits} from cache); ${ms.toFixed(1)} ms in all.`;
+  if ($('f-bm25-auto').checked) $('f-bm25-out').textContent = `auto: ${result.weights.bm25.toFixed(2)}`;
   const s1 = $('stage1');
   const label = SCORE_NAME[options.retrieval];
   s1.replaceChildren(...candidates.map((c) => li([['score', `[${label} ${c.score.toFixed(3)}] `], ['id', c.id], [null, ` — ${c.text}`]])));
@@ -156,7 +157,8 @@ function searchOptions() {
     candidates: Number($('candidates').value),
     topK: Number($('topk').value),
     minScore: threshold > 0 ? threshold : undefined,
-    fusion: { dense: weight('f-dense'), bm25: weight('f-bm25'), crossEncoder: weight('f-ce') },
+    // left out, the BM25 weight is chosen per query by its length
+    fusion: { dense: weight('f-dense'), crossEncoder: weight('f-ce'), ...($('f-bm25-auto').checked ? {} : { bm25: weight('f-bm25') }) },
   };
   if ($('cascade').value) options.cascade = [{ scorer: 'dense', keep: Number($('cascade').value) }];
   if ($('parents').checked) options.parents = 'max';
@@ -189,7 +191,12 @@ function enable(on) {
 
 async function main() {
   $('threshold').addEventListener('input', () => { $('threshold-out').textContent = Number($('threshold').value).toFixed(2); });
-  for (const input of document.querySelectorAll('#signals input, #fusion input')) {
+  $('f-bm25-auto').addEventListener('change', () => {
+    const auto = $('f-bm25-auto').checked;
+    $('f-bm25').disabled = auto;
+    $('f-bm25-out').textContent = auto ? 'auto' : Number($('f-bm25').value).toFixed(2);
+  });
+  for (const input of document.querySelectorAll('#signals input, #fusion input[type=range]')) {
     input.addEventListener('input', () => { input.nextElementSibling.textContent = Number(input.value).toFixed(2); });
   }
   $('forget-btn').addEventListener('click', async () => {

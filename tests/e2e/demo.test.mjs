@@ -35,6 +35,9 @@ test('the demo loads, searches the seed question and reranks under a strict CSP'
   assert.match(await page.textContent('#timings'), /stage 1 \(hybrid .*stage 2 \(cross-encoder on 20 pairs.* ms in all/);
   // every stage-2 hit explains its fused score: each signal's value and its share
   assert.match(await page.textContent('#stage2 li:first-child .score'), /fused -?[\d.]+ = cos [\d.]+ \([+−][\d.]+\) · bm25 [\d.]+ \([+−][\d.]+\) · logit -?[\d.]+ \([+−][\d.]+\)/);
+  // the BM25 weight is left to the query's length by default, and the page shows the one chosen
+  assert.equal(await page.isChecked('#f-bm25-auto'), true);
+  assert.match(await page.textContent('#f-bm25-out'), /^auto: \d\.\d\d$/);
 
   // retrieval modes: BM25 and hybrid candidates, then a cascade that narrows 20 to 10
   const searchAgain = async () => {

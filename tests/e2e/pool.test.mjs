@@ -27,6 +27,10 @@ test('a pool of two workers reranks and searches like one worker', { timeout: 60
       const o = { candidates: 15, topK: 5, retrieval: 'hybrid', cascade: [{ scorer: 'bm25', keep: 10 }], signals: { diversity: { weight: 0.2 } } };
       out.search.push([await one.search(q, o), await pool.search(q, o)]);
     }
+    // the BM25 weight chosen per query by its length: 0 for a two-word query, above 0 for a long one
+    const long = 'Which tools and libraries let a Python program use every processor core for heavy numerical computation, avoiding the global interpreter lock, with examples of process pools, shared memory and compiled extensions?';
+    out.weights = [];
+    for (const q of ['parallel python', long]) out.weights.push([(await one.search(q)).weights, (await pool.search(q)).weights]);
     // The pool runs the core's own path: a repeat is answered from the primary worker's score cache.
     const c0 = await one.retrieve(qs[0], { k: 20, retrieval: 'dense' });
     out.repeat = [(await one.rerank(qs[0], c0)).cacheHits, (await pool.rerank(qs[0], c0)).cacheHits];
@@ -66,6 +70,12 @@ test('a pool of two workers reranks and searches like one worker', { timeout: 60
     assert.equal(b.cascade[0].length, 10);
     assert.ok(b.hits.every((h) => h.components && typeof h.components.redundancy === 'number'));
   });
+  r.search.forEach(([a, b]) => assert.deepEqual(b.weights, a.weights));
+  const [[short1, shortPool], [long1, longPool]] = r.weights;
+  assert.equal(short1.bm25, 0, JSON.stringify(short1));
+  assert.ok(long1.bm25 > 0, JSON.stringify(long1));
+  assert.deepEqual(shortPool, short1);
+  assert.deepEqual(longPool, long1);
   assert.deepEqual(r.repeat, [20, 20]);
   for (const [a, b] of r.errors) {
     assert.ok(a && a.name === 'MinirankError', JSON.stringify(a));

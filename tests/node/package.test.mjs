@@ -93,6 +93,30 @@ test('the fused stage-2 score is explained on every hit and its weights are opti
   await assert.rejects(mr.search(questions[0], { fusion: { dense: 0, bm25: 0, crossEncoder: 0 } }), (e) => e.code === 'InvalidOption');
 });
 
+test('the BM25 weight is chosen per query by its length unless given, and every result says which weights it used', async () => {
+  const long = 'Which tools and libraries let a Python program use every processor core for heavy numerical computation, avoiding the global interpreter lock, with examples of process pools, shared memory and compiled extensions?';
+  const short = await mr.search('parallel python', { candidates: 20, topK: 20 });
+  assert.equal(short.weights.bm25, 0, JSON.stringify(short.weights));
+  assert.ok(short.hits.every((h) => h.contributions.bm25 === 0));
+  const wide = await mr.search(long, { candidates: 20, topK: 20 });
+  assert.ok(wide.weights.bm25 > 0, JSON.stringify(wide.weights));
+  assert.ok(wide.hits.some((h) => h.contributions.bm25 !== 0));
+  assert.deepEqual(Object.keys(wide.weights).sort(), ['bm25', 'crossEncoder', 'dense']);
+  // deterministic: the same query, the same weights and order
+  const again = await mr.search(long, { candidates: 20, topK: 20 });
+  assert.deepEqual(again.weights, wide.weights);
+  assert.deepEqual(again.hits.map((h) => h.id), wide.hits.map((h) => h.id));
+  // a given weight overrides the rule, for short and long queries alike
+  for (const q of ['parallel python', long]) {
+    const given = await mr.search(q, { candidates: 20, topK: 20, fusion: { bm25: 0.5 } });
+    assert.equal(given.weights.bm25, 0.5);
+  }
+  // rerank of candidates from elsewhere chooses the same way
+  const cands = (await mr.retrieve(long, { k: 10 })).map((c) => c.text);
+  assert.equal((await mr.rerank(long, cands)).weights.bm25, wide.weights.bm25);
+  assert.equal((await mr.rerank('parallel python', cands)).weights.bm25, 0);
+});
+
 test('sizes far beyond the index are bounded by it, without a trap or a lasting allocation', async () => {
   const before = wasmMemoryBytes();
   for (const retrieval of ['dense', 'bm25', 'hybrid']) {

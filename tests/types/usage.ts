@@ -39,7 +39,10 @@ export async function readme(query: string): Promise<Hit[]> {
   const why: number | undefined = first?.contributions.crossEncoder;
   const fused: number | undefined = first?.fused;
   const cosine: number | null | undefined = first?.dense;
-  console.log(parts, passages, why, fused, cosine, r.cascade?.[0]?.length, r.candidates[0]?.parent, r.candidates[0]?.bm25);
+  const bm25Weight: number = r.weights.bm25; // the weight this query used (chosen by its length here)
+  await mr.search(query, { fusion: { bm25: null } }); // null: chosen per query, as when left out
+  await mr.search(query, { fusion: { bm25: 0.5 } });
+  console.log(parts, passages, why, fused, cosine, bm25Weight, r.cascade?.[0]?.length, r.candidates[0]?.parent, r.candidates[0]?.bm25);
   const cands = await mr.retrieve(query, { k: 50, retrieval: 'bm25', filter: { year: { lt: 2000 } }, exclude: ['seen'] });
   const byVector: Candidate[] = await mr.retrieve(mr.embed(query), { k: 5 });
   console.log(byVector[0]?.score);
