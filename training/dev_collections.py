@@ -38,6 +38,26 @@ def clean(s):
     return re.sub(r"\s+", " ", s).strip()
 
 
+def write_beir(d, docs, judged, qtext, qrels, key=None):
+    """Write d/corpus.jsonl, d/queries.jsonl and d/qrels/test.tsv (documents as (id, title, text),
+    the judged query ids in order, their texts, query -> {document: grade} sorted by `key`).
+    Returns the number of judgements written."""
+    with open(d / "corpus.jsonl", "w") as f:
+        for i, t, x in docs:
+            f.write(json.dumps({"_id": i, "title": t, "text": x}) + "\n")
+    with open(d / "queries.jsonl", "w") as f:
+        for q in judged:
+            f.write(json.dumps({"_id": q, "text": qtext[q]}) + "\n")
+    npairs = 0
+    with open(d / "qrels" / "test.tsv", "w") as f:
+        f.write("query-id\tcorpus-id\tscore\n")
+        for q in judged:
+            for d_, g in sorted(qrels[q].items(), key=key):
+                f.write(f"{q}\t{d_}\t{g}\n")
+                npairs += 1
+    return npairs
+
+
 def smart(text, fields=("T", "W")):
     """Parse a SMART-format file (.I id, then .X field markers, each followed by lines).
     Returns [(id, {field: text})] in file order; only the fields named are kept."""
@@ -82,19 +102,7 @@ def write(outdir, name, docs, queries, qrels, meta):
     qtext = {q: t for q, t in queries if t}
     judged = [q for q, _ in queries if qrels.get(q) and q in qtext]
     missing = sum(1 for q, r in qrels.items() for d_ in r if d_ not in doc_ids)
-    with open(d / "corpus.jsonl", "w") as f:
-        for i, t, x in docs:
-            f.write(json.dumps({"_id": i, "title": t, "text": x}) + "\n")
-    with open(d / "queries.jsonl", "w") as f:
-        for q in judged:
-            f.write(json.dumps({"_id": q, "text": qtext[q]}) + "\n")
-    npairs = 0
-    with open(d / "qrels" / "test.tsv", "w") as f:
-        f.write("query-id\tcorpus-id\tscore\n")
-        for q in judged:
-            for d_, g in sorted(qrels[q].items(), key=lambda kv: int(kv[0]) if kv[0].isdigit() else kv[0]):
-                f.write(f"{q}\t{d_}\t{g}\n")
-                npairs += 1
+    npairs = write_beir(d, docs, judged, qtext, qrels, key=lambda kv: int(kv[0]) if kv[0].isdigit() else kv[0])
     qlen = [len(qtext[q].split()) for q in judged]
     dlen = [len((t + " " + x).split()) for _, t, x in docs]
     stats = {"name": name, "documents": len(docs), "queries_total": len(queries), "queries_judged": len(judged),

@@ -38,6 +38,9 @@ Only queries with at least one relevant document are written. Only stdlib is use
 import argparse, collections, json, os, pathlib, random, re, subprocess, sys, zipfile, io
 import xml.etree.ElementTree as ET
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from dev_collections import write_beir  # noqa: E402
+
 MAX_QUERIES = 400
 SEED = 0
 
@@ -267,20 +270,8 @@ def write(outdir, name, docs, queries, qrels, note, src):
     qtext = {q: t for q, t in queries if t}
     judged = [q for q, _ in queries if qrels.get(q) and q in qtext]
     assert len(set(judged)) == len(judged), f"{name}: duplicate query ids"
-    with open(d / "corpus.jsonl", "w") as f:
-        for i, t, x in docs:
-            f.write(json.dumps({"_id": i, "title": t, "text": x}) + "\n")
-    with open(d / "queries.jsonl", "w") as f:
-        for q in judged:
-            f.write(json.dumps({"_id": q, "text": qtext[q]}) + "\n")
-    npairs, graded = 0, False
-    with open(d / "qrels" / "test.tsv", "w") as f:
-        f.write("query-id\tcorpus-id\tscore\n")
-        for q in judged:
-            for d_, gr in sorted(qrels[q].items()):
-                f.write(f"{q}\t{d_}\t{gr}\n")
-                npairs += 1
-                graded |= gr > 1
+    npairs = write_beir(d, docs, judged, qtext, qrels)
+    graded = any(gr > 1 for q in judged for gr in qrels[q].values())
     qlen = [words(qtext[q]) for q in judged]
     dlen = [words(t + " " + x) for _, t, x in docs]
     relevant = {d_ for q in judged for d_ in qrels[q]}
