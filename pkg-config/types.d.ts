@@ -6,7 +6,7 @@ import type { Filter } from './filter.js';
 export type CoreErrorCode = 'BadModel' | 'ModelSignature' | 'IntegrityMismatch' | 'BadTokenizer' | 'TokenizerMismatch' | 'BadConfig' | 'Inference' | 'Tokenization' | 'EmptyInput' | 'EmptyIndex' | 'DocumentTooLarge' | 'InvalidOption' | 'DimensionMismatch' | 'DuplicateId' | 'UnknownId' | 'CorruptIndex' | 'CapacityExceeded' | 'Io' | 'Json';
 
 /**
- * Options of `Minirank::retrieve_with`: how many candidates, and where they come from.
+ * Options of `retrieve`: how many candidates, and where they come from.
  */
 export interface RetrieveOptions extends CandidateSource {
   /**
@@ -16,12 +16,12 @@ export interface RetrieveOptions extends CandidateSource {
 }
 
 /**
- * Where candidates come from, for `Minirank::retrieve_with` and for a search's pool: the
+ * Where candidates come from, for `retrieve` and for a search's pool: the
  * retrieval mode, its hybrid settings and the metadata filter.
  */
 export interface CandidateSource {
   /**
-   * Dense, BM25 or hybrid; `None`: `DEFAULT_RETRIEVAL` for a query text, dense for a query
+   * Dense, BM25 or hybrid; `null`: `DEFAULT_RETRIEVAL` for a query text, dense for a query
    * vector.
    */
   retrieval?: Retrieval | null;
@@ -30,7 +30,7 @@ export interface CandidateSource {
    */
   hybrid?: Hybrid;
   /**
-   * Metadata filter applied before scoring (see `crate::filter`).
+   * Metadata filter applied before scoring (see `filter`).
    */
   filter?: Filter | null;
   /**
@@ -55,7 +55,7 @@ export interface PoolOptions {
 }
 
 /**
- * Options of `Minirank::search`: the pool, where its candidates come from, and the rerank
+ * Options of `search`: the pool, where its candidates come from, and the rerank
  * part (stage two), one flat object for JavaScript and JSON (`{ candidates, retrieval, topK,
  * fusion, signals, ... }`).
  */
@@ -114,12 +114,12 @@ export interface Stage {
 export type StageScorer = 'dense' | 'bm25';
 
 /**
- * How to rerank: stage two of `crate::pipeline::Minirank::search`, or
- * `crate::pipeline::Minirank::rerank` on candidates from anywhere.
+ * How to rerank: stage two of `search`, or
+ * `rerank` on candidates from anywhere.
  */
 export interface RerankOptions {
   /**
-   * Keep at most this many results (`None`: all that pass `min_score`).
+   * Keep at most this many results (`null`: all that pass `minScore`).
    * Larger than the number of candidates means all of them.
    */
   topK?: number | null;
@@ -132,7 +132,7 @@ export interface RerankOptions {
    */
   maxLength?: number;
   /**
-   * Drop results whose sigmoid score is below this (0..=1), even if fewer than `top_k` remain.
+   * Drop results whose sigmoid score is below this (0..=1), even if fewer than `topK` remain.
    */
   minScore?: number | null;
   /**
@@ -150,7 +150,7 @@ export interface RerankOptions {
   parents?: ParentScore | null;
   /**
    * The cross-encoder's logits, one per candidate in order, computed elsewhere (e.g. by
-   * `CrossEncoder::score` on shards of the list in other workers): the model and the score
+   * `score` on shards of the list in other workers): the model and the score
    * cache are then skipped. Rerank only; a search computes its own.
    */
   logits?: Float32Array | number[];
@@ -167,8 +167,9 @@ export interface Fusion {
   dense?: number;
   /**
    * Weight of the candidate's BM25 score for the query. Left out or null (the default): chosen
-   * per query from its number of BM25 terms, 0 for a few words rising to 1 for a long query
-   * (the rule is `DEFAULT_ADAPTIVE_BM25` in the Rust crate).
+   * per query from its number of BM25 terms, 0 for a few words, rising to 0.75 for a
+   * descriptive query of 16 to 32 terms, and back to 0 for one as long as a document (the rule
+   * is `DEFAULT_ADAPTIVE_BM25` in the Rust crate).
    */
   bm25?: number | null;
   /**
@@ -327,7 +328,7 @@ export interface Chunking {
 }
 
 /**
- * How to score pairs with `CrossEncoder::score_pairs` (JavaScript: `scorePairs(query, texts, { batchSize, maxLength })`).
+ * How to score pairs with `scorePairs` (JavaScript: `scorePairs(query, texts, { batchSize, maxLength })`).
  */
 export interface PairOptions {
   /**
@@ -357,7 +358,7 @@ export interface Bm25Params {
    */
   stopWords?: boolean;
   /**
-   * Reduce words to their stem when indexing and querying (changing it re-indexes); `None`
+   * Reduce words to their stem when indexing and querying (changing it re-indexes); `null`
    * keeps words as they are (for languages other than English).
    */
   stemmer?: Stemmer | null;
@@ -388,7 +389,7 @@ export interface IndexLimits {
 export interface Document {
   /**
    * Unique id (non-empty). In JSON it may be a number, or left out for
-   * `crate::pipeline::Minirank::assign_ids` to fill.
+   * `assignIds` to fill.
    */
   id?: string;
   /**
@@ -400,7 +401,7 @@ export interface Document {
    */
   metadata?: unknown;
   /**
-   * For a passage of a longer document: the id of that document (see `crate::chunk`).
+   * For a passage of a longer document: the id of that document (see `chunk`).
    */
   parent?: string;
 }
@@ -411,7 +412,7 @@ export interface Document {
 export interface Candidate {
   /**
    * Id, unique within one rerank call. In JSON it may be a number, or left out (see
-   * `Candidate::number_unnamed`).
+   * `numberUnnamed`).
    */
   id?: string;
   /**
@@ -481,7 +482,7 @@ export interface RerankedHit {
    */
   bm25: number | null;
   /**
-   * The fused score the hits are ordered by (see `crate::fusion`): the sum of `contributions`.
+   * The fused score the hits are ordered by (see `fusion`): the sum of `contributions`.
    */
   fused: number;
   /**
@@ -547,7 +548,7 @@ export interface Reranked {
    */
   hits: RerankedHit[];
   /**
-   * True when candidates were given but none reached `min_score`: "I don't know".
+   * True when candidates were given but none reached `minScore`: "I don't know".
    */
   noConfidentAnswer: boolean;
   /**
@@ -588,7 +589,7 @@ export interface SearchResult extends Reranked {
 }
 
 /**
- * What `Reranker::cache_stats` reports.
+ * What `cacheStats` reports.
  */
 export interface CacheStats {
   /**
