@@ -113,7 +113,7 @@ fn main() {
             let cands: Vec<Candidate> = seed.iter().map(|d| Candidate::new(d.id.clone(), d.text.clone())).collect();
             // The cross-encoder alone, as in the browser benchmark (the default fused score would
             // also embed every candidate for its cosine: a bi-encoder pass per candidate).
-            let ce_only = RerankOptions { fusion: Fusion { dense: 0.0, bm25: 0.0, cross_encoder: 1.0 }, ..Default::default() };
+            let ce_only = RerankOptions { fusion: Fusion::CROSS_ENCODER_ONLY, ..Default::default() };
             for t in [1, threads] {
                 engine.set_threads(t).expect("threads");
                 let mut per_q = Vec::new();

@@ -31,10 +31,11 @@ pub struct Fusion {
 }
 
 /// The default weights: cosine 1, BM25 by the query's length ([`DEFAULT_ADAPTIVE_BM25`]), and the
-/// cross-encoder 0: on the development collections the shipped cross-encoder's logit lowered the
-/// fused ranking below dense retrieval's on some of them at every weight tried (a stronger model
-/// earns a weight of its own; see `docs/quality.md`). Its logit still gives each hit its `score`
-/// and `min_score` its threshold, and orders candidates whose fused scores are equal.
+/// cross-encoder 0: on the development collections, giving the shipped cross-encoder's logit a
+/// weight either ranked some collection below dense retrieval or gained less on average (a
+/// stronger model earns a weight of its own; see `docs/quality.md`). Its logit still gives each
+/// hit its `score` and `min_score` its threshold, and orders candidates whose fused scores are
+/// equal.
 pub const DEFAULT_FUSION: Fusion = Fusion { dense: 1.0, bm25: None, cross_encoder: 0.0 };
 
 impl Default for Fusion {
