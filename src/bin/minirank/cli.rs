@@ -598,10 +598,11 @@ fn indexes(engine: &Minirank, corpus: &[Document]) -> bool {
 fn dump_query(engine: &Minirank, qid: &str, text: &str, rel: &std::collections::HashMap<String, u32>, options: &SearchOptions) -> Result<String> {
     const DEPTH: usize = 100;
     let n = options.pool.candidates;
-    let dense = engine.retrieve_with(text, &RetrieveOptions::of(DEPTH.max(n), Retrieval::Dense))?;
+    // the query is embedded once here for the dense list and the cosines of the BM25-only hits
+    let q = engine.embedder().embed_one(text)?;
+    let dense = engine.retrieve_vector(&q, &RetrieveOptions::of(DEPTH.max(n), Retrieval::Dense))?;
     let lexical = engine.retrieve_with(text, &RetrieveOptions::of(DEPTH.max(n), Retrieval::Bm25))?;
     let hybrid = engine.retrieve_with(text, &RetrieveOptions::of(n, Retrieval::Hybrid))?;
-    let q = engine.embedder().embed_one(text)?;
     let mut ids: Vec<String> = Vec::new();
     for c in dense.iter().chain(&lexical) {
         if !ids.contains(&c.id) {
