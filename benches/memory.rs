@@ -78,10 +78,18 @@ fn main() {
     let q = "Vitamin D deficiency is associated with a higher risk of respiratory infection.";
     let t = std::time::Instant::now();
     let (_, live, peak) = measured(|| bi.embed(&docs).expect("embed"));
-    rows.push((format!("embed 100 SciFact abstracts (256 tokens, batch 32): {:.1} s", t.elapsed().as_secs_f64()), rel(live), rel(peak)));
+    rows.push((
+        format!("embed 100 SciFact abstracts (256 tokens, batch 32): {:.1} s", t.elapsed().as_secs_f64()),
+        rel(live),
+        rel(peak),
+    ));
     let t = std::time::Instant::now();
     let (_, live, peak) = measured(|| ce.score(q, &docs, 256, 16).expect("rerank"));
-    rows.push((format!("rerank 100 SciFact abstracts (256 tokens, batch 16): {:.1} s", t.elapsed().as_secs_f64()), rel(live), rel(peak)));
+    rows.push((
+        format!("rerank 100 SciFact abstracts (256 tokens, batch 16): {:.1} s", t.elapsed().as_secs_f64()),
+        rel(live),
+        rel(peak),
+    ));
     let high = rows.iter().map(|r| r.2).fold(0.0, f64::max);
 
     println!("\n| native heap (model files held by the caller: {files:.1} MB, not counted) | live after, MB | peak during, MB |\n|---|---|---|");

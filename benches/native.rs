@@ -23,11 +23,15 @@ fn median(mut xs: Vec<f64>) -> f64 {
 
 fn time_ms(reps: usize, mut f: impl FnMut()) -> f64 {
     f(); // warm-up
-    median((0..reps).map(|_| {
-        let t = Instant::now();
-        f();
-        t.elapsed().as_secs_f64() * 1e3
-    }).collect())
+    median(
+        (0..reps)
+            .map(|_| {
+                let t = Instant::now();
+                f();
+                t.elapsed().as_secs_f64() * 1e3
+            })
+            .collect(),
+    )
 }
 
 fn lcg(seed: &mut u64) -> f32 {
@@ -52,7 +56,6 @@ fn synthetic_index(n: usize, dim: usize, text_bytes: usize) -> VectorIndex {
     ix.add(docs, vecs).expect("synthetic documents");
     ix
 }
-
 
 fn main() {
     let filter: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
@@ -80,7 +83,10 @@ fn main() {
                     std::hint::black_box(ix.search(&q, 100).expect("search"));
                 });
                 assert_eq!(ix.search(&q, 100).expect("search"), fast, "the int8 scan must not change the results");
-                rows.push((format!("  same, exact f32 scan only (int8 scan is {:.1}x faster)", exact_ms / ms), format!("{:.0} µs", exact_ms * 1e3)));
+                rows.push((
+                    format!("  same, exact f32 scan only (int8 scan is {:.1}x faster)", exact_ms / ms),
+                    format!("{:.0} µs", exact_ms * 1e3),
+                ));
                 results.insert(format!("retrieve_{n}_f32_scan_us"), json!(exact_ms * 1e3));
             }
         }
@@ -109,7 +115,8 @@ fn main() {
                 .lines()
                 .filter_map(|l| serde_json::from_str(l).ok())
                 .collect();
-            let questions: Value = serde_json::from_slice(&read("tests/fixtures/seed000_questions.json")).unwrap_or_default();
+            let questions: Value =
+                serde_json::from_slice(&read("tests/fixtures/seed000_questions.json")).unwrap_or_default();
             let cands: Vec<Candidate> = seed.iter().map(|d| Candidate::new(d.id.clone(), d.text.clone())).collect();
             // The cross-encoder alone, as in the browser benchmark (the default fused score would
             // also embed every candidate for its cosine: a bi-encoder pass per candidate).
@@ -135,16 +142,26 @@ fn main() {
                     let ms = time_ms(5, || {
                         std::hint::black_box(engine.rerank(q, &cands, &opts).expect("rerank"));
                     });
-                    rows.push((format!("rerank 50 SciFact candidates (128 tokens), {t} thread(s)"), format!("{ms:.0} ms")));
+                    rows.push((
+                        format!("rerank 50 SciFact candidates (128 tokens), {t} thread(s)"),
+                        format!("{ms:.0} ms"),
+                    ));
                     results.insert(format!("rerank_scifact50_ms_threads{t}"), json!(ms));
                 }
                 // Where that time goes, per operator kind of the optimized graph (one thread).
                 let texts: Vec<&str> = docs.iter().map(|(_, t)| t.as_str()).collect();
                 let profile = engine.reranker().model().profile(q, &texts, 128, 16).expect("profile");
                 let total: f64 = profile.iter().map(|(_, ms)| ms).sum();
-                let top: Vec<String> = profile.iter().take(6).map(|(op, ms)| format!("{op} {:.0}%", 100.0 * ms / total)).collect();
-                rows.push(("profile of that rerank (1 thread), share per operator kind".into(), format!("{} (of {total:.0} ms)", top.join(", "))));
-                results.insert("rerank_scifact50_profile_ms".into(), json!(profile.iter().map(|(op, ms)| json!([op, ms])).collect::<Vec<_>>()));
+                let top: Vec<String> =
+                    profile.iter().take(6).map(|(op, ms)| format!("{op} {:.0}%", 100.0 * ms / total)).collect();
+                rows.push((
+                    "profile of that rerank (1 thread), share per operator kind".into(),
+                    format!("{} (of {total:.0} ms)", top.join(", ")),
+                ));
+                results.insert(
+                    "rerank_scifact50_profile_ms".into(),
+                    json!(profile.iter().map(|(op, ms)| json!([op, ms])).collect::<Vec<_>>()),
+                );
             }
         }
         if want("embed") {
@@ -155,7 +172,10 @@ fn main() {
                     let s = Instant::now();
                     std::hint::black_box(engine.embedder().embed(&texts).expect("embed"));
                     let dps = texts.len() as f64 / s.elapsed().as_secs_f64();
-                    rows.push((format!("embed 1,000 SciFact abstracts (256 tokens), {t} thread(s)"), format!("{dps:.1} docs/s")));
+                    rows.push((
+                        format!("embed 1,000 SciFact abstracts (256 tokens), {t} thread(s)"),
+                        format!("{dps:.1} docs/s"),
+                    ));
                     results.insert(format!("embed_scifact1000_docs_per_s_threads{t}"), json!(dps));
                 }
             }

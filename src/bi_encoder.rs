@@ -1,8 +1,8 @@
 //! Sentence embeddings: a BERT-family encoder, mean pooling over the attention mask, L2 norm.
 
-use crate::encoder::{LoadedModel, ModelFiles, OutputKind};
 use crate::error::{Error, ModelRole, Result};
 use crate::kernels::{l2_normalize, masked_mean};
+use crate::model::encoder::{LoadedModel, ModelFiles, OutputKind};
 
 /// Default token budget per text (all-MiniLM-L6-v2 was trained with 256).
 pub const DEFAULT_EMBED_MAX_LENGTH: usize = 256;

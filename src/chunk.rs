@@ -8,8 +8,8 @@
 //! A sentence longer than the budget on its own is cut between words.
 
 use crate::error::{bail_option, Result};
-use crate::index::Document;
 use crate::hits::RerankedHit;
+use crate::index::Document;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -33,7 +33,11 @@ impl Chunking {
     /// Check against the model's token budget per text (`limit`, special tokens excluded).
     pub fn validate(&self, limit: usize) -> Result<()> {
         if self.max_tokens < 8 || self.max_tokens > limit {
-            bail_option!("chunking.maxTokens", "must be between 8 and {limit} (the embedding model's budget), got {}", self.max_tokens);
+            bail_option!(
+                "chunking.maxTokens",
+                "must be between 8 and {limit} (the embedding model's budget), got {}",
+                self.max_tokens
+            );
         }
         if self.overlap_sentences > 8 {
             bail_option!("chunking.overlapSentences", "must be at most 8, got {}", self.overlap_sentences);
@@ -82,7 +86,11 @@ pub fn split_sentences(text: &str) -> Vec<&str> {
 }
 
 /// Cut a sentence longer than `max_tokens` into runs of words within it.
-fn split_long(sentence: &str, max_tokens: usize, count: &dyn Fn(&str) -> Result<usize>) -> Result<Vec<(String, usize)>> {
+fn split_long(
+    sentence: &str,
+    max_tokens: usize,
+    count: &dyn Fn(&str) -> Result<usize>,
+) -> Result<Vec<(String, usize)>> {
     let mut out = Vec::new();
     let (mut cur, mut cur_tokens) = (String::new(), 0);
     for word in sentence.split_whitespace() {
@@ -135,7 +143,11 @@ pub fn passages(text: &str, chunking: &Chunking, count: &dyn Fn(&str) -> Result<
 }
 
 /// `doc` itself when it fits in `chunking.max_tokens`, else its passages (`id#n`, parent `id`).
-pub fn split_document(doc: Document, chunking: &Chunking, count: &dyn Fn(&str) -> Result<usize>) -> Result<Vec<Document>> {
+pub fn split_document(
+    doc: Document,
+    chunking: &Chunking,
+    count: &dyn Fn(&str) -> Result<usize>,
+) -> Result<Vec<Document>> {
     if count(&doc.text)? <= chunking.max_tokens {
         return Ok(vec![doc]);
     }
@@ -143,7 +155,12 @@ pub fn split_document(doc: Document, chunking: &Chunking, count: &dyn Fn(&str) -
     Ok(parts
         .into_iter()
         .enumerate()
-        .map(|(i, text)| Document { id: format!("{}#{i}", doc.id), text, metadata: doc.metadata.clone(), parent: Some(doc.id.clone()) })
+        .map(|(i, text)| Document {
+            id: format!("{}#{i}", doc.id),
+            text,
+            metadata: doc.metadata.clone(),
+            parent: Some(doc.id.clone()),
+        })
         .collect())
 }
 

@@ -1,7 +1,7 @@
 //! Pair scoring: `[CLS] query [SEP] document [SEP]` through a sequence-classification encoder.
 
-use crate::encoder::{LoadedModel, ModelFiles, OutputKind};
 use crate::error::{Error, ModelRole, Result};
+use crate::model::encoder::{LoadedModel, ModelFiles, OutputKind};
 
 /// How to score pairs with [`CrossEncoder::score_pairs`] (JavaScript: `scorePairs(query, texts, { batchSize, maxLength })`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -98,14 +98,25 @@ impl CrossEncoder {
 
     /// [`score`](Self::score) after the checks reranking makes: a non-empty query, no empty
     /// document, `batch_size` in 1..=[`MAX_PAIR_BATCH_SIZE`].
-    pub fn score_checked<S: AsRef<str>>(&self, query: &str, documents: &[S], max_length: usize, batch_size: usize) -> Result<Vec<f32>> {
+    pub fn score_checked<S: AsRef<str>>(
+        &self,
+        query: &str,
+        documents: &[S],
+        max_length: usize,
+        batch_size: usize,
+    ) -> Result<Vec<f32>> {
         check_batch_size(batch_size)?;
         crate::tokenize::check_query(query)?;
         documents.iter().try_for_each(|d| crate::tokenize::check_candidate_text(d.as_ref()))?;
         self.score(query, documents, max_length, batch_size)
     }
 
-    fn encode_pairs<S: AsRef<str>>(&self, query: &str, documents: &[S], max_length: usize) -> Result<Vec<crate::tokenize::Encoded>> {
+    fn encode_pairs<S: AsRef<str>>(
+        &self,
+        query: &str,
+        documents: &[S],
+        max_length: usize,
+    ) -> Result<Vec<crate::tokenize::Encoded>> {
         let max_length = self.check_max_length(max_length)?;
         documents.iter().map(|d| self.model.tokenizer.encode_pair(query, d.as_ref(), max_length)).collect()
     }
@@ -114,12 +125,24 @@ impl CrossEncoder {
     /// graph (`EinSum`, `Softmax`, ...) for these pairs, most expensive first (native builds,
     /// one thread; used by the native benchmark).
     #[cfg(not(target_arch = "wasm32"))]
-    pub fn profile<S: AsRef<str>>(&self, query: &str, documents: &[S], max_length: usize, batch_size: usize) -> Result<Vec<(String, f64)>> {
+    pub fn profile<S: AsRef<str>>(
+        &self,
+        query: &str,
+        documents: &[S],
+        max_length: usize,
+        batch_size: usize,
+    ) -> Result<Vec<(String, f64)>> {
         self.model.profile_sorted(&mut self.encode_pairs(query, documents, max_length)?, batch_size)
     }
 
     /// Raw logits for `(query, document)` pairs, in the order of `documents`.
-    pub fn score<S: AsRef<str>>(&self, query: &str, documents: &[S], max_length: usize, batch_size: usize) -> Result<Vec<f32>> {
+    pub fn score<S: AsRef<str>>(
+        &self,
+        query: &str,
+        documents: &[S],
+        max_length: usize,
+        batch_size: usize,
+    ) -> Result<Vec<f32>> {
         let mut encodings = self.encode_pairs(query, documents, max_length)?;
         let labels = self.labels;
         let mut logits = vec![0f32; documents.len()];

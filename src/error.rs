@@ -26,8 +26,9 @@ impl std::fmt::Display for ModelRole {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The model bytes are not a usable ONNX graph (not ONNX, truncated, unsupported op, ...).
-    #[error("{role} model is not a usable ONNX graph: {reason}")]
+    /// The model bytes are not a usable encoder graph (neither ONNX nor tract NNEF, truncated, an
+    /// unsupported operator, ...).
+    #[error("{role} model is not a usable model file: {reason}")]
     BadModel { role: ModelRole, reason: String },
 
     /// The graph lacks an input or output minirank needs, or has one of the wrong type or rank.
@@ -44,12 +45,7 @@ pub enum Error {
 
     /// The tokenizer's vocabulary does not match the model's embedding table (or `config.json`).
     #[error("{role} tokenizer does not match the model: tokenizer has {tokenizer_vocab} tokens but {source_of_truth} says {model_vocab}")]
-    TokenizerMismatch {
-        role: ModelRole,
-        tokenizer_vocab: usize,
-        model_vocab: usize,
-        source_of_truth: &'static str,
-    },
+    TokenizerMismatch { role: ModelRole, tokenizer_vocab: usize, model_vocab: usize, source_of_truth: &'static str },
 
     /// `config.json` could not be parsed.
     #[error("{role} config.json is invalid: {reason}")]

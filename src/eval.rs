@@ -46,7 +46,10 @@ fn json_lines(path: &Path) -> Result<Vec<serde_json::Value>> {
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
         .map(|(n, l)| {
-            serde_json::from_str(l).map_err(|e| Error::Json { context: format!("{} line {}", path.display(), n + 1), reason: e.to_string() })
+            serde_json::from_str(l).map_err(|e| Error::Json {
+                context: format!("{} line {}", path.display(), n + 1),
+                reason: e.to_string(),
+            })
         })
         .collect()
 }
@@ -89,8 +92,8 @@ pub fn load_beir(dir: &Path) -> Result<Collection> {
     let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let about = dir.join("collection.json");
     let kind = if about.exists() {
-        let v: serde_json::Value =
-            serde_json::from_str(&read(&about)?).map_err(|e| Error::Json { context: about.display().to_string(), reason: e.to_string() })?;
+        let v: serde_json::Value = serde_json::from_str(&read(&about)?)
+            .map_err(|e| Error::Json { context: about.display().to_string(), reason: e.to_string() })?;
         v.get("kind").and_then(|k| k.as_str()).map(str::to_owned)
     } else {
         None
@@ -114,7 +117,12 @@ pub struct Metrics {
 }
 
 fn ndcg(ranking: &[String], rel: &HashMap<String, u32>, k: usize) -> f64 {
-    let dcg: f64 = ranking.iter().take(k).enumerate().map(|(i, d)| rel.get(d).copied().unwrap_or(0) as f64 / (i as f64 + 2.0).log2()).sum();
+    let dcg: f64 = ranking
+        .iter()
+        .take(k)
+        .enumerate()
+        .map(|(i, d)| rel.get(d).copied().unwrap_or(0) as f64 / (i as f64 + 2.0).log2())
+        .sum();
     let mut ideal: Vec<u32> = rel.values().copied().collect();
     ideal.sort_unstable_by(|a, b| b.cmp(a));
     let idcg: f64 = ideal.iter().take(k).enumerate().map(|(i, &g)| g as f64 / (i as f64 + 2.0).log2()).sum();
@@ -134,7 +142,11 @@ impl Metrics {
             ndcg_10: ndcg(ranking, rel, 10),
             ndcg_5: ndcg(ranking, rel, 5),
             mrr_10: ranking.iter().take(10).position(is_rel).map_or(0.0, |p| 1.0 / (p as f64 + 1.0)),
-            recall_100: if relevant == 0 { 0.0 } else { ranking.iter().take(100).filter(|d| is_rel(d)).count() as f64 / relevant as f64 },
+            recall_100: if relevant == 0 {
+                0.0
+            } else {
+                ranking.iter().take(100).filter(|d| is_rel(d)).count() as f64 / relevant as f64
+            },
             p_5: ranking.iter().take(5).filter(|d| is_rel(d)).count() as f64 / 5.0,
         }
     }
@@ -146,7 +158,13 @@ impl Metrics {
         }
         let n = all.len() as f64;
         let sum = |f: fn(&Metrics) -> f64| all.iter().map(f).sum::<f64>() / n;
-        Self { ndcg_10: sum(|m| m.ndcg_10), ndcg_5: sum(|m| m.ndcg_5), mrr_10: sum(|m| m.mrr_10), recall_100: sum(|m| m.recall_100), p_5: sum(|m| m.p_5) }
+        Self {
+            ndcg_10: sum(|m| m.ndcg_10),
+            ndcg_5: sum(|m| m.ndcg_5),
+            mrr_10: sum(|m| m.mrr_10),
+            recall_100: sum(|m| m.recall_100),
+            p_5: sum(|m| m.p_5),
+        }
     }
 }
 

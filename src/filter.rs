@@ -77,7 +77,9 @@ impl Filter {
         for (key, cond) in map {
             clauses.push(match key.as_str() {
                 "anyOf" => match cond {
-                    Value::Array(list) if !list.is_empty() => Clause::AnyOf(list.iter().map(Filter::parse).collect::<Result<_>>()?),
+                    Value::Array(list) if !list.is_empty() => {
+                        Clause::AnyOf(list.iter().map(Filter::parse).collect::<Result<_>>()?)
+                    }
                     _ => return Err(bad("`anyOf` must be a non-empty array of filters".into())),
                 },
                 "not" => Clause::Not(Box::new(Filter::parse(cond)?)),
@@ -118,7 +120,9 @@ fn kind(v: &Value) -> &'static str {
 
 fn scalar(key: &str, op: &str, v: &Value) -> Result<Value> {
     match v {
-        Value::Array(_) | Value::Object(_) => Err(bad(format!("`{key}.{op}` must be a string, number, boolean or null, got {}", kind(v)))),
+        Value::Array(_) | Value::Object(_) => {
+            Err(bad(format!("`{key}.{op}` must be a string, number, boolean or null, got {}", kind(v))))
+        }
         _ => Ok(v.clone()),
     }
 }
@@ -151,8 +155,12 @@ fn parse_ops(key: &str, cond: &Value) -> Result<Vec<Op>> {
                         let ord = if op.starts_with('g') { Ordering::Greater } else { Ordering::Less };
                         Op::Cmp(ord, op.ends_with('e'), v.clone())
                     }
-                    "exists" => Op::Exists(v.as_bool().ok_or_else(|| bad(format!("`{key}.exists` must be true or false")))?),
-                    other => return Err(bad(format!("unknown operator `{other}` on `{key}` (expected one of: {OPS})"))),
+                    "exists" => {
+                        Op::Exists(v.as_bool().ok_or_else(|| bad(format!("`{key}.exists` must be true or false")))?)
+                    }
+                    other => {
+                        return Err(bad(format!("unknown operator `{other}` on `{key}` (expected one of: {OPS})")))
+                    }
                 });
             }
             ops
@@ -192,9 +200,9 @@ impl Op {
             Op::Ne(v) => !field.map_or(v.is_null(), |f| has(f, v)),
             Op::In(vs) => field.is_some_and(|f| vs.iter().any(|v| has(f, v))),
             Op::Nin(vs) => !field.is_some_and(|f| vs.iter().any(|v| has(f, v))),
-            Op::Cmp(ord, or_equal, bound) => {
-                present.and_then(|f| compare(f, bound)).is_some_and(|o| o == *ord || (*or_equal && o == Ordering::Equal))
-            }
+            Op::Cmp(ord, or_equal, bound) => present
+                .and_then(|f| compare(f, bound))
+                .is_some_and(|o| o == *ord || (*or_equal && o == Ordering::Equal)),
         }
     }
 }
@@ -234,7 +242,10 @@ mod tests {
         assert!(m(json!({"date": {"gte": "2024-01-01"}}), doc.clone()));
         assert!(!m(json!({"date": {"gte": 2024}}), doc.clone()), "string field vs number bound");
         assert!(!m(json!({"missing": {"gte": 0}}), doc.clone()));
-        assert!(m(json!({"year": {"exists": true}, "none": {"exists": false}, "missing": {"exists": false}}), doc.clone()));
+        assert!(m(
+            json!({"year": {"exists": true}, "none": {"exists": false}, "missing": {"exists": false}}),
+            doc.clone()
+        ));
         assert!(m(json!({"missing": {"nin": [1]}}), doc));
     }
 

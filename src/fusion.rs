@@ -70,7 +70,8 @@ pub struct AdaptiveBm25 {
 }
 
 /// The rule the default fusion uses.
-pub const DEFAULT_ADAPTIVE_BM25: AdaptiveBm25 = AdaptiveBm25 { from_terms: 5, full_terms: 16, fade_from: 32, max: 0.75 };
+pub const DEFAULT_ADAPTIVE_BM25: AdaptiveBm25 =
+    AdaptiveBm25 { from_terms: 5, full_terms: 16, fade_from: 32, max: 0.75 };
 
 impl AdaptiveBm25 {
     /// The BM25 weight for a query of `terms` distinct terms.
@@ -127,7 +128,9 @@ impl Fusion {
     /// Each weight finite and in 0..=100, and at least one that can be above 0.
     pub fn validate(&self) -> Result<()> {
         let bm25 = self.bm25.unwrap_or(DEFAULT_ADAPTIVE_BM25.max);
-        for (name, w) in [("fusion.dense", self.dense), ("fusion.bm25", bm25), ("fusion.crossEncoder", self.cross_encoder)] {
+        for (name, w) in
+            [("fusion.dense", self.dense), ("fusion.bm25", bm25), ("fusion.crossEncoder", self.cross_encoder)]
+        {
             if !w.is_finite() || !(0.0..=100.0).contains(&w) {
                 bail_option!(name, "must be a number between 0 and 100, got {w}");
             }
@@ -167,7 +170,8 @@ impl Weights {
                 _ => vec![0.0; logits.len()],
             }
         };
-        let (d, b, c) = (weighted(self.dense, dense), weighted(self.bm25, bm25), weighted(self.cross_encoder, Some(logits)));
+        let (d, b, c) =
+            (weighted(self.dense, dense), weighted(self.bm25, bm25), weighted(self.cross_encoder, Some(logits)));
         (0..logits.len()).map(|i| Contributions { dense: d[i], bm25: b[i], cross_encoder: c[i] }).collect()
     }
 }
@@ -207,7 +211,10 @@ mod tests {
         assert_eq!(r.weight(10 * r.fade_from), 0.0);
         let given = Fusion { bm25: Some(0.3), ..DEFAULT_FUSION };
         assert_eq!((given.weights(0).bm25, given.weights(100).bm25), (0.3, 0.3));
-        assert_eq!(DEFAULT_FUSION.weights(r.full_terms), Weights { dense: 1.0, bm25: r.max, cross_encoder: DEFAULT_FUSION.cross_encoder });
+        assert_eq!(
+            DEFAULT_FUSION.weights(r.full_terms),
+            Weights { dense: 1.0, bm25: r.max, cross_encoder: DEFAULT_FUSION.cross_encoder }
+        );
     }
 
     #[test]
@@ -241,11 +248,13 @@ mod tests {
         let c = DEFAULT_FUSION.weights(long_query).contributions(None, Some(&[2.0, 1.0]), &logits);
         assert!(c.iter().all(|c| c.dense == 0.0));
         assert!(c[0].bm25 > 0.0 && c[1].bm25 < 0.0);
-        let c = DEFAULT_FUSION.without_cross_encoder().weights(long_query).contributions(Some(&[0.2, 0.1]), None, &logits);
+        let c =
+            DEFAULT_FUSION.without_cross_encoder().weights(long_query).contributions(Some(&[0.2, 0.1]), None, &logits);
         assert!(c.iter().all(|c| c.cross_encoder == 0.0 && c.bm25 == 0.0));
         assert!(c[0].total() > c[1].total());
         // only the logits: the order of the logits
-        let c = Fusion::CROSS_ENCODER_ONLY.weights(long_query).contributions(Some(&[0.9, 0.1]), Some(&[9.0, 1.0]), &logits);
+        let c =
+            Fusion::CROSS_ENCODER_ONLY.weights(long_query).contributions(Some(&[0.9, 0.1]), Some(&[9.0, 1.0]), &logits);
         assert!(c[1].total() > c[0].total());
     }
 

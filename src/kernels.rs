@@ -69,7 +69,13 @@ pub fn dot_rows(vectors: &[f32], q: &[f32], out: &mut [f32]) {
 /// `out[r] = one(row r of data, q)` for the rows of `data` (row-major, `q.len()` wide;
 /// `out.len()` rows). `blocks` does the leading rows first and says how many; it is called only
 /// when `q.len()` is a non-zero multiple of 8 (the SIMD128 kernels' step).
-fn rows<T, O: Copy + Default>(data: &[T], q: &[T], out: &mut [O], blocks: fn(&[T], &[T], &mut [O]) -> usize, one: fn(&[T], &[T]) -> O) {
+fn rows<T, O: Copy + Default>(
+    data: &[T],
+    q: &[T],
+    out: &mut [O],
+    blocks: fn(&[T], &[T], &mut [O]) -> usize,
+    one: fn(&[T], &[T]) -> O,
+) {
     let dim = q.len();
     if dim == 0 {
         out.fill(O::default());
@@ -101,14 +107,18 @@ fn dot_rows_simd128(vectors: &[f32], q: &[f32], out: &mut [f32]) -> usize {
         for (j, pair) in qv.chunks_exact(2).enumerate() {
             for (r, a) in acc.iter_mut().enumerate() {
                 // SAFETY: r * dim + 8 * j + 8 <= 4 * dim = block.len() (dim is a multiple of 8)
-                let (lo, hi) = unsafe { (v128_load(p.add(r * dim + 8 * j).cast()), v128_load(p.add(r * dim + 8 * j + 4).cast())) };
+                let (lo, hi) =
+                    unsafe { (v128_load(p.add(r * dim + 8 * j).cast()), v128_load(p.add(r * dim + 8 * j + 4).cast())) };
                 a[0] = f32x4_add(a[0], f32x4_mul(lo, pair[0]));
                 a[1] = f32x4_add(a[1], f32x4_mul(hi, pair[1]));
             }
         }
         for (o, [lo, hi]) in o.iter_mut().zip(acc) {
             let s = f32x4_add(lo, hi);
-            *o = f32x4_extract_lane::<0>(s) + f32x4_extract_lane::<1>(s) + f32x4_extract_lane::<2>(s) + f32x4_extract_lane::<3>(s);
+            *o = f32x4_extract_lane::<0>(s)
+                + f32x4_extract_lane::<1>(s)
+                + f32x4_extract_lane::<2>(s)
+                + f32x4_extract_lane::<3>(s);
         }
     }
     4 * blocks
@@ -130,7 +140,21 @@ pub fn dot_i8_rows(codes: &[i8], q: &[i8], out: &mut [i32]) {
 fn dot_i8_rows_simd128(codes: &[i8], q: &[i8], out: &mut [i32]) -> usize {
     use core::arch::wasm32::*;
     let dim = q.len();
-    let q16: Vec<v128> = q.chunks_exact(8).map(|c| i16x8(c[0] as i16, c[1] as i16, c[2] as i16, c[3] as i16, c[4] as i16, c[5] as i16, c[6] as i16, c[7] as i16)).collect();
+    let q16: Vec<v128> = q
+        .chunks_exact(8)
+        .map(|c| {
+            i16x8(
+                c[0] as i16,
+                c[1] as i16,
+                c[2] as i16,
+                c[3] as i16,
+                c[4] as i16,
+                c[5] as i16,
+                c[6] as i16,
+                c[7] as i16,
+            )
+        })
+        .collect();
     let blocks = (out.len() / 4).min(codes.len() / (4 * dim));
     for (block, o) in codes.chunks_exact(4 * dim).zip(out.chunks_exact_mut(4)).take(blocks) {
         let p = block.as_ptr();
@@ -143,7 +167,10 @@ fn dot_i8_rows_simd128(codes: &[i8], q: &[i8], out: &mut [i32]) -> usize {
             }
         }
         for (o, a) in o.iter_mut().zip(acc) {
-            *o = i32x4_extract_lane::<0>(a) + i32x4_extract_lane::<1>(a) + i32x4_extract_lane::<2>(a) + i32x4_extract_lane::<3>(a);
+            *o = i32x4_extract_lane::<0>(a)
+                + i32x4_extract_lane::<1>(a)
+                + i32x4_extract_lane::<2>(a)
+                + i32x4_extract_lane::<3>(a);
         }
     }
     4 * blocks
@@ -257,7 +284,11 @@ mod tests {
             let naive: i32 = qa.iter().zip(&qb).map(|(&x, &y)| x as i32 * y as i32).sum();
             assert_eq!(dot_i8(&qa, &qb), naive, "n={n}");
             let approx = sa * sb * dot_i8(&qa, &qb) as f32;
-            assert!((approx - dot(&a, &b)).abs() < 0.01 * (n as f32).sqrt().max(1.0), "n={n}: {approx} vs {}", dot(&a, &b));
+            assert!(
+                (approx - dot(&a, &b)).abs() < 0.01 * (n as f32).sqrt().max(1.0),
+                "n={n}: {approx} vs {}",
+                dot(&a, &b)
+            );
         }
         let mut q = [0i8; 3];
         assert_eq!(quantize_i8(&[0.0; 3], &mut q), 0.0);
@@ -273,8 +304,13 @@ mod tests {
                 let q: Vec<f32> = (0..dim).map(|i| (i as f32 * 0.173).cos()).collect();
                 let mut out = vec![f32::NAN; rows];
                 dot_rows(&vectors, &q, &mut out);
-                let want: Vec<f32> = if dim == 0 { vec![0.0; rows] } else { vectors.chunks_exact(dim).map(|r| dot(r, &q)).collect() };
-                assert_eq!(out.iter().map(|x| x.to_bits()).collect::<Vec<_>>(), want.iter().map(|x| x.to_bits()).collect::<Vec<_>>(), "dim={dim} rows={rows}");
+                let want: Vec<f32> =
+                    if dim == 0 { vec![0.0; rows] } else { vectors.chunks_exact(dim).map(|r| dot(r, &q)).collect() };
+                assert_eq!(
+                    out.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+                    want.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+                    "dim={dim} rows={rows}"
+                );
             }
         }
     }
@@ -284,10 +320,12 @@ mod tests {
         for dim in [0usize, 3, 8, 16, 24, 384] {
             for rows in [0usize, 1, 4, 7, 9] {
                 let codes: Vec<i8> = (0..rows * dim).map(|i| ((i * 37 + 11) % 255) as i32 as i8).collect();
-                let q: Vec<i8> = (0..dim).map(|i| if i % 3 == 0 { -128 } else { ((i * 53) % 251) as i32 as i8 }).collect();
+                let q: Vec<i8> =
+                    (0..dim).map(|i| if i % 3 == 0 { -128 } else { ((i * 53) % 251) as i32 as i8 }).collect();
                 let mut out = vec![-1; rows];
                 dot_i8_rows(&codes, &q, &mut out);
-                let want: Vec<i32> = if dim == 0 { vec![0; rows] } else { codes.chunks_exact(dim).map(|r| dot_i8(r, &q)).collect() };
+                let want: Vec<i32> =
+                    if dim == 0 { vec![0; rows] } else { codes.chunks_exact(dim).map(|r| dot_i8(r, &q)).collect() };
                 assert_eq!(out, want, "dim={dim} rows={rows}");
             }
         }

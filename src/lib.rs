@@ -14,19 +14,16 @@
 //! ```
 //!
 //! Modules, one job each, lowest layer first: [`tokenize`] (text → ids, truncation, input
-//! checks), `int8_linear` (the int8 linear layer operator), `signature` (the inputs and output
-//! an encoder graph must have, whatever its format), `onnx` (ONNX files: parse, check,
-//! `graph_rewrite`'s load-time rewrites, declutter) and `nnef` (tract NNEF files, with minirank's
-//! operators; `nnef_text` reads their `graph.nnef` text), `encoder` (the shared tract runner over
-//! either format),
+//! checks); `model` (the model runtime: minirank's tract operators, NNEF and ONNX files, and the
+//! compiled encoder that runs either, with its files and batching);
 //! [`bi_encoder`] (pooling + normalisation), [`cross_encoder`] (pair scoring); [`bm25`] (lexical
 //! index), [`filter`] (metadata filters), [`index`] (documents, vectors, exact search,
 //! persistence), [`chunk`] (long documents → passages, and passages → one result per document);
-//! [`retrieval`] (dense/BM25/hybrid candidates, cascade stages), [`fusion`] (the fused stage-2
-//! score), [`rerank`] (stage two: cache, ordering, threshold), [`signals`] (freshness, authority,
-//! diversity); [`pipeline`] (the [`Minirank`](pipeline::Minirank) facade over all stages); then
-//! the bindings: `wasm` (JavaScript) and the `minirank` CLI, with `eval` (IR metrics on BEIR
-//! collections, native only).
+//! [`retrieval`] (stage one: dense/BM25/hybrid candidates, cascade stages), [`fusion`] (the fused
+//! stage-2 score), [`rerank`] (stage two: cache, ordering, threshold), [`signals`] (freshness,
+//! authority, diversity); [`pipeline`] (the [`Minirank`](pipeline::Minirank) facade over all
+//! stages); then the bindings: `wasm` (JavaScript) and the `minirank` CLI, with `eval` (IR metrics
+//! on BEIR collections, native only).
 //!
 //! ```no_run
 //! use minirank::prelude::*;
@@ -51,26 +48,16 @@ pub mod bm25;
 pub mod cache;
 pub mod chunk;
 pub mod cross_encoder;
-mod encoder;
 pub mod error;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod eval;
 pub mod filter;
 pub mod fusion;
-#[cfg(feature = "onnx")]
-mod graph_rewrite;
-mod int8_linear;
-mod masked_softmax;
-mod nnef;
-mod nnef_framework;
-mod nnef_text;
-mod signature;
-#[cfg(feature = "onnx")]
-mod onnx;
 pub mod hits;
 pub mod index;
 pub mod integrity;
 pub mod kernels;
+mod model;
 pub mod options;
 pub mod pipeline;
 pub mod rerank;
@@ -80,24 +67,27 @@ pub mod tokenize;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
 
-#[cfg(feature = "onnx")]
-pub use encoder::convert_to_nnef;
-pub use encoder::ModelFiles;
 pub use error::{Error, ModelRole, Result};
+#[cfg(feature = "onnx")]
+pub use model::encoder::convert_to_nnef;
+pub use model::encoder::ModelFiles;
 
 /// Everything a typical user needs, in one import.
 pub mod prelude {
     pub use crate::bi_encoder::BiEncoder;
-    pub use crate::cross_encoder::CrossEncoder;
-    pub use crate::encoder::ModelFiles;
-    pub use crate::error::{Error, ModelRole, Result};
     pub use crate::bm25::{Bm25Params, Stemmer};
     pub use crate::chunk::{Chunking, ParentScore};
+    pub use crate::cross_encoder::CrossEncoder;
+    pub use crate::error::{Error, ModelRole, Result};
     pub use crate::filter::Filter;
-    pub use crate::index::{Document, Hit, IndexLimits, VectorIndex};
-    pub use crate::hits::{Candidate, Components, Reranked, RerankedHit};
-    pub use crate::pipeline::{CandidateSource, Embedded, Finished, Minirank, Pending, PoolOptions, RetrieveOptions, SearchOptions, SearchResult};
     pub use crate::fusion::{Contributions, Fusion};
+    pub use crate::hits::{Candidate, Components, Reranked, RerankedHit};
+    pub use crate::index::{Document, Hit, IndexLimits, VectorIndex};
+    pub use crate::model::encoder::ModelFiles;
+    pub use crate::pipeline::{
+        CandidateSource, Embedded, Finished, Minirank, Pending, PoolOptions, RetrieveOptions, SearchOptions,
+        SearchResult,
+    };
     pub use crate::rerank::{RerankOptions, Reranker};
     pub use crate::retrieval::{Hybrid, HybridMethod, Retrieval, Stage, StageScorer};
     pub use crate::signals::{Authority, Decay, Diversity, Freshness, Signals};

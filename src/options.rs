@@ -30,11 +30,17 @@ pub fn from_value<T: DeserializeOwned>(prefix: &str, value: Value) -> Result<T> 
 /// `current` with the fields that the object `patch` gives replaced (the others keep their
 /// value); `null` keeps `current` whole.
 pub fn patched<T: Serialize + DeserializeOwned>(prefix: &str, current: &T, patch: Value) -> Result<T> {
-    let mut merged = serde_json::to_value(current).map_err(|e| Error::invalid_option(prefix.to_owned(), e.to_string()))?;
+    let mut merged =
+        serde_json::to_value(current).map_err(|e| Error::invalid_option(prefix.to_owned(), e.to_string()))?;
     match (&mut merged, patch) {
         (_, Value::Null) => {}
         (Value::Object(m), Value::Object(p)) => m.extend(p),
-        (_, other) => return Err(Error::invalid_option(prefix.to_owned(), format!("must be an object, got {}", json_type(&other)))),
+        (_, other) => {
+            return Err(Error::invalid_option(
+                prefix.to_owned(),
+                format!("must be an object, got {}", json_type(&other)),
+            ))
+        }
     }
     from_value(prefix, merged)
 }
@@ -56,7 +62,10 @@ pub fn split(value: Value, parts: &[&'static [&'static str]]) -> Result<Vec<Valu
             }
             None => {
                 let all: Vec<&str> = parts.iter().flat_map(|f| f.iter().copied()).collect();
-                return Err(Error::invalid_option(key.clone(), format!("unknown option `{key}` (expected one of: {})", all.join(", "))));
+                return Err(Error::invalid_option(
+                    key.clone(),
+                    format!("unknown option `{key}` (expected one of: {})", all.join(", ")),
+                ));
             }
         }
     }
@@ -80,7 +89,12 @@ impl<'de> de::Deserializer<'de> for &mut FieldsProbe {
         Err(de::Error::custom("field probe"))
     }
 
-    fn deserialize_struct<V: Visitor<'de>>(self, _: &'static str, fields: &'static [&'static str], _: V) -> std::result::Result<V::Value, Self::Error> {
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        fields: &'static [&'static str],
+        _: V,
+    ) -> std::result::Result<V::Value, Self::Error> {
         self.0 = fields;
         Err(de::Error::custom("field probe"))
     }
@@ -169,7 +183,8 @@ mod tests {
         assert_eq!(field_names::<Outer>(), &["topK", "inner"]);
         assert_eq!(field_names::<Inner>(), &["halfLifeDays"]);
         assert!(field_names::<usize>().is_empty());
-        let parts = split(json!({"topK": 1, "halfLifeDays": 2}), &[field_names::<Outer>(), field_names::<Inner>()]).unwrap();
+        let parts =
+            split(json!({"topK": 1, "halfLifeDays": 2}), &[field_names::<Outer>(), field_names::<Inner>()]).unwrap();
         assert_eq!(parts, vec![json!({"topK": 1}), json!({"halfLifeDays": 2})]);
         let e = split(json!({"topk": 1}), &[field_names::<Outer>()]).unwrap_err();
         assert_eq!(e.option(), Some("topk"));

@@ -5,48 +5,20 @@ use crate::bi_encoder::BiEncoder;
 use crate::bm25::Bm25Params;
 use crate::chunk::{split_document, Chunking};
 use crate::cross_encoder::CrossEncoder;
-use crate::encoder::ModelFiles;
+use crate::cross_encoder::PairOptions;
 use crate::error::{bail_option, Error, Result};
-use crate::filter::Filter;
-use crate::index::{Document, Hit, IndexLimits, VectorIndex};
-use crate::kernels::dot;
 use crate::fusion::Fusion;
 use crate::hits::{Candidate, Reranked, RerankedHit};
+use crate::index::{Document, IndexLimits, VectorIndex};
+use crate::kernels::dot;
+use crate::model::encoder::ModelFiles;
 use crate::options;
-use crate::cross_encoder::PairOptions;
 use crate::rerank::{PendingRerank, RerankOptions, Reranker};
+use crate::retrieval::{self, validate_cascade, Retrieval, Stage, StageScorer};
+pub use crate::retrieval::{CandidateSource, DEFAULT_RETRIEVAL};
 use crate::tokenize::check_query;
-use crate::retrieval::{validate_cascade, Hybrid, Retrieval, Stage, StageScorer};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
-
-/// Where candidates come from by default: reciprocal-rank fusion of the dense and BM25 lists,
-/// whose pool had the best recall on every development collection (`docs/quality.md`).
-pub const DEFAULT_RETRIEVAL: Retrieval = Retrieval::Hybrid;
-
-/// Where candidates come from, for [`Minirank::retrieve_with`] and for a search's pool: the
-/// retrieval mode, its hybrid settings and the metadata filter.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
-pub struct CandidateSource {
-    /// Dense, BM25 or hybrid; `None`: [`DEFAULT_RETRIEVAL`] for a query text, dense for a query
-    /// vector.
-    pub retrieval: Option<Retrieval>,
-    /// Settings of hybrid retrieval.
-    pub hybrid: Hybrid,
-    /// Metadata filter applied before scoring (see [`crate::filter`]).
-    pub filter: Option<Filter>,
-    /// Ids left out of the candidates, e.g. results already shown (the next page) or the document
-    /// a "more like this" query came from; a split document's passages go with its id.
-    pub exclude: Vec<String>,
-}
-
-impl CandidateSource {
-    /// The retrieval mode for a query text.
-    pub fn mode(&self) -> Retrieval {
-        self.retrieval.unwrap_or(DEFAULT_RETRIEVAL)
-    }
-}
 
 /// The size of a search's candidate pool and how it is narrowed before the cross-encoder.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -83,7 +55,11 @@ pub struct SearchOptions {
 
 impl Default for SearchOptions {
     fn default() -> Self {
-        Self { pool: PoolOptions::default(), source: CandidateSource::default(), rerank: RerankOptions { top_k: Some(5), ..RerankOptions::default() } }
+        Self {
+            pool: PoolOptions::default(),
+            source: CandidateSource::default(),
+            rerank: RerankOptions { top_k: Some(5), ..RerankOptions::default() },
+        }
     }
 }
 
@@ -98,7 +74,14 @@ impl SearchOptions {
     /// path of a field that does not fit as the error's option name.
     pub fn from_value(value: serde_json::Value) -> Result<Self> {
         let d = Self::default();
-        let parts = options::split(value, &[options::field_names::<PoolOptions>(), options::field_names::<CandidateSource>(), options::field_names::<RerankOptions>()])?;
+        let parts = options::split(
+            value,
+            &[
+                options::field_names::<PoolOptions>(),
+                options::field_names::<CandidateSource>(),
+                options::field_names::<RerankOptions>(),
+            ],
+        )?;
         let [pool, source, rerank]: [serde_json::Value; 3] = parts.try_into().expect("three parts");
         Ok(Self {
             pool: options::patched("", &d.pool, pool)?,
@@ -110,7 +93,11 @@ impl SearchOptions {
     /// Options with `candidates` and `top_k` set, the rest default.
     pub fn top(candidates: usize, top_k: usize) -> Self {
         let d = Self::default();
-        Self { pool: PoolOptions { candidates, ..d.pool }, rerank: RerankOptions { top_k: Some(top_k), ..d.rerank }, ..d }
+        Self {
+            pool: PoolOptions { candidates, ..d.pool },
+            rerank: RerankOptions { top_k: Some(top_k), ..d.rerank },
+            ..d
+        }
     }
 
     /// Check every field.
@@ -120,7 +107,10 @@ impl SearchOptions {
             bail_option!("candidates", "must be at least 1");
         }
         if let Some(k) = top_k.filter(|&k| k > candidates) {
-            bail_option!("topK", "({k}) cannot exceed candidates ({candidates}): the reranker only sees the candidates");
+            bail_option!(
+                "topK",
+                "({k}) cannot exceed candidates ({candidates}): the reranker only sees the candidates"
+            );
         }
         if self.rerank.logits.is_some() {
             bail_option!("logits", "is for rerank only: a search scores its own candidates");
@@ -365,7 +355,11 @@ impl Minirank {
     }
 
     /// [`add_documents`](Self::add_documents), calling `progress(done, total)` as batches finish.
-    pub fn add_documents_with_progress(&mut self, docs: Vec<Document>, progress: &mut dyn FnMut(usize, usize)) -> Result<usize> {
+    pub fn add_documents_with_progress(
+        &mut self,
+        docs: Vec<Document>,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<usize> {
         let embedded = self.embed_documents(docs, progress)?;
         let n = embedded.len();
         self.insert_embedded(embedded)?;
@@ -405,7 +399,13 @@ impl Minirank {
         self.index.check_new(&docs)?;
         let dim = self.index.dim();
         if vectors.len() != docs.len() * dim {
-            bail_option!("vectors", "{} numbers for {} documents of dimension {dim}: expected {}", vectors.len(), docs.len(), docs.len() * dim);
+            bail_option!(
+                "vectors",
+                "{} numbers for {} documents of dimension {dim}: expected {}",
+                vectors.len(),
+                docs.len(),
+                docs.len() * dim
+            );
         }
         let mut rows = Vec::with_capacity(docs.len());
         for (i, row) in vectors.chunks_exact(dim.max(1)).enumerate() {
@@ -442,11 +442,6 @@ impl Minirank {
         self.index.clear();
     }
 
-    fn candidate(&self, h: Hit) -> Option<Candidate> {
-        let d = self.index.get(&h.id)?;
-        Some(Candidate { score: Some(h.score), metadata: d.metadata.clone(), parent: d.parent.clone(), ..Candidate::new(h.id, d.text.clone()) })
-    }
-
     /// Give candidates the signals of the fused score that they lack and `fusion` weighs: the
     /// cosine to the query (from the stored vector of an indexed document with the same text, else
     /// by embedding the text) and BM25 (the index's scores when every candidate is an indexed
@@ -457,7 +452,8 @@ impl Minirank {
         if fusion.uses_dense() && candidates.iter().any(|c| c.dense.is_none()) {
             let q = self.embedder.embed_one(query)?;
             let missing: Vec<usize> = (0..candidates.len()).filter(|&i| candidates[i].dense.is_none()).collect();
-            let items: Vec<(&str, &str)> = missing.iter().map(|&i| (candidates[i].id.as_str(), candidates[i].text.as_str())).collect();
+            let items: Vec<(&str, &str)> =
+                missing.iter().map(|&i| (candidates[i].id.as_str(), candidates[i].text.as_str())).collect();
             let vectors = self.vectors_of(&items)?;
             for (i, v) in missing.into_iter().zip(vectors) {
                 candidates[i].dense = Some(dot(&q, &v));
@@ -490,7 +486,7 @@ impl Minirank {
         source.hybrid.validate()?;
         let mode = source.mode();
         let qvec = if mode == Retrieval::Bm25 { None } else { Some(self.query_vector(query)?) };
-        self.pool(query, qvec.as_deref(), mode, source, options.k)
+        retrieval::pool(&self.index, query, qvec.as_deref(), mode, source, options.k)
     }
 
     /// Stage 1 from a query vector instead of a query text: a vector from
@@ -500,7 +496,10 @@ impl Minirank {
     /// every value finite. Scores are dot products, so pass a unit vector for cosines.
     pub fn retrieve_vector(&self, query: &[f32], options: &RetrieveOptions) -> Result<Vec<Candidate>> {
         if options.source.retrieval.is_some_and(|r| r != Retrieval::Dense) {
-            bail_option!("retrieval", "a query vector allows only 'dense' retrieval (BM25 and hybrid need the query text)");
+            bail_option!(
+                "retrieval",
+                "a query vector allows only 'dense' retrieval (BM25 and hybrid need the query text)"
+            );
         }
         if let Some(i) = query.iter().position(|x| !x.is_finite()) {
             bail_option!("query", "the query vector's value at {i} is not a finite number");
@@ -508,7 +507,7 @@ impl Minirank {
         if self.index.is_empty() {
             return Err(Error::EmptyIndex);
         }
-        self.pool("", Some(query), Retrieval::Dense, &options.source, options.k)
+        retrieval::pool(&self.index, "", Some(query), Retrieval::Dense, &options.source, options.k)
     }
 
     fn query_vector(&self, query: &str) -> Result<Vec<f32>> {
@@ -516,71 +515,6 @@ impl Minirank {
             return Err(Error::EmptyIndex);
         }
         self.embedder.embed_one(query)
-    }
-
-    fn pool(&self, query: &str, qvec: Option<&[f32]>, mode: Retrieval, source: &CandidateSource, k: usize) -> Result<Vec<Candidate>> {
-        if k == 0 {
-            bail_option!("k", "must be at least 1");
-        }
-        let (hybrid, filter) = (&source.hybrid, source.filter.as_ref());
-        // excluded entries (with the passages of excluded documents) are fetched on top of `k`
-        // and dropped, so `k` candidates still come back when that many remain
-        let mut excluded: HashSet<String> = HashSet::new();
-        for id in &source.exclude {
-            excluded.extend(self.index.children(id));
-            excluded.insert(id.clone());
-        }
-        let keep = |hits: Vec<Hit>, n: usize| -> Vec<Hit> { hits.into_iter().filter(|h| !excluded.contains(&h.id)).take(n).collect() };
-        let wide = k.saturating_add(excluded.len());
-        let hits = match (mode, qvec) {
-            (Retrieval::Bm25, _) => keep(self.index.search_bm25(query, wide, filter)?, k),
-            (_, None) => return Err(Error::EmptyIndex),
-            (Retrieval::Dense, Some(q)) => keep(self.index.search_filtered(q, wide, filter)?, k),
-            (Retrieval::Hybrid, Some(q)) => {
-                let depth = hybrid.depth.unwrap_or(k).max(k);
-                let (dense, lexical) = self.index.search_dense_and_bm25(q, query, depth.saturating_add(excluded.len()), filter)?;
-                let fused = hybrid.fuse(&keep(dense, depth), &keep(lexical, depth), k);
-                fused.into_iter().enumerate().map(|(i, (id, score))| Hit { id, score, rank: i + 1 }).collect()
-            }
-        };
-        let mut pool: Vec<Candidate> = hits.into_iter().filter_map(|h| self.candidate(h)).collect();
-        // both signals of the fused score, cheap here: a dot product with a stored vector and a
-        // BM25 lookup per candidate
-        if let Some(q) = qvec {
-            for c in &mut pool {
-                c.dense = self.index.vector(&c.id).map(|v| dot(q, v));
-            }
-        }
-        if !query.is_empty() {
-            let scores = self.index.bm25_scores(query, &pool.iter().map(|c| c.id.as_str()).collect::<Vec<_>>());
-            for (c, s) in pool.iter_mut().zip(scores) {
-                c.bm25 = Some(s);
-            }
-        }
-        Ok(pool)
-    }
-
-    /// Narrow `pool` through the cascade stages; returns the survivors and each stage's ids.
-    fn cascade(&self, query: &str, qvec: Option<&[f32]>, mut pool: Vec<Candidate>, stages: &[Stage]) -> (Vec<Candidate>, Vec<Vec<String>>) {
-        let mut kept = Vec::with_capacity(stages.len());
-        for stage in stages {
-            let scores: Vec<f32> = match stage.scorer {
-                StageScorer::Dense => pool
-                    .iter()
-                    .map(|c| match (qvec, self.index.vector(&c.id)) {
-                        (Some(q), Some(v)) => dot(q, v),
-                        _ => f32::NEG_INFINITY,
-                    })
-                    .collect(),
-                StageScorer::Bm25 => self.index.bm25_scores(query, &pool.iter().map(|c| c.id.as_str()).collect::<Vec<_>>()),
-            };
-            let mut scored: Vec<(Candidate, f32)> = pool.into_iter().zip(scores).collect();
-            scored.sort_by(|a, b| b.1.total_cmp(&a.1)); // stable: ties keep the earlier order
-            scored.truncate(stage.keep);
-            pool = scored.into_iter().map(|(c, s)| Candidate { score: Some(s), ..c }).collect();
-            kept.push(pool.iter().map(|c| c.id.clone()).collect());
-        }
-        (pool, kept)
     }
 
     /// Stage 2 alone: rerank candidates from anywhere (another search engine, a database...),
@@ -602,7 +536,9 @@ impl Minirank {
     pub fn prepare_rerank(&self, query: &str, candidates: &[Candidate], options: &RerankOptions) -> Result<Pending> {
         options.validate()?;
         check_query(query)?;
-        let lacking = |c: &Candidate| (options.fusion.uses_dense() && c.dense.is_none()) || (options.fusion.uses_bm25() && c.bm25.is_none());
+        let lacking = |c: &Candidate| {
+            (options.fusion.uses_dense() && c.dense.is_none()) || (options.fusion.uses_bm25() && c.bm25.is_none())
+        };
         let mut candidates = candidates.to_vec();
         if candidates.iter().any(lacking) {
             self.with_signals(query, &mut candidates, &options.fusion)?;
@@ -664,8 +600,10 @@ impl Minirank {
     /// The vector of each (id, text): the stored one when that id is indexed with that text, else
     /// the text embedded now (all such texts in one batch).
     fn vectors_of(&self, items: &[(&str, &str)]) -> Result<Vec<Vec<f32>>> {
-        let stored = |id: &str, text: &str| self.index.vector(id).filter(|_| self.index.get(id).is_some_and(|d| d.text == text));
-        let mut out: Vec<Option<Vec<f32>>> = items.iter().map(|&(id, text)| stored(id, text).map(<[f32]>::to_vec)).collect();
+        let stored =
+            |id: &str, text: &str| self.index.vector(id).filter(|_| self.index.get(id).is_some_and(|d| d.text == text));
+        let mut out: Vec<Option<Vec<f32>>> =
+            items.iter().map(|&(id, text)| stored(id, text).map(<[f32]>::to_vec)).collect();
         let missing: Vec<usize> = (0..items.len()).filter(|&i| out[i].is_none()).collect();
         if !missing.is_empty() {
             let texts: Vec<&str> = missing.iter().map(|&i| items[i].1).collect();
@@ -698,11 +636,11 @@ impl Minirank {
             || rerank.fusion.uses_dense()
             || pool.cascade.iter().any(|s| s.scorer == StageScorer::Dense);
         let qvec = if needs_dense { Some(self.query_vector(query)?) } else { None };
-        let candidates = self.pool(query, qvec.as_deref(), source.mode(), source, pool.candidates)?;
+        let candidates = retrieval::pool(&self.index, query, qvec.as_deref(), source.mode(), source, pool.candidates)?;
         let (narrowed, cascade) = if pool.cascade.is_empty() {
             (None, Vec::new())
         } else {
-            let (p, k) = self.cascade(query, qvec.as_deref(), candidates.clone(), &pool.cascade);
+            let (p, k) = retrieval::cascade(&self.index, query, qvec.as_deref(), candidates.clone(), &pool.cascade);
             (Some(p), k)
         };
         let mut pending = self.prepare_rerank(query, narrowed.as_deref().unwrap_or(&candidates), rerank)?;

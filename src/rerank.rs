@@ -1,15 +1,17 @@
 //! Stage two: rerank candidates with a cross-encoder, with a score cache and a confidence threshold.
 
+use crate::bm25::{Analyzer, Bm25Params};
 use crate::cache::LruCache;
 use crate::chunk::ParentScore;
-use crate::hits::{Candidate, RerankedHit, Reranked};
-use crate::signals::Signals;
-use crate::cross_encoder::{check_batch_size, CrossEncoder, PairOptions, DEFAULT_PAIR_BATCH_SIZE, DEFAULT_PAIR_MAX_LENGTH};
-use crate::tokenize::{check_candidate_text, check_query};
+use crate::cross_encoder::{
+    check_batch_size, CrossEncoder, PairOptions, DEFAULT_PAIR_BATCH_SIZE, DEFAULT_PAIR_MAX_LENGTH,
+};
 use crate::error::{bail_option, Error, Result};
-use crate::bm25::{Analyzer, Bm25Params};
 use crate::fusion::{Contributions, Fusion};
+use crate::hits::{Candidate, Reranked, RerankedHit};
 use crate::kernels::sigmoid;
+use crate::signals::Signals;
+use crate::tokenize::{check_candidate_text, check_query};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -167,7 +169,10 @@ impl Reranker {
     pub fn prepare(&self, query: &str, candidates: Vec<Candidate>, options: &RerankOptions) -> Result<PendingRerank> {
         options.validate()?;
         if options.signals.is_some() || options.parents.is_some() {
-            bail_option!(if options.signals.is_some() { "signals" } else { "parents" }, "needs the engine's vectors and index: use Minirank::rerank");
+            bail_option!(
+                if options.signals.is_some() { "signals" } else { "parents" },
+                "needs the engine's vectors and index: use Minirank::rerank"
+            );
         }
         check_query(query)?;
         let max_length = self.model.check_max_length(options.max_length)?;
@@ -183,10 +188,18 @@ impl Reranker {
                 bail_option!("logits", "has {} values for {} candidates", given.len(), candidates.len())
             }
             Some(given) => given.iter().copied().map(Some).collect(),
-            None => self.with_cache(|cache| candidates.iter().map(|c| cache.get(&cache_key(query, c, max_length))).collect()),
+            None => self
+                .with_cache(|cache| candidates.iter().map(|c| cache.get(&cache_key(query, c, max_length))).collect()),
         };
         let query_terms = Bm25Params::default().analyzer().distinct_terms(query);
-        Ok(PendingRerank { query: query.to_owned(), candidates, options: options.clone(), max_length, logits, query_terms })
+        Ok(PendingRerank {
+            query: query.to_owned(),
+            candidates,
+            options: options.clone(),
+            max_length,
+            logits,
+            query_terms,
+        })
     }
 
     /// Logits of a pending rerank's texts from this reranker's model.
@@ -274,7 +287,13 @@ fn signal(candidates: &[Candidate], get: fn(&Candidate) -> Option<f32>) -> Optio
 }
 
 /// Order candidates by the fused score and apply `top_k` / `min_score`.
-fn assemble(candidates: &[Candidate], logits: &[f32], options: &RerankOptions, scored: usize, query_terms: usize) -> Reranked {
+fn assemble(
+    candidates: &[Candidate],
+    logits: &[f32],
+    options: &RerankOptions,
+    scored: usize,
+    query_terms: usize,
+) -> Reranked {
     let (dense, bm25) = (signal(candidates, |c| c.dense), signal(candidates, |c| c.bm25));
     let weights = options.fusion.weights(query_terms);
     let parts = weights.contributions(dense.as_deref(), bm25.as_deref(), logits);
@@ -334,7 +353,12 @@ mod tests {
     use crate::fusion::z_scores;
 
     fn cands(n: usize) -> Vec<Candidate> {
-        (0..n).map(|i| Candidate { score: Some(1.0 - i as f32 / 10.0), ..Candidate::new(format!("d{i}"), format!("text {i}")) }).collect()
+        (0..n)
+            .map(|i| Candidate {
+                score: Some(1.0 - i as f32 / 10.0),
+                ..Candidate::new(format!("d{i}"), format!("text {i}"))
+            })
+            .collect()
     }
 
     #[test]
@@ -374,7 +398,8 @@ mod tests {
             x.dense = Some([0.9, 0.5, 0.1][i]);
             x.bm25 = Some([12.0, 3.0, 0.0][i]);
         }
-        let even = RerankOptions { fusion: Fusion { dense: 1.0, bm25: Some(1.0), cross_encoder: 1.0 }, ..Default::default() };
+        let even =
+            RerankOptions { fusion: Fusion { dense: 1.0, bm25: Some(1.0), cross_encoder: 1.0 }, ..Default::default() };
         let r = assemble(&c, &logits, &even, 3, 1);
         assert_eq!(r.hits[0].id, "d0");
         let (zd, zb, zl) = (z_scores(&[0.9, 0.5, 0.1]), z_scores(&[12.0, 3.0, 0.0]), z_scores(&logits));
@@ -412,7 +437,11 @@ mod tests {
         assert!(long.hits.iter().any(|h| h.contributions.bm25 != 0.0));
         assert_eq!(long.hits[0].id, "d0", "a long query: BM25 counts as much as the cosine");
         let given = RerankOptions { fusion: Fusion { bm25: Some(0.0), ..Fusion::default() }, ..Default::default() };
-        assert_eq!(assemble(&c, &logits, &given, 3, rule.full_terms).hits[0].id, "d1", "a given weight overrides the rule");
+        assert_eq!(
+            assemble(&c, &logits, &given, 3, rule.full_terms).hits[0].id,
+            "d1",
+            "a given weight overrides the rule"
+        );
     }
 
     #[test]

@@ -1,10 +1,13 @@
 //! Stage one choices: dense, BM25 or hybrid candidates, and cascade stages that narrow a wide
 //! pool before the cross-encoder.
 
-use crate::error::{bail_option, Result};
-use crate::index::Hit;
+use crate::error::{bail_option, Error, Result};
+use crate::filter::Filter;
+use crate::hits::Candidate;
+use crate::index::{Hit, VectorIndex};
+use crate::kernels::dot;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Where candidates come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -71,7 +74,8 @@ impl Hybrid {
         let w = self.dense_weight;
         let mut scores: HashMap<&str, (f32, usize)> = HashMap::new();
         for (hits, weight, list) in [(dense, w, 0), (lexical, 1.0 - w, 1)] {
-            let (lo, hi) = hits.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), h| (lo.min(h.score), hi.max(h.score)));
+            let (lo, hi) =
+                hits.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), h| (lo.min(h.score), hi.max(h.score)));
             for (i, h) in hits.iter().enumerate() {
                 let part = match self.method {
                     HybridMethod::Rrf => weight / (self.rrf_k + (i + 1) as f32),
@@ -115,11 +119,139 @@ pub fn validate_cascade(stages: &[Stage], pool: usize, top_k: usize) -> Result<(
             bail_option!("cascade", "stage sizes must shrink: keep {} after a pool of {prev}", s.keep);
         }
         if s.keep < top_k {
-            bail_option!("cascade", "a stage keeps {} but topK is {top_k}: the cross-encoder would see too few", s.keep);
+            bail_option!(
+                "cascade",
+                "a stage keeps {} but topK is {top_k}: the cross-encoder would see too few",
+                s.keep
+            );
         }
         prev = s.keep;
     }
     Ok(())
+}
+
+/// Where candidates come from by default: reciprocal-rank fusion of the dense and BM25 lists,
+/// whose pool had the best recall on every development collection (`docs/quality.md`).
+pub const DEFAULT_RETRIEVAL: Retrieval = Retrieval::Hybrid;
+
+/// Where candidates come from, for [`Minirank::retrieve_with`] and for a search's pool: the
+/// retrieval mode, its hybrid settings and the metadata filter.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+pub struct CandidateSource {
+    /// Dense, BM25 or hybrid; `None`: [`DEFAULT_RETRIEVAL`] for a query text, dense for a query
+    /// vector.
+    pub retrieval: Option<Retrieval>,
+    /// Settings of hybrid retrieval.
+    pub hybrid: Hybrid,
+    /// Metadata filter applied before scoring (see [`crate::filter`]).
+    pub filter: Option<Filter>,
+    /// Ids left out of the candidates, e.g. results already shown (the next page) or the document
+    /// a "more like this" query came from; a split document's passages go with its id.
+    pub exclude: Vec<String>,
+}
+
+impl CandidateSource {
+    /// The retrieval mode for a query text.
+    pub fn mode(&self) -> Retrieval {
+        self.retrieval.unwrap_or(DEFAULT_RETRIEVAL)
+    }
+}
+
+/// Stage 1 over `index`: the `k` best candidates for `query` (its text; `qvec`, its embedding, which
+/// dense and hybrid retrieval need) by `mode`, with `source`'s hybrid settings, filter and
+/// exclusions. Each candidate carries its retrieval score, and the cosine and BM25 signals of the
+/// fused score where the query gives them.
+pub(crate) fn pool(
+    index: &VectorIndex,
+    query: &str,
+    qvec: Option<&[f32]>,
+    mode: Retrieval,
+    source: &CandidateSource,
+    k: usize,
+) -> Result<Vec<Candidate>> {
+    if k == 0 {
+        bail_option!("k", "must be at least 1");
+    }
+    let (hybrid, filter) = (&source.hybrid, source.filter.as_ref());
+    // excluded entries (with the passages of excluded documents) are fetched on top of `k`
+    // and dropped, so `k` candidates still come back when that many remain
+    let mut excluded: HashSet<String> = HashSet::new();
+    for id in &source.exclude {
+        excluded.extend(index.children(id));
+        excluded.insert(id.clone());
+    }
+    let keep = |hits: Vec<Hit>, n: usize| -> Vec<Hit> {
+        hits.into_iter().filter(|h| !excluded.contains(&h.id)).take(n).collect()
+    };
+    let wide = k.saturating_add(excluded.len());
+    let hits = match (mode, qvec) {
+        (Retrieval::Bm25, _) => keep(index.search_bm25(query, wide, filter)?, k),
+        (_, None) => return Err(Error::EmptyIndex),
+        (Retrieval::Dense, Some(q)) => keep(index.search_filtered(q, wide, filter)?, k),
+        (Retrieval::Hybrid, Some(q)) => {
+            let depth = hybrid.depth.unwrap_or(k).max(k);
+            let (dense, lexical) =
+                index.search_dense_and_bm25(q, query, depth.saturating_add(excluded.len()), filter)?;
+            let fused = hybrid.fuse(&keep(dense, depth), &keep(lexical, depth), k);
+            fused.into_iter().enumerate().map(|(i, (id, score))| Hit { id, score, rank: i + 1 }).collect()
+        }
+    };
+    let mut pool: Vec<Candidate> = hits.into_iter().filter_map(|h| candidate(index, h)).collect();
+    // both signals of the fused score, cheap here: a dot product with a stored vector and a
+    // BM25 lookup per candidate
+    if let Some(q) = qvec {
+        for c in &mut pool {
+            c.dense = index.vector(&c.id).map(|v| dot(q, v));
+        }
+    }
+    if !query.is_empty() {
+        let scores = index.bm25_scores(query, &pool.iter().map(|c| c.id.as_str()).collect::<Vec<_>>());
+        for (c, s) in pool.iter_mut().zip(scores) {
+            c.bm25 = Some(s);
+        }
+    }
+    Ok(pool)
+}
+
+/// Narrow `pool` through the cascade stages (checked by [`validate_cascade`]); returns the
+/// survivors and each stage's ids.
+pub(crate) fn cascade(
+    index: &VectorIndex,
+    query: &str,
+    qvec: Option<&[f32]>,
+    mut pool: Vec<Candidate>,
+    stages: &[Stage],
+) -> (Vec<Candidate>, Vec<Vec<String>>) {
+    let mut kept = Vec::with_capacity(stages.len());
+    for stage in stages {
+        let scores: Vec<f32> = match stage.scorer {
+            StageScorer::Dense => pool
+                .iter()
+                .map(|c| match (qvec, index.vector(&c.id)) {
+                    (Some(q), Some(v)) => dot(q, v),
+                    _ => f32::NEG_INFINITY,
+                })
+                .collect(),
+            StageScorer::Bm25 => index.bm25_scores(query, &pool.iter().map(|c| c.id.as_str()).collect::<Vec<_>>()),
+        };
+        let mut scored: Vec<(Candidate, f32)> = pool.into_iter().zip(scores).collect();
+        scored.sort_by(|a, b| b.1.total_cmp(&a.1)); // stable: ties keep the earlier order
+        scored.truncate(stage.keep);
+        pool = scored.into_iter().map(|(c, s)| Candidate { score: Some(s), ..c }).collect();
+        kept.push(pool.iter().map(|c| c.id.clone()).collect());
+    }
+    (pool, kept)
+}
+
+fn candidate(index: &VectorIndex, h: Hit) -> Option<Candidate> {
+    let d = index.get(&h.id)?;
+    Some(Candidate {
+        score: Some(h.score),
+        metadata: d.metadata.clone(),
+        parent: d.parent.clone(),
+        ..Candidate::new(h.id, d.text.clone())
+    })
 }
 
 #[cfg(test)]

@@ -13,8 +13,8 @@
 //!   most `maxPerParent` results per parent document.
 
 use crate::error::{bail_option, Result};
-use crate::kernels::{dot, sigmoid};
 use crate::hits::RerankedHit;
+use crate::kernels::{dot, sigmoid};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -126,7 +126,11 @@ impl Signals {
         if let Some(f) = &self.freshness {
             check_weight("signals.freshness.weight", f.weight)?;
             if !f.half_life_days.is_finite() || f.half_life_days <= 0.0 {
-                bail_option!("signals.freshness.halfLifeDays", "must be a positive number of days, got {}", f.half_life_days);
+                bail_option!(
+                    "signals.freshness.halfLifeDays",
+                    "must be a positive number of days, got {}",
+                    f.half_life_days
+                );
             }
             if !(0.0..=1.0).contains(&f.missing) {
                 bail_option!("signals.freshness.missing", "must be between 0 and 1, got {}", f.missing);
@@ -179,7 +183,9 @@ pub fn timestamp_ms(v: &Value) -> Option<f64> {
 }
 
 fn parse_iso8601(s: &str) -> Option<f64> {
-    let num = |t: &str| -> Option<i64> { (!t.is_empty() && t.bytes().all(|b| b.is_ascii_digit())).then(|| t.parse().ok()).flatten() };
+    let num = |t: &str| -> Option<i64> {
+        (!t.is_empty() && t.bytes().all(|b| b.is_ascii_digit())).then(|| t.parse().ok()).flatten()
+    };
     let cut = s.len().min(10);
     if !s.is_char_boundary(cut) {
         return None;
@@ -288,7 +294,11 @@ pub fn apply(hits: Vec<RerankedHit>, signals: &Signals, now: f64, vectors: &[Opt
             let mut c = base[i];
             if mmr {
                 let red = vectors.get(i).and_then(Option::as_ref).map_or(0.0, |v| {
-                    picked.iter().filter_map(|&j| vectors.get(j).and_then(Option::as_ref)).map(|w| dot(v, w)).fold(0.0f32, f32::max)
+                    picked
+                        .iter()
+                        .filter_map(|&j| vectors.get(j).and_then(Option::as_ref))
+                        .map(|w| dot(v, w))
+                        .fold(0.0f32, f32::max)
                 });
                 c.redundancy = Some(red);
                 c.final_score -= diversity.weight * red;
@@ -335,7 +345,14 @@ mod tests {
         assert_eq!(timestamp_ms(&json!("2024-02-29T14:30:00+02:00")), Some(19_782.0 * DAY + 45_000_000.0));
         assert_eq!(timestamp_ms(&json!("2024-02-29T12:30:00.5")), Some(19_782.0 * DAY + 45_000_500.0));
         assert_eq!(timestamp_ms(&json!(1234.0)), Some(1234.0));
-        for bad in [json!("2024-01-0é"), json!("yesterday"), json!("2024-13-01"), json!("2024-01-01T25:00"), json!(true), json!("2024-1-1")] {
+        for bad in [
+            json!("2024-01-0é"),
+            json!("yesterday"),
+            json!("2024-13-01"),
+            json!("2024-01-01T25:00"),
+            json!(true),
+            json!("2024-1-1"),
+        ] {
             assert_eq!(timestamp_ms(&bad), None, "{bad}");
         }
     }
@@ -357,7 +374,8 @@ mod tests {
 
     #[test]
     fn authority_reads_the_field() {
-        let a = Authority { weights: [("docs".to_string(), 1.0), ("slack".to_string(), 0.2)].into(), ..Default::default() };
+        let a =
+            Authority { weights: [("docs".to_string(), 1.0), ("slack".to_string(), 0.2)].into(), ..Default::default() };
         assert_eq!(a.value(Some(&json!({"source": "docs"}))), 1.0);
         assert_eq!(a.value(Some(&json!({"source": "slack"}))), 0.2);
         assert_eq!(a.value(Some(&json!({"source": "blog"}))), 0.5);

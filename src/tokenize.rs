@@ -8,12 +8,15 @@
 //!   tokenizing everything and truncating.
 
 use crate::error::{Error, ModelRole, Result};
+use serde_json::value::RawValue;
 use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex, Weak};
-use serde_json::value::RawValue;
 use tokenizers::models::wordpiece::WordPiece;
-use tokenizers::{AddedToken, DecoderWrapper, Encoding, ModelWrapper, NormalizerWrapper, PostProcessor, PostProcessorWrapper, PreTokenizerWrapper, Tokenizer, TokenizerBuilder, TruncationDirection};
+use tokenizers::{
+    AddedToken, DecoderWrapper, Encoding, ModelWrapper, NormalizerWrapper, PostProcessor, PostProcessorWrapper,
+    PreTokenizerWrapper, Tokenizer, TokenizerBuilder, TruncationDirection,
+};
 
 /// Token ids of one sequence (or pair) with special tokens, ready to batch.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,7 +50,7 @@ pub struct TextTokenizer {
 /// Tokenizers parsed in this process, by [`shared_key`], while any model holds them: two models
 /// whose `tokenizer.json` differ only in the truncation setting (which minirank replaces) share one
 /// parse. The default bi-encoder and cross-encoder do (the same BERT vocabulary, 128 and 256
-/// tokens); parsing one took about 45 ms in a browser.
+/// tokens); parsing one is a visible part of a page's load.
 static PARSED: Mutex<Vec<Parsed>> = Mutex::new(Vec::new());
 
 /// One entry of [`PARSED`].
@@ -67,8 +70,8 @@ fn entries(bytes: &[u8]) -> Option<Entries<'_>> {
 }
 
 /// A 64-bit hash (std's SipHash) of the top-level entries but `truncation`, in key order. Not
-/// SHA-256: hashing both default files took 26 ms of a 0.5 s load in wasm; a page's own models are
-/// not each other's adversaries.
+/// SHA-256, which costs a visible part of a load in wasm: a page's own models are not each other's
+/// adversaries.
 fn shared_key(entries: &Entries) -> u64 {
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     for (key, value) in entries.iter().filter(|(key, _)| **key != "truncation") {
@@ -82,8 +85,7 @@ fn shared_key(entries: &Entries) -> u64 {
 /// same tokenizer (unit test: the same serialisation), built from its parts the way `tokenizers`'
 /// deserialiser builds it. `tokenizers` reads the `model` entry through an untagged enum, which
 /// copies the whole vocabulary into serde's generic buffer and then into a `serde_json::Value`
-/// before it builds the model: 42 of the 60 ms of the default tokenizer's parse in a Chromium
-/// profile. Here the WordPiece model is read straight from its entry. Anything else (another
+/// before it builds the model: most of the default tokenizer's parse in a Chromium profile. Here the WordPiece model is read straight from its entry. Anything else (another
 /// model, a model without `type`, an error) goes through `Tokenizer::from_bytes`, which then
 /// gives its own result or error.
 fn parse_tokenizer(bytes: &[u8], entries: Option<&Entries>) -> tokenizers::Result<Tokenizer> {
@@ -124,14 +126,20 @@ fn wordpiece_tokenizer(entries: &Entries) -> Option<Tokenizer> {
         }
     }
     let model: WordPiece = serde_json::from_str(model.get()).ok()?;
-    let builder = TokenizerBuilder::<ModelWrapper, NormalizerWrapper, PreTokenizerWrapper, PostProcessorWrapper, DecoderWrapper>::new()
-        .with_model(model.into())
-        .with_normalizer(part(entries, "normalizer")?)
-        .with_pre_tokenizer(part(entries, "pre_tokenizer")?)
-        .with_post_processor(part(entries, "post_processor")?)
-        .with_decoder(part(entries, "decoder")?)
-        .with_truncation(part(entries, "truncation")?)
-        .with_padding(part(entries, "padding")?);
+    let builder = TokenizerBuilder::<
+        ModelWrapper,
+        NormalizerWrapper,
+        PreTokenizerWrapper,
+        PostProcessorWrapper,
+        DecoderWrapper,
+    >::new()
+    .with_model(model.into())
+    .with_normalizer(part(entries, "normalizer")?)
+    .with_pre_tokenizer(part(entries, "pre_tokenizer")?)
+    .with_post_processor(part(entries, "post_processor")?)
+    .with_decoder(part(entries, "decoder")?)
+    .with_truncation(part(entries, "truncation")?)
+    .with_padding(part(entries, "padding")?);
     let mut tokenizer = Tokenizer::from(builder.build().ok()?);
     let added: Vec<AddedTokenWithId> = part(entries, "added_tokens")?.unwrap_or_default();
     tokenizer.add_tokens(added.into_iter().map(|t| t.token)).ok()?;
@@ -150,12 +158,11 @@ fn parse_shared(role: ModelRole, bytes: &[u8]) -> Result<(Arc<Tokenizer>, Option
     if let Some((shared, pad_id)) = alive.and_then(|p| Some((p.tokenizer.upgrade()?, p.pad_id))) {
         return Ok((shared, pad_id));
     }
-    let mut inner = parse_tokenizer(bytes, entries.as_ref()).map_err(|e| Error::BadTokenizer { role, reason: e.to_string() })?;
+    let mut inner =
+        parse_tokenizer(bytes, entries.as_ref()).map_err(|e| Error::BadTokenizer { role, reason: e.to_string() })?;
     let pad_id = inner.get_padding().map(|p| p.pad_id);
     inner.with_padding(None);
-    inner
-        .with_truncation(None)
-        .map_err(|e| Error::BadTokenizer { role, reason: e.to_string() })?;
+    inner.with_truncation(None).map_err(|e| Error::BadTokenizer { role, reason: e.to_string() })?;
     let inner = Arc::new(inner);
     if let Some(key) = key {
         parsed.push(Parsed { key, tokenizer: Arc::downgrade(&inner), pad_id });
@@ -258,10 +265,8 @@ impl TextTokenizer {
                     None => (&text[..char_floor(text, window)], WORD_TOKEN_MARGIN),
                 }
             };
-            let mut enc = self
-                .inner
-                .encode_fast(slice, false)
-                .map_err(|e| Error::Tokenization { reason: e.to_string() })?;
+            let mut enc =
+                self.inner.encode_fast(slice, false).map_err(|e| Error::Tokenization { reason: e.to_string() })?;
             // A prefix must give strictly more tokens than kept: then no kept token can depend
             // on the text that was left out.
             if slice.len() == text.len() || enc.len() > budget + margin {
@@ -273,10 +278,8 @@ impl TextTokenizer {
     }
 
     fn finish(&self, first: Encoding, second: Option<Encoding>) -> Result<Encoded> {
-        let enc = self
-            .inner
-            .post_process(first, second, true)
-            .map_err(|e| Error::Tokenization { reason: e.to_string() })?;
+        let enc =
+            self.inner.post_process(first, second, true).map_err(|e| Error::Tokenization { reason: e.to_string() })?;
         Ok(Encoded { ids: enc.get_ids().to_vec(), type_ids: enc.get_type_ids().to_vec() })
     }
 }
@@ -295,7 +298,12 @@ fn char_floor(text: &str, limit: usize) -> usize {
 
 /// The largest byte offset `<= limit` that starts a whitespace character, if any after 0.
 fn whitespace_cut(text: &str, limit: usize) -> Option<usize> {
-    text[..char_floor(text, limit)].char_indices().rev().find(|(_, c)| c.is_whitespace()).map(|(i, _)| i).filter(|&i| i > 0)
+    text[..char_floor(text, limit)]
+        .char_indices()
+        .rev()
+        .find(|(_, c)| c.is_whitespace())
+        .map(|(i, _)| i)
+        .filter(|&i| i > 0)
 }
 
 /// A query must have non-whitespace text.
@@ -403,8 +411,10 @@ mod tests {
     #[test]
     fn pad_id_comes_from_the_padding_settings_or_the_pad_token() {
         assert_eq!(tok().pad_id(), 0, "[PAD]");
-        let mut json: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/models/cross-encoder/tokenizer.json")).unwrap()).unwrap();
+        let mut json: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/models/cross-encoder/tokenizer.json")).unwrap(),
+        )
+        .unwrap();
         json["padding"] = serde_json::json!({"strategy": "BatchLongest", "direction": "Right", "pad_to_multiple_of": null,
                                               "pad_id": 7, "pad_type_id": 0, "pad_token": "[unused6]"});
         let t = TextTokenizer::from_bytes(ModelRole::BiEncoder, &serde_json::to_vec(&json).unwrap()).unwrap();
@@ -426,7 +436,11 @@ mod tests {
         // the cross-encoder's file as the npm package ships it: the same vocabulary, written the
         // same way (scripts/build-wasm.sh), truncation at 256
         let text = String::from_utf8(bi_bytes.clone()).unwrap();
-        let ce_text = text.replacen(r#""truncation":{"max_length":128,"#, r#""truncation":{"direction":"Right","max_length":256,"#, 1);
+        let ce_text = text.replacen(
+            r#""truncation":{"max_length":128,"#,
+            r#""truncation":{"direction":"Right","max_length":256,"#,
+            1,
+        );
         assert_ne!(ce_text, text);
         let bi = TextTokenizer::from_bytes(ModelRole::BiEncoder, &bi_bytes).unwrap();
         let ce = TextTokenizer::from_bytes(ModelRole::CrossEncoder, ce_text.as_bytes()).unwrap();
@@ -449,23 +463,36 @@ mod tests {
     fn the_wordpiece_fast_path_builds_what_tokenizers_builds() {
         let path = |role: &str| format!("{}/models/{role}/tokenizer.json", env!("CARGO_MANIFEST_DIR"));
         let ce: serde_json::Value = serde_json::from_slice(&std::fs::read(path("cross-encoder")).unwrap()).unwrap();
-        let mut variants = vec![std::fs::read(path("cross-encoder")).unwrap(), std::fs::read(path("bi-encoder")).unwrap()];
+        let mut variants =
+            vec![std::fs::read(path("cross-encoder")).unwrap(), std::fs::read(path("bi-encoder")).unwrap()];
         // padding on, no normalizer, and an added token that is not in the vocabulary (a new id)
         let mut edited = ce.clone();
         edited["padding"] = serde_json::json!({"strategy": "BatchLongest", "direction": "Right", "pad_to_multiple_of": null,
                                                 "pad_id": 7, "pad_type_id": 0, "pad_token": "[unused6]"});
         edited["normalizer"] = serde_json::Value::Null;
-        edited["added_tokens"].as_array_mut().unwrap().push(serde_json::json!({"id": 30522, "content": "<extra>", "single_word": false,
+        edited["added_tokens"]
+            .as_array_mut()
+            .unwrap()
+            .push(serde_json::json!({"id": 30522, "content": "<extra>", "single_word": false,
             "lstrip": false, "rstrip": false, "normalized": false, "special": true}));
         variants.push(serde_json::to_vec(&edited).unwrap());
         let texts = ["Hello, World! <extra> [SEP] naïve café", "what is rust", "", "\u{4e2d}\u{6587} and ﬁ ligatures"];
         for bytes in &variants {
-            let fast = wordpiece_tokenizer(&entries(bytes).unwrap()).expect("the fast path takes a WordPiece tokenizer");
+            let fast =
+                wordpiece_tokenizer(&entries(bytes).unwrap()).expect("the fast path takes a WordPiece tokenizer");
             let reference = Tokenizer::from_bytes(bytes).unwrap();
-            assert_eq!(fast.to_string(false).unwrap(), reference.to_string(false).unwrap(), "the same tokenizer, serialised");
+            assert_eq!(
+                fast.to_string(false).unwrap(),
+                reference.to_string(false).unwrap(),
+                "the same tokenizer, serialised"
+            );
             for text in texts {
                 let (a, b) = (fast.encode(text, true).unwrap(), reference.encode(text, true).unwrap());
-                assert_eq!((a.get_ids(), a.get_type_ids(), a.get_offsets()), (b.get_ids(), b.get_type_ids(), b.get_offsets()), "{text:?}");
+                assert_eq!(
+                    (a.get_ids(), a.get_type_ids(), a.get_offsets()),
+                    (b.get_ids(), b.get_type_ids(), b.get_offsets()),
+                    "{text:?}"
+                );
             }
         }
         // what the fast path does not take goes to tokenizers, which then decides
@@ -473,7 +500,10 @@ mod tests {
         other["version"] = "2.0".into();
         let bytes = serde_json::to_vec(&other).unwrap();
         assert!(wordpiece_tokenizer(&entries(&bytes).unwrap()).is_none());
-        assert_eq!(parse_tokenizer(&bytes, entries(&bytes).as_ref()).unwrap_err().to_string(), Tokenizer::from_bytes(&bytes).unwrap_err().to_string());
+        assert_eq!(
+            parse_tokenizer(&bytes, entries(&bytes).as_ref()).unwrap_err().to_string(),
+            Tokenizer::from_bytes(&bytes).unwrap_err().to_string()
+        );
         other["version"] = "1.0".into();
         other["model"]["type"] = "WordLevel".into();
         assert!(wordpiece_tokenizer(&entries(&serde_json::to_vec(&other).unwrap()).unwrap()).is_none());

@@ -126,7 +126,8 @@ fn candidates(v: &JsValue) -> JsResult<Vec<Candidate>> {
 }
 
 /// Results to JS as plain objects. Through one JSON text and `JSON.parse`: a field at a time
-/// through `serde_wasm_bindgen` took ~25 µs per candidate (2.5 ms of a 100-candidate `retrieve`).
+/// through `serde_wasm_bindgen` was slower by a visible share of a `retrieve` (docs/performance.md,
+/// "Measurements behind the code").
 fn to_value<T: Serialize>(v: &T) -> JsResult<JsValue> {
     let json = serde_json::to_string(v).map_err(|e| JsValue::from(js_sys::Error::new(&e.to_string())))?;
     js_sys::JSON::parse(&json)
@@ -136,7 +137,10 @@ fn to_value<T: Serialize>(v: &T) -> JsResult<JsValue> {
 /// checked by serde, a bad one named `name[i].field`).
 fn list<T: DeserializeOwned>(name: &'static str, v: &JsValue) -> JsResult<Vec<T>> {
     let Value::Array(items) = json(name, v)? else {
-        return Err(invalid(name, format!("must be an array of strings or {{id, text, ...}} objects, got {}", type_name(v))));
+        return Err(invalid(
+            name,
+            format!("must be an array of strings or {{id, text, ...}} objects, got {}", type_name(v)),
+        ));
     };
     items
         .into_iter()
@@ -145,7 +149,12 @@ fn list<T: DeserializeOwned>(name: &'static str, v: &JsValue) -> JsResult<Vec<T>
             let item = match item {
                 Value::String(text) => serde_json::json!({ "text": text }),
                 obj @ Value::Object(_) => obj,
-                other => return Err(invalid(name, format!("item {i} must be a string or an object, got {}", json_type(&other)))),
+                other => {
+                    return Err(invalid(
+                        name,
+                        format!("item {i} must be a string or an object, got {}", json_type(&other)),
+                    ))
+                }
             };
             options::from_value(&format!("{name}[{i}]"), item).map_err(to_js)
         })
@@ -198,7 +207,11 @@ impl ModelBytes {
     }
 
     fn copy(names: [&'static str; 3], [model, tokenizer, config]: [&JsValue; 3]) -> JsResult<Self> {
-        Ok(Self { model: bytes(names[0], model)?, tokenizer: bytes(names[1], tokenizer)?, config: optional_bytes(names[2], config)? })
+        Ok(Self {
+            model: bytes(names[0], model)?,
+            tokenizer: bytes(names[1], tokenizer)?,
+            config: optional_bytes(names[2], config)?,
+        })
     }
 
     fn files(&self) -> ModelFiles<'_> {
@@ -274,7 +287,8 @@ impl Engine {
         // One model's files in wasm memory at a time, freed once its graph is built: the peak is
         // then one model's bytes, not both.
         let embedder = BiEncoder::from_bytes(ModelBytes::copy(BI_ENCODER_FILES, bi)?.files()).map_err(to_js)?;
-        let cross_encoder = CrossEncoder::from_bytes(ModelBytes::copy(CROSS_ENCODER_FILES, ce)?.files()).map_err(to_js)?;
+        let cross_encoder =
+            CrossEncoder::from_bytes(ModelBytes::copy(CROSS_ENCODER_FILES, ce)?.files()).map_err(to_js)?;
         let fingerprint = embedder.fingerprint();
         let inner = Minirank::new(embedder, cross_encoder, fingerprint);
         Ok(Engine { inner, staged: Embedded::default(), jobs: Default::default(), next_job: 0 })
@@ -368,7 +382,10 @@ impl Engine {
     pub fn retrieve(&self, query: JsValue, options: JsValue) -> JsResult<JsValue> {
         let text = query.as_string();
         if text.is_none() && !query.is_instance_of::<js_sys::Float32Array>() && !Array::is_array(&query) {
-            return Err(invalid("query", format!("must be a string or a query vector (Float32Array), got {}", type_name(&query))));
+            return Err(invalid(
+                "query",
+                format!("must be a string or a query vector (Float32Array), got {}", type_name(&query)),
+            ));
         }
         let opts = RetrieveOptions::from_value(json("options", &options)?).map_err(to_js)?;
         let hits = match text {
@@ -429,7 +446,8 @@ impl Engine {
         }
         let id = self.next_job;
         self.next_job = self.next_job.wrapping_add(1);
-        let out = to_value(&Job { id, query: pending.query(), texts: pending.texts(), options: pending.pair_options() })?;
+        let out =
+            to_value(&Job { id, query: pending.query(), texts: pending.texts(), options: pending.pair_options() })?;
         self.jobs.insert(id, pending);
         Ok(out)
     }
@@ -437,7 +455,8 @@ impl Engine {
     /// The second half of `search` / `rerank`: the logits of the job's `texts`, in order. The
     /// job ends here, also when this fails.
     pub fn finish(&mut self, id: u32, logits: JsValue) -> JsResult<JsValue> {
-        let pending = self.jobs.remove(&id).ok_or_else(|| invalid("id", format!("no prepared search or rerank has id {id}")))?;
+        let pending =
+            self.jobs.remove(&id).ok_or_else(|| invalid("id", format!("no prepared search or rerank has id {id}")))?;
         let logits = numbers("logits", &logits)?;
         to_value(&self.inner.finish(pending, &logits).map_err(to_js)?)
     }
@@ -483,7 +502,8 @@ impl Engine {
     /// instead of running the page out of memory.
     #[wasm_bindgen(js_name = setLimits)]
     pub fn set_limits(&mut self, limits: JsValue) -> JsResult<()> {
-        let l: IndexLimits = options::patched("limits", &self.inner.index().limits(), json("limits", &limits)?).map_err(to_js)?;
+        let l: IndexLimits =
+            options::patched("limits", &self.inner.index().limits(), json("limits", &limits)?).map_err(to_js)?;
         l.validate().map_err(to_js)?;
         self.inner.set_limits(l);
         Ok(())

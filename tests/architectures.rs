@@ -71,7 +71,9 @@ fn tokenization_matches_python_tokenizers() {
             assert_eq!(tok.encode(text, max).unwrap().ids, u32s(ids), "{arch}: {text:?}");
         }
         let pairs = r["pairs"].as_array().unwrap();
-        for ((pair, ids), tt) in pairs.iter().zip(r["pair_ids"].as_array().unwrap()).zip(r["pair_type_ids"].as_array().unwrap()) {
+        for ((pair, ids), tt) in
+            pairs.iter().zip(r["pair_ids"].as_array().unwrap()).zip(r["pair_type_ids"].as_array().unwrap())
+        {
             let (q, d) = (pair[0].as_str().unwrap(), pair[1].as_str().unwrap());
             let e = tok.encode_pair(q, d, max).unwrap();
             assert_eq!(e.ids, u32s(ids), "{arch}: {q:?} / {d:?}");
@@ -99,7 +101,10 @@ fn bi_encoders_match_onnxruntime() {
                 let cos = minirank::kernels::dot(g, w);
                 let abs = g.iter().zip(w).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
                 (worst_cos, worst_abs) = (worst_cos.min(cos), worst_abs.max(abs));
-                assert!(cos >= 0.9999 && abs <= 1e-4, "{arch} batch {batch_size}: cosine {cos}, max |diff| {abs} for {text:?}");
+                assert!(
+                    cos >= 0.9999 && abs <= 1e-4,
+                    "{arch} batch {batch_size}: cosine {cos}, max |diff| {abs} for {text:?}"
+                );
             }
         }
         println!("{arch} bi-encoder: worst cosine {worst_cos}, worst |diff| {worst_abs}");
@@ -160,7 +165,11 @@ fn search_runs_through_minirank_with_each_architecture() {
         for c in &result.candidates {
             let v = engine.embedder().embed_one(&c.text).unwrap();
             let cos = c.dense.expect("the cosine of each candidate");
-            assert!((cos - minirank::kernels::dot(&q, &v)).abs() < 1e-5, "{arch}: {cos} vs {}", minirank::kernels::dot(&q, &v));
+            assert!(
+                (cos - minirank::kernels::dot(&q, &v)).abs() < 1e-5,
+                "{arch}: {cos} vs {}",
+                minirank::kernels::dot(&q, &v)
+            );
         }
         let hits = &result.reranked.hits;
         let texts: Vec<&str> = hits.iter().map(|h| h.text.as_str()).collect();
@@ -243,8 +252,10 @@ fn each_architecture_converts_to_nnef_and_scores_as_its_onnx_file() {
         let r = reference(arch);
         let max = max_length(&r);
         let (bi_files, ce_files) = (Arch::load(arch, "bi"), Arch::load(arch, "ce"));
-        let bi_nnef = minirank::convert_to_nnef(ModelRole::BiEncoder, &bi_files.model).unwrap_or_else(|e| panic!("{arch}: {e}"));
-        let ce_nnef = minirank::convert_to_nnef(ModelRole::CrossEncoder, &ce_files.model).unwrap_or_else(|e| panic!("{arch}: {e}"));
+        let bi_nnef =
+            minirank::convert_to_nnef(ModelRole::BiEncoder, &bi_files.model).unwrap_or_else(|e| panic!("{arch}: {e}"));
+        let ce_nnef = minirank::convert_to_nnef(ModelRole::CrossEncoder, &ce_files.model)
+            .unwrap_or_else(|e| panic!("{arch}: {e}"));
         let bi_converted = BiEncoder::from_bytes(ModelFiles { model: &bi_nnef, ..bi_files.files() }).unwrap();
         let ce_converted = CrossEncoder::from_bytes(ModelFiles { model: &ce_nnef, ..ce_files.files() }).unwrap();
         // what minirank read from the ONNX graph travels with it

@@ -16,8 +16,24 @@ fn hit_ids(r: &Reranked) -> Vec<&str> {
     r.hits.iter().map(|h| h.id.as_str()).collect()
 }
 
-fn retrieve(e: &Minirank, q: &str, k: usize, retrieval: Retrieval, filter: Option<serde_json::Value>) -> Vec<Candidate> {
-    e.retrieve_with(q, &RetrieveOptions { source: CandidateSource { filter: filter.map(|f| Filter::parse(&f).unwrap()), ..RetrieveOptions::of(k, retrieval).source }, k }).unwrap()
+fn retrieve(
+    e: &Minirank,
+    q: &str,
+    k: usize,
+    retrieval: Retrieval,
+    filter: Option<serde_json::Value>,
+) -> Vec<Candidate> {
+    e.retrieve_with(
+        q,
+        &RetrieveOptions {
+            source: CandidateSource {
+                filter: filter.map(|f| Filter::parse(&f).unwrap()),
+                ..RetrieveOptions::of(k, retrieval).source
+            },
+            k,
+        },
+    )
+    .unwrap()
 }
 
 /// Seed documents tagged with a year (2000 + position) and a source.
@@ -56,14 +72,19 @@ fn bm25_finds_exact_terms_and_hybrid_fuses_both_lists() {
     if dense[0].id == lexical[0].id {
         assert_eq!(hybrid[0].id, dense[0].id);
     }
-    let expected = 0.5 / 61.0 + ids(&lexical).iter().position(|id| *id == hybrid[0].id).map_or(0.0, |p| 0.5 / (61.0 + p as f32));
+    let expected =
+        0.5 / 61.0 + ids(&lexical).iter().position(|id| *id == hybrid[0].id).map_or(0.0, |p| 0.5 / (61.0 + p as f32));
     let in_dense = ids(&dense).iter().position(|id| *id == hybrid[0].id);
     if in_dense == Some(0) {
         assert!((hybrid[0].score.unwrap() - expected).abs() < 1e-6, "RRF score of the leader");
     }
     // search with hybrid candidates answers the seed question as well as dense does
     let r = e.search(q, &SearchOptions::from_value(json!({"retrieval": "hybrid", "candidates": 20})).unwrap()).unwrap();
-    assert!(["multiprocessing", "gil", "concurrent-futures", "numba"].contains(&r.reranked.hits[0].id.as_str()), "{:?}", hit_ids(&r.reranked));
+    assert!(
+        ["multiprocessing", "gil", "concurrent-futures", "numba"].contains(&r.reranked.hits[0].id.as_str()),
+        "{:?}",
+        hit_ids(&r.reranked)
+    );
 }
 
 #[test]
@@ -120,7 +141,16 @@ fn cascade_narrows_the_pool_before_the_cross_encoder() {
     let e = seed_engine();
     let q = &seed_questions()[0];
     let stages = vec![Stage { scorer: StageScorer::Bm25, keep: 12 }, Stage { scorer: StageScorer::Dense, keep: 6 }];
-    let r = e.search(q, &SearchOptions { pool: PoolOptions { candidates: 20, cascade: stages }, source: RetrieveOptions::of(20, Retrieval::Hybrid).source, ..SearchOptions::top(20, 3) }).unwrap();
+    let r = e
+        .search(
+            q,
+            &SearchOptions {
+                pool: PoolOptions { candidates: 20, cascade: stages },
+                source: RetrieveOptions::of(20, Retrieval::Hybrid).source,
+                ..SearchOptions::top(20, 3)
+            },
+        )
+        .unwrap();
     assert_eq!(r.candidates.len(), 20);
     assert_eq!(r.cascade.iter().map(Vec::len).collect::<Vec<_>>(), [12, 6]);
     let stage1: HashSet<&String> = r.cascade[0].iter().collect();
@@ -148,8 +178,18 @@ fn signals_reorder_with_explainable_components() {
     let now = minirank::signals::timestamp_ms(&json!("2020-01-01")).unwrap();
     let signals = Signals {
         relevance: 0.6,
-        freshness: Some(Freshness { field: "updatedAt".into(), half_life_days: 365.0, weight: 0.3, ..Default::default() }),
-        authority: Some(Authority { field: "source".into(), weights: [("docs".to_string(), 1.0), ("forum".to_string(), 0.0)].into(), default: 0.5, weight: 0.3 }),
+        freshness: Some(Freshness {
+            field: "updatedAt".into(),
+            half_life_days: 365.0,
+            weight: 0.3,
+            ..Default::default()
+        }),
+        authority: Some(Authority {
+            field: "source".into(),
+            weights: [("docs".to_string(), 1.0), ("forum".to_string(), 0.0)].into(),
+            default: 0.5,
+            weight: 0.3,
+        }),
         diversity: None,
         now: Some(now),
     };
@@ -167,12 +207,22 @@ fn signals_reorder_with_explainable_components() {
         let sum = 0.6 * c.relevance + 0.3 * c.freshness.unwrap() + 0.3 * c.authority.unwrap();
         assert!((c.final_score - sum).abs() < 1e-5);
     }
-    assert!(r.reranked.hits.windows(2).all(|w| w[0].components.unwrap().final_score >= w[1].components.unwrap().final_score));
+    assert!(r
+        .reranked
+        .hits
+        .windows(2)
+        .all(|w| w[0].components.unwrap().final_score >= w[1].components.unwrap().final_score));
     assert_ne!(hit_ids(&r.reranked), hit_ids(&plain.reranked), "authority and freshness change the order");
     // with authority alone dominating, every "docs" document ranks above every "forum" one
-    let strong = Signals { relevance: 0.01, authority: signals.authority.clone().map(|a| Authority { weight: 10.0, ..a }), freshness: None, ..signals };
+    let strong = Signals {
+        relevance: 0.01,
+        authority: signals.authority.clone().map(|a| Authority { weight: 10.0, ..a }),
+        freshness: None,
+        ..signals
+    };
     let r = e.search(q, &with_signals(SearchOptions::top(20, 20), strong)).unwrap();
-    let sources: Vec<&str> = r.reranked.hits.iter().map(|h| h.metadata.as_ref().unwrap()["source"].as_str().unwrap()).collect();
+    let sources: Vec<&str> =
+        r.reranked.hits.iter().map(|h| h.metadata.as_ref().unwrap()["source"].as_str().unwrap()).collect();
     assert_eq!(sources.iter().take_while(|s| **s == "docs").count(), 10, "{sources:?}");
 }
 
@@ -189,7 +239,11 @@ fn diversity_demotes_near_duplicates() {
     let plain = e.search(q, &base).unwrap();
     let top3: Vec<&str> = hit_ids(&plain.reranked).into_iter().take(3).collect();
     assert!(top3.contains(&"gil") && top3.contains(&"gil-copy"), "copies score alike: {top3:?}");
-    let diverse = Signals { diversity: Some(Diversity { weight: 5.0, max_per_parent: None }), now: Some(0.0), ..Default::default() };
+    let diverse = Signals {
+        diversity: Some(Diversity { weight: 5.0, max_per_parent: None }),
+        now: Some(0.0),
+        ..Default::default()
+    };
     let r = e.search(q, &with_signals(base.clone(), diverse)).unwrap();
     let got = hit_ids(&r.reranked);
     let copies = got.iter().take(3).filter(|id| id.starts_with("gil")).count();
@@ -211,10 +265,20 @@ fn long_document() -> (String, Vec<String>) {
 fn long_documents_are_split_and_the_tail_is_found() {
     let (long, sentences) = long_document();
     let mut whole = engine();
-    whole.add_documents(vec![Document::new("book", long.clone()), Document::new("short", "An unrelated note about gardening.")]).unwrap();
+    whole
+        .add_documents(vec![
+            Document::new("book", long.clone()),
+            Document::new("short", "An unrelated note about gardening."),
+        ])
+        .unwrap();
     let mut split = engine();
     split.set_chunking(Some(Chunking { max_tokens: 48, overlap_sentences: 1 })).unwrap();
-    let n = split.add_documents(vec![Document::new("book", long.clone()).with_metadata(json!({"k": 1})), Document::new("short", "An unrelated note about gardening.")]).unwrap();
+    let n = split
+        .add_documents(vec![
+            Document::new("book", long.clone()).with_metadata(json!({"k": 1})),
+            Document::new("short", "An unrelated note about gardening."),
+        ])
+        .unwrap();
     assert!(n > 4, "the book becomes several passages: {n}");
     assert!(split.index().get("short").unwrap().parent.is_none(), "short documents stay whole");
     let passages: Vec<&Document> = split.index().documents().filter(|d| d.parent.as_deref() == Some("book")).collect();
@@ -233,12 +297,24 @@ fn long_documents_are_split_and_the_tail_is_found() {
     assert!(hits[0].text.contains(tail.as_str()) && hits[0].parent.as_deref() == Some("book"));
     // cosines: the passage's against the truncated whole document's
     let whole_score = whole.retrieve(tail, 2).unwrap().into_iter().find(|c| c.id == "book").unwrap().dense.unwrap();
-    assert!(hits[0].dense.unwrap() > whole_score + 0.1, "the passage matches far better than the truncated whole: {} vs {whole_score}", hits[0].dense.unwrap());
+    assert!(
+        hits[0].dense.unwrap() > whole_score + 0.1,
+        "the passage matches far better than the truncated whole: {} vs {whole_score}",
+        hits[0].dense.unwrap()
+    );
 
     // parent grouping: one result per document, with its passages
     let q = &seed_questions()[0];
     for mode in [ParentScore::Max, ParentScore::Sum] {
-        let r = split.search(q, &SearchOptions { rerank: RerankOptions { parents: Some(mode), ..SearchOptions::top(n, 2).rerank }, ..SearchOptions::top(n, 2) }).unwrap();
+        let r = split
+            .search(
+                q,
+                &SearchOptions {
+                    rerank: RerankOptions { parents: Some(mode), ..SearchOptions::top(n, 2).rerank },
+                    ..SearchOptions::top(n, 2)
+                },
+            )
+            .unwrap();
         assert_eq!(hit_ids(&r.reranked), ["book", "short"], "{mode:?}");
         let book = &r.reranked.hits[0];
         let ps = book.passages.as_ref().unwrap();
@@ -251,7 +327,11 @@ fn long_documents_are_split_and_the_tail_is_found() {
         }
     }
     // a per-parent cap keeps at most 2 passages of the book
-    let cap = Signals { diversity: Some(Diversity { weight: 0.0, max_per_parent: Some(2) }), now: Some(0.0), ..Default::default() };
+    let cap = Signals {
+        diversity: Some(Diversity { weight: 0.0, max_per_parent: Some(2) }),
+        now: Some(0.0),
+        ..Default::default()
+    };
     let r = split.search(q, &with_signals(SearchOptions::top(n, n), cap)).unwrap();
     assert_eq!(r.reranked.hits.iter().filter(|h| h.parent.as_deref() == Some("book")).count(), 2);
 }
@@ -293,7 +373,11 @@ fn rerank_with_logits_scored_in_shards_matches_rerank() {
     let mut logits = model.score_checked(q, &texts[..5], 256, 4).unwrap();
     logits.extend(model.score_checked(q, &texts[5..], 256, 16).unwrap());
     let opts = RerankOptions { top_k: Some(5), ..Default::default() };
-    let signals = Signals { diversity: Some(Diversity { weight: 0.3, max_per_parent: None }), now: Some(0.0), ..Default::default() };
+    let signals = Signals {
+        diversity: Some(Diversity { weight: 0.3, max_per_parent: None }),
+        now: Some(0.0),
+        ..Default::default()
+    };
     for s in [None, Some(signals.clone())] {
         let opts = RerankOptions { signals: s, ..opts.clone() };
         let direct = e.rerank(q, &cands, &opts).unwrap();
@@ -321,8 +405,17 @@ fn retrieve_from_a_query_vector_equals_retrieve_from_its_text() {
     let q = &seed_questions()[1];
     let v = e.embedder().embed_one(q).unwrap();
     for filter in [None, Some(json!({"source": "docs"}))] {
-        let opts = RetrieveOptions { k: 7, source: CandidateSource { filter: filter.as_ref().map(|f| Filter::parse(f).unwrap()), ..Default::default() } };
-        let dense = RetrieveOptions { source: CandidateSource { retrieval: Some(Retrieval::Dense), ..opts.source.clone() }, ..opts.clone() };
+        let opts = RetrieveOptions {
+            k: 7,
+            source: CandidateSource {
+                filter: filter.as_ref().map(|f| Filter::parse(f).unwrap()),
+                ..Default::default()
+            },
+        };
+        let dense = RetrieveOptions {
+            source: CandidateSource { retrieval: Some(Retrieval::Dense), ..opts.source.clone() },
+            ..opts.clone()
+        };
         let from_text = e.retrieve_with(q, &dense).unwrap();
         assert!(from_text.iter().all(|c| c.bm25.is_some() && c.dense == c.score), "the text path also scores BM25");
         // the same candidates and cosines; only BM25 needs the text
@@ -351,14 +444,20 @@ fn rerank_gives_outside_candidates_the_signals_retrieval_gives() {
     let q = &seed_questions()[0];
     let retrieved = retrieve(&e, q, 8, Retrieval::Dense, None);
     let bare: Vec<Candidate> = retrieved.iter().map(|c| Candidate::new(c.id.clone(), c.text.clone())).collect();
-    let (a, b) = (e.rerank(q, &retrieved, &RerankOptions::default()).unwrap(), e.rerank(q, &bare, &RerankOptions::default()).unwrap());
+    let (a, b) = (
+        e.rerank(q, &retrieved, &RerankOptions::default()).unwrap(),
+        e.rerank(q, &bare, &RerankOptions::default()).unwrap(),
+    );
     assert_eq!(hit_ids(&a), hit_ids(&b));
     for (x, y) in a.hits.iter().zip(&b.hits) {
         assert!((x.dense.unwrap() - y.dense.unwrap()).abs() < 1e-6 && (x.bm25.unwrap() - y.bm25.unwrap()).abs() < 1e-5);
         assert!((x.fused - y.fused).abs() < 1e-4);
     }
     // texts that are not in the index: cosine by embedding them, BM25 over the candidate list
-    let outside = [Candidate::new("x", "Processes run Python code in parallel on several cores."), Candidate::new("y", "Bananas are yellow.")];
+    let outside = [
+        Candidate::new("x", "Processes run Python code in parallel on several cores."),
+        Candidate::new("y", "Bananas are yellow."),
+    ];
     let r = e.rerank(q, &outside, &RerankOptions::default()).unwrap();
     assert_eq!(r.hits[0].id, "x");
     assert!(r.hits.iter().all(|h| h.dense.is_some() && h.bm25.is_some()));
@@ -377,7 +476,11 @@ fn with_signals(mut o: SearchOptions, signals: Signals) -> SearchOptions {
 fn prepared_search_scored_in_shards_equals_search() {
     let e = seed_engine();
     let q = &seed_questions()[0];
-    let signals = Signals { diversity: Some(Diversity { weight: 0.3, max_per_parent: None }), now: Some(0.0), ..Default::default() };
+    let signals = Signals {
+        diversity: Some(Diversity { weight: 0.3, max_per_parent: None }),
+        now: Some(0.0),
+        ..Default::default()
+    };
     let mut opts = SearchOptions::top(20, 5);
     opts.pool.cascade = vec![Stage { scorer: StageScorer::Bm25, keep: 12 }];
     opts.rerank.signals = Some(signals);
@@ -425,7 +528,10 @@ fn excluded_ids_leave_the_pool_and_the_rest_moves_up() {
         assert!(page.iter().all(|c| !shown.contains(&c.id)), "{retrieval:?}");
         if retrieval != Retrieval::Hybrid {
             // one ranked list: the page is the rest of it, in order
-            assert_eq!(page.iter().map(|c| &c.id).collect::<Vec<_>>(), all[3..].iter().map(|c| &c.id).collect::<Vec<_>>());
+            assert_eq!(
+                page.iter().map(|c| &c.id).collect::<Vec<_>>(),
+                all[3..].iter().map(|c| &c.id).collect::<Vec<_>>()
+            );
         }
     }
     let o = SearchOptions::from_value(serde_json::json!({"exclude": ["gil"], "candidates": 20, "topK": 20})).unwrap();

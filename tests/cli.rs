@@ -40,7 +40,15 @@ fn search_json_shows_both_stages() {
 #[test]
 fn search_text_output_and_threshold() {
     let docs = root().join("tests/fixtures/seed000.jsonl");
-    let out = minirank(&["search", "--docs", docs.to_str().unwrap(), "--query", &seed_questions()[0], "--min-score", "0.9999"]);
+    let out = minirank(&[
+        "search",
+        "--docs",
+        docs.to_str().unwrap(),
+        "--query",
+        &seed_questions()[0],
+        "--min-score",
+        "0.9999",
+    ]);
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("Stage 1 candidates: 20"), "{text}");
@@ -54,7 +62,18 @@ fn plain_text_documents_are_one_per_line() {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("docs.txt");
     std::fs::write(&path, "Bananas are yellow fruit.\n\nThe GIL limits CPU-bound threads.\n").unwrap();
-    let v = json_of(&minirank(&["search", "--docs", path.to_str().unwrap(), "--query", "python threads", "--candidates", "2", "--top-k", "1", "--json"]));
+    let v = json_of(&minirank(&[
+        "search",
+        "--docs",
+        path.to_str().unwrap(),
+        "--query",
+        "python threads",
+        "--candidates",
+        "2",
+        "--top-k",
+        "1",
+        "--json",
+    ]));
     assert_eq!(v["results"][0]["id"], "3", "ids are line numbers");
     std::fs::remove_dir_all(dir).ok();
 }
@@ -62,7 +81,8 @@ fn plain_text_documents_are_one_per_line() {
 #[test]
 fn bad_arguments_fail_with_a_message() {
     let docs = root().join("tests/fixtures/seed000.jsonl");
-    let out = minirank(&["search", "--docs", docs.to_str().unwrap(), "--query", "x", "--candidates", "3", "--top-k", "4"]);
+    let out =
+        minirank(&["search", "--docs", docs.to_str().unwrap(), "--query", "x", "--candidates", "3", "--top-k", "4"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--top-k"), "{}", String::from_utf8_lossy(&out.stderr));
     let out = minirank(&["search", "--docs", "/no/such/file.jsonl", "--query", "x"]);
@@ -111,7 +131,18 @@ fn eval_reports_every_method() {
 fn eval_runs_the_methods_asked_for_with_other_weights() {
     let dir = root().join("tests/fixtures/mini_beir");
     let d = dir.to_str().unwrap();
-    let v = json_of(&minirank(&["eval", "--collection", d, "--methods", "dense,bm25", "--fusion", "bm25=0.5", "--retrieval", "hybrid", "--json"]));
+    let v = json_of(&minirank(&[
+        "eval",
+        "--collection",
+        d,
+        "--methods",
+        "dense,bm25",
+        "--fusion",
+        "bm25=0.5",
+        "--retrieval",
+        "hybrid",
+        "--json",
+    ]));
     let names: Vec<&String> = v["methods"].as_object().unwrap().keys().collect();
     assert_eq!(names, ["bm25", "dense"]);
     assert_eq!(v["fusion"]["bm25"], 0.5);
@@ -134,10 +165,18 @@ fn eval_reports_kind_intervals_a_compared_fusion_and_dumps_reusing_its_index() {
     std::fs::write(dir.join("collection.json"), r#"{"kind": "question -> answer passage"}"#).unwrap();
     let (d, index, dump) = (dir.to_str().unwrap(), dir.join("index.bin"), dir.join("dump.jsonl"));
     let args = |extra: &[&str]| -> Vec<String> {
-        let mut a: Vec<String> = ["eval", "--collection", d, "--methods", "dense,default", "--compare-fusion", "dense=1,bm25=1,cross-encoder=0.25"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let mut a: Vec<String> = [
+            "eval",
+            "--collection",
+            d,
+            "--methods",
+            "dense,default",
+            "--compare-fusion",
+            "dense=1,bm25=1,cross-encoder=0.25",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
         a.extend(["--index".to_string(), index.display().to_string(), "--json".to_string()]);
         a.extend(extra.iter().map(|s| s.to_string()));
         a
@@ -179,7 +218,22 @@ fn search_with_bm25_filter_cascade_and_parents() {
     let docs = root().join("tests/fixtures/seed000.jsonl");
     let d = docs.to_str().unwrap();
     let q = "How do I run CPU-bound Python code in parallel?";
-    let v = json_of(&minirank(&["search", "--docs", d, "--query", q, "--retrieval", "hybrid", "--candidates", "20", "--cascade", "dense:10", "--top-k", "3", "--json"]));
+    let v = json_of(&minirank(&[
+        "search",
+        "--docs",
+        d,
+        "--query",
+        q,
+        "--retrieval",
+        "hybrid",
+        "--candidates",
+        "20",
+        "--cascade",
+        "dense:10",
+        "--top-k",
+        "3",
+        "--json",
+    ]));
     assert_eq!(v["candidates"].as_array().unwrap().len(), 20);
     assert_eq!(v["cascade"][0].as_array().unwrap().len(), 10);
     let kept: Vec<&str> = v["cascade"][0].as_array().unwrap().iter().map(|x| x.as_str().unwrap()).collect();
@@ -202,25 +256,62 @@ fn search_with_bm25_filter_cascade_and_parents() {
         .collect();
     std::fs::write(&tagged, lines.join("\n")).unwrap();
     let t = tagged.to_str().unwrap();
-    let v = json_of(&minirank(&["search", "--docs", t, "--query", q, "--filter", r#"{"year": {"gte": 2015}}"#, "--json"]));
+    let v =
+        json_of(&minirank(&["search", "--docs", t, "--query", q, "--filter", r#"{"year": {"gte": 2015}}"#, "--json"]));
     let cands = v["candidates"].as_array().unwrap();
     assert_eq!(cands.len(), 5, "years 2015..=2019 pass");
     assert!(cands.iter().all(|c| c["metadata"]["year"].as_u64().unwrap() >= 2015));
     let bad = minirank(&["search", "--docs", d, "--query", q, "--filter", r#"{"year": {"between": 1}}"#]);
     assert!(!bad.status.success());
-    assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown operator `between`"), "{}", String::from_utf8_lossy(&bad.stderr));
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("unknown operator `between`"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
     let bad = minirank(&["search", "--docs", d, "--query", q, "--cascade", "dense:50"]);
     assert!(String::from_utf8_lossy(&bad.stderr).contains("cascade"), "{}", String::from_utf8_lossy(&bad.stderr));
     // long documents: passages grouped back into their documents
     let long = dir.join("long.jsonl");
-    let all: Vec<String> = lines.iter().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["text"].as_str().unwrap().to_owned()).collect();
-    let long_docs = [json!({"id": "first", "text": all[..10].join(" ")}), json!({"id": "second", "text": all[10..].join(" ")})];
+    let all: Vec<String> = lines
+        .iter()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["text"].as_str().unwrap().to_owned())
+        .collect();
+    let long_docs =
+        [json!({"id": "first", "text": all[..10].join(" ")}), json!({"id": "second", "text": all[10..].join(" ")})];
     std::fs::write(&long, long_docs.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n")).unwrap();
     let l = long.to_str().unwrap();
-    let v = json_of(&minirank(&["search", "--docs", l, "--query", q, "--chunk-tokens", "40", "--candidates", "10", "--top-k", "3", "--json"]));
+    let v = json_of(&minirank(&[
+        "search",
+        "--docs",
+        l,
+        "--query",
+        q,
+        "--chunk-tokens",
+        "40",
+        "--candidates",
+        "10",
+        "--top-k",
+        "3",
+        "--json",
+    ]));
     let passages: Vec<&str> = v["candidates"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
     assert!(passages.len() > 2 && passages.iter().all(|id| id.contains('#')), "indexed as passages: {passages:?}");
-    let v = json_of(&minirank(&["search", "--docs", l, "--query", q, "--chunk-tokens", "40", "--candidates", "10", "--parents", "max", "--top-k", "3", "--json"]));
+    let v = json_of(&minirank(&[
+        "search",
+        "--docs",
+        l,
+        "--query",
+        q,
+        "--chunk-tokens",
+        "40",
+        "--candidates",
+        "10",
+        "--parents",
+        "max",
+        "--top-k",
+        "3",
+        "--json",
+    ]));
     let ids: Vec<&str> = v["results"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
     assert_eq!(ids.len(), 2, "two parent documents: {ids:?}");
     assert!(ids.contains(&"first") && ids.contains(&"second"), "{ids:?}");

@@ -12,7 +12,9 @@ use minirank::prelude::*;
 
 type Example<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
-/// docs/rust.md, "Both stages" (run from the repository root, where the models are).
+/// docs/rust.md, "Both stages" (run from the repository root, where the models are). Laid out as
+/// in the docs, not by rustfmt.
+#[rustfmt::skip]
 fn rust_both_stages() -> Example<(SearchResult, Reranked)> {
     use minirank::prelude::*;
 
@@ -36,6 +38,7 @@ fn rust_both_stages() -> Example<(SearchResult, Reranked)> {
 }
 
 /// docs/rust.md, "Options".
+#[rustfmt::skip]
 fn rust_options() -> Example<()> {
     use minirank::prelude::*;
 

@@ -73,20 +73,25 @@ fn optional_token_type_ids_and_two_label_heads_work() {
 fn tokenizer_vocabulary_must_match_the_model() {
     // the real 30,522-row bi-encoder with a 100-token tokenizer
     let err = BiEncoder::from_bytes(ModelFiles::new(&bi_files().model, &tiny_tok())).unwrap_err();
-    assert!(
-        matches!(err, Error::TokenizerMismatch { tokenizer_vocab: 100, model_vocab: 30522, .. }),
-        "{err}"
-    );
+    assert!(matches!(err, Error::TokenizerMismatch { tokenizer_vocab: 100, model_vocab: 30522, .. }), "{err}");
     // the tiny 100-row model with the real tokenizer
-    let err = CrossEncoder::from_bytes(ModelFiles::new(&tiny("reranker_vocab100.onnx"), &ce_files().tokenizer)).unwrap_err();
+    let err =
+        CrossEncoder::from_bytes(ModelFiles::new(&tiny("reranker_vocab100.onnx"), &ce_files().tokenizer)).unwrap_err();
     assert!(matches!(err, Error::TokenizerMismatch { tokenizer_vocab: 30522, model_vocab: 100, .. }), "{err}");
     // config.json that disagrees
     let cfg = br#"{"vocab_size": 28996}"#;
-    let err = CrossEncoder::from_bytes(ModelFiles::new(&tiny("reranker_vocab100.onnx"), &tiny_tok()).with_config(cfg)).unwrap_err();
-    assert!(matches!(err, Error::TokenizerMismatch { model_vocab: 28996, source_of_truth: "config.json", .. }), "{err}");
-    let err = CrossEncoder::from_bytes(ModelFiles::new(&tiny("reranker_vocab100.onnx"), &tiny_tok()).with_config(b"{oops")).unwrap_err();
+    let err = CrossEncoder::from_bytes(ModelFiles::new(&tiny("reranker_vocab100.onnx"), &tiny_tok()).with_config(cfg))
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::TokenizerMismatch { model_vocab: 28996, source_of_truth: "config.json", .. }),
+        "{err}"
+    );
+    let err =
+        CrossEncoder::from_bytes(ModelFiles::new(&tiny("reranker_vocab100.onnx"), &tiny_tok()).with_config(b"{oops"))
+            .unwrap_err();
     assert!(matches!(err, Error::BadConfig { .. }), "{err}");
-    let err = CrossEncoder::from_bytes(ModelFiles::new(&tiny("reranker_vocab100.onnx"), b"not a tokenizer")).unwrap_err();
+    let err =
+        CrossEncoder::from_bytes(ModelFiles::new(&tiny("reranker_vocab100.onnx"), b"not a tokenizer")).unwrap_err();
     assert!(matches!(err, Error::BadTokenizer { .. }), "{err}");
 }
 
@@ -96,7 +101,10 @@ fn bad_queries_and_options_are_errors() {
     for q in ["", "   ", "\n\t"] {
         assert!(matches!(e.retrieve(q, 5), Err(Error::EmptyInput { what: "query" })));
         assert!(matches!(e.search(q, &SearchOptions::default()), Err(Error::EmptyInput { what: "query" })));
-        assert!(matches!(e.rerank(q, &[Candidate::new("a", "b")], &RerankOptions::default()), Err(Error::EmptyInput { what: "query" })));
+        assert!(matches!(
+            e.rerank(q, &[Candidate::new("a", "b")], &RerankOptions::default()),
+            Err(Error::EmptyInput { what: "query" })
+        ));
     }
     let q = "python";
     assert!((e.retrieve(q, 0).err().and_then(|e| e.option().map(str::to_owned)).as_deref() == Some("k")));
@@ -151,7 +159,10 @@ fn failing_calls_leave_the_index_unchanged() {
         assert_eq!(e.save_index(), before);
     }
     e.set_limits(IndexLimits { max_documents: 20, ..Default::default() });
-    assert!(matches!(e.add_documents(vec![Document::new("21st", "one too many")]), Err(Error::CapacityExceeded { .. })));
+    assert!(matches!(
+        e.add_documents(vec![Document::new("21st", "one too many")]),
+        Err(Error::CapacityExceeded { .. })
+    ));
     assert_eq!(e.save_index(), before);
     assert!(e.load_index(b"MRNKIDX\0garbage").is_err());
     assert!(e.load_index(&before[..before.len() - 10]).is_err());
@@ -167,7 +178,11 @@ fn a_one_megabyte_document_is_indexed_truncated() {
     while big.len() < 1_000_000 {
         big.push_str("filler text about gardening tomatoes and weather. ");
     }
-    e.add_documents(vec![Document::new("big", big.clone()), Document::new("other", "Celery is a distributed task queue.")]).unwrap();
+    e.add_documents(vec![
+        Document::new("big", big.clone()),
+        Document::new("other", "Celery is a distributed task queue."),
+    ])
+    .unwrap();
     assert_eq!(e.index().get("big").unwrap().text.len(), big.len(), "the full text is kept");
     let hits = e.retrieve("compile python to machine code with LLVM", 1).unwrap();
     assert_eq!(hits[0].id, "big");
@@ -221,7 +236,10 @@ fn options_from_json_name_the_path_of_a_bad_field() {
         assert_eq!(err.option(), Some(name), "{v}: {err}");
         assert!(err.to_string().contains(text), "{v}: {err}");
     }
-    let o = SearchOptions::from_value(json!({"candidates": 7, "topK": 2, "fusion": {"bm25": 0.5}, "filter": {"lang": "en"}})).unwrap();
+    let o = SearchOptions::from_value(
+        json!({"candidates": 7, "topK": 2, "fusion": {"bm25": 0.5}, "filter": {"lang": "en"}}),
+    )
+    .unwrap();
     assert_eq!((o.pool.candidates, o.rerank.top_k, o.rerank.fusion.bm25), (7, Some(2), Some(0.5)));
     assert_eq!(o.rerank.fusion.dense, Fusion::default().dense, "a weight left out keeps its default");
     assert_eq!(o.source.retrieval, SearchOptions::default().source.retrieval);

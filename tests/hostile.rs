@@ -38,7 +38,8 @@ fn hostile_text_is_indexed_and_searched_or_refused_clearly() {
         assert!(matches!(e.add_documents(vec![Document::new("blank", t.as_str())]), Err(Error::EmptyInput { .. })));
         assert!(matches!(e.retrieve(t, 3), Err(Error::EmptyInput { what: "query" })));
     }
-    let docs: Vec<Document> = usable.iter().enumerate().map(|(i, t)| Document::new(format!("h{i}"), t.as_str())).collect();
+    let docs: Vec<Document> =
+        usable.iter().enumerate().map(|(i, t)| Document::new(format!("h{i}"), t.as_str())).collect();
     assert_eq!(e.add_documents(docs).unwrap(), usable.len());
     for t in &usable {
         let r = e.search(t, &SearchOptions::top(5, 3)).unwrap();
@@ -57,16 +58,23 @@ fn hostile_text_is_indexed_and_searched_or_refused_clearly() {
 fn tiny_engine() -> Minirank {
     let tok = read("tests/fixtures/tiny/tokenizer_vocab100.json");
     let bi = BiEncoder::from_bytes(ModelFiles::new(&read("tests/fixtures/tiny/encoder_vocab100.onnx"), &tok)).unwrap();
-    let ce = CrossEncoder::from_bytes(ModelFiles::new(&read("tests/fixtures/tiny/reranker_vocab100.onnx"), &tok)).unwrap();
+    let ce =
+        CrossEncoder::from_bytes(ModelFiles::new(&read("tests/fixtures/tiny/reranker_vocab100.onnx"), &tok)).unwrap();
     Minirank::new(bi, ce, 42)
 }
 
 #[test]
 fn ten_thousand_documents() {
     let mut e = tiny_engine();
-    let words = ["python", "thread", "queue", "lock", "gil", "event", "loop", "data", "index", "vector", "rank", "score"];
+    let words =
+        ["python", "thread", "queue", "lock", "gil", "event", "loop", "data", "index", "vector", "rank", "score"];
     let docs: Vec<Document> = (0..10_000)
-        .map(|i| Document::new(format!("d{i}"), format!("{} {} {} {i}", words[i % 12], words[(i / 12) % 12], words[(i / 144) % 12])))
+        .map(|i| {
+            Document::new(
+                format!("d{i}"),
+                format!("{} {} {} {i}", words[i % 12], words[(i / 12) % 12], words[(i / 144) % 12]),
+            )
+        })
         .collect();
     assert_eq!(e.add_documents(docs).unwrap(), 10_000);
     assert_eq!(e.len(), 10_000);
@@ -97,7 +105,15 @@ fn huge_sizes_are_bounded_by_what_is_indexed() {
     for retrieval in [Retrieval::Dense, Retrieval::Bm25, Retrieval::Hybrid] {
         let c = e.retrieve_with("parallel Python", &RetrieveOptions::of(huge, retrieval)).unwrap();
         assert!(!c.is_empty() && c.len() <= 20, "{retrieval:?}: {}", c.len());
-        let r = e.search("parallel Python", &SearchOptions { source: CandidateSource { retrieval: Some(retrieval), ..Default::default() }, ..SearchOptions::top(huge, huge) }).unwrap();
+        let r = e
+            .search(
+                "parallel Python",
+                &SearchOptions {
+                    source: CandidateSource { retrieval: Some(retrieval), ..Default::default() },
+                    ..SearchOptions::top(huge, huge)
+                },
+            )
+            .unwrap();
         assert_eq!(r.reranked.hits.len(), r.candidates.len(), "{retrieval:?}");
     }
     let v = e.embedder().embed_one("parallel Python").unwrap();

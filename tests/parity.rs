@@ -5,7 +5,6 @@ use common::*;
 use minirank::prelude::*;
 use minirank::tokenize::TextTokenizer;
 
-
 #[test]
 fn bi_encoder_tokenization_matches_python_tokenizers() {
     let fx = fixture("bi_encoder_reference.json");
@@ -87,7 +86,14 @@ fn gelu_runs_as_one_fused_operator() {
     // `GeluExact` (the logits above stay those of onnxruntime); a tract upgrade that stops
     // fusing it would bring the `Erf` nodes back
     let e = engine();
-    let ops: Vec<String> = e.reranker().model().profile("a query", &["a short document"], 64, 1).unwrap().into_iter().map(|(op, _)| op).collect();
+    let ops: Vec<String> = e
+        .reranker()
+        .model()
+        .profile("a query", &["a short document"], 64, 1)
+        .unwrap()
+        .into_iter()
+        .map(|(op, _)| op)
+        .collect();
     assert!(ops.iter().any(|op| op == "GeluExact"), "{ops:?}");
     assert!(!ops.iter().any(|op| op == "Erf"), "{ops:?}");
 }

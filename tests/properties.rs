@@ -13,7 +13,8 @@ use std::sync::OnceLock;
 fn tiny_engine() -> Minirank {
     let tok = read("tests/fixtures/tiny/tokenizer_vocab100.json");
     let bi = BiEncoder::from_bytes(ModelFiles::new(&read("tests/fixtures/tiny/encoder_vocab100.onnx"), &tok)).unwrap();
-    let ce = CrossEncoder::from_bytes(ModelFiles::new(&read("tests/fixtures/tiny/reranker_vocab100.onnx"), &tok)).unwrap();
+    let ce =
+        CrossEncoder::from_bytes(ModelFiles::new(&read("tests/fixtures/tiny/reranker_vocab100.onnx"), &tok)).unwrap();
     Minirank::new(bi, ce, 7)
 }
 
@@ -24,14 +25,19 @@ fn shared_tiny() -> &'static Minirank {
 
 fn real_tokenizer() -> &'static TextTokenizer {
     static T: OnceLock<TextTokenizer> = OnceLock::new();
-    T.get_or_init(|| TextTokenizer::from_bytes(ModelRole::CrossEncoder, &read("models/cross-encoder/tokenizer.json")).unwrap())
+    T.get_or_init(|| {
+        TextTokenizer::from_bytes(ModelRole::CrossEncoder, &read("models/cross-encoder/tokenizer.json")).unwrap()
+    })
 }
 
 /// Any text: words of the tiny vocabulary mixed with arbitrary Unicode.
 fn text() -> impl Strategy<Value = String> {
     prop_oneof![
-        proptest::collection::vec(prop::sample::select(vec!["python", "queue", "lock", "gil", "the", "a", "?", "thread", "xyz"]), 1..12)
-            .prop_map(|w| w.join(" ")),
+        proptest::collection::vec(
+            prop::sample::select(vec!["python", "queue", "lock", "gil", "the", "a", "?", "thread", "xyz"]),
+            1..12
+        )
+        .prop_map(|w| w.join(" ")),
         "\\PC{1,40}",
         any::<String>(),
     ]

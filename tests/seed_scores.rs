@@ -12,8 +12,10 @@ fn compute() -> serde_json::Value {
     let mut out = Vec::new();
     for q in seed_questions() {
         let cands = e.retrieve_with(&q, &RetrieveOptions::of(20, Retrieval::Dense)).unwrap();
-        let r = e.rerank(&q, &cands, &RerankOptions { fusion: Fusion::CROSS_ENCODER_ONLY, ..Default::default() }).unwrap();
-        let logits: serde_json::Map<String, serde_json::Value> = r.hits.iter().map(|h| (h.id.clone(), json!(h.logit))).collect();
+        let r =
+            e.rerank(&q, &cands, &RerankOptions { fusion: Fusion::CROSS_ENCODER_ONLY, ..Default::default() }).unwrap();
+        let logits: serde_json::Map<String, serde_json::Value> =
+            r.hits.iter().map(|h| (h.id.clone(), json!(h.logit))).collect();
         out.push(json!({
             "query": q,
             "candidates": cands.iter().map(|c| json!([c.id, c.score])).collect::<Vec<_>>(),

@@ -12,7 +12,11 @@ fn top_ids(r: &SearchResult) -> Vec<&str> {
 fn cpu_bound_question_is_led_by_parallelism_documents() {
     let q = &seed_questions()[0];
     let r = seed_engine().search(q, &SearchOptions::top(20, 5)).unwrap();
-    println!("{q}\n  stage 1: {:?}\n  stage 2: {:?}", r.candidates.iter().map(|c| &c.id).collect::<Vec<_>>(), top_ids(&r));
+    println!(
+        "{q}\n  stage 1: {:?}\n  stage 2: {:?}",
+        r.candidates.iter().map(|c| &c.id).collect::<Vec<_>>(),
+        top_ids(&r)
+    );
     assert_eq!(r.candidates.len(), 20);
     assert_eq!(r.reranked.hits.len(), 5);
     // The documents that answer it: a way around the GIL, or the GIL itself.
@@ -120,6 +124,12 @@ fn the_bm25_weight_follows_the_query_length() {
     }
     assert_eq!(analyzer.distinct_terms("parallel python"), 2);
     assert!(analyzer.distinct_terms(long) >= RULE.full_terms, "the long query reaches the full weight");
-    let given = SearchOptions { rerank: RerankOptions { fusion: Fusion { bm25: Some(0.7), ..Fusion::default() }, ..SearchOptions::top(20, 5).rerank }, ..SearchOptions::top(20, 5) };
+    let given = SearchOptions {
+        rerank: RerankOptions {
+            fusion: Fusion { bm25: Some(0.7), ..Fusion::default() },
+            ..SearchOptions::top(20, 5).rerank
+        },
+        ..SearchOptions::top(20, 5)
+    };
     assert_eq!(e.search("parallel python", &given).unwrap().reranked.weights.bm25, 0.7);
 }

@@ -10,7 +10,9 @@ use std::fmt::Write;
 
 /// The types, in the order they are declared, by source file.
 const TYPES: &[(&str, &[&str])] = &[
-    ("src/pipeline.rs", &["RetrieveOptions", "CandidateSource", "PoolOptions", "SearchOptions"]),
+    ("src/pipeline.rs", &["RetrieveOptions"]),
+    ("src/retrieval.rs", &["CandidateSource"]),
+    ("src/pipeline.rs", &["PoolOptions", "SearchOptions"]),
     ("src/retrieval.rs", &["Retrieval", "Hybrid", "HybridMethod", "Stage", "StageScorer"]),
     ("src/rerank.rs", &["RerankOptions"]),
     ("src/fusion.rs", &["Fusion", "Weights", "Contributions"]),
@@ -241,12 +243,21 @@ fn declare(item: &syn::Item, out: &mut String) {
                 }
                 let ident = f.ident.as_ref().unwrap().to_string();
                 let key = a.rename.clone().unwrap_or_else(|| rename(&ident, c.rename_all.as_deref()));
-                let ty = FIELD_TYPES.iter().find(|(t, f, _)| *t == name && *f == key).map(|(_, _, t)| t.to_string()).unwrap_or(ty);
+                let ty = FIELD_TYPES
+                    .iter()
+                    .find(|(t, f, _)| *t == name && *f == key)
+                    .map(|(_, _, t)| t.to_string())
+                    .unwrap_or(ty);
                 // read with a default: may be left out; written only when present: may be absent
                 let optional = c.default || a.default || a.skip_serializing_if;
                 let nullable = is_option && !a.skip_serializing_if;
                 body.push_str(&docs(&f.attrs, "  "));
-                let _ = writeln!(body, "  {key}{}: {ty}{};", if optional { "?" } else { "" }, if nullable { " | null" } else { "" });
+                let _ = writeln!(
+                    body,
+                    "  {key}{}: {ty}{};",
+                    if optional { "?" } else { "" },
+                    if nullable { " | null" } else { "" }
+                );
             }
             out.push_str(&docs(&s.attrs, ""));
             let ext = if extends.is_empty() { String::new() } else { format!(" extends {}", extends.join(", ")) };
@@ -259,7 +270,10 @@ fn declare(item: &syn::Item, out: &mut String) {
             for v in &e.variants {
                 assert!(matches!(v.fields, syn::Fields::Unit), "{name}: only unit variants");
                 let a = serde_attrs(&v.attrs);
-                parts.push(format!("'{}'", a.rename.unwrap_or_else(|| rename(&v.ident.to_string(), c.rename_all.as_deref()))));
+                parts.push(format!(
+                    "'{}'",
+                    a.rename.unwrap_or_else(|| rename(&v.ident.to_string(), c.rename_all.as_deref()))
+                ));
             }
             out.push_str(&docs(&e.attrs, ""));
             let _ = writeln!(out, "export type {name} = {};", parts.join(" | "));

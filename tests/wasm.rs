@@ -87,7 +87,7 @@ fn seed_scores_equal_the_native_build() {
                 let id = h["id"].as_str().unwrap();
                 let (got, want) = (h["logit"].as_f64().unwrap(), q["logits"][id].as_f64().unwrap());
                 // the native build runs f32 linear layers, this one int8 ones (encoder::
-                // INT8_LINEAR): within the parity tolerance of src/encoder.rs (2.5e-3 measured)
+                // INT8_LINEAR): within the parity tolerance of src/model/encoder/compiled.rs (2.5e-3 measured)
                 assert!((got - want).abs() < 5e-3, "{query} / {id}: logit {got} vs {want}");
             }
         }
@@ -151,7 +151,11 @@ fn errors_are_thrown_with_the_parameter_and_the_instance_keeps_working() {
             (e.retrieve(q.clone(), obj(serde_json::json!({"k": "5"}))), "`k`", "InvalidOption"),
             (e.rerank(JsValue::from(123), Array::new().into(), JsValue::UNDEFINED), "`query`", "InvalidOption"),
             (e.rerank(q.clone(), JsValue::from("not a list"), JsValue::UNDEFINED), "`candidates`", "InvalidOption"),
-            (e.rerank(q.clone(), obj(serde_json::json!(["a"])), obj(serde_json::json!({"batchSize": 0}))), "batchSize", "InvalidOption"),
+            (
+                e.rerank(q.clone(), obj(serde_json::json!(["a"])), obj(serde_json::json!({"batchSize": 0}))),
+                "batchSize",
+                "InvalidOption",
+            ),
             (e.retrieve("   ".into(), JsValue::UNDEFINED), "query is empty", "EmptyInput"),
         ];
         let before = e.save_index();
@@ -200,8 +204,17 @@ const TINY_CE: &[u8] = include_bytes!("fixtures/tiny/reranker_vocab100.onnx");
 #[wasm_bindgen_test]
 fn ten_thousand_documents_and_limits_in_wasm() {
     // the tiny test models keep this fast; the index, its limits and its bytes are the real ones
-    let mut e = Engine::new(bytes(TINY_BI), bytes(TINY_TOK), bytes(TINY_CE), bytes(TINY_TOK), JsValue::UNDEFINED, JsValue::UNDEFINED).unwrap();
-    let docs: Vec<String> = (0..10_000).map(|i| format!("python queue lock {} {i}", ["gil", "thread", "data"][i % 3])).collect();
+    let mut e = Engine::new(
+        bytes(TINY_BI),
+        bytes(TINY_TOK),
+        bytes(TINY_CE),
+        bytes(TINY_TOK),
+        JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
+    )
+    .unwrap();
+    let docs: Vec<String> =
+        (0..10_000).map(|i| format!("python queue lock {} {i}", ["gil", "thread", "data"][i % 3])).collect();
     assert_eq!(e.index(obj(serde_json::json!(docs))).unwrap(), 10_000);
     let r = to_json(&e.search("python gil".into(), obj(serde_json::json!({"candidates": 100, "topK": 10}))).unwrap());
     assert_eq!(r["hits"].as_array().unwrap().len(), 10);
@@ -215,13 +228,27 @@ fn ten_thousand_documents_and_limits_in_wasm() {
 
 #[wasm_bindgen_test]
 fn bad_model_bytes_are_refused() {
-    let err = Engine::new(bytes(b"garbage"), bytes(BI_TOK), bytes(CE_MODEL), bytes(CE_TOK), JsValue::UNDEFINED, JsValue::UNDEFINED)
-        .err()
-        .expect("garbage is not a model");
+    let err = Engine::new(
+        bytes(b"garbage"),
+        bytes(BI_TOK),
+        bytes(CE_MODEL),
+        bytes(CE_TOK),
+        JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
+    )
+    .err()
+    .expect("garbage is not a model");
     assert_eq!(code(&err), "BadModel");
-    let err = Engine::new(JsValue::from(5), bytes(BI_TOK), bytes(CE_MODEL), bytes(CE_TOK), JsValue::UNDEFINED, JsValue::UNDEFINED)
-        .err()
-        .expect("a number is not bytes");
+    let err = Engine::new(
+        JsValue::from(5),
+        bytes(BI_TOK),
+        bytes(CE_MODEL),
+        bytes(CE_TOK),
+        JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
+    )
+    .err()
+    .expect("a number is not bytes");
     assert!(message(&err).contains("biEncoder.model"));
 }
 
@@ -248,7 +275,9 @@ fn tagged_engine() -> Engine {
 #[wasm_bindgen_test]
 fn bm25_hybrid_filters_and_cascade_from_js() {
     let mut e = tagged_engine();
-    let lexical = to_json(&e.retrieve("Global Interpreter Lock".into(), obj(serde_json::json!({"k": 3, "retrieval": "bm25"}))).unwrap());
+    let lexical = to_json(
+        &e.retrieve("Global Interpreter Lock".into(), obj(serde_json::json!({"k": 3, "retrieval": "bm25"}))).unwrap(),
+    );
     assert_eq!(ids_of(&lexical)[0], "gil");
     let q = "How do I run CPU-bound Python code in parallel?";
     let hybrid = to_json(&e.retrieve(q.into(), obj(serde_json::json!({"k": 10, "retrieval": "hybrid", "hybrid": {"method": "weighted", "denseWeight": 0.7}}))).unwrap());
@@ -258,14 +287,23 @@ fn bm25_hybrid_filters_and_cascade_from_js() {
         assert!(c["metadata"]["year"].as_u64().unwrap() >= 2010 && c["metadata"]["source"] == "docs", "{c}");
     }
     let r = to_json(&e.search(q.into(), obj(serde_json::json!({"candidates": 20, "retrieval": "hybrid", "cascade": [{"scorer": "bm25", "keep": 12}, {"scorer": "dense", "keep": 6}], "topK": 3}))).unwrap());
-    assert_eq!(r["cascade"].as_array().unwrap().iter().map(|s| s.as_array().unwrap().len()).collect::<Vec<_>>(), [12, 6]);
+    assert_eq!(
+        r["cascade"].as_array().unwrap().iter().map(|s| s.as_array().unwrap().len()).collect::<Vec<_>>(),
+        [12, 6]
+    );
     assert_eq!(r["scored"].as_u64().unwrap() + r["cacheHits"].as_u64().unwrap(), 6);
     e.set_bm25(obj(serde_json::json!({"k1": 2.0, "b": 0.3, "stopWords": false}))).unwrap();
     // option errors name the nested field
     let cases: Vec<(Result<JsValue, JsValue>, &str)> = vec![
         (e.retrieve(q.into(), obj(serde_json::json!({"retrieval": "sparse"}))), "sparse"),
-        (e.retrieve(q.into(), obj(serde_json::json!({"filter": {"year": {"after": 2000}}}))), "unknown operator `after`"),
-        (e.retrieve(q.into(), obj(serde_json::json!({"retrieval": "hybrid", "hybrid": {"denseWeight": 3}}))), "hybrid.denseWeight"),
+        (
+            e.retrieve(q.into(), obj(serde_json::json!({"filter": {"year": {"after": 2000}}}))),
+            "unknown operator `after`",
+        ),
+        (
+            e.retrieve(q.into(), obj(serde_json::json!({"retrieval": "hybrid", "hybrid": {"denseWeight": 3}}))),
+            "hybrid.denseWeight",
+        ),
         (e.retrieve(q.into(), obj(serde_json::json!({"hybrid": {"rrf": 60}}))), "rrf"),
         (e.search(q.into(), obj(serde_json::json!({"cascade": [{"scorer": "dense", "keep": 2}]}))), "cascade"),
         (e.search(q.into(), obj(serde_json::json!({"cascade": [{"scorer": "dense"}]}))), "keep"),
@@ -287,20 +325,27 @@ fn signals_give_components_and_reorder() {
         "authority": {"field": "source", "weights": {"docs": 1, "forum": 0}, "weight": 10},
         "freshness": {"field": "updatedAt", "halfLifeDays": 365, "weight": 0.1},
     });
-    let r = to_json(&e.search(q.into(), obj(serde_json::json!({"candidates": 20, "topK": 20, "signals": signals}))).unwrap());
+    let r = to_json(
+        &e.search(q.into(), obj(serde_json::json!({"candidates": 20, "topK": 20, "signals": signals}))).unwrap(),
+    );
     let hits = r["hits"].as_array().unwrap();
     let sources: Vec<&str> = hits.iter().map(|h| h["metadata"]["source"].as_str().unwrap()).collect();
     assert_eq!(sources.iter().take_while(|s| **s == "docs").count(), 10, "{sources:?}");
     for h in hits {
         let c = &h["components"];
-        let sum = 0.01 * c["relevance"].as_f64().unwrap() + 10.0 * c["authority"].as_f64().unwrap() + 0.1 * c["freshness"].as_f64().unwrap();
+        let sum = 0.01 * c["relevance"].as_f64().unwrap()
+            + 10.0 * c["authority"].as_f64().unwrap()
+            + 0.1 * c["freshness"].as_f64().unwrap();
         assert!((c["final"].as_f64().unwrap() - sum).abs() < 1e-4, "{c}");
         // `now` defaults to Date.now(): documents from 2000–2019 are years old
         assert!(c["freshness"].as_f64().unwrap() < 0.5);
     }
     // rerank() takes signals too
     let cands = e.retrieve(q.into(), obj(serde_json::json!({"k": 10}))).unwrap();
-    let r = to_json(&e.rerank(q.into(), cands, obj(serde_json::json!({"topK": 3, "signals": {"diversity": {"weight": 0.5}}}))).unwrap());
+    let r = to_json(
+        &e.rerank(q.into(), cands, obj(serde_json::json!({"topK": 3, "signals": {"diversity": {"weight": 0.5}}})))
+            .unwrap(),
+    );
     assert_eq!(r["hits"].as_array().unwrap().len(), 3);
     assert!(r["hits"][1]["components"]["redundancy"].is_number());
     let err = e.search(q.into(), obj(serde_json::json!({"signals": {"freshness": {"halfLife": 3}}}))).unwrap_err();
@@ -310,7 +355,10 @@ fn signals_give_components_and_reorder() {
 #[wasm_bindgen_test]
 fn long_documents_become_passages_grouped_by_parent() {
     let mut e = new_engine().unwrap();
-    let texts: Vec<String> = SEED.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["text"].as_str().unwrap().to_owned()).collect();
+    let texts: Vec<String> = SEED
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["text"].as_str().unwrap().to_owned())
+        .collect();
     e.set_chunking(obj(serde_json::json!({"maxTokens": 48, "overlapSentences": 1}))).unwrap();
     let n = e.index(obj(serde_json::json!([{"id": "book", "text": texts.join(" ")}, {"id": "note", "text": "Gardening in spring."}]))).unwrap();
     assert!(n > 4, "{n}");
@@ -318,7 +366,13 @@ fn long_documents_become_passages_grouped_by_parent() {
     let best = to_json(&e.retrieve(tail.as_str().into(), obj(serde_json::json!({"k": 1}))).unwrap());
     assert_eq!(best[0]["parent"], "book");
     assert!(best[0]["text"].as_str().unwrap().contains(tail.as_str()), "the tail of the document is indexed");
-    let r = to_json(&e.search("How do I run CPU-bound Python code in parallel?".into(), obj(serde_json::json!({"candidates": n, "topK": 2, "parents": "max"}))).unwrap());
+    let r = to_json(
+        &e.search(
+            "How do I run CPU-bound Python code in parallel?".into(),
+            obj(serde_json::json!({"candidates": n, "topK": 2, "parents": "max"})),
+        )
+        .unwrap(),
+    );
     assert_eq!(ids_of(&r["hits"]), ["book", "note"]);
     assert!(r["hits"][0]["passages"].as_array().unwrap().len() == n - 1);
     // saved and restored with the passages' parents; removing the parent removes its passages
@@ -326,7 +380,8 @@ fn long_documents_become_passages_grouped_by_parent() {
     assert!(e.remove("book".into()).unwrap());
     assert_eq!(e.size(), 1);
     assert_eq!(e.load_index(bytes(&saved)).unwrap(), n);
-    assert!(message(&e.set_chunking(obj(serde_json::json!({"maxTokens": 100000}))).unwrap_err()).contains("chunking.maxTokens"));
+    assert!(message(&e.set_chunking(obj(serde_json::json!({"maxTokens": 100000}))).unwrap_err())
+        .contains("chunking.maxTokens"));
     assert!(message(&e.set_chunking(obj(serde_json::json!({"size": 10}))).unwrap_err()).contains("size"));
     e.set_chunking(JsValue::NULL).unwrap();
 }
@@ -402,7 +457,8 @@ fn retrieve_takes_a_query_vector() {
         let q = "How do I share data between threads safely?";
         let v = e.embed(q.into()).unwrap();
         // the text's dense candidates, less the BM25 scores that only a text gives
-        let mut from_text = to_json(&e.retrieve(q.into(), obj(serde_json::json!({"k": 6, "retrieval": "dense"}))).unwrap());
+        let mut from_text =
+            to_json(&e.retrieve(q.into(), obj(serde_json::json!({"k": 6, "retrieval": "dense"}))).unwrap());
         for c in from_text.as_array_mut().unwrap() {
             assert!(c.as_object_mut().unwrap().remove("bm25").is_some_and(|b| b.is_number()));
         }

@@ -2,8 +2,8 @@
 
 use super::{Document, VectorIndex};
 use crate::bm25::{Bm25Index, Bm25Params, Stemmer};
-use crate::kernels::quantize_i8;
 use crate::error::{Error, Result};
+use crate::kernels::quantize_i8;
 
 const MAGIC: &[u8; 8] = b"MRNKIDX\0";
 /// Version 2 adds the parent id of each document and the BM25 settings (k1, b, a flags word:
@@ -128,7 +128,12 @@ impl VectorIndex {
             return Err(bad("vectors contain NaN or infinite values".into()));
         }
         index.codes = vec![0; index.vectors.len()];
-        index.scales = index.vectors.chunks_exact(dim).zip(index.codes.chunks_exact_mut(dim)).map(|(v, c)| quantize_i8(v, c)).collect();
+        index.scales = index
+            .vectors
+            .chunks_exact(dim)
+            .zip(index.codes.chunks_exact_mut(dim))
+            .map(|(v, c)| quantize_i8(v, c))
+            .collect();
         Ok(index)
     }
 }

@@ -104,7 +104,6 @@ pub struct VectorIndex {
 /// the memory traffic) and then rescores a shortlist exactly in f32.
 const PREFILTER_MIN_DOCS: usize = 20_000;
 
-
 impl VectorIndex {
     /// An empty index of `dim`-dimensional vectors. `fingerprint` identifies the embedding
     /// model (0 = unknown); indexes saved with one fingerprint are refused by another.
@@ -186,7 +185,11 @@ impl VectorIndex {
             .docs
             .iter()
             .map(|d| {
-                d.id.len() * 2 + d.text.len() + d.metadata.as_ref().map_or(0, |m| m.to_string().len()) + d.parent.as_ref().map_or(0, String::len) + 120
+                d.id.len() * 2
+                    + d.text.len()
+                    + d.metadata.as_ref().map_or(0, |m| m.to_string().len())
+                    + d.parent.as_ref().map_or(0, String::len)
+                    + 120
             })
             .sum();
         docs + self.vectors.len() * 4 + self.codes.len() + self.scales.len() * 4 + self.bm25.memory_bytes()
@@ -230,7 +233,11 @@ impl VectorIndex {
                 return Err(Error::EmptyInput { what: "document text" });
             }
             if d.text.len() > self.limits.max_document_bytes {
-                return Err(Error::DocumentTooLarge { id: d.id.clone(), bytes: d.text.len(), limit: self.limits.max_document_bytes });
+                return Err(Error::DocumentTooLarge {
+                    id: d.id.clone(),
+                    bytes: d.text.len(),
+                    limit: self.limits.max_document_bytes,
+                });
             }
             if !seen.insert(d.id.as_str()) {
                 return Err(Error::DuplicateId { id: d.id.clone() });
@@ -320,7 +327,8 @@ impl VectorIndex {
         if roots.is_empty() {
             return HashSet::new();
         }
-        let in_roots = |d: &Document| roots.contains(d.id.as_str()) || d.parent.as_deref().is_some_and(|p| roots.contains(p));
+        let in_roots =
+            |d: &Document| roots.contains(d.id.as_str()) || d.parent.as_deref().is_some_and(|p| roots.contains(p));
         self.docs.iter().filter(|d| in_roots(d)).map(|d| d.id.clone()).collect()
     }
 
@@ -339,7 +347,6 @@ impl VectorIndex {
         self.slots.clear();
         self.bm25.clear();
     }
-
 }
 
 mod format;
@@ -428,7 +435,9 @@ mod tests {
     #[test]
     fn bad_queries_are_errors() {
         let ix = sample();
-        assert!((ix.search(&[1.0, 0.0, 0.0], 0).err().and_then(|e| e.option().map(str::to_owned)).as_deref() == Some("k")));
+        assert!(
+            (ix.search(&[1.0, 0.0, 0.0], 0).err().and_then(|e| e.option().map(str::to_owned)).as_deref() == Some("k"))
+        );
         assert!(matches!(ix.search(&[1.0, 0.0], 1), Err(Error::DimensionMismatch { expected: 3, actual: 2 })));
         assert!(matches!(VectorIndex::new(3, 0).search(&[1.0, 0.0, 0.0], 1), Err(Error::EmptyIndex)));
     }
@@ -532,7 +541,9 @@ mod tests {
         assert!(!ix.contains("a") && ix.contains("a#1") && ix.len() == 4);
         // a failing batch (duplicate ids) removes nothing
         let before = ix.to_bytes();
-        assert!(ix.add_replacing(&["a".into()], vec![passage("x"), passage("x")], vec![unit(&[1.0, 0.0, 0.0]); 2]).is_err());
+        assert!(ix
+            .add_replacing(&["a".into()], vec![passage("x"), passage("x")], vec![unit(&[1.0, 0.0, 0.0]); 2])
+            .is_err());
         assert_eq!(ix.to_bytes(), before);
         // capacity counts the passages that will be removed
         ix.set_limits(IndexLimits { max_documents: 4, ..Default::default() });
@@ -544,7 +555,10 @@ mod tests {
     fn corrupted_bytes_are_refused() {
         let bytes = sample().to_bytes();
         for cut in [0, 5, HEADER, bytes.len() / 2, bytes.len() - 1] {
-            assert!(matches!(VectorIndex::from_bytes(&bytes[..cut], None), Err(Error::CorruptIndex { .. })), "cut {cut}");
+            assert!(
+                matches!(VectorIndex::from_bytes(&bytes[..cut], None), Err(Error::CorruptIndex { .. })),
+                "cut {cut}"
+            );
         }
         for pos in [0, 9, HEADER + 2, bytes.len() / 2, bytes.len() - 5, bytes.len() - 1] {
             let mut b = bytes.clone();

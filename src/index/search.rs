@@ -28,7 +28,11 @@ impl VectorIndex {
     }
 
     fn hits(&self, ranked: Vec<(usize, f32)>) -> Vec<Hit> {
-        ranked.into_iter().enumerate().map(|(r, (slot, score))| Hit { id: self.docs[slot].id.clone(), score, rank: r + 1 }).collect()
+        ranked
+            .into_iter()
+            .enumerate()
+            .map(|(r, (slot, score))| Hit { id: self.docs[slot].id.clone(), score, rank: r + 1 })
+            .collect()
     }
 
     /// [`search`](Self::search) among the documents whose metadata passes `filter`; the others
@@ -48,11 +52,20 @@ impl VectorIndex {
 
     /// Both lists of hybrid retrieval, `depth` each: dense for `query_vector`, BM25 for `query`,
     /// with `filter` evaluated once for both.
-    pub fn search_dense_and_bm25(&self, query_vector: &[f32], query: &str, depth: usize, filter: Option<&Filter>) -> Result<(Vec<Hit>, Vec<Hit>)> {
+    pub fn search_dense_and_bm25(
+        &self,
+        query_vector: &[f32],
+        query: &str,
+        depth: usize,
+        filter: Option<&Filter>,
+    ) -> Result<(Vec<Hit>, Vec<Hit>)> {
         self.check_search(depth)?;
         self.check_query_vector(query_vector)?;
         let mask = self.mask(filter);
-        Ok((self.hits(self.dense_ranked(query_vector, depth, mask.as_deref())), self.hits(self.bm25_ranked(query, depth, mask.as_deref()))))
+        Ok((
+            self.hits(self.dense_ranked(query_vector, depth, mask.as_deref())),
+            self.hits(self.bm25_ranked(query, depth, mask.as_deref())),
+        ))
     }
 
     fn check_query_vector(&self, query: &[f32]) -> Result<()> {
@@ -73,7 +86,11 @@ impl VectorIndex {
             quantize_i8(query, &mut q);
             let mut dots = vec![0i32; self.len()];
             dot_i8_rows(&self.codes, &q, &mut dots);
-            let coarse = dots.iter().zip(&self.scales).enumerate().map(|(slot, (&d, &s))| if allowed(slot) { s * d as f32 } else { f32::NAN });
+            let coarse =
+                dots.iter()
+                    .zip(&self.scales)
+                    .enumerate()
+                    .map(|(slot, (&d, &s))| if allowed(slot) { s * d as f32 } else { f32::NAN });
             // fine: exact f32 scores of the shortlist
             let mut exact: Vec<(usize, f32)> = top_k(coarse, shortlist)
                 .into_iter()

@@ -21,7 +21,11 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 #[derive(Parser)]
-#[command(name = "minirank", version, about = "Two-stage semantic search: bi-encoder retrieval + cross-encoder reranking")]
+#[command(
+    name = "minirank",
+    version,
+    about = "Two-stage semantic search: bi-encoder retrieval + cross-encoder reranking"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -173,10 +177,25 @@ fn kebab(name: &str) -> String {
 
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Search { docs, query, candidates, top_k, min_score, max_length, retrieval, cascade, filter, chunk_tokens, parents, fusion, common } => {
+        Command::Search {
+            docs,
+            query,
+            candidates,
+            top_k,
+            min_score,
+            max_length,
+            retrieval,
+            cascade,
+            filter,
+            chunk_tokens,
+            parents,
+            fusion,
+            common,
+        } => {
             let filter = match filter {
                 Some(f) => {
-                    let v: serde_json::Value = serde_json::from_str(&f).map_err(|e| Error::Json { context: "--filter".into(), reason: e.to_string() })?;
+                    let v: serde_json::Value = serde_json::from_str(&f)
+                        .map_err(|e| Error::Json { context: "--filter".into(), reason: e.to_string() })?;
                     Some(Filter::parse(&v)?)
                 }
                 None => None,
@@ -185,22 +204,48 @@ fn run(cli: Cli) -> Result<()> {
             let options = SearchOptions {
                 pool: PoolOptions { candidates, cascade: cascade.map(|c| c.0).unwrap_or_default() },
                 source: CandidateSource { retrieval, filter, ..d.source },
-                rerank: RerankOptions { top_k: Some(top_k), min_score, max_length, parents, fusion: fusion.unwrap_or_default(), ..d.rerank },
+                rerank: RerankOptions {
+                    top_k: Some(top_k),
+                    min_score,
+                    max_length,
+                    parents,
+                    fusion: fusion.unwrap_or_default(),
+                    ..d.rerank
+                },
             };
             options.validate()?;
             let chunking = chunk_tokens.map(|max_tokens| Chunking { max_tokens, ..Default::default() });
             search(&common, &docs, &query, &options, chunking)
         }
-        Command::Eval { collection, methods, candidates, max_length, limit_queries, fusion, retrieval, index, dump, compare_fusion, bootstrap, common } => {
+        Command::Eval {
+            collection,
+            methods,
+            candidates,
+            max_length,
+            limit_queries,
+            fusion,
+            retrieval,
+            index,
+            dump,
+            compare_fusion,
+            bootstrap,
+            common,
+        } => {
             let d = SearchOptions::default();
             let candidates = candidates.unwrap_or(d.pool.candidates);
             let options = SearchOptions {
                 pool: PoolOptions { candidates, ..d.pool },
                 source: CandidateSource { retrieval, ..d.source },
-                rerank: RerankOptions { top_k: Some(candidates), max_length, fusion: fusion.unwrap_or(d.rerank.fusion), ..d.rerank },
+                rerank: RerankOptions {
+                    top_k: Some(candidates),
+                    max_length,
+                    fusion: fusion.unwrap_or(d.rerank.fusion),
+                    ..d.rerank
+                },
             };
             options.validate()?;
-            let mut methods: Vec<String> = if methods.is_empty() { METHODS.iter().map(|m| m.to_string()).collect() } else { methods };
+            let mut methods: Vec<String> =
+                if methods.is_empty() { METHODS.iter().map(|m| m.to_string()).collect() } else { methods };
             if let Some(f) = compare_fusion {
                 methods.push(fusion_method(&f));
             }
@@ -210,7 +255,8 @@ fn run(cli: Cli) -> Result<()> {
         Command::Convert { role, input, output } => {
             let role = if role == "bi-encoder" { ModelRole::BiEncoder } else { ModelRole::CrossEncoder };
             let nnef = minirank::convert_to_nnef(role, &read(&input)?)?;
-            std::fs::write(&output, &nnef).map_err(|e| Error::Io { path: output.display().to_string(), reason: e.to_string() })?;
+            std::fs::write(&output, &nnef)
+                .map_err(|e| Error::Io { path: output.display().to_string(), reason: e.to_string() })?;
             eprintln!("{role}: {} → {} ({} bytes)", input.display(), output.display(), nnef.len());
             Ok(())
         }
@@ -251,8 +297,12 @@ struct Cascade(Vec<Stage>);
 fn parse_cascade(s: &str) -> std::result::Result<Cascade, String> {
     s.split(',')
         .map(|part| {
-            let (scorer, keep) = part.split_once(':').ok_or_else(|| format!("{part:?} is not scorer:keep (e.g. dense:10)"))?;
-            Ok(Stage { scorer: parse_enum(scorer.trim())?, keep: keep.trim().parse().map_err(|_| format!("{keep:?} is not a count"))? })
+            let (scorer, keep) =
+                part.split_once(':').ok_or_else(|| format!("{part:?} is not scorer:keep (e.g. dense:10)"))?;
+            Ok(Stage {
+                scorer: parse_enum(scorer.trim())?,
+                keep: keep.trim().parse().map_err(|_| format!("{keep:?} is not a count"))?,
+            })
         })
         .collect::<std::result::Result<_, String>>()
         .map(Cascade)
@@ -308,7 +358,8 @@ fn load_engine(common: &Common) -> Result<Minirank> {
 
 /// Read documents from .jsonl (id/text + metadata) or plain text (one document per non-empty line).
 fn read_docs(path: &Path) -> Result<Vec<Document>> {
-    let text = String::from_utf8(read(path)?).map_err(|_| Error::Io { path: path.display().to_string(), reason: "not UTF-8".into() })?;
+    let text = String::from_utf8(read(path)?)
+        .map_err(|_| Error::Io { path: path.display().to_string(), reason: "not UTF-8".into() })?;
     let jsonl = path.extension().is_some_and(|e| e == "jsonl" || e == "ndjson");
     let mut docs = Vec::new();
     for (n, line) in text.lines().enumerate() {
@@ -367,7 +418,13 @@ fn one_line(text: &str, width: usize) -> String {
     }
 }
 
-fn search(common: &Common, docs: &Path, query: &str, options: &SearchOptions, chunking: Option<Chunking>) -> Result<()> {
+fn search(
+    common: &Common,
+    docs: &Path,
+    query: &str,
+    options: &SearchOptions,
+    chunking: Option<Chunking>,
+) -> Result<()> {
     let docs = read_docs(docs)?;
     let mut engine = load_engine(common)?;
     engine.set_chunking(chunking)?;
@@ -403,10 +460,23 @@ fn search(common: &Common, docs: &Path, query: &str, options: &SearchOptions, ch
         return Ok(());
     }
     println!("Query: {query}\n");
-    let mode = serde_json::to_value(options.source.mode()).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
-    println!("Stage 1 candidates: {} ({mode}; {} index entries built in {index_s:.2} s)", candidates.len(), engine.len());
+    let mode = serde_json::to_value(options.source.mode())
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    println!(
+        "Stage 1 candidates: {} ({mode}; {} index entries built in {index_s:.2} s)",
+        candidates.len(),
+        engine.len()
+    );
     for (i, c) in candidates.iter().enumerate() {
-        println!("  {:>3}. [{:.3}] {:<24} {}", i + 1, c.score.unwrap_or(0.0), one_line(&c.id, 24), one_line(&c.text, 70));
+        println!(
+            "  {:>3}. [{:.3}] {:<24} {}",
+            i + 1,
+            c.score.unwrap_or(0.0),
+            one_line(&c.id, 24),
+            one_line(&c.text, 70)
+        );
     }
     for (stage, kept) in options.pool.cascade.iter().zip(&cascade) {
         println!("\nCascade: {:?} kept {}: {}", stage.scorer, kept.len(), one_line(&kept.join(", "), 100));
@@ -489,21 +559,24 @@ fn eval(common: &Common, dir: &Path, options: &SearchOptions, run: &EvalRun) -> 
         engine.add_documents_with_progress(corpus, &mut |done, _| bar.set_position(done as u64))?;
         bar.finish_and_clear();
         if let Some(path) = &run.index {
-            std::fs::write(path, engine.save_index()).map_err(|e| Error::Io { path: path.display().to_string(), reason: e.to_string() })?;
+            std::fs::write(path, engine.save_index())
+                .map_err(|e| Error::Io { path: path.display().to_string(), reason: e.to_string() })?;
         }
     }
     let index_s = t.elapsed().as_secs_f64();
 
     let mut dump = match &run.dump {
         Some(path) => Some(std::io::BufWriter::new(
-            std::fs::File::create(path).map_err(|e| Error::Io { path: path.display().to_string(), reason: e.to_string() })?,
+            std::fs::File::create(path)
+                .map_err(|e| Error::Io { path: path.display().to_string(), reason: e.to_string() })?,
         )),
         None => None,
     };
     let bar = progress(quiet, collection.queries.len(), "queries");
     let mut per_method: Vec<Vec<Metrics>> = vec![Vec::new(); methods.len()];
     let mut seconds: Vec<f64> = vec![0.0; methods.len()];
-    let with_fusion = |fusion| SearchOptions { rerank: RerankOptions { fusion, ..options.rerank.clone() }, ..options.clone() };
+    let with_fusion =
+        |fusion| SearchOptions { rerank: RerankOptions { fusion, ..options.rerank.clone() }, ..options.clone() };
     let without_ce = with_fusion(options.rerank.fusion.without_cross_encoder());
     let ce_only = with_fusion(Fusion::CROSS_ENCODER_ONLY);
     let compared = run.compare.map(with_fusion);
@@ -521,7 +594,9 @@ fn eval(common: &Common, dir: &Path, options: &SearchOptions, run: &EvalRun) -> 
                 "dense" => candidate_ids(&engine.retrieve_with(text, &retrieve(Retrieval::Dense))?),
                 "bm25" => candidate_ids(&engine.retrieve_with(text, &retrieve(Retrieval::Bm25))?),
                 "hybrid" => candidate_ids(&engine.retrieve_with(text, &retrieve(Retrieval::Hybrid))?),
-                _ if method.starts_with("fusion(") && compared.is_some() => hit_ids(&engine.search(text, compared.as_ref().unwrap_or(options))?),
+                _ if method.starts_with("fusion(") && compared.is_some() => {
+                    hit_ids(&engine.search(text, compared.as_ref().unwrap_or(options))?)
+                }
                 other => unreachable!("clap admits only known methods, got {other}"),
             };
             seconds[m] += t.elapsed().as_secs_f64();
@@ -541,10 +616,14 @@ fn eval(common: &Common, dir: &Path, options: &SearchOptions, run: &EvalRun) -> 
     // each method's nDCG@10 against dense's on the same queries, with a paired bootstrap interval
     let dense = methods.iter().position(|m| m == "dense");
     let ndcg = |m: usize| per_method[m].iter().map(|x| x.ndcg_10).collect::<Vec<f64>>();
-    let versus_dense: Vec<Option<Difference>> =
-        (0..methods.len()).map(|m| dense.filter(|&d| d != m).map(|d| Difference::paired(&ndcg(m), &ndcg(d), run.bootstrap, 0x5eed))).collect();
+    let versus_dense: Vec<Option<Difference>> = (0..methods.len())
+        .map(|m| dense.filter(|&d| d != m).map(|d| Difference::paired(&ndcg(m), &ndcg(d), run.bootstrap, 0x5eed)))
+        .collect();
     let f = options.rerank.fusion;
-    let pool = serde_json::to_value(options.source.mode()).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+    let pool = serde_json::to_value(options.source.mode())
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
     if common.json {
         let out = json!({
             "collection": collection.name,
@@ -582,7 +661,10 @@ fn eval(common: &Common, dir: &Path, options: &SearchOptions, run: &EvalRun) -> 
     println!("|---|---|---|---|---|---|---|---|");
     for (((name, m), s), d) in methods.iter().zip(&means).zip(&seconds).zip(&versus_dense) {
         let d = d.map_or("-".to_string(), |d| d.to_string());
-        println!("| {name} | {:.4} | {d} | {:.4} | {:.4} | {:.4} | {:.4} | {s:.1} |", m.ndcg_10, m.ndcg_5, m.mrr_10, m.recall_100, m.p_5);
+        println!(
+            "| {name} | {:.4} | {d} | {:.4} | {:.4} | {:.4} | {:.4} | {s:.1} |",
+            m.ndcg_10, m.ndcg_5, m.mrr_10, m.recall_100, m.p_5
+        );
     }
     println!("\nseconds: index {index_s:.1}{}", if cached { " (read from --index)" } else { "" });
     Ok(())
@@ -595,7 +677,13 @@ fn indexes(engine: &Minirank, corpus: &[Document]) -> bool {
 
 /// One query's line of `--dump`: the dense and BM25 top 100 with both signals and their ranks,
 /// and the cross-encoder logit of the dense and hybrid top `candidates`.
-fn dump_query(engine: &Minirank, qid: &str, text: &str, rel: &std::collections::HashMap<String, u32>, options: &SearchOptions) -> Result<String> {
+fn dump_query(
+    engine: &Minirank,
+    qid: &str,
+    text: &str,
+    rel: &std::collections::HashMap<String, u32>,
+    options: &SearchOptions,
+) -> Result<String> {
     const DEPTH: usize = 100;
     let n = options.pool.candidates;
     // the query is embedded once here for the dense list and the cosines of the BM25-only hits

@@ -10,8 +10,8 @@
 //! - transformers' indexed padding mask (`mask[batch_idx, kv_idx]`) read as the slice it is;
 //! - PyTorch's NaN guard after each attention softmax dropped (it never fires on minirank's
 //!   batches, see [`drop_softmax_nan_guards`]).
+use crate::model::ops::int8_linear;
 use std::collections::{HashMap, HashSet};
-use crate::int8_linear;
 use tract_onnx::pb;
 
 /// All rewrites, in order; the int8 linear layers only when `int8_linear`.
@@ -36,7 +36,13 @@ pub(crate) fn prepare(graph: &mut pb::GraphProto, int8_linear: bool) {
 /// embed a long text, measured). Returns how many guards were dropped.
 fn drop_softmax_nan_guards(graph: &mut pb::GraphProto) -> usize {
     let renames: HashMap<String, String> = {
-        let softmax: HashSet<&str> = graph.node.iter().filter(|n| n.op_type == "Softmax").flat_map(|n| n.output.first()).map(String::as_str).collect();
+        let softmax: HashSet<&str> = graph
+            .node
+            .iter()
+            .filter(|n| n.op_type == "Softmax")
+            .flat_map(|n| n.output.first())
+            .map(String::as_str)
+            .collect();
         let is_nan: HashMap<&str, &str> = graph
             .node
             .iter()
@@ -47,7 +53,12 @@ fn drop_softmax_nan_guards(graph: &mut pb::GraphProto) -> usize {
         graph
             .node
             .iter()
-            .filter(|n| n.op_type == "Where" && n.input.len() == 3 && n.output.len() == 1 && !outputs.contains(n.output[0].as_str()))
+            .filter(|n| {
+                n.op_type == "Where"
+                    && n.input.len() == 3
+                    && n.output.len() == 1
+                    && !outputs.contains(n.output[0].as_str())
+            })
             .filter(|n| is_nan.get(n.input[0].as_str()) == Some(&n.input[2].as_str()))
             .map(|n| (n.output[0].clone(), n.input[2].clone()))
             .collect()
@@ -77,7 +88,8 @@ struct Uses<'g> {
 impl<'g> Uses<'g> {
     fn of(graph: &'g pb::GraphProto) -> Self {
         let inits = graph.initializer.iter().map(|t| (t.name.as_str(), t)).collect();
-        let producer = graph.node.iter().enumerate().flat_map(|(i, n)| n.output.iter().map(move |o| (o.as_str(), i))).collect();
+        let producer =
+            graph.node.iter().enumerate().flat_map(|(i, n)| n.output.iter().map(move |o| (o.as_str(), i))).collect();
         let mut readers: HashMap<&str, usize> = HashMap::new();
         for input in graph.node.iter().flat_map(|n| n.input.iter()).chain(graph.output.iter().map(|o| &o.name)) {
             *readers.entry(input.as_str()).or_default() += 1;
@@ -95,13 +107,17 @@ impl<'g> Uses<'g> {
         if node.op_type != "Mul" || node.input.len() != 2 || self.readers.get(name) != Some(&1) {
             return None;
         }
-        let (cast_out, scale) = match (self.producer.get(node.input[0].as_str()), self.producer.get(node.input[1].as_str())) {
-            (Some(_), None) => (&node.input[0], &node.input[1]),
-            (None, Some(_)) => (&node.input[1], &node.input[0]),
-            _ => return None,
-        };
+        let (cast_out, scale) =
+            match (self.producer.get(node.input[0].as_str()), self.producer.get(node.input[1].as_str())) {
+                (Some(_), None) => (&node.input[0], &node.input[1]),
+                (None, Some(_)) => (&node.input[1], &node.input[0]),
+                _ => return None,
+            };
         let cast_node = &graph.node[self.producer[cast_out.as_str()]];
-        if cast_node.op_type != "Cast" || attr(cast_node, "to") != Some(ONNX_FLOAT as i64) || self.readers.get(cast_out.as_str()) != Some(&1) {
+        if cast_node.op_type != "Cast"
+            || attr(cast_node, "to") != Some(ONNX_FLOAT as i64)
+            || self.readers.get(cast_out.as_str()) != Some(&1)
+        {
             return None;
         }
         let q = self.inits.get(cast_node.input.first()?.as_str())?;
@@ -122,7 +138,14 @@ struct Dequantized<'g> {
 
 /// A node of one output named after it.
 fn node(op: &str, inputs: Vec<String>, output: String, attribute: Vec<pb::AttributeProto>) -> pb::NodeProto {
-    pb::NodeProto { name: output.clone(), op_type: op.into(), input: inputs, output: vec![output], attribute, ..Default::default() }
+    pb::NodeProto {
+        name: output.clone(),
+        op_type: op.into(),
+        input: inputs,
+        output: vec![output],
+        attribute,
+        ..Default::default()
+    }
 }
 
 /// Drop the nodes whose first output is in `dead` (named by output: splices move indices).
@@ -159,7 +182,12 @@ fn gather_before_dequantization(graph: &mut pb::GraphProto) -> usize {
         let gather = &graph.node[*gi];
         let (ids, out) = (gather.input[1].clone(), gather.output[0].clone());
         let name = |what: &str| format!("{out}::minirank_{what}");
-        let to_float = pb::AttributeProto { name: "to".into(), i: ONNX_FLOAT as i64, r#type: pb::attribute_proto::AttributeType::Int as i32, ..Default::default() };
+        let to_float = pb::AttributeProto {
+            name: "to".into(),
+            i: ONNX_FLOAT as i64,
+            r#type: pb::attribute_proto::AttributeType::Int as i32,
+            ..Default::default()
+        };
         let mut replacement = vec![
             node("Gather", vec![q.clone(), ids.clone()], name("rows_q"), vec![]),
             node("Cast", vec![name("rows_q")], name("rows_f"), vec![to_float]),
@@ -213,11 +241,12 @@ fn int8_linear_layers(graph: &mut pb::GraphProto) -> usize {
 
 /// Weight-only int8 models store weights as `Mul(Cast(int8 initializer), scale initializer)`.
 /// tract keeps that subgraph (folding it would grow the weights 4×) and so dequantizes every
-/// weight on every run — about 60 ms of a MiniLM forward pass. Fold it once here into f32
+/// weight on every run, a large part of a MiniLM forward pass. Fold it once here into f32
 /// initializers: the graph then runs plain f32 MatMuls on pre-packed weights, with results
 /// identical to doing the same arithmetic at run time.
 fn fold_weight_dequantization(graph: &mut pb::GraphProto) {
-    let mut inits: HashMap<String, pb::TensorProto> = graph.initializer.drain(..).map(|t| (t.name.clone(), t)).collect();
+    let mut inits: HashMap<String, pb::TensorProto> =
+        graph.initializer.drain(..).map(|t| (t.name.clone(), t)).collect();
     let mut folded: HashSet<usize> = HashSet::new();
     for (ix, node) in graph.node.iter().enumerate() {
         let out = match node.output.first() {
@@ -239,7 +268,10 @@ fn fold_weight_dequantization(graph: &mut pb::GraphProto) {
             _ => None,
         };
         if let Some((dims, data)) = value {
-            inits.insert(out.clone(), pb::TensorProto { name: out, dims, data_type: ONNX_FLOAT, float_data: data, ..Default::default() });
+            inits.insert(
+                out.clone(),
+                pb::TensorProto { name: out, dims, data_type: ONNX_FLOAT, float_data: data, ..Default::default() },
+            );
             folded.insert(ix);
         }
     }
@@ -310,21 +342,30 @@ fn mul_broadcast(a: &pb::TensorProto, b: &pb::TensorProto) -> Option<(Vec<i64>, 
             return None;
         }
     }
-    let at = |v: &[f32], s: [usize; 2], r: usize, c: usize| v[(if s[0] == 1 { 0 } else { r }) * s[1] + if s[1] == 1 { 0 } else { c }];
+    let at = |v: &[f32], s: [usize; 2], r: usize, c: usize| {
+        v[(if s[0] == 1 { 0 } else { r }) * s[1] + if s[1] == 1 { 0 } else { c }]
+    };
     let mut data = Vec::with_capacity(out[0] * out[1]);
     for r in 0..out[0] {
         for c in 0..out[1] {
             data.push(at(&x, sa, r, c) * at(&y, sb, r, c));
         }
     }
-    let dims = if a.dims.len().max(b.dims.len()) == 2 { vec![out[0] as i64, out[1] as i64] } else if a.dims.len().max(b.dims.len()) == 1 { vec![out[1] as i64] } else { vec![] };
+    let dims = if a.dims.len().max(b.dims.len()) == 2 {
+        vec![out[0] as i64, out[1] as i64]
+    } else if a.dims.len().max(b.dims.len()) == 1 {
+        vec![out[1] as i64]
+    } else {
+        vec![]
+    };
     Some((dims, data))
 }
 
 /// A scalar f32 constant: a one-element initializer or `Constant` node.
 fn scalar(graph: &pb::GraphProto, name: &str) -> Option<f32> {
     // decode only one-element tensors (a weight passed here would otherwise be copied whole)
-    let one = |t: &pb::TensorProto| (t.dims.iter().product::<i64>() == 1).then(|| f32_values(t)).flatten().map(|v| v[0]);
+    let one =
+        |t: &pb::TensorProto| (t.dims.iter().product::<i64>() == 1).then(|| f32_values(t)).flatten().map(|v| v[0]);
     if let Some(t) = graph.initializer.iter().find(|t| t.name == name) {
         return one(t);
     }
@@ -362,7 +403,8 @@ fn reorder_gelu(graph: &mut pb::GraphProto) -> usize {
             _ => None,
         }
     };
-    let is_const = |name: &str, value: f32| scalar(graph, name).is_some_and(|v| (v - value).abs() <= 1e-6 * value.abs());
+    let is_const =
+        |name: &str, value: f32| scalar(graph, name).is_some_and(|v| (v - value).abs() <= 1e-6 * value.abs());
     let mut edits = Vec::new();
     for erf in graph.node.iter().filter(|n| n.op_type == "Erf" && n.input.len() == 1 && n.output.len() == 1) {
         let Some(&scale) = index_of.get(&erf.input[0]) else { continue };
@@ -423,7 +465,11 @@ fn slice_indexed_padding_mask(graph: &mut pb::GraphProto) -> usize {
         };
         // axes 1..rank-1 and rank: [N, S] -> [N, 1, .., 1, S, 1]
         let axes: Vec<i64> = (1..*rank as i64 - 1).chain([*rank as i64]).collect();
-        graph.initializer.extend([int64s(name("zero"), vec![0]), int64s(name("one"), vec![1]), int64s(name("axes"), axes)]);
+        graph.initializer.extend([
+            int64s(name("zero"), vec![0]),
+            int64s(name("one"), vec![1]),
+            int64s(name("axes"), axes),
+        ]);
         let node = |op: &str, inputs: Vec<String>, output: String| pb::NodeProto {
             name: output.clone(),
             op_type: op.into(),
@@ -461,7 +507,9 @@ fn indexed_padding_mask(graph: &pb::GraphProto, gather: &pb::NodeProto) -> Optio
             if !is_dim(graph, stride, mask, 1) {
                 continue;
             }
-            let (Some((rows, 0, rank)), Some((kv_end, kv_axis, kv_rank))) = (arange_axis(graph, batch), arange_axis(graph, kv)) else {
+            let (Some((rows, 0, rank)), Some((kv_end, kv_axis, kv_rank))) =
+                (arange_axis(graph, batch), arange_axis(graph, kv))
+            else {
                 continue;
             };
             if rank >= 2 && kv_rank == rank && kv_axis == rank - 1 && is_dim(graph, &kv_end, mask, 1) {
@@ -500,7 +548,8 @@ fn is_dim(graph: &pb::GraphProto, name: &str, of: &str, axis: i64) -> bool {
     };
     let index_ok = matches!(ints(graph, &gather.input[1]).as_deref(), Some([i]) if *i == axis);
     let axis_ok = gather.attribute.iter().find(|a| a.name == "axis").is_none_or(|a| a.i == 0);
-    let shape = producer(&gather.input[0]).filter(|n| n.op_type == "Shape" && n.input.len() == 1 && n.attribute.is_empty());
+    let shape =
+        producer(&gather.input[0]).filter(|n| n.op_type == "Shape" && n.input.len() == 1 && n.attribute.is_empty());
     index_ok && axis_ok && shape.is_some_and(|s| cast_root(graph, &s.input[0]) == cast_root(graph, of))
 }
 
@@ -527,7 +576,10 @@ fn arange_axis(graph: &pb::GraphProto, name: &str) -> Option<(String, usize, usi
     for node in chain.iter().rev().filter(|n| n.op_type == "Unsqueeze") {
         let added = ints(graph, node.input.get(1)?)?;
         let new_rank = rank + added.len();
-        let mut added: Vec<usize> = added.iter().map(|&a| usize::try_from(if a < 0 { a + new_rank as i64 } else { a }).ok()).collect::<Option<_>>()?;
+        let mut added: Vec<usize> = added
+            .iter()
+            .map(|&a| usize::try_from(if a < 0 { a + new_rank as i64 } else { a }).ok())
+            .collect::<Option<_>>()?;
         added.sort_unstable();
         for a in added {
             if a <= axis {
@@ -543,11 +595,15 @@ fn arange_axis(graph: &pb::GraphProto, name: &str) -> Option<(String, usize, usi
 fn ints(graph: &pb::GraphProto, name: &str) -> Option<Vec<i64>> {
     let decode = |t: &pb::TensorProto| -> Option<Vec<i64>> {
         match t.data_type {
-            ONNX_INT64 if !t.raw_data.is_empty() => t.raw_data.chunks_exact(8).map(|c| c.try_into().ok().map(i64::from_le_bytes)).collect(),
-            ONNX_INT64 => Some(t.int64_data.clone()),
-            ONNX_INT32 if !t.raw_data.is_empty() => {
-                t.raw_data.chunks_exact(4).map(|c| c.try_into().ok().map(|b| i64::from(i32::from_le_bytes(b)))).collect()
+            ONNX_INT64 if !t.raw_data.is_empty() => {
+                t.raw_data.chunks_exact(8).map(|c| c.try_into().ok().map(i64::from_le_bytes)).collect()
             }
+            ONNX_INT64 => Some(t.int64_data.clone()),
+            ONNX_INT32 if !t.raw_data.is_empty() => t
+                .raw_data
+                .chunks_exact(4)
+                .map(|c| c.try_into().ok().map(|b| i64::from(i32::from_le_bytes(b))))
+                .collect(),
             ONNX_INT32 => Some(t.int32_data.iter().map(|&x| i64::from(x)).collect()),
             _ => None,
         }
@@ -562,8 +618,13 @@ fn ints(graph: &pb::GraphProto, name: &str) -> Option<Vec<i64>> {
 /// Drop the nodes nothing reads (tract analyses every node, used or not).
 fn remove_dead_nodes(graph: &mut pb::GraphProto) {
     loop {
-        let used: HashSet<&str> =
-            graph.node.iter().flat_map(|n| n.input.iter()).chain(graph.output.iter().map(|o| &o.name)).map(String::as_str).collect();
+        let used: HashSet<&str> = graph
+            .node
+            .iter()
+            .flat_map(|n| n.input.iter())
+            .chain(graph.output.iter().map(|o| &o.name))
+            .map(String::as_str)
+            .collect();
         let dead: HashSet<usize> = graph
             .node
             .iter()
@@ -598,7 +659,13 @@ mod tests {
     }
 
     fn f32_scalar(name: &str, v: f32) -> pb::TensorProto {
-        pb::TensorProto { name: name.into(), dims: vec![], data_type: ONNX_FLOAT, float_data: vec![v], ..Default::default() }
+        pb::TensorProto {
+            name: name.into(),
+            dims: vec![],
+            data_type: ONNX_FLOAT,
+            float_data: vec![v],
+            ..Default::default()
+        }
     }
 
     #[test]
@@ -615,7 +682,8 @@ mod tests {
         };
         let mut g = graph("p");
         prepare(&mut g, false);
-        let ops: Vec<(&str, Vec<&str>)> = g.node.iter().map(|n| (n.op_type.as_str(), n.input.iter().map(String::as_str).collect())).collect();
+        let ops: Vec<(&str, Vec<&str>)> =
+            g.node.iter().map(|n| (n.op_type.as_str(), n.input.iter().map(String::as_str).collect())).collect();
         assert_eq!(ops, vec![("Softmax", vec!["s"]), ("MatMul", vec!["p", "v"])]);
         // a guard on anything but a softmax stays
         let mut g = graph("s");
@@ -625,10 +693,26 @@ mod tests {
 
     #[test]
     fn weight_dequantization_is_folded_into_f32_initializers() {
-        let q = pb::TensorProto { name: "w_q".into(), dims: vec![2, 3], data_type: ONNX_INT8, raw_data: vec![1, 2, 3, 0xff, 0xfe, 0x80], ..Default::default() };
-        let scale = pb::TensorProto { name: "w_s".into(), dims: vec![2, 1], data_type: ONNX_FLOAT, float_data: vec![0.5, 2.0], ..Default::default() };
+        let q = pb::TensorProto {
+            name: "w_q".into(),
+            dims: vec![2, 3],
+            data_type: ONNX_INT8,
+            raw_data: vec![1, 2, 3, 0xff, 0xfe, 0x80],
+            ..Default::default()
+        };
+        let scale = pb::TensorProto {
+            name: "w_s".into(),
+            dims: vec![2, 1],
+            data_type: ONNX_FLOAT,
+            float_data: vec![0.5, 2.0],
+            ..Default::default()
+        };
         let mut g = pb::GraphProto {
-            node: vec![node("Cast", &["w_q"], "w_f"), node("Mul", &["w_f", "w_s"], "w"), node("MatMul", &["x", "w"], "y")],
+            node: vec![
+                node("Cast", &["w_q"], "w_f"),
+                node("Mul", &["w_f", "w_s"], "w"),
+                node("MatMul", &["x", "w"], "y"),
+            ],
             initializer: vec![q, scale],
             ..Default::default()
         };
@@ -639,19 +723,46 @@ mod tests {
         assert_eq!((w.name.as_str(), w.dims.as_slice()), ("w", &[2i64, 3][..]));
         assert_eq!(w.float_data, vec![0.5, 1.0, 1.5, -2.0, -4.0, -256.0]);
         // a broadcast along columns and a scalar
-        let a = pb::TensorProto { dims: vec![2, 2], data_type: ONNX_FLOAT, float_data: vec![1.0, 2.0, 3.0, 4.0], ..Default::default() };
-        let row = pb::TensorProto { dims: vec![2], data_type: ONNX_FLOAT, float_data: vec![10.0, 100.0], ..Default::default() };
+        let a = pb::TensorProto {
+            dims: vec![2, 2],
+            data_type: ONNX_FLOAT,
+            float_data: vec![1.0, 2.0, 3.0, 4.0],
+            ..Default::default()
+        };
+        let row = pb::TensorProto {
+            dims: vec![2],
+            data_type: ONNX_FLOAT,
+            float_data: vec![10.0, 100.0],
+            ..Default::default()
+        };
         assert_eq!(mul_broadcast(&a, &row), Some((vec![2, 2], vec![10.0, 200.0, 30.0, 400.0])));
-        let bad = pb::TensorProto { dims: vec![3], data_type: ONNX_FLOAT, float_data: vec![1.0; 3], ..Default::default() };
+        let bad =
+            pb::TensorProto { dims: vec![3], data_type: ONNX_FLOAT, float_data: vec![1.0; 3], ..Default::default() };
         assert_eq!(mul_broadcast(&a, &bad), None);
     }
 
     #[test]
     fn an_int8_embedding_table_is_gathered_before_it_is_dequantised() {
-        let q = pb::TensorProto { name: "e_q".into(), dims: vec![3, 2], data_type: ONNX_INT8, raw_data: vec![1, 2, 3, 4, 5, 6], ..Default::default() };
-        let scale = pb::TensorProto { name: "e_s".into(), dims: vec![3, 1], data_type: ONNX_FLOAT, float_data: vec![0.5, 1.0, 2.0], ..Default::default() };
+        let q = pb::TensorProto {
+            name: "e_q".into(),
+            dims: vec![3, 2],
+            data_type: ONNX_INT8,
+            raw_data: vec![1, 2, 3, 4, 5, 6],
+            ..Default::default()
+        };
+        let scale = pb::TensorProto {
+            name: "e_s".into(),
+            dims: vec![3, 1],
+            data_type: ONNX_FLOAT,
+            float_data: vec![0.5, 1.0, 2.0],
+            ..Default::default()
+        };
         let graph = |tied: bool| {
-            let mut nodes = vec![node("Cast", &["e_q"], "e_f"), node("Mul", &["e_f", "e_s"], "e"), node("Gather", &["e", "ids"], "x")];
+            let mut nodes = vec![
+                node("Cast", &["e_q"], "e_f"),
+                node("Mul", &["e_f", "e_s"], "e"),
+                node("Gather", &["e", "ids"], "x"),
+            ];
             if tied {
                 nodes.push(node("MatMul", &["x", "e"], "y"));
             }
@@ -659,7 +770,8 @@ mod tests {
         };
         let mut g = graph(false);
         prepare(&mut g, true);
-        let ops: Vec<(&str, Vec<&str>)> = g.node.iter().map(|n| (n.op_type.as_str(), n.input.iter().map(String::as_str).collect())).collect();
+        let ops: Vec<(&str, Vec<&str>)> =
+            g.node.iter().map(|n| (n.op_type.as_str(), n.input.iter().map(String::as_str).collect())).collect();
         assert_eq!(
             ops,
             vec![
@@ -676,15 +788,34 @@ mod tests {
         let mut g = graph(true);
         prepare(&mut g, true);
         assert!(g.node.iter().all(|n| n.op_type != "Cast"));
-        assert_eq!(g.initializer.iter().map(|t| (t.name.as_str(), t.data_type)).collect::<Vec<_>>(), vec![("e", ONNX_FLOAT)]);
+        assert_eq!(
+            g.initializer.iter().map(|t| (t.name.as_str(), t.data_type)).collect::<Vec<_>>(),
+            vec![("e", ONNX_FLOAT)]
+        );
     }
 
     #[test]
     fn linear_layers_keep_int8_weights_when_asked() {
-        let q = pb::TensorProto { name: "w_q".into(), dims: vec![2, 3], data_type: ONNX_INT8, raw_data: vec![1, 2, 3, 4, 5, 6], ..Default::default() };
-        let scale = pb::TensorProto { name: "w_s".into(), dims: vec![1, 3], data_type: ONNX_FLOAT, float_data: vec![0.5, 1.0, 2.0], ..Default::default() };
+        let q = pb::TensorProto {
+            name: "w_q".into(),
+            dims: vec![2, 3],
+            data_type: ONNX_INT8,
+            raw_data: vec![1, 2, 3, 4, 5, 6],
+            ..Default::default()
+        };
+        let scale = pb::TensorProto {
+            name: "w_s".into(),
+            dims: vec![1, 3],
+            data_type: ONNX_FLOAT,
+            float_data: vec![0.5, 1.0, 2.0],
+            ..Default::default()
+        };
         let graph = |extra_reader: bool| {
-            let mut nodes = vec![node("Cast", &["w_q"], "w_f"), node("Mul", &["w_s", "w_f"], "w"), node("MatMul", &["x", "w"], "y")];
+            let mut nodes = vec![
+                node("Cast", &["w_q"], "w_f"),
+                node("Mul", &["w_s", "w_f"], "w"),
+                node("MatMul", &["x", "w"], "y"),
+            ];
             if extra_reader {
                 nodes.push(node("Add", &["w", "w"], "z"));
             }
@@ -692,7 +823,8 @@ mod tests {
         };
         let mut g = graph(false);
         prepare(&mut g, true);
-        let ops: Vec<(&str, Vec<&str>)> = g.node.iter().map(|n| (n.op_type.as_str(), n.input.iter().map(String::as_str).collect())).collect();
+        let ops: Vec<(&str, Vec<&str>)> =
+            g.node.iter().map(|n| (n.op_type.as_str(), n.input.iter().map(String::as_str).collect())).collect();
         assert_eq!(ops, vec![(int8_linear::OP_TYPE, vec!["x", "w_q", "w_s"])]);
         assert_eq!(g.node[0].output, vec!["y".to_string()]);
         let kept: HashSet<(&str, i32)> = g.initializer.iter().map(|t| (t.name.as_str(), t.data_type)).collect();
@@ -706,12 +838,24 @@ mod tests {
         }
         // a scale per input row does not factor out of the sum: left alone
         let mut g = graph(false);
-        g.initializer[1] = pb::TensorProto { name: "w_s".into(), dims: vec![2, 1], data_type: ONNX_FLOAT, float_data: vec![0.5, 1.0], ..Default::default() };
+        g.initializer[1] = pb::TensorProto {
+            name: "w_s".into(),
+            dims: vec![2, 1],
+            data_type: ONNX_FLOAT,
+            float_data: vec![0.5, 1.0],
+            ..Default::default()
+        };
         assert_eq!(int8_linear_layers(&mut g), 0);
     }
 
     fn int64s(name: &str, dims: &[i64], values: &[i64]) -> pb::TensorProto {
-        pb::TensorProto { name: name.into(), dims: dims.to_vec(), data_type: ONNX_INT64, int64_data: values.to_vec(), ..Default::default() }
+        pb::TensorProto {
+            name: name.into(),
+            dims: dims.to_vec(),
+            data_type: ONNX_INT64,
+            int64_data: values.to_vec(),
+            ..Default::default()
+        }
     }
 
     /// transformers' `mask[arange(N)[:, None, None, None], arange(S)[None, None, None, :]]` as
@@ -784,7 +928,8 @@ mod tests {
 
     /// torch's GELU chain, reading `x`; `half_first` gives the order tract already fuses.
     fn gelu_graph(half_first: bool) -> pb::GraphProto {
-        let mut nodes = vec![node("Div", &["x", "sqrt2"], "d"), node("Erf", &["d"], "e"), node("Add", &["e", "one"], "a")];
+        let mut nodes =
+            vec![node("Div", &["x", "sqrt2"], "d"), node("Erf", &["d"], "e"), node("Add", &["e", "one"], "a")];
         if half_first {
             nodes.extend([node("Mul", &["x", "half"], "h"), node("Mul", &["h", "a"], "y")]);
         } else {
@@ -792,7 +937,11 @@ mod tests {
         }
         pb::GraphProto {
             node: nodes,
-            initializer: vec![f32_scalar("sqrt2", std::f32::consts::SQRT_2), f32_scalar("one", 1.0), f32_scalar("half", 0.5)],
+            initializer: vec![
+                f32_scalar("sqrt2", std::f32::consts::SQRT_2),
+                f32_scalar("one", 1.0),
+                f32_scalar("half", 0.5),
+            ],
             output: vec![pb::ValueInfoProto { name: "y".into(), ..Default::default() }],
             ..Default::default()
         }
@@ -803,7 +952,9 @@ mod tests {
         let mut g = gelu_graph(false);
         assert_eq!(reorder_gelu(&mut g), 1);
         let want = gelu_graph(true);
-        let wires = |g: &pb::GraphProto| g.node.iter().map(|n| (n.op_type.clone(), n.input.clone(), n.output.clone())).collect::<Vec<_>>();
+        let wires = |g: &pb::GraphProto| {
+            g.node.iter().map(|n| (n.op_type.clone(), n.input.clone(), n.output.clone())).collect::<Vec<_>>()
+        };
         assert_eq!(wires(&g), wires(&want));
         // already in that form, or not a GELU (another constant, a second reader): untouched
         assert_eq!(reorder_gelu(&mut g), 0);

@@ -95,7 +95,9 @@ fn simd128(a: &[i16], a_stride: usize, w: &[i8], w_stride: usize, len: usize) ->
         top = f32x4_add(top, f32x4_convert_i32x4(lane_sums(s[0][0], s[0][1], s[1][0], s[1][1])));
         bottom = f32x4_add(bottom, f32x4_convert_i32x4(lane_sums(s[2][0], s[2][1], s[3][0], s[3][1])));
     }
-    let lanes = |v: v128| [f32x4_extract_lane::<0>(v), f32x4_extract_lane::<1>(v), f32x4_extract_lane::<2>(v), f32x4_extract_lane::<3>(v)];
+    let lanes = |v: v128| {
+        [f32x4_extract_lane::<0>(v), f32x4_extract_lane::<1>(v), f32x4_extract_lane::<2>(v), f32x4_extract_lane::<3>(v)]
+    };
     let ([t0, t1, t2, t3], [b0, b1, b2, b3]) = (lanes(top), lanes(bottom));
     [[t0, t1], [t2, t3], [b0, b1], [b2, b3]]
 }
@@ -129,12 +131,17 @@ mod tests {
                 let exact: Vec<f32> = (0..ROWS * COLS)
                     .map(|i| {
                         (0..len).step_by(K_CHUNK).fold(0f32, |acc, k0| {
-                            let chunk: i64 = (k0..len.min(k0 + K_CHUNK)).map(|k| i64::from(rows[i / COLS][k]) * i64::from(cols[i % COLS][k])).sum();
+                            let chunk: i64 = (k0..len.min(k0 + K_CHUNK))
+                                .map(|k| i64::from(rows[i / COLS][k]) * i64::from(cols[i % COLS][k]))
+                                .sum();
                             acc + i32::try_from(chunk).unwrap() as f32
                         })
                     })
                     .collect();
-                assert_eq!(want.iter().flatten().map(|v| v.to_bits()).collect::<Vec<_>>(), exact.iter().map(|v| v.to_bits()).collect::<Vec<_>>());
+                assert_eq!(
+                    want.iter().flatten().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                    exact.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+                );
                 let bits = |t: [[f32; COLS]; ROWS]| t.map(|r| r.map(f32::to_bits));
                 assert_eq!(bits(best()(&a, stride, &w, stride, len)), bits(want), "len {len}");
                 // a stride of 0 reads the first column twice

@@ -1,13 +1,15 @@
 //! ONNX files (the `onnx` feature): parsed by `tract-onnx`, checked, rewritten
-//! ([`graph_rewrite`]), typed and decluttered, ready for [`crate::encoder`] to optimise, or for
-//! [`crate::encoder::convert_to_nnef`] to store.
-use crate::signature::{choose_output, fingerprint, input_kinds, Decluttered, GraphInfo, OutputKind};
+//! ([`rewrite`]), typed and decluttered, ready for [`crate::model::encoder`] to optimise, or for
+//! [`crate::model::encoder::convert_to_nnef`] to store.
 use crate::error::{Error, ModelRole, Result};
-use crate::{graph_rewrite, int8_linear, masked_softmax};
+use crate::model::ops::{int8_linear, masked_softmax};
+use crate::model::signature::{choose_output, fingerprint, input_kinds, Decluttered, GraphInfo, OutputKind};
 use std::collections::{HashMap, HashSet};
 use std::io::Cursor;
 use tract_onnx::pb;
 use tract_onnx::prelude::*;
+
+pub(crate) mod rewrite;
 
 /// Parse, check and declutter an ONNX file; `int8_linear`: keep weight-only int8 linear layers
 /// int8 ([`int8_linear`]).
@@ -17,10 +19,8 @@ pub(crate) fn decluttered(role: ModelRole, bytes: &[u8], kind: OutputKind, int8_
     let proto = onnx
         .proto_model_for_read(&mut Cursor::new(bytes))
         .map_err(|e| Error::BadModel { role, reason: format!("not an ONNX protobuf ({e})") })?;
-    let graph = proto
-        .graph
-        .as_ref()
-        .ok_or_else(|| Error::BadModel { role, reason: "the protobuf holds no graph".into() })?;
+    let graph =
+        proto.graph.as_ref().ok_or_else(|| Error::BadModel { role, reason: "the protobuf holds no graph".into() })?;
     if graph.node.is_empty() {
         return Err(Error::BadModel { role, reason: "the graph has no nodes".into() });
     }
@@ -35,7 +35,7 @@ pub(crate) fn decluttered(role: ModelRole, bytes: &[u8], kind: OutputKind, int8_
 
     let mut proto = proto;
     if let Some(graph) = proto.graph.as_mut() {
-        graph_rewrite::prepare(graph, int8_linear);
+        rewrite::prepare(graph, int8_linear);
     }
     let mut model = onnx.model_for_proto_model(&proto).map_err(|e| Error::bad_model(role, e))?;
     drop(proto);

@@ -15,21 +15,21 @@
 //! about 2⁻¹⁶ of each row's largest value: on the cross-encoder's parity set, logits move by
 //! 5e-4 (median) to 2.5e-3 against f32, with the same order. On wasm32 the sums use SIMD128's
 //! `i32x4.dot_i16x8_s` (8 multiply-adds per instruction, where f32 without FMA needs two
-//! instructions for 4); measured in Node, reranking is 1.65× and embedding 1.5× faster than
-//! tract's f32 kernels, and both models take 104 MB of wasm memory instead of 228 MB. Native
-//! builds keep f32 (`encoder::INT8_LINEAR`).
+//! instructions for 4): faster than tract's f32 kernels there, with a quarter of the weights'
+//! memory (docs/performance.md, "Measurements behind the code"). Native builds keep f32
+//! (`encoder::INT8_LINEAR`).
 //!
-//! `graph_rewrite::int8_linear_layers` puts the operator in the ONNX graph as
+//! `onnx::rewrite::int8_linear_layers` puts the operator in the ONNX graph as
 //! [`OP_TYPE`]; [`register`] teaches tract's ONNX loader to build it.
+#[cfg(feature = "onnx")]
+pub(crate) use onnx::{register, OP_TYPE};
 use std::sync::Arc;
 use tile::{COLS, K_STEP, ROWS};
 use tract_nnef::internal::*;
-#[cfg(feature = "onnx")]
-pub(crate) use onnx::{register, OP_TYPE};
 
 mod tile;
 
-/// The operator's name in tract's listings (and the ONNX op type `graph_rewrite` writes).
+/// The operator's name in tract's listings (and the ONNX op type `onnx::rewrite` writes).
 const NAME: &str = "MinirankInt8Linear";
 
 /// The weights of one layer, packed for the kernel.
@@ -72,7 +72,8 @@ impl PackedWeights {
                 columns[col * k_padded + row] = v;
             }
         }
-        let columns = tract_nnef::tract_core::ndarray::Array2::from_shape_vec((n, k_padded), columns)?.into_arc_tensor();
+        let columns =
+            tract_nnef::tract_core::ndarray::Array2::from_shape_vec((n, k_padded), columns)?.into_arc_tensor();
         Ok(Self { k, k_padded, n, columns, scales })
     }
 
@@ -125,11 +126,24 @@ impl PackedWeights {
 
     /// [`Self::to_tensors`] back.
     pub(crate) fn from_tensors(columns: Arc<Tensor>, scales: &Tensor, k: usize) -> TractResult<Self> {
-        ensure!(columns.rank() == 2 && scales.rank() == 1, "packed weights of shapes {:?} and {:?}", columns.shape(), scales.shape());
+        ensure!(
+            columns.rank() == 2 && scales.rank() == 1,
+            "packed weights of shapes {:?} and {:?}",
+            columns.shape(),
+            scales.shape()
+        );
         let (n, k_padded) = (columns.shape()[0], columns.shape()[1]);
-        ensure!(k > 0 && k_padded == k.div_ceil(K_STEP) * K_STEP && scales.shape()[0] == n, "packed weights {n} × {k_padded} for K = {k} with {} scales", scales.shape()[0]);
+        ensure!(
+            k > 0 && k_padded == k.div_ceil(K_STEP) * K_STEP && scales.shape()[0] == n,
+            "packed weights {n} × {k_padded} for K = {k} with {} scales",
+            scales.shape()[0]
+        );
         // kept as tract read it (no copy) when it is plain int8 already
-        let columns = if columns.datum_type() == i8::datum_type() && columns.try_as_plain_ram().is_ok() { columns } else { columns.cast_to::<i8>()?.into_owned().into_arc_tensor() };
+        let columns = if columns.datum_type() == i8::datum_type() && columns.try_as_plain_ram().is_ok() {
+            columns
+        } else {
+            columns.cast_to::<i8>()?.into_owned().into_arc_tensor()
+        };
         let scales = scales.cast_to::<f32>()?;
         Ok(Self { k, k_padded, n, columns, scales: scales.try_as_plain_ram()?.as_slice::<f32>()?.to_vec() })
     }
@@ -199,7 +213,12 @@ mod simd128 {
             finite = v128_and(finite, f32x4_le(a, big));
             max = f32x4_pmax(max, a);
         }
-        let lanes = [f32x4_extract_lane::<0>(max), f32x4_extract_lane::<1>(max), f32x4_extract_lane::<2>(max), f32x4_extract_lane::<3>(max)];
+        let lanes = [
+            f32x4_extract_lane::<0>(max),
+            f32x4_extract_lane::<1>(max),
+            f32x4_extract_lane::<2>(max),
+            f32x4_extract_lane::<3>(max),
+        ];
         let max = lanes.into_iter().fold(0f32, |m, x| if x > m { x } else { m });
         (done, max, u32x4_all_true(finite))
     }
@@ -284,7 +303,7 @@ impl TypedOp for Int8Linear {
     as_op!();
 }
 
-/// The ONNX side (the `onnx` feature): the op type `graph_rewrite` writes, built by tract's ONNX
+/// The ONNX side (the `onnx` feature): the op type `onnx::rewrite` writes, built by tract's ONNX
 /// loader into [`Int8Linear`].
 #[cfg(feature = "onnx")]
 mod onnx {
@@ -294,7 +313,7 @@ mod onnx {
     use tract_onnx::pb::NodeProto;
     use tract_onnx::tract_hir::internal::*;
 
-    /// The ONNX op type `graph_rewrite` writes: inputs `x` (f32 `[…, K]`), `q` (int8 `[K, N]`
+    /// The ONNX op type `onnx::rewrite` writes: inputs `x` (f32 `[…, K]`), `q` (int8 `[K, N]`
     /// initializer), `s` (f32 `[1, N]`, `[N]` or one scale).
     pub(crate) const OP_TYPE: &str = super::NAME;
 
@@ -337,7 +356,11 @@ mod onnx {
 
         fn wire(&self, prefix: &str, model: &mut TypedModel, inputs: &[OutletId]) -> TractResult<TVec<OutletId>> {
             let konst = |ix: usize, what: &str| {
-                model.outlet_fact(inputs[ix])?.konst.clone().with_context(|| format!("{OP_TYPE}: the {what} are not constant"))
+                model
+                    .outlet_fact(inputs[ix])?
+                    .konst
+                    .clone()
+                    .with_context(|| format!("{OP_TYPE}: the {what} are not constant"))
             };
             let (q, s) = (konst(1, "weights")?, konst(2, "scales")?);
             let (k, n) = (q.shape()[0], q.shape()[1]);

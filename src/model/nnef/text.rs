@@ -2,10 +2,10 @@
 //!
 //! tract-nnef 0.23.9 reads `graph.nnef` with a nom parser whose errors are `VerboseError`s (a
 //! vector allocated at each failed alternative) and where each operand goes down nine nested
-//! rules, one of which parses it twice (so each level of nesting doubles the work): loading the
-//! two default models in the browser spent about 75 ms there. Natively, tract takes about 15 ms
-//! for each default model's graph (42 and 48 KB), [`parse_document`] 0.3 ms: it reads the same
-//! grammar by hand, over bytes, in one pass, and gives the same [`Document`], node for node.
+//! rules, one of which parses it twice (so each level of nesting doubles the work): a visible part
+//! of a page's model load (docs/performance.md, "Measurements behind the code").
+//! [`parse_document`] reads the same grammar by hand, over bytes, in one pass, and gives the same
+//! [`Document`], node for node.
 //!
 //! "The same" includes tract's quirks, which this reader mirrors rather than fixes: keywords and
 //! operators are prefixes, not words (`[ fori in x yield i]`, what tract's dumper writes, loops
@@ -17,8 +17,8 @@
 //! comprehension; a `<complex` type, which depends on a tract feature), and nesting deeper than
 //! [`MAX_DEPTH`]. Errors and unusual files therefore behave as before.
 use tract_nnef::ast::{
-    Argument, Assignment, Comprehension, Document, FragmentDecl, FragmentDef, GraphDef, Identifier, IfThenElse, Invocation, LValue, Literal,
-    Parameter, RValue, Result_, Subscript, TypeName, TypeSpec,
+    Argument, Assignment, Comprehension, Document, FragmentDecl, FragmentDef, GraphDef, Identifier, IfThenElse,
+    Invocation, LValue, Literal, Parameter, RValue, Result_, Subscript, TypeName, TypeSpec,
 };
 use tract_nnef::internal::TractResult;
 
@@ -66,11 +66,17 @@ struct Parser<'t> {
 
 /// tract's binary operators, loosest first: `in`, `||` `&&`, comparisons, `+` `-`, `*` `/`, `^`.
 /// Each level is left-associative (tract folds each level's operands left to right).
-const OPERATORS: [&[&str]; 6] = [&["in"], &["||", "&&"], &["==", "!=", "<=", ">=", "<", ">"], &["+", "-"], &["*", "/"], &["^"]];
+const OPERATORS: [&[&str]; 6] =
+    [&["in"], &["||", "&&"], &["==", "!=", "<=", ">=", "<", ">"], &["+", "-"], &["*", "/"], &["^"]];
 
 /// tract's type names (none is a prefix of another).
-const TYPE_NAMES: [(&str, TypeName); 5] =
-    [("integer", TypeName::Integer), ("scalar", TypeName::Scalar), ("logical", TypeName::Logical), ("string", TypeName::String), ("?", TypeName::Any)];
+const TYPE_NAMES: [(&str, TypeName); 5] = [
+    ("integer", TypeName::Integer),
+    ("scalar", TypeName::Scalar),
+    ("logical", TypeName::Logical),
+    ("string", TypeName::String),
+    ("?", TypeName::Any),
+];
 
 impl<'t> Parser<'t> {
     // ---- bytes and blanks
@@ -180,7 +186,8 @@ impl<'t> Parser<'t> {
     /// `-?(digits|inf)(.digits*)?([eE][+-]?digits)?`, as written (tract keeps numbers as text).
     fn number(&mut self) -> Option<String> {
         let (start, bytes) = (self.pos, self.bytes);
-        let digits_from = |i: usize| i + bytes.get(i..).unwrap_or_default().iter().take_while(|c| c.is_ascii_digit()).count();
+        let digits_from =
+            |i: usize| i + bytes.get(i..).unwrap_or_default().iter().take_while(|c| c.is_ascii_digit()).count();
         let mut end = start + usize::from(self.peek() == Some(b'-'));
         if bytes.get(end).is_some_and(u8::is_ascii_digit) {
             end = digits_from(end);
@@ -465,7 +472,10 @@ impl<'t> Parser<'t> {
     /// The operator here and its level (the levels' operators share no prefix, so at most one
     /// level matches; within a level, two-character operators come first).
     fn operator(&self) -> Option<(&'static str, usize)> {
-        OPERATORS.iter().enumerate().find_map(|(level, ops)| ops.iter().find(|op| self.starts_with(op)).map(|op| (*op, level)))
+        OPERATORS
+            .iter()
+            .enumerate()
+            .find_map(|(level, ops)| ops.iter().find(|op| self.starts_with(op)).map(|op| (*op, level)))
     }
 
     /// An atom, then at most one `[index]` or `[from:to]`.
@@ -648,14 +658,16 @@ fn unescape(raw: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::nnef::tests::{default_archives, graph_text};
+    use crate::model::nnef::tests::{default_archives, graph_text};
     use tract_nnef::ast::parse as tract;
 
     /// Whether the fast reader took `text`; when it did, tract reads the very same document.
     fn agrees_with_tract(text: &str) -> bool {
         let Some(ours) = parse_fast(text) else { return false };
         match tract::parse_document(text) {
-            Ok(tracts) => assert!(ours == tracts, "read differently from tract:\n{text}\nhere: {ours:?}\ntract: {tracts:?}"),
+            Ok(tracts) => {
+                assert!(ours == tracts, "read differently from tract:\n{text}\nhere: {ours:?}\ntract: {tracts:?}")
+            }
             Err(e) => panic!("read what tract rejects ({e}):\n{text}"),
         }
         true
@@ -702,15 +714,77 @@ mod tests {
             "version 1.0;\ngraph g(x) -> (y, i) {\n  size = [for i in range_of(output_size) yield output_size[i] * sampling_rate[i]];\n  y, i = max_pool_with_index(x, size = size);\n  [a, b] = split(x, axis = 0, ratios = [1, 1]);\n  (c, d) = f(x);\n  (e) = g(x);\n  [] = h(x);\n}",
         ];
         let rvalues = [
-            "12", "-12", "1.", "1.5e-3", "2E+8", "inf", "-inf", "0.0026041667", "true", "false", "'it\\'s'", "\"f\\\"oo\\\\\"",
-            "'caf\u{e9} \\\u{e9}'", "\"🎯0\"", "i\"odd name\"", "i'x'(1)", "x", "_x1", "[]", "()", "[x]", "(x)", "(x, 1)", "[[1, 2], [3]]",
-            "x ^ 2.0", "1+2", "1 + sqrt(var + eps)", "a - b * c ^ d + e", "a -1", "a - -1", "-a * b", "- 1", "+x", "!x", "!signed",
-            "a == b", "a != b", "a<=b", "a>=b", "a < b", "a > b", "a<b", "(a + b) <= (c + d)", "a >= b && c <= d || e", "a in b in c",
-            "x[0]", "x[1:]", "x[:2]", "x[:]", "x[a + 1 : b]", "f(x)[0]", "-x[0]", "x[0] ^ 2", "cast<scalar>(x)", "f <integer> (x)",
-            "a<scalar>b", "a < scalar", "f(x, to = \"i64\", axes = [0, 2, 3])", "f()", "f( )", "tract_core_cast(-1, to = \"i64\")",
+            "12",
+            "-12",
+            "1.",
+            "1.5e-3",
+            "2E+8",
+            "inf",
+            "-inf",
+            "0.0026041667",
+            "true",
+            "false",
+            "'it\\'s'",
+            "\"f\\\"oo\\\\\"",
+            "'caf\u{e9} \\\u{e9}'",
+            "\"🎯0\"",
+            "i\"odd name\"",
+            "i'x'(1)",
+            "x",
+            "_x1",
+            "[]",
+            "()",
+            "[x]",
+            "(x)",
+            "(x, 1)",
+            "[[1, 2], [3]]",
+            "x ^ 2.0",
+            "1+2",
+            "1 + sqrt(var + eps)",
+            "a - b * c ^ d + e",
+            "a -1",
+            "a - -1",
+            "-a * b",
+            "- 1",
+            "+x",
+            "!x",
+            "!signed",
+            "a == b",
+            "a != b",
+            "a<=b",
+            "a>=b",
+            "a < b",
+            "a > b",
+            "a<b",
+            "(a + b) <= (c + d)",
+            "a >= b && c <= d || e",
+            "a in b in c",
+            "x[0]",
+            "x[1:]",
+            "x[:2]",
+            "x[:]",
+            "x[a + 1 : b]",
+            "f(x)[0]",
+            "-x[0]",
+            "x[0] ^ 2",
+            "cast<scalar>(x)",
+            "f <integer> (x)",
+            "a<scalar>b",
+            "a < scalar",
+            "f(x, to = \"i64\", axes = [0, 2, 3])",
+            "f()",
+            "f( )",
+            "tract_core_cast(-1, to = \"i64\")",
             "x[0] + add_n(x[1:]) if length_of(x) > 0 else constant(shape = [1], value = [0.0])",
-            "0.0 if !signed else -r if symmetric else -r - 1.0", "[ fori in range_of(x) yield x[i]]", "[for i in a, j in b yield i * j]",
-            "[for yield 1]", "[format]", "[forward, x]", "[(12 * batch)]", "[[[[-10000.0]]]]", "f(g(h(x, axes = [0]), axes = [2]))",
+            "0.0 if !signed else -r if symmetric else -r - 1.0",
+            "[ fori in range_of(x) yield x[i]]",
+            "[for i in a, j in b yield i * j]",
+            "[for yield 1]",
+            "[format]",
+            "[forward, x]",
+            "[(12 * batch)]",
+            "[[[[-10000.0]]]]",
+            "f(g(h(x, axes = [0]), axes = [2]))",
             "x # comment\n + 1",
         ];
         for text in documents.iter().map(|d| d.to_string()).chain(rvalues.iter().map(|r| graph_of(&[r]))) {
@@ -723,15 +797,46 @@ mod tests {
         // tract's grammar has sharp corners: this reader either leaves such text to tract or reads
         // it exactly as tract does (checked by agrees_with_tract)
         let rvalues = [
-            "( )", "[ ]", "f(a == b)", "info", "truex", "trueiny", "1in x", "-info", "x[0][1]", "a if b", "a if b else c if d else e",
-            "[for i in a, 1 yield i]", "[fori in x, y]", "'a\"b'", "\"unterminated", "i'x", "1.2.3", ".5", "x +", "x ->", "a ifx else y",
-            "f<complex>(x)", "a<complex", "f(x,)", "[x,]", "x = y", "f(x)(y)", "- -1", "!!x", "a^b^c", "a*b/c", "x[1:2:3]",
+            "( )",
+            "[ ]",
+            "f(a == b)",
+            "info",
+            "truex",
+            "trueiny",
+            "1in x",
+            "-info",
+            "x[0][1]",
+            "a if b",
+            "a if b else c if d else e",
+            "[for i in a, 1 yield i]",
+            "[fori in x, y]",
+            "'a\"b'",
+            "\"unterminated",
+            "i'x",
+            "1.2.3",
+            ".5",
+            "x +",
+            "x ->",
+            "a ifx else y",
+            "f<complex>(x)",
+            "a<complex",
+            "f(x,)",
+            "[x,]",
+            "x = y",
+            "f(x)(y)",
+            "- -1",
+            "!!x",
+            "a^b^c",
+            "a*b/c",
+            "x[1:2:3]",
         ];
         for text in rvalues.iter().map(|r| graph_of(&[r])) {
             agrees_with_tract(&text);
         }
         // some of them are read here, the same way
-        for (rvalue, read) in [("- 1", true), ("trueiny", true), ("( )", false), ("info", false), ("f<complex>(x)", false)] {
+        for (rvalue, read) in
+            [("- 1", true), ("trueiny", true), ("( )", false), ("info", false), ("f<complex>(x)", false)]
+        {
             assert_eq!(agrees_with_tract(&graph_of(&[rvalue])), read, "{rvalue}");
         }
         // nesting past MAX_DEPTH goes to tract
@@ -758,8 +863,8 @@ mod tests {
             let mut read = 0;
             for flip in 0..400 {
                 let mut mutated = bytes.to_vec();
-                let at = crate::int8_linear::next_random(&mut state) as usize % mutated.len();
-                let r = crate::int8_linear::next_random(&mut state);
+                let at = crate::model::ops::int8_linear::next_random(&mut state) as usize % mutated.len();
+                let r = crate::model::ops::int8_linear::next_random(&mut state);
                 mutated[at] = if flip % 4 == 0 { r as u8 } else { TOKENS[r as usize % TOKENS.len()] };
                 if let Ok(mutated) = std::str::from_utf8(&mutated) {
                     read += usize::from(agrees_with_tract(mutated));
@@ -772,14 +877,43 @@ mod tests {
 
     /// One of `options`, at random.
     fn pick<'a>(state: &mut u32, options: &[&'a str]) -> &'a str {
-        options[crate::int8_linear::next_random(state) as usize % options.len()]
+        options[crate::model::ops::int8_linear::next_random(state) as usize % options.len()]
     }
 
     /// A random expression of tract's grammar, with random blanks, names that start like keywords
     /// or literals, and numbers in every form tract reads.
     fn random_rvalue(state: &mut u32, depth: usize) -> String {
-        const NAMES: &[&str] = &["x", "_y", "a1", "i", "in_x", "iffy", "elsewhere", "yields", "format", "fori", "trueish", "info", "scalar"];
-        const LEAVES: &[&str] = &["0", "12", "-3", "1.5", "1.", "-2.5e-3", "4E+2", "inf", "-inf", "true", "false", "'s'", "\"t\\\"u\"", "i\"q r\""];
+        const NAMES: &[&str] = &[
+            "x",
+            "_y",
+            "a1",
+            "i",
+            "in_x",
+            "iffy",
+            "elsewhere",
+            "yields",
+            "format",
+            "fori",
+            "trueish",
+            "info",
+            "scalar",
+        ];
+        const LEAVES: &[&str] = &[
+            "0",
+            "12",
+            "-3",
+            "1.5",
+            "1.",
+            "-2.5e-3",
+            "4E+2",
+            "inf",
+            "-inf",
+            "true",
+            "false",
+            "'s'",
+            "\"t\\\"u\"",
+            "i\"q r\"",
+        ];
         const BINARY: &[&str] = &["^", "*", "/", "+", "-", "==", "!=", "<=", ">=", "<", ">", "&&", "||", "in"];
         const BLANKS: &[&str] = &["", "", " ", "  ", "\n", " # c\n"];
         let b = pick(state, BLANKS);
@@ -787,7 +921,7 @@ mod tests {
         let mut sub = || if depth == 0 { String::new() } else { random_rvalue(state, depth - 1) };
         let (x, y, z) = (sub(), sub(), sub());
         let (name, other) = (pick(state, NAMES), pick(state, NAMES));
-        match crate::int8_linear::next_random(state) % kinds {
+        match crate::model::ops::int8_linear::next_random(state) % kinds {
             0 => name.to_string(),
             1 => pick(state, LEAVES).to_string(),
             2 => format!("{x}{b}{}{b}{y}", pick(state, BINARY)),
@@ -810,21 +944,22 @@ mod tests {
         // fragment's parameters: wherever this reader reads one, tract reads the same document.
         // MINIRANK_NNEF_CASES=1000000 for a longer run.
         const TOKENS: &[&str] = &[
-            "x", "f", "a1", "_", "i", "in", "if", "else", "for", "yield", "true", "false", "inf", "info", "1", "-1", "2.5", "1e3", "1.e", "'s'",
-            "\"t\"", "i\"q\"", "'\\''", "(", ")", "[", "]", ",", ":", "=", "==", "<", ">", "<=", ">=", "!", "!=", "+", "-", "*", "/", "^",
-            "&&", "||", "scalar", "integer", "tensor", "?", "complex", "# c\n", "[for", "[ for", "fori", "()", "[]", "( )", "<scalar>", ";",
-            "->", "{", "}", "string", "logical",
+            "x", "f", "a1", "_", "i", "in", "if", "else", "for", "yield", "true", "false", "inf", "info", "1", "-1",
+            "2.5", "1e3", "1.e", "'s'", "\"t\"", "i\"q\"", "'\\''", "(", ")", "[", "]", ",", ":", "=", "==", "<", ">",
+            "<=", ">=", "!", "!=", "+", "-", "*", "/", "^", "&&", "||", "scalar", "integer", "tensor", "?", "complex",
+            "# c\n", "[for", "[ for", "fori", "()", "[]", "( )", "<scalar>", ";", "->", "{", "}", "string", "logical",
         ];
         let cases = std::env::var("MINIRANK_NNEF_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(40_000);
         let mut state = 0x2545_f491u32;
         let mut read = 0;
         for case in 0..cases {
-            let len = 1 + crate::int8_linear::next_random(&mut state) as usize % 10;
-            let soup: Vec<String> = (0..len).map(|_| format!("{}{}", pick(&mut state, TOKENS), pick(&mut state, &["", "", " "]))).collect();
+            let len = 1 + crate::model::ops::int8_linear::next_random(&mut state) as usize % 10;
+            let soup: Vec<String> =
+                (0..len).map(|_| format!("{}{}", pick(&mut state, TOKENS), pick(&mut state, &["", "", " "]))).collect();
             let text = match case % 4 {
                 0 => {
                     let rvalue = random_rvalue(&mut state, 3);
-                    let at = crate::int8_linear::next_random(&mut state) as usize % (rvalue.len() + 1);
+                    let at = crate::model::ops::int8_linear::next_random(&mut state) as usize % (rvalue.len() + 1);
                     let slipped = if case % 8 == 0 { soup[0].as_str() } else { "" };
                     graph_of(&[&format!("{}{slipped}{}", &rvalue[..at], &rvalue[at..])])
                 }

@@ -5,19 +5,22 @@
 //! model. [`write`] stores the graph at that point, decluttered, with the int8 linear layers
 //! already packed ([`int8_linear::Int8Linear`]), as an uncompressed tar; [`read`] loads it back,
 //! and only tract's code generation (`optimize`) is left to do. `minirank convert` (and the npm
-//! package's build) writes these files; [`crate::encoder::OnnxEncoder`] takes either format.
+//! package's build) writes these files; [`crate::model::encoder::CompiledEncoder`] takes either format.
 //!
 //! What minirank learned from the ONNX graph travels as tract properties: [`VOCAB_ROWS`],
 //! [`TYPE_ROWS`] and [`FINGERPRINT`] (the CRC-32 of the ONNX file, so that an index built from the
 //! ONNX model is accepted with its NNEF conversion and the other way round).
-use crate::int8_linear::{Int8Linear, PackedWeights};
-use crate::masked_softmax::{self, MaskedSoftmax};
+use crate::model::ops::int8_linear::{Int8Linear, PackedWeights};
+use crate::model::ops::masked_softmax::{self, MaskedSoftmax};
 use std::sync::Arc;
 use tract_nnef::ast::{Identifier, QuantFormat};
 use tract_nnef::internal::*;
 use tract_nnef::resource::{GraphNnef, GRAPH_NNEF_FILENAME, GRAPH_QUANT_FILENAME};
 use tract_nnef::tract_core::ops::nn::GeluExact;
 use tract_nnef::ProtoModel;
+
+pub(crate) mod framework;
+pub(crate) mod text;
 
 /// The tract registry (NNEF `extension`) of minirank's operators.
 const EXTENSION: &str = "minirank";
@@ -35,14 +38,15 @@ pub(crate) const FINGERPRINT: &str = "minirank.fingerprint";
 
 /// tract's NNEF framework (its core operators) with minirank's. A graph holding operators of
 /// neither fails to convert, and stays an ONNX file. Built once, without tract's parser
-/// ([`crate::nnef_framework`]).
+/// ([`crate::model::nnef::framework`]).
 fn framework() -> &'static Nnef {
     static NNEF: std::sync::OnceLock<Nnef> = std::sync::OnceLock::new();
-    NNEF.get_or_init(|| crate::nnef_framework::framework(registry()))
+    NNEF.get_or_init(|| crate::model::nnef::framework::framework(registry()))
 }
 
 fn registry() -> Registry {
-    let mut registry = Registry::new(EXTENSION).with_doc("minirank's operators: int8 linear layers, exact GELU, masked softmax");
+    let mut registry =
+        Registry::new(EXTENSION).with_doc("minirank's operators: int8 linear layers, exact GELU, masked softmax");
     registry.register_dumper(dump_int8_linear);
     registry.register_primitive(
         INT8_LINEAR,
@@ -107,7 +111,7 @@ pub(crate) fn write(model: &TypedModel) -> TractResult<Vec<u8>> {
 
 /// A model [`write`] wrote (or any NNEF tract reads), ready for `optimize`. The same model and
 /// the same errors as tract's `model_for_read`, which it replicates but for `graph.nnef`, read by
-/// [`crate::nnef_text`] instead of tract's slower parser; an archive [`Contents::read`] does not
+/// [`crate::model::nnef::text`] instead of tract's slower parser; an archive [`Contents::read`] does not
 /// take is read by `model_for_read` itself.
 pub(crate) fn read(bytes: &[u8]) -> TractResult<TypedModel> {
     let Some(contents) = Contents::read(bytes) else {
@@ -173,7 +177,7 @@ impl Contents {
     /// tract's `ProtoModel` (its `proto_model_from_resources`, without nested models, quantization
     /// or jinja templates, none of which minirank's tract build enables or writes), checked.
     fn proto_model(self) -> TractResult<ProtoModel> {
-        let doc = crate::nnef_text::parse_document(&self.graph)?;
+        let doc = crate::model::nnef::text::parse_document(&self.graph)?;
         let proto = ProtoModel { doc, tensors: self.tensors, quantization: None, resources: self.resources };
         proto.validate()?;
         Ok(proto)
@@ -188,7 +192,11 @@ fn is_hidden(path: &std::path::Path) -> bool {
 
 /// tract's `read_stream`: the first of the framework's loaders that takes the file loads it, under
 /// an id no other file has (for tract, a repeated id is an error; here, `None`).
-fn load(path: &std::path::Path, reader: &mut dyn std::io::Read, resources: &mut HashMap<String, Arc<dyn Resource>>) -> Option<()> {
+fn load(
+    path: &std::path::Path,
+    reader: &mut dyn std::io::Read,
+    resources: &mut HashMap<String, Arc<dyn Resource>>,
+) -> Option<()> {
     for loader in &framework().resource_loaders {
         if let Some((id, resource)) = loader.try_load(path, reader, framework()).ok()? {
             if resources.contains_key(&id) {
@@ -235,13 +243,16 @@ pub(crate) mod tests {
     pub(crate) fn default_archives() -> &'static [(ModelRole, Vec<u8>)] {
         static ARCHIVES: std::sync::OnceLock<Vec<(ModelRole, Vec<u8>)>> = std::sync::OnceLock::new();
         ARCHIVES.get_or_init(|| {
-            [("models/bi-encoder/model.onnx", ModelRole::BiEncoder), ("models/cross-encoder/model.onnx", ModelRole::CrossEncoder)]
-                .into_iter()
-                .map(|(path, role)| {
-                    let onnx = std::fs::read(path).unwrap_or_else(|_| panic!("{path}: run scripts/setup.sh models"));
-                    (role, crate::convert_to_nnef(role, &onnx).unwrap())
-                })
-                .collect()
+            [
+                ("models/bi-encoder/model.onnx", ModelRole::BiEncoder),
+                ("models/cross-encoder/model.onnx", ModelRole::CrossEncoder),
+            ]
+            .into_iter()
+            .map(|(path, role)| {
+                let onnx = std::fs::read(path).unwrap_or_else(|_| panic!("{path}: run scripts/setup.sh models"));
+                (role, crate::convert_to_nnef(role, &onnx).unwrap())
+            })
+            .collect()
         })
     }
 
@@ -285,11 +296,19 @@ pub(crate) mod tests {
             (Ok(ours), Ok(tracts)) => {
                 assert_eq!(ours.nodes.len(), tracts.nodes.len());
                 for (a, b) in ours.nodes.iter().zip(&tracts.nodes) {
-                    assert_eq!((&a.name, &a.inputs, format!("{:?}", a.op)), (&b.name, &b.inputs, format!("{:?}", b.op)));
+                    assert_eq!(
+                        (&a.name, &a.inputs, format!("{:?}", a.op)),
+                        (&b.name, &b.inputs, format!("{:?}", b.op))
+                    );
                     assert_eq!(format!("{:?}", a.outputs), format!("{:?}", b.outputs), "{}", a.name);
                 }
-                assert_eq!((ours.input_outlets().unwrap(), ours.output_outlets().unwrap()), (tracts.input_outlets().unwrap(), tracts.output_outlets().unwrap()));
-                let sorted = |m: &TypedModel| m.properties.iter().map(|(k, v)| format!("{k}: {v:?}")).collect::<std::collections::BTreeSet<_>>();
+                assert_eq!(
+                    (ours.input_outlets().unwrap(), ours.output_outlets().unwrap()),
+                    (tracts.input_outlets().unwrap(), tracts.output_outlets().unwrap())
+                );
+                let sorted = |m: &TypedModel| {
+                    m.properties.iter().map(|(k, v)| format!("{k}: {v:?}")).collect::<std::collections::BTreeSet<_>>()
+                };
                 assert_eq!(sorted(&ours), sorted(&tracts));
             }
             (Err(ours), Err(tracts)) => assert_eq!(format!("{ours:#}"), format!("{tracts:#}")),
@@ -300,7 +319,13 @@ pub(crate) mod tests {
     fn gelu_model() -> TypedModel {
         let mut model = TypedModel::default();
         let x = model.add_source("x", f32::fact([2usize, 8])).unwrap();
-        let y = model.wire_node("gelu", tract_nnef::tract_core::ops::element_wise::ElementWiseOp(Box::new(GeluExact {}), None), &[x]).unwrap();
+        let y = model
+            .wire_node(
+                "gelu",
+                tract_nnef::tract_core::ops::element_wise::ElementWiseOp(Box::new(GeluExact {}), None),
+                &[x],
+            )
+            .unwrap();
         model.select_output_outlets(&y).unwrap();
         set_property(&mut model, VOCAB_ROWS, Some(30522));
         set_property(&mut model, TYPE_ROWS, None);
@@ -318,7 +343,9 @@ pub(crate) mod tests {
         assert_eq!(property(&back, VOCAB_ROWS), Some(30522));
         assert_eq!(property(&back, TYPE_ROWS), None);
         let input = tensor2(&[[-3f32, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0, 3.0]; 2]);
-        let run = |m: TypedModel| m.into_optimized().unwrap().into_runnable().unwrap().run(tvec!(input.clone().into_tvalue())).unwrap();
+        let run = |m: TypedModel| {
+            m.into_optimized().unwrap().into_runnable().unwrap().run(tvec!(input.clone().into_tvalue())).unwrap()
+        };
         assert_eq!(run(back)[0], run(model)[0], "exact GELU survives the round trip");
     }
 
@@ -326,7 +353,10 @@ pub(crate) mod tests {
     fn the_default_models_read_as_tract_reads_them_without_tracts_parser() {
         for (role, bytes) in default_archives() {
             assert!(Contents::read(bytes).is_some(), "{role:?}: read by tract");
-            assert!(crate::nnef_text::parse_fast(&graph_text(bytes)).is_some(), "{role:?}: graph.nnef read by tract");
+            assert!(
+                crate::model::nnef::text::parse_fast(&graph_text(bytes)).is_some(),
+                "{role:?}: graph.nnef read by tract"
+            );
             reads_as_tract_does(bytes);
         }
     }
@@ -341,10 +371,17 @@ pub(crate) mod tests {
             tar_of(&files)
         };
         // read here: the archive as written, with `./` prefixes, with a hidden file tract skips
-        let dotted: Vec<(String, Vec<u8>)> = original.iter().map(|(name, data)| (format!("./{name}"), data.clone())).collect();
+        let dotted: Vec<(String, Vec<u8>)> =
+            original.iter().map(|(name, data)| (format!("./{name}"), data.clone())).collect();
         let hidden = with(&[("._graph.nnef.dat", b"AppleDouble")]);
-        for (archive, what) in [(bytes.clone(), "as written"), (tar_of(&dotted), "./ prefixes"), (hidden, "hidden file")] {
-            assert_eq!(Contents::read(&archive).is_some(), what != "hidden file" || cfg!(target_family = "unix"), "{what}");
+        for (archive, what) in
+            [(bytes.clone(), "as written"), (tar_of(&dotted), "./ prefixes"), (hidden, "hidden file")]
+        {
+            assert_eq!(
+                Contents::read(&archive).is_some(),
+                what != "hidden file" || cfg!(target_family = "unix"),
+                "{what}"
+            );
             reads_as_tract_does(&archive);
         }
         // left to tract: compressed, nested models, quantization, errors (tract's own, in full)
@@ -365,34 +402,5 @@ pub(crate) mod tests {
         // read here, and the syntax error is tract's parser's
         assert!(Contents::read(&not_a_graph).is_some());
         reads_as_tract_does(&not_a_graph);
-    }
-
-    /// Time of `read` and tract's `model_for_read` (what `read` was) on the default models, and of
-    /// the two parsers on their `graph.nnef`:
-    /// `cargo test --release --lib nnef::tests::read_timings -- --ignored --nocapture`.
-    #[test]
-    #[ignore]
-    fn read_timings() {
-        fn best_ms(runs: usize, mut f: impl FnMut()) -> f64 {
-            (0..runs)
-                .map(|_| {
-                    let start = std::time::Instant::now();
-                    f();
-                    start.elapsed().as_secs_f64() * 1e3
-                })
-                .fold(f64::INFINITY, f64::min)
-        }
-        for (role, bytes) in default_archives() {
-            let text = graph_text(bytes);
-            let tract_parse = best_ms(20, || drop(tract_nnef::ast::parse::parse_document(&text).unwrap()));
-            let our_parse = best_ms(20, || drop(crate::nnef_text::parse_document(&text).unwrap()));
-            let tract_read = best_ms(10, || drop(framework().model_for_read(&mut &bytes[..]).unwrap()));
-            let our_read = best_ms(10, || drop(read(bytes).unwrap()));
-            println!(
-                "{role:?} ({} KB graph.nnef, {} KB archive): parse {tract_parse:.2} -> {our_parse:.2} ms, read {tract_read:.1} -> {our_read:.1} ms (best of 20 / 10)",
-                text.len() / 1024,
-                bytes.len() / 1024
-            );
-        }
     }
 }

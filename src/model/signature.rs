@@ -1,9 +1,9 @@
 //! An encoder graph's signature, whatever file it came from: which inputs it takes (and what each
 //! means), which output minirank computes for a role, and what its tables say for the tokenizer
-//! checks; and [`Decluttered`], the stage an ONNX file (`crate::onnx`) and an NNEF file reach
+//! checks; and [`Decluttered`], the stage an ONNX file (`crate::model::onnx`) and an NNEF file reach
 //! before `encoder` optimises them.
 use crate::error::{Error, ModelRole, Result};
-use crate::nnef;
+use crate::model::nnef;
 use tract_nnef::prelude::*;
 
 /// What a graph output must look like for a role.
@@ -69,8 +69,16 @@ impl Decluttered {
     /// Read an NNEF file ([`nnef::read`]) and check its signature; what minirank read from the ONNX
     /// file it was converted from comes from its properties.
     pub(crate) fn from_nnef(role: ModelRole, bytes: &[u8], kind: OutputKind) -> Result<Self> {
-        let mut model = nnef::read(bytes).map_err(|e| Error::BadModel { role, reason: format!("not a tract NNEF archive ({e:#})") })?;
-        let inputs = input_kinds(role, model.input_outlets().map_err(|e| Error::bad_model(role, e))?.iter().map(|o| model.node(o.node).name.as_str()))?;
+        let mut model = nnef::read(bytes)
+            .map_err(|e| Error::BadModel { role, reason: format!("not a tract NNEF archive ({e:#})") })?;
+        let inputs = input_kinds(
+            role,
+            model
+                .input_outlets()
+                .map_err(|e| Error::bad_model(role, e))?
+                .iter()
+                .map(|o| model.node(o.node).name.as_str()),
+        )?;
         let outputs = model.output_outlets().map_err(|e| Error::bad_model(role, e))?.to_vec();
         let named: Vec<(String, Option<usize>)> = outputs
             .iter()
@@ -84,7 +92,9 @@ impl Decluttered {
         let info = GraphInfo {
             vocab_rows: rows(nnef::VOCAB_ROWS),
             type_rows: rows(nnef::TYPE_ROWS),
-            fingerprint: nnef::property(&model, nnef::FINGERPRINT).map(|v| v as u32).or_else(|| fingerprint(role, bytes)),
+            fingerprint: nnef::property(&model, nnef::FINGERPRINT)
+                .map(|v| v as u32)
+                .or_else(|| fingerprint(role, bytes)),
         };
         Ok(Self { model, inputs, output, info })
     }
@@ -119,7 +129,11 @@ pub(crate) fn input_kinds<'a>(role: ModelRole, names: impl Iterator<Item = &'a s
 
 /// Pick the graph output to compute (outputs by name and rank, if known): a preferred name of
 /// the right rank, else the only output of that rank.
-pub(crate) fn choose_output<'a>(role: ModelRole, outputs: impl Iterator<Item = (&'a str, Option<usize>)>, kind: OutputKind) -> Result<String> {
+pub(crate) fn choose_output<'a>(
+    role: ModelRole,
+    outputs: impl Iterator<Item = (&'a str, Option<usize>)>,
+    kind: OutputKind,
+) -> Result<String> {
     let outputs: Vec<(&str, Option<usize>)> = outputs.collect();
     if outputs.is_empty() {
         return Err(Error::ModelSignature { role, reason: "the graph has no outputs".into() });
@@ -144,7 +158,10 @@ pub(crate) fn choose_output<'a>(role: ModelRole, outputs: impl Iterator<Item = (
                     OutputKind::TokenStates => "[batch, sequence, hidden] token states",
                     OutputKind::Logits => "[batch, labels] logits",
                 },
-                outputs.iter().map(|(n, r)| format!("{n} (rank {})", r.map_or("?".into(), |r| r.to_string()))).collect::<Vec<_>>()
+                outputs
+                    .iter()
+                    .map(|(n, r)| format!("{n} (rank {})", r.map_or("?".into(), |r| r.to_string())))
+                    .collect::<Vec<_>>()
             ),
         }),
     }

@@ -2,28 +2,26 @@
 //!
 //! `tract_nnef::nnef()` parses NNEF's standard library (18 KB of fragment definitions) with
 //! tract's parser, and the `tract_nnef` registry it holds parses it again. In wasm this runs once
-//! per page load, in V8's baseline tier and compiled on first call: measured in Node 20 on the
-//! NNEF core (a first call in a fresh process, 5 each), `tract_nnef::nnef()` took 53–62 ms and
-//! [`framework`] takes 13–21 ms; tract's parse of the library alone took 33–35 ms, [`nnef_text`]'s
-//! 6–14 ms.
+//! per page load, in V8's baseline tier and compiled on first call, and was most of a first
+//! model build (docs/performance.md, "Measurements behind the code").
 //!
-//! Here the library is read once, by [`nnef_text`] (which gives exactly tract's fragments;
+//! Here the library is read once, by [`text`] (which gives exactly tract's fragments;
 //! tract's parser is the fallback), and both are built from it: [`framework`] is
 //! `Nnef::default()`, and [`tract_nnef_registry`] is `tract_nnef::ops::tract_nnef()`, registration
 //! for registration (copied from tract-nnef 0.23.9, MIT OR Apache-2.0). The tests compare both
 //! with tract's own, so an upgrade of tract that changes either fails them.
-use crate::nnef_text;
+use crate::model::nnef::text;
 use tract_nnef::internal::*;
 use tract_nnef::ops::nnef::{deser, ser};
 use tract_nnef::tract_core::ops as core_ops;
 
 /// NNEF's standard library, as tract-nnef 0.23.9 ships it (its `stdlib.nnef`).
-const STDLIB: &str = include_str!("nnef_stdlib.nnef");
+const STDLIB: &str = include_str!("stdlib.nnef");
 
-/// The standard library's fragments: read by [`nnef_text`], or by tract if it could not vouch for
+/// The standard library's fragments: read by [`text`], or by tract if it could not vouch for
 /// its reading.
 fn stdlib() -> Vec<FragmentDef> {
-    nnef_text::parse_fragments_fast(STDLIB).unwrap_or_else(tract_nnef::framework::stdlib)
+    text::parse_fragments_fast(STDLIB).unwrap_or_else(tract_nnef::framework::stdlib)
 }
 
 /// `tract_nnef::nnef().with_registry(extra)`, with the standard library parsed once, here.
@@ -190,7 +188,11 @@ mod tests {
     /// `Debug`; the dumpers by the type they dump), sorted where tract keeps them in a hash map.
     fn contents(r: &Registry) -> Vec<String> {
         let mut fragments: Vec<String> = r.fragments.iter().map(|(id, f)| format!("fragment {id:?} {f:?}")).collect();
-        let mut primitives: Vec<String> = r.primitives.iter().map(|(id, p)| format!("primitive {id:?} {:?} {:?} {:?}", p.decl, p.docstrings, p.to_tract as usize)).collect();
+        let mut primitives: Vec<String> = r
+            .primitives
+            .iter()
+            .map(|(id, p)| format!("primitive {id:?} {:?} {:?} {:?}", p.decl, p.docstrings, p.to_tract as usize))
+            .collect();
         let mut dumpers: Vec<String> = r.from_tract.keys().map(|id| format!("dumper {id:?}")).collect();
         fragments.sort();
         primitives.sort();
@@ -200,14 +202,18 @@ mod tests {
         all.extend(primitives);
         all.extend(dumpers);
         all.extend(r.unit_element_wise_ops.iter().map(|(id, op)| format!("unit {id:?} {op:?}")));
-        all.extend(r.element_wise_ops.iter().map(|(id, ty, _, params, to)| format!("element-wise {id:?} {ty:?} {params:?} {:?}", *to as usize)));
+        all.extend(
+            r.element_wise_ops
+                .iter()
+                .map(|(id, ty, _, params, to)| format!("element-wise {id:?} {ty:?} {params:?} {:?}", *to as usize)),
+        );
         all.extend(r.binary_ops.iter().map(|(id, op)| format!("binary {id:?} {op:?}")));
         all
     }
 
     #[test]
     fn the_standard_library_is_read_here_as_tract_reads_it() {
-        let ours = nnef_text::parse_fragments_fast(STDLIB).expect("the standard library was left to tract's parser");
+        let ours = text::parse_fragments_fast(STDLIB).expect("the standard library was left to tract's parser");
         assert!(ours == tract_nnef::framework::stdlib(), "the standard library reads otherwise than tract's own copy");
     }
 
@@ -221,9 +227,15 @@ mod tests {
         let extra = || Registry::new("extra");
         let (ours, tracts) = (framework(extra()), tract_nnef::nnef().with_registry(extra()));
         assert!(ours.stdlib == tracts.stdlib);
-        assert_eq!(ours.registries.iter().map(contents).collect::<Vec<_>>(), tracts.registries.iter().map(contents).collect::<Vec<_>>());
+        assert_eq!(
+            ours.registries.iter().map(contents).collect::<Vec<_>>(),
+            tracts.registries.iter().map(contents).collect::<Vec<_>>()
+        );
         let loaders = |n: &Nnef| n.resource_loaders.iter().map(|l| l.name().to_string()).collect::<Vec<_>>();
         assert_eq!(loaders(&ours), loaders(&tracts));
-        assert_eq!((ours.allow_extended_identifier_syntax, ours.extern_all_constants), (tracts.allow_extended_identifier_syntax, tracts.extern_all_constants));
+        assert_eq!(
+            (ours.allow_extended_identifier_syntax, ours.extern_all_constants),
+            (tracts.allow_extended_identifier_syntax, tracts.extern_all_constants)
+        );
     }
 }

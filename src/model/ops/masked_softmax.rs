@@ -46,7 +46,10 @@ impl EvalOp for MaskedSoftmax {
         let mut strides = vec![0usize; rank];
         let mut stride = 1;
         for axis in (0..rank).rev() {
-            ensure!(mask_shape[axis] == shape[axis] || mask_shape[axis] == 1, "{NAME}: mask {mask_shape:?} for scores {shape:?}");
+            ensure!(
+                mask_shape[axis] == shape[axis] || mask_shape[axis] == 1,
+                "{NAME}: mask {mask_shape:?} for scores {shape:?}"
+            );
             strides[axis] = if mask_shape[axis] == 1 { 0 } else { stride };
             stride *= mask_shape[axis];
         }
@@ -108,7 +111,11 @@ pub(crate) fn fuse(model: &mut TypedModel) -> TractResult<usize> {
         let Some(op) = softmax.op_as::<Softmax>() else { continue };
         let out = model.outlet_fact(softmax.inputs[0])?.clone();
         let rank = out.rank();
-        if rank == 0 || op.axes.as_slice() != [rank - 1] || op.kind != SoftmaxKind::Softmax || op.quant_output_dt.is_some() {
+        if rank == 0
+            || op.axes.as_slice() != [rank - 1]
+            || op.kind != SoftmaxKind::Softmax
+            || op.quant_output_dt.is_some()
+        {
             continue;
         }
         let add = model.node(softmax.inputs[0].node);
@@ -117,7 +124,8 @@ pub(crate) fn fuse(model: &mut TypedModel) -> TractResult<usize> {
             continue;
         }
         let (add_inputs, softmax_name) = (add.inputs.clone(), softmax.name.clone());
-        let facts: Vec<TypedFact> = add_inputs.iter().map(|o| model.outlet_fact(*o).cloned()).collect::<TractResult<_>>()?;
+        let facts: Vec<TypedFact> =
+            add_inputs.iter().map(|o| model.outlet_fact(*o).cloned()).collect::<TractResult<_>>()?;
         if facts.iter().chain([&out]).any(|f| f.datum_type != f32::datum_type() || f.rank() != rank) {
             continue;
         }
@@ -147,7 +155,9 @@ mod tests {
     /// Deterministic values in [-4, 4].
     fn values(n: usize, seed: u32) -> Vec<f32> {
         let mut state = seed;
-        (0..n).map(|_| crate::int8_linear::next_random(&mut state) as f32 / u32::MAX as f32 * 8.0 - 4.0).collect()
+        (0..n)
+            .map(|_| crate::model::ops::int8_linear::next_random(&mut state) as f32 / u32::MAX as f32 * 8.0 - 4.0)
+            .collect()
     }
 
     /// `softmax(scores + mask)` as tract runs it unfused, and fused.
@@ -189,10 +199,13 @@ mod tests {
     #[test]
     fn every_attention_layer_of_the_default_models_is_fused() {
         use crate::error::ModelRole;
-        use crate::signature::OutputKind;
-        for (role, dir, kind) in [(ModelRole::BiEncoder, "bi-encoder", OutputKind::TokenStates), (ModelRole::CrossEncoder, "cross-encoder", OutputKind::Logits)] {
+        use crate::model::signature::OutputKind;
+        for (role, dir, kind) in [
+            (ModelRole::BiEncoder, "bi-encoder", OutputKind::TokenStates),
+            (ModelRole::CrossEncoder, "cross-encoder", OutputKind::Logits),
+        ] {
             let bytes = std::fs::read(format!("{}/models/{dir}/model.onnx", env!("CARGO_MANIFEST_DIR"))).unwrap();
-            let model = crate::onnx::decluttered(role, &bytes, kind, true).unwrap().model;
+            let model = crate::model::onnx::decluttered(role, &bytes, kind, true).unwrap().model;
             let count = |f: &dyn Fn(&TypedNode) -> bool| model.nodes.iter().filter(|n| f(n)).count();
             assert_eq!(count(&|n| n.op_is::<MaskedSoftmax>()), 6, "{dir}: MiniLM-L6 has 6 attention layers");
             assert_eq!(count(&|n| n.op_is::<Softmax>()), 0, "{dir}");
