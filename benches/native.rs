@@ -34,6 +34,30 @@ fn time_ms(reps: usize, mut f: impl FnMut()) -> f64 {
     )
 }
 
+/// Of the batches a rerank runs (each the token counts of its pairs; the last is the padded
+/// length): their count and the share of tokens that are padding, and of attention scores (length²
+/// per row) that involve padding, as a table cell and as JSON.
+fn padding(batches: Vec<Vec<usize>>) -> (String, Value) {
+    let (mut real, mut padded, mut real_sq, mut padded_sq) = (0f64, 0f64, 0f64, 0f64);
+    for b in &batches {
+        let longest = *b.last().unwrap_or(&0) as f64;
+        for &l in b {
+            real += l as f64;
+            real_sq += (l * l) as f64;
+            padded += longest;
+            padded_sq += longest * longest;
+        }
+    }
+    let (tokens, scores) = (1.0 - real / padded.max(1.0), 1.0 - real_sq / padded_sq.max(1.0));
+    let cell = format!(
+        "{} batches, {:.1}% of tokens, {:.1}% of attention scores",
+        batches.len(),
+        100.0 * tokens,
+        100.0 * scores
+    );
+    (cell, json!({ "batches": batches, "tokens": tokens, "attention": scores }))
+}
+
 fn lcg(seed: &mut u64) -> f32 {
     *seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
     ((*seed >> 33) as f32 / (1u64 << 31) as f32) - 0.5
@@ -133,6 +157,25 @@ fn main() {
                 rows.push((format!("rerank 20 seed pairs, {t} thread(s)"), format!("{ms:.1} ms")));
                 results.insert(format!("rerank_seed20_ms_threads{t}"), json!(ms));
             }
+            // How much of those forward passes is padding: pairs sorted by length into batches of
+            // at most `batch_size` pairs and 512 tokens, each padded to its longest pair.
+            let texts: Vec<&str> = seed.iter().map(|d| d.text.as_str()).collect();
+            let batches: Vec<Vec<usize>> = questions["questions"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|q| q.as_str())
+                .flat_map(|q| {
+                    engine
+                        .reranker()
+                        .model()
+                        .batch_lengths(q, &texts, ce_only.max_length, ce_only.batch_size)
+                        .expect("batches")
+                })
+                .collect();
+            let (cell, value) = padding(batches);
+            rows.push(("padding in those reranks".into(), cell));
+            results.insert("rerank_seed20_padding".into(), value);
             if let Some(docs) = scifact(50) {
                 let cands: Vec<Candidate> = docs.iter().map(|(id, t)| Candidate::new(id.clone(), t.clone())).collect();
                 let q = "Vitamin D deficiency is associated with a higher risk of respiratory infection.";
@@ -162,6 +205,10 @@ fn main() {
                     "rerank_scifact50_profile_ms".into(),
                     json!(profile.iter().map(|(op, ms)| json!([op, ms])).collect::<Vec<_>>()),
                 );
+                let batches = engine.reranker().model().batch_lengths(q, &texts, 128, 16).expect("batches");
+                let (cell, value) = padding(batches);
+                rows.push(("padding in that rerank".into(), cell));
+                results.insert("rerank_scifact50_padding".into(), value);
             }
         }
         if want("embed") {

@@ -1,5 +1,5 @@
 // The worker script of minirank/core/worker: Minirank without default models.
 import { Minirank, Scorer } from './core.js';
-import { serveWorker } from './worker-serve.js';
+import { serveWorker } from './lib/worker-serve.js';
 
 serveWorker({ Minirank, Scorer });

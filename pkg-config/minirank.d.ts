@@ -28,6 +28,31 @@ export interface ModelSpec {
   sha256?: string | { model?: string; tokenizer?: string; config?: string };
 }
 
+/**
+ * A model file of a Hub repository's `onnx/` folder, as transformers.js names them: 'fp32'
+ * (`model.onnx`), 'fp16' (`model_fp16.onnx`, computed in f32), 'q8' (`model_quantized.onnx`), 'int8'
+ * (`model_int8.onnx`), 'uint8' (`model_uint8.onnx`), 'q4', 'q4f16', 'bnb4' (`model_q4.onnx`, ...:
+ * 4-bit `MatMulNBits`, not supported yet: their load fails with code 'BadModel').
+ */
+export type Dtype = 'fp32' | 'fp16' | 'q8' | 'int8' | 'uint8' | 'q4' | 'q4f16' | 'bnb4';
+
+/**
+ * A model on the Hugging Face Hub, or on a host with the same layout (`hubUrl`): `onnx/model*.onnx`,
+ * `tokenizer.json`, `config.json` under `{hubUrl}/{id}/resolve/{revision}/`. A string is its `id`.
+ * The files are cached with the Cache API under their URLs (under their digests where `sha256`
+ * gives them): pin `revision` to a commit to take a new version only when you choose.
+ */
+export interface HubModel {
+  /** 'owner/name', e.g. 'Xenova/ms-marco-MiniLM-L-6-v2'. */
+  id: string;
+  /** This model's dtype (default: the load's `dtype`, else 'q8'). */
+  dtype?: Dtype;
+  /** Branch, tag or commit (default: the load's `revision`, else 'main'). */
+  revision?: string;
+  /** Expected SHA-256 (hex): of the model file alone, or of each file. */
+  sha256?: ModelSpec['sha256'];
+}
+
 export interface Progress {
   /** 'wasm', 'biEncoder.model', 'biEncoder.tokenizer', ... (downloads), 'compile', 'index'. */
   stage: string;
@@ -37,10 +62,16 @@ export interface Progress {
 }
 
 export interface LoadOptions extends Abortable {
-  /** Defaults to the int8 all-MiniLM-L6-v2 shipped in the package. */
-  biEncoder?: ModelSpec;
-  /** Defaults to the int8 minirank-ce cross-encoder shipped in the package. */
-  crossEncoder?: ModelSpec;
+  /** Defaults to the int8 all-MiniLM-L6-v2 shipped in the package; a string is a Hub id. */
+  biEncoder?: ModelSpec | HubModel | string;
+  /** Defaults to the int8 minirank-ce cross-encoder shipped in the package; a string is a Hub id. */
+  crossEncoder?: ModelSpec | HubModel | string;
+  /** The dtype of the Hub models: one for both, or one each (default 'q8'). */
+  dtype?: Dtype | { biEncoder?: Dtype; crossEncoder?: Dtype };
+  /** Branch, tag or commit of the Hub models (default 'main'). */
+  revision?: string;
+  /** Where Hub ids are resolved (default 'https://huggingface.co'): a mirror, or your own host with the Hub's layout. */
+  hubUrl?: string | URL;
   /**
    * Fetch the default models from here instead of the package's files (a CDN or your own host):
    * `<modelBaseUrl>/bi-encoder/model.nnef.tar`, `…/tokenizer.json`, `…/config.json`, and the same under
@@ -111,40 +142,86 @@ export declare class MinirankError extends Error {
   code: ErrorCode;
 }
 
-/** Two-stage search; `M` is the type of the documents' `metadata`, carried to the results. */
-export declare class Minirank<M = unknown> {
-  static load<M = unknown>(options?: LoadOptions): Promise<Minirank<M>>;
-  readonly size: number;
-  readonly dim: number;
+/**
+ * The methods that `Minirank` and `MinirankWorker` share, each declared once: as `Minirank` has
+ * them; `MinirankWorker` has the same, each resolving to its result (worker.d.ts). Their runtime
+ * list, with how each call reaches a worker, is lib/methods.js.
+ */
+export interface MinirankMethods<M = unknown> {
+  /**
+   * Embed and index documents. An existing id is replaced; all or nothing. With `setChunking`, long
+   * documents become passages `id#0`, `id#1`, ... (parent `id`): the count is of index entries.
+   * Yields to the event loop between slices of `sliceSize` documents, so that `onProgress` can
+   * repaint a page; an aborted call leaves the index as it was.
+   */
   index(docs: DocumentInput<M>[], options?: IndexOptions): Promise<number>;
-  /** Index documents with vectors computed elsewhere: `docs.length × dim` numbers, row by row (no model runs). */
+  /**
+   * Index documents with vectors computed elsewhere (by this bi-encoder: on a server, or saved from
+   * `embed`): `docs.length × dim` numbers, row by row. No model runs; all or nothing; in order with
+   * `index` calls. A worker is posted a copy of the vectors.
+   */
   indexVectors(docs: DocumentInput<M>[], vectors: Float32Array | number[]): Promise<number>;
-  /** Stage 1. `query` is a text, or a query vector (e.g. from `embed`, length `dim`) for dense retrieval. */
+  /** Stage 1, best first. `query` is a text, or a query vector (e.g. from `embed`, length `dim`) for dense retrieval. */
   retrieve(query: string | Float32Array | number[], options?: RetrieveOptions & Abortable): Promise<CandidateOf<M>[]>;
+  /**
+   * Stage 2 on any candidates (strings, or objects with `text`). In a `MinirankWorker` pool
+   * (`workers > 1`), every worker scores a share of the candidates.
+   */
   rerank(query: string, candidates: CandidateInput<M>[], options?: RerankOptions & Abortable): Promise<RerankResult<M>>;
-  /** Both stages (`logits` are for `rerank`: a search scores its own pool). */
+  /**
+   * Both stages: retrieval (dense, BM25 or hybrid; filtered), optional cascade stages, the
+   * cross-encoder, optional signals and parent grouping (`logits` are for `rerank`: a search scores
+   * its own pool). In a `MinirankWorker` pool, retrieval runs in the first worker and the
+   * cross-encoder in all of them.
+   */
   search(query: string, options?: Omit<SearchOptions, 'logits'> & Abortable): Promise<SearchOutput<M>>;
-  /** Raw cross-encoder logits for (query, text) pairs, in order; no cache, no sorting. */
+  /**
+   * Raw cross-encoder logits for (query, text) pairs, in order; no cache, no sorting. Logits
+   * computed here (or elsewhere) can be passed back as `rerank(..., { logits })`.
+   */
   scorePairs(query: string, texts: CandidateInput[], options?: PairOptions): Float32Array;
   /** Split long documents into passages when indexing (`null`: keep them whole). */
   setChunking(chunking: Chunking | null): void;
+  /** BM25 settings: `k1`, `b`, stop words, stemmer. */
   setBm25(params: Bm25Params): void;
+  /** Unit-length embedding of a text. */
   embed(text: string): Float32Array;
+  /** Remove a document by id; returns whether it was indexed. */
   remove(id: string | number): boolean;
+  /** Remove every document. */
   clear(): void;
+  /** The index as bytes (versioned, checksummed): store it in IndexedDB (`saveIndexToIndexedDB`). */
   saveIndex(): Uint8Array;
+  /** Replace the index with saved bytes; returns the number of documents. */
   loadIndex(bytes: Uint8Array | ArrayBuffer): number;
+  /** Entries, hits and misses of the cross-encoder score cache. */
   cacheStats(): CacheStats;
+  /** Resize the score cache (0 disables it). */
   setCacheCapacity(entries: number): void;
   /** Adding past these throws (CapacityExceeded / DocumentTooLarge) instead of exhausting memory. */
   setLimits(limits: IndexLimits): void;
+  /** The limits, and the bytes of wasm memory in use. */
   getLimits(): Required<IndexLimits> & { memoryBytes: number };
+}
+
+/** Two-stage search; `M` is the type of the documents' `metadata`, carried to the results. */
+export declare class Minirank<M = unknown> {
+  static load<M = unknown>(options?: LoadOptions): Promise<Minirank<M>>;
+  /** Number of indexed documents. */
+  readonly size: number;
+  /** Embedding dimension. */
+  readonly dim: number;
+  /** Free the wasm memory of this instance. */
   free(): void;
 }
+/** The methods, declared once in `MinirankMethods`. */
+export interface Minirank<M = unknown> extends MinirankMethods<M> {}
 
 /** The cross-encoder alone: rerank candidates from elsewhere without loading the bi-encoder. */
 export declare class Scorer {
-  static load(options?: Pick<LoadOptions, 'crossEncoder' | 'modelBaseUrl' | 'cache' | 'onProgress' | 'onWarning' | 'wasm' | 'signal'>): Promise<Scorer>;
+  static load(
+    options?: Pick<LoadOptions, 'crossEncoder' | 'dtype' | 'revision' | 'hubUrl' | 'modelBaseUrl' | 'cache' | 'onProgress' | 'onWarning' | 'wasm' | 'signal'>,
+  ): Promise<Scorer>;
   scorePairs(query: string, texts: CandidateInput[], options?: PairOptions): Float32Array;
   free(): void;
 }

@@ -12,7 +12,19 @@
 import { Minirank as CoreMinirank, Scorer as CoreScorer } from './core.js';
 import { DEFAULT_MODELS } from './models.js';
 
-export * from './core.js';
+export {
+  DEFAULT_WASM,
+  deleteIndexFromIndexedDB,
+  fetchModelFile,
+  initWasm,
+  loadIndexFromIndexedDB,
+  MinirankError,
+  MODEL_MANIFEST,
+  ONNX_WASM,
+  saveIndexToIndexedDB,
+  sha256,
+  wasmMemoryBytes,
+} from './core.js';
 
 /** Two-stage search, with the package's int8 models as defaults. */
 export class Minirank extends CoreMinirank {

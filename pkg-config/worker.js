@@ -6,10 +6,10 @@
 //   await mr.index(docs, { onProgress });
 //   const { hits } = await mr.search(query, { candidates: 20, topK: 5 });
 //
-// The class is in worker-client.js; this entry names its worker script.
-import { MinirankWorkerClient } from './worker-client.js';
+// The class is in lib/worker-client.js; this entry names its worker script.
+import { MinirankWorkerClient } from './lib/worker-client.js';
 
-export { autoWorkers } from './worker-client.js';
+export { autoWorkers } from './lib/worker-client.js';
 
 /** `Minirank` in a Web Worker (or a pool of them), with the package's models as defaults. */
 export class MinirankWorker extends MinirankWorkerClient {

@@ -22,8 +22,8 @@ TC="${MINIRANK_WASM_TOOLCHAIN:+ +$MINIRANK_WASM_TOOLCHAIN}"
 # minirank (its int8 kernel and attention's masked softmax: 95% of the arithmetic) and tract-linalg
 # (the f32 kernels) stay at 3. tract-core at `s` halves its code (its operators are generic over
 # every datum type); what of it ran hot in wasm, the broadcast add before each attention softmax,
-# is minirank's MaskedSoftmax now. Measured in Node, 2026-11-29: 3.62 → 2.77 MB gzip, reranking
-# +4-7%, embedding +4-7% against every crate at 3 (README, Performance).
+# is minirank's MaskedSoftmax now. The gain in size and the cost in speed: docs/performance.md,
+# "Building for size".
 MINIRANK_WASM_SIZE_LEVELS="${MINIRANK_WASM_SIZE_LEVELS-tract-core=s ndarray=s tract-data=s tokenizers=s regex-automata=s serde_json=s rustfft=z tract-nnef=z regex-syntax=z erased-serde=z}"
 WASM="$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/minirank.wasm"
 SIZE_FLAGS=()
@@ -37,7 +37,7 @@ for core in nnef onnx; do
   echo "[build] cargo$TC build --target wasm32-unknown-unknown --release --lib ${features[*]}" >&2
   CARGO_PROFILE_RELEASE_LTO=true CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 \
     cargo $TC build "${SIZE_FLAGS[@]}" --target wasm32-unknown-unknown --release --lib "${features[@]}"
-  # No name section: 1.8 MB less raw, 0.44 MB less gzip (measured 2026-11-23); panic messages are
+  # No name section (docs/performance.md, "Building for size"); panic messages are
   # kept (console_error_panic_hook), only wasm function names in stack traces are lost.
   wasm-bindgen --target web --out-dir "$CARGO_TARGET_DIR/glue/$core" --out-name minirank_core --remove-name-section "$WASM"
 done
@@ -57,6 +57,7 @@ if re.sub(getrandom, lambda m: m.group(0) if m.group(1) in nnef else "", onnx) !
     sys.exit("build-wasm.sh: the NNEF and ONNX cores' wasm-bindgen glue differ by more than getrandom's import; ship a glue per core")
 PY
 cp pkg-config/*.js pkg-config/*.d.ts pkg/
+mkdir -p pkg/lib && cp pkg-config/lib/*.js pkg/lib/
 echo "[build] cargo build --release --bin minirank; minirank convert (ONNX -> NNEF)" >&2
 cargo build --release --bin minirank
 for role in bi-encoder cross-encoder; do

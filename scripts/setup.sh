@@ -7,8 +7,10 @@
 #   scripts/setup.sh wasm            # wasm32 Rust toolchain, wasm-bindgen-cli, wasm-pack
 #                                    # (MINIRANK_FORCE_WASM_BUNDLE=1: use the PyPI toolchain bundle even if rustup has wasm32)
 #   scripts/setup.sh browser         # Debian chromium + chromium-driver (for browser tests)
-#   scripts/setup.sh node            # npm dev dependencies (playwright-core for the e2e test)
+#   scripts/setup.sh node            # npm dev dependencies (playwright-core for the browser tests, typescript, Biome)
 #   scripts/setup.sh fuzz            # cargo-fuzz (the fuzz targets need the nightly toolchain of the image)
+#   scripts/setup.sh hub             # the shipped models in the Hub's layout and dtypes (scripts/make_hub_models.py),
+#                                    # with onnx + onnxruntime from PyPI in a venv, for tests/node/hub-models.test.mjs
 #   scripts/setup.sh all             # everything above
 #   scripts/setup.sh env             # print the environment lines the other scripts source
 #
@@ -146,7 +148,8 @@ setup_browser() {
 }
 
 setup_node() {
-  if [ -d "$ROOT/node_modules/playwright-core" ] && [ -d "$ROOT/node_modules/typescript" ] && [ "$ROOT/node_modules/.package-lock.json" -nt "$ROOT/package-lock.json" ]; then
+  if [ -d "$ROOT/node_modules/playwright-core" ] && [ -d "$ROOT/node_modules/typescript" ] && [ -d "$ROOT/node_modules/@biomejs/biome" ] \
+     && [ "$ROOT/node_modules/.package-lock.json" -nt "$ROOT/package-lock.json" ]; then
     log "npm dev dependencies present"
     return
   fi
@@ -156,6 +159,20 @@ setup_node() {
 
 nightly_toolchain() {
   rustup toolchain list 2>/dev/null | grep -o '^nightly[^ ]*' | head -1
+}
+
+# onnx and onnxruntime (the tools the Hub's ONNX exports are made with), pinned, in their own venv
+HUB_PY_PKGS=(onnx==1.23.2 onnxruntime==1.32.0 onnx-ir==1.1.0 tokenizers==0.23.3 numpy==2.4.6 protobuf==7.36.2)
+setup_hub() {
+  local venv="$CACHE/venv-onnx" stamp="$CACHE/venv-onnx/.minirank-pkgs"
+  if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "${HUB_PY_PKGS[*]}" ]; then
+    log "installing ${HUB_PY_PKGS[*]} into $venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet "${HUB_PY_PKGS[@]}"
+    echo "${HUB_PY_PKGS[*]}" > "$stamp"
+  fi
+  setup_models
+  MINIRANK_HUB_DIR="$CACHE/hub" "$venv/bin/python" "$ROOT/scripts/make_hub_models.py" 2>&1 | sed '/^WARNING:root:/d' >&2
 }
 
 setup_fuzz() {
@@ -187,7 +204,8 @@ case "$what" in
   browser) setup_browser ;;
   node) setup_node ;;
   fuzz) setup_fuzz ;;
-  all) setup_models; setup_wasm_toolchain; setup_wasm_tools; setup_browser; setup_node; setup_fuzz ;;
+  hub) setup_hub ;;
+  all) setup_models; setup_wasm_toolchain; setup_wasm_tools; setup_browser; setup_node; setup_fuzz; setup_hub ;;
   env) print_env ;;
   *) log "unknown step '$what' (known: models wasm browser node fuzz all env)"; exit 2 ;;
 esac

@@ -2,7 +2,9 @@
 # Run every test of minirank, setting up whatever is missing first (idempotent):
 #   1. native: unit + integration tests (cargo test --release)
 #   2. wasm:   the wasm_bindgen tests (tests/wasm.rs) in Node and in headless Chromium
-#   3. the built npm package (pkg/) imported by Node (tests/node/); its .d.ts type-checked (tests/types/)
+#   3. the JavaScript formatted and linted (Biome, biome.jsonc); the built npm package (pkg/) imported
+#      by Node (tests/node/; the shipped models in the Hub's layout and dtypes, from
+#      scripts/setup.sh hub, loaded by id); its .d.ts type-checked (tests/types/)
 #   4. the www/ demo driven in headless Chromium under a strict CSP (tests/e2e/)
 #   5. the example apps (examples/: Vite, webpack, no bundler, Node) installed from the packed
 #      package, built and driven in headless Chromium (tests/examples/)
@@ -27,9 +29,18 @@ if want wasm || want node || want e2e || want examples; then
   bash scripts/setup.sh node
 fi
 want fuzz && bash scripts/setup.sh fuzz
+want node && bash scripts/setup.sh hub
 eval "$(bash scripts/setup.sh env)"
 
 if want native; then
+  step "formatting and lints: cargo fmt --check; cargo clippy -D warnings (native, both feature sets)"
+  if cargo fmt --version >/dev/null 2>&1 && cargo clippy --version >/dev/null 2>&1; then
+    cargo fmt --check
+    cargo clippy --release --all-targets --quiet -- -D warnings
+    cargo clippy --release --lib --no-default-features --quiet -- -D warnings
+  else
+    echo "NOT RUN: the Rust toolchain ($(cargo --version)) lacks rustfmt or clippy (rustup component add rustfmt clippy)" >&2
+  fi
   step "native tests: cargo test --release"
   cargo test --release
   step "benchmarks compile: cargo bench --no-run"
@@ -46,6 +57,14 @@ if want wasm; then
   if [ -n "$MINIRANK_WASM_TOOLCHAIN" ] && [ "$MINIRANK_WASM_TOOLCHAIN" != "$(rustup show active-toolchain | cut -d' ' -f1)" ]; then
     export RUSTUP_TOOLCHAIN="$MINIRANK_WASM_TOOLCHAIN"
   fi
+  step "lints of the wasm32 build: cargo clippy --target wasm32-unknown-unknown -D warnings (both cores)"
+  if cargo $TC clippy --version >/dev/null 2>&1; then
+    cargo $TC clippy --release --target wasm32-unknown-unknown --lib --quiet -- -D warnings
+    cargo $TC clippy --release --target wasm32-unknown-unknown --lib --no-default-features --quiet -- -D warnings
+  else
+    # the PyPI toolchain bundle (used where rustup cannot add wasm32) ships no clippy
+    echo "NOT RUN: the wasm32 toolchain ($(cargo $TC --version)) has no clippy; the native clippy ran above" >&2
+  fi
   step "wasm tests in Node: wasm-pack test --release --node"
   wasm-pack test --release --node --mode no-install -- --test wasm
   step "wasm tests in headless Chromium: wasm-pack test --release --headless --chrome"
@@ -58,6 +77,10 @@ if want wasm; then
   unset CARGO_PROFILE_RELEASE_LTO CARGO_PROFILE_RELEASE_CODEGEN_UNITS RUSTUP_TOOLCHAIN
 fi
 
+if want node; then
+  step "JavaScript format and lint (pkg-config/, www/, tests/, examples/): biome ci"
+  node_modules/.bin/biome ci
+fi
 if want node || want e2e || want examples; then
   step "build and pack the npm package: scripts/build-wasm.sh --pack"
   bash scripts/build-wasm.sh --pack > /dev/null

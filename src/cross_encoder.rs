@@ -135,6 +135,18 @@ impl CrossEncoder {
         self.model.profile_sorted(&mut self.encode_pairs(query, documents, max_length)?, batch_size)
     }
 
+    /// The batches that scoring these pairs runs, each as the token counts of its pairs, shortest
+    /// first (see [`LoadedModel::batch_lengths`]).
+    pub fn batch_lengths<S: AsRef<str>>(
+        &self,
+        query: &str,
+        documents: &[S],
+        max_length: usize,
+        batch_size: usize,
+    ) -> Result<Vec<Vec<usize>>> {
+        Ok(self.model.batch_lengths(&mut self.encode_pairs(query, documents, max_length)?, batch_size))
+    }
+
     /// Raw logits for `(query, document)` pairs, in the order of `documents`.
     pub fn score<S: AsRef<str>>(
         &self,

@@ -92,6 +92,15 @@ fn number(x: f64) -> Value {
     serde_json::Number::from_f64(x).map(Value::Number).unwrap_or_else(|| Value::String(format!("{x}")))
 }
 
+/// A document id argument: a non-empty string, or a number (as its decimal text).
+fn id_arg(id: &JsValue) -> JsResult<String> {
+    let id = options::id(json("id", id)?).map_err(|e| invalid("id", e.to_string()))?;
+    if id.is_empty() {
+        return Err(invalid("id", "is required"));
+    }
+    Ok(id)
+}
+
 /// An options object as `T` (`undefined`/`null`: the defaults).
 fn options<T: Serialize + DeserializeOwned + Default>(v: &JsValue) -> JsResult<T> {
     options::patched("", &T::default(), json("options", v)?).map_err(to_js)
@@ -359,11 +368,7 @@ impl Engine {
 
     /// Remove a document by id (with its passages, if it was split); returns whether it was indexed.
     pub fn remove(&mut self, id: JsValue) -> JsResult<bool> {
-        let id = options::id(json("id", &id)?).map_err(|e| invalid("id", e.to_string()))?;
-        if id.is_empty() {
-            return Err(invalid("id", "is required"));
-        }
-        Ok(self.inner.remove(&id))
+        Ok(self.inner.remove(&id_arg(&id)?))
     }
 
     /// Remove every document.

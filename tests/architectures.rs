@@ -145,6 +145,50 @@ fn cross_encoders_match_onnxruntime() {
     }
 }
 
+/// The largest |logit difference| allowed against onnxruntime on the same file: fp16 files are
+/// computed in f32 here (onnxruntime computes in f16), the dynamically quantised ones quantise
+/// their activations per tensor to 8 bits in both, with rounding that may differ by one step.
+fn dtype_tolerance(file: &str) -> f32 {
+    if file.contains("fp16") {
+        5e-3
+    } else {
+        2e-2
+    }
+}
+
+#[test]
+fn dtype_variants_match_onnxruntime() {
+    // tests/fixtures/tiny/dtypes: the bert cross-encoder as the Hub's onnx/ folders serve it
+    // (float16 converter, quantize_dynamic; scripts/make_dtype_variants.py)
+    let r: Value = serde_json::from_slice(&read("tests/fixtures/tiny/dtypes/reference.json")).unwrap();
+    let bert = reference("bert");
+    let c = Arch::load("bert", "ce");
+    let pairs = bert["pairs"].as_array().unwrap();
+    let files = r["files"].as_object().unwrap();
+    assert!(files.len() >= 5, "{:?}", files.keys());
+    for (file, want) in files {
+        let bytes = read(&format!("tests/fixtures/tiny/dtypes/{file}"));
+        assert_eq!(minirank::integrity::sha256_hex(&bytes), want["sha256"].as_str().unwrap(), "{file}");
+        let model = CrossEncoder::from_bytes(ModelFiles::new(&bytes, &c.tokenizer).with_config(&c.config))
+            .unwrap_or_else(|e| panic!("{file}: {e}"));
+        let want = f32s(&want["logits"]);
+        let (mut worst, tolerance) = (0f32, dtype_tolerance(file));
+        for (k, pair) in pairs.iter().enumerate() {
+            let (q, d) = (pair[0].as_str().unwrap(), pair[1].as_str().unwrap());
+            let got = model.score(q, &[d], max_length(&bert), 1).unwrap()[0];
+            worst = worst.max((got - want[k]).abs());
+        }
+        println!("{file}: worst |logit diff| against onnxruntime {worst}");
+        assert!(worst <= tolerance, "{file}: {worst} > {tolerance}");
+    }
+    // 4-bit MatMulNBits (q4 / bnb4) is refused at load, with what to use instead
+    let q4 = read("tests/fixtures/tiny/dtypes/model_q4.onnx");
+    assert_eq!(minirank::integrity::sha256_hex(&q4), r["unsupported"]["model_q4.onnx"].as_str().unwrap());
+    let Err(err) = CrossEncoder::from_bytes(ModelFiles::new(&q4, &c.tokenizer)) else { panic!("a q4 file loaded") };
+    assert!(matches!(err, Error::BadModel { .. }), "{err}");
+    assert!(err.to_string().contains("MatMulNBits") && err.to_string().contains("fp16 or q8"), "{err}");
+}
+
 #[test]
 fn search_runs_through_minirank_with_each_architecture() {
     for arch in ARCHS {

@@ -1,7 +1,8 @@
 // The minirank demo: everything runs in a Web Worker in this page; documents are shown as text only.
 // The index is saved to IndexedDB after indexing and restored on reload (no re-embedding).
+
+import { deleteIndexFromIndexedDB, loadIndexFromIndexedDB, saveIndexToIndexedDB } from '../pkg/minirank.js';
 import { MinirankWorker } from '../pkg/worker.js';
-import { saveIndexToIndexedDB, loadIndexFromIndexedDB, deleteIndexFromIndexedDB } from '../pkg/minirank.js';
 
 const $ = (id) => document.getElementById(id);
 const QUESTIONS_URL = '../tests/fixtures/seed000_questions.json';
@@ -22,7 +23,7 @@ function setStatus(text, loaded = 0, total = 0) {
 function showError(e) {
   const box = $('error');
   box.hidden = false;
-  box.textContent = `${e && e.code ? e.code + ': ' : ''}${e && e.message ? e.message : e}`;
+  box.textContent = `${e && e.code ? `${e.code}: ` : ''}${e && e.message ? e.message : e}`;
 }
 
 function clearError() {
@@ -31,7 +32,10 @@ function clearError() {
 }
 
 function parseDocs(raw) {
-  const lines = raw.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+  const lines = raw
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter(Boolean);
   return lines.map((line, i) => {
     if (line.startsWith('{')) {
       const o = JSON.parse(line);
@@ -48,7 +52,8 @@ function parseDocs(raw) {
 async function persist() {
   try {
     const saved = await saveIndexToIndexedDB(mr, IDB);
-    $('persist').textContent = `Index saved to IndexedDB (${(saved.bytes / 1024).toFixed(0)} KB, ${saved.documents} entries): a reload restores it without embedding again.`;
+    $('persist').textContent =
+      `Index saved to IndexedDB (${(saved.bytes / 1024).toFixed(0)} KB, ${saved.documents} entries): a reload restores it without embedding again.`;
   } catch (e) {
     $('persist').textContent = `Not saved to IndexedDB: ${e.message}`;
   }
@@ -73,7 +78,11 @@ async function restore() {
     const r = await loadIndexFromIndexedDB(mr, IDB);
     if (!r) return false;
     const ms = performance.now() - t0;
-    setStatus(`Ready: restored ${r.documents} documents from IndexedDB in ${ms.toFixed(0)} ms (saved ${new Date(r.savedAt).toLocaleString()}), nothing re-embedded.`, 1, 1);
+    setStatus(
+      `Ready: restored ${r.documents} documents from IndexedDB in ${ms.toFixed(0)} ms (saved ${new Date(r.savedAt).toLocaleString()}), nothing re-embedded.`,
+      1,
+      1,
+    );
     $('doc-count').textContent = `(${mr.size} indexed, restored)`;
     $('persist').textContent = 'Index restored from IndexedDB.';
     return true;
@@ -122,22 +131,37 @@ function render(query, options, result, ms, threshold) {
   $('stage1-name').textContent = { dense: 'bi-encoder', bm25: 'BM25', hybrid: 'hybrid' }[options.retrieval];
   const pairs = reranked.scored + reranked.cacheHits;
   const cascade = result.cascade ? `; cascade kept ${result.cascade.map((s) => s.length).join(' → ')}` : '';
-  $('timings').textContent = `“${query}” — stage 1 (${options.retrieval} over ${mr.size} documents): ${candidates.length} candidates${cascade}; ` +
+  $('timings').textContent =
+    `“${query}” — stage 1 (${options.retrieval} over ${mr.size} documents): ${candidates.length} candidates${cascade}; ` +
     `stage 2 (cross-encoder on ${pairs} pairs, ${reranked.cacheHits} from cache); ${ms.toFixed(1)} ms in all.`;
   if ($('f-bm25-auto').checked) $('f-bm25-out').textContent = `auto: ${result.weights.bm25.toFixed(2)}`;
   const s1 = $('stage1');
   const label = SCORE_NAME[options.retrieval];
-  s1.replaceChildren(...candidates.map((c) => li([['score', `[${label} ${c.score.toFixed(3)}] `], ['id', c.id], [null, ` — ${c.text}`]])));
+  s1.replaceChildren(
+    ...candidates.map((c) =>
+      li([
+        ['score', `[${label} ${c.score.toFixed(3)}] `],
+        ['id', c.id],
+        [null, ` — ${c.text}`],
+      ]),
+    ),
+  );
   const s2 = $('stage2');
-  s2.replaceChildren(...reranked.hits.map((h) => {
-    const moved = h.originalRank - h.rank;
-    const [cls, arrow] = moved > 0 ? ['up', `↑${moved}`] : moved < 0 ? ['down', `↓${-moved}`] : ['same', '='];
-    const parts = [['score', `[${fusionText(h)}] `], [cls, `${arrow} (was #${h.originalRank}) `],
-      ['id', h.id], [null, ` — ${h.text}`]];
-    if (h.passages) parts.push(['score', ` (${h.passages.length} passage${h.passages.length > 1 ? 's' : ''})`]);
-    if (h.components) parts.push(['components', componentsText(h.components)]);
-    return li(parts);
-  }));
+  s2.replaceChildren(
+    ...reranked.hits.map((h) => {
+      const moved = h.originalRank - h.rank;
+      const [cls, arrow] = moved > 0 ? ['up', `↑${moved}`] : moved < 0 ? ['down', `↓${-moved}`] : ['same', '='];
+      const parts = [
+        ['score', `[${fusionText(h)}] `],
+        [cls, `${arrow} (was #${h.originalRank}) `],
+        ['id', h.id],
+        [null, ` — ${h.text}`],
+      ];
+      if (h.passages) parts.push(['score', ` (${h.passages.length} passage${h.passages.length > 1 ? 's' : ''})`]);
+      if (h.components) parts.push(['components', componentsText(h.components)]);
+      return li(parts);
+    }),
+  );
   const warn = $('no-answer');
   if (reranked.noConfidentAnswer) {
     warn.hidden = false;
@@ -190,22 +214,31 @@ function enable(on) {
 }
 
 async function main() {
-  $('threshold').addEventListener('input', () => { $('threshold-out').textContent = Number($('threshold').value).toFixed(2); });
+  $('threshold').addEventListener('input', () => {
+    $('threshold-out').textContent = Number($('threshold').value).toFixed(2);
+  });
   $('f-bm25-auto').addEventListener('change', () => {
     const auto = $('f-bm25-auto').checked;
     $('f-bm25').disabled = auto;
     $('f-bm25-out').textContent = auto ? 'auto' : Number($('f-bm25').value).toFixed(2);
   });
   for (const input of document.querySelectorAll('#signals input, #fusion input[type=range]')) {
-    input.addEventListener('input', () => { input.nextElementSibling.textContent = Number(input.value).toFixed(2); });
+    input.addEventListener('input', () => {
+      input.nextElementSibling.textContent = Number(input.value).toFixed(2);
+    });
   }
   $('forget-btn').addEventListener('click', async () => {
     try {
       const had = await deleteIndexFromIndexedDB(IDB);
       $('persist').textContent = had ? 'The saved index was deleted from IndexedDB.' : 'No index was saved.';
-    } catch (e) { showError(e); }
+    } catch (e) {
+      showError(e);
+    }
   });
-  $('search-form').addEventListener('submit', (e) => { e.preventDefault(); search($('query').value); });
+  $('search-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    search($('query').value);
+  });
   $('docs-file').addEventListener('change', async () => {
     const f = $('docs-file').files[0];
     if (f) $('docs-input').value = await f.text();
@@ -216,11 +249,21 @@ async function main() {
       const docs = parseDocs($('docs-input').value);
       if (!docs.length) throw new Error('paste or choose some documents first');
       await indexDocs(docs);
-    } catch (e) { showError(e); } finally { enable(true); }
+    } catch (e) {
+      showError(e);
+    } finally {
+      enable(true);
+    }
   });
   $('reset-btn').addEventListener('click', async () => {
     enable(false);
-    try { await indexDocs(seedDocs); } catch (e) { showError(e); } finally { enable(true); }
+    try {
+      await indexDocs(seedDocs);
+    } catch (e) {
+      showError(e);
+    } finally {
+      enable(true);
+    }
   });
 
   const [questions, seedText, demoMeta] = await Promise.all([
@@ -234,7 +277,10 @@ async function main() {
     b.className = 'example';
     b.type = 'button';
     b.textContent = q;
-    b.addEventListener('click', () => { $('query').value = q; search(q); });
+    b.addEventListener('click', () => {
+      $('query').value = q;
+      search(q);
+    });
     $('examples').append(b);
   }
 
@@ -242,7 +288,7 @@ async function main() {
   mr = await MinirankWorker.load({
     onProgress: ({ stage, loaded, total }) => {
       if (stage === 'compile') setStatus('Compiling models…', loaded, total);
-      else setStatus(`Loading ${stage} (${(loaded / 1e6).toFixed(1)}${total ? ' / ' + (total / 1e6).toFixed(1) : ''} MB)…`, loaded, total);
+      else setStatus(`Loading ${stage} (${(loaded / 1e6).toFixed(1)}${total ? ` / ${(total / 1e6).toFixed(1)}` : ''} MB)…`, loaded, total);
     },
   });
   if (!(await restore())) await indexDocs(seedDocs);
@@ -250,4 +296,7 @@ async function main() {
   document.body.dataset.ready = 'true';
 }
 
-main().catch((e) => { showError(e); setStatus('Failed to start.'); });
+main().catch((e) => {
+  showError(e);
+  setStatus('Failed to start.');
+});

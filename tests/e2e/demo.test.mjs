@@ -1,10 +1,11 @@
 // End-to-end: the www/ demo in headless Chromium, served with a strict Content-Security-Policy.
 //   node --test tests/e2e/        (after scripts/build-wasm.sh; needs /usr/bin/chromium)
 // Screenshot: $MINIRANK_ARTIFACTS/demo.png (default test-artifacts/).
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { root, start } from './harness.mjs';
 import { mkdir, readFile } from 'node:fs/promises';
+import { test } from 'node:test';
+import { root, start } from './harness.mjs';
 
 const artifacts = process.env.MINIRANK_ARTIFACTS || `${root}test-artifacts`;
 const { questions } = JSON.parse(await readFile(`${root}tests/fixtures/seed000_questions.json`, 'utf8'));
@@ -15,10 +16,14 @@ test('the demo loads, searches the seed question and reranks under a strict CSP'
   const page = await browser.newPage();
   const problems = [];
   const requests = [];
-  page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(m.text());
+  });
   page.on('pageerror', (e) => problems.push(String(e)));
   page.context().on('request', (r) => requests.push(r.url()));
-  page.on('response', (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()} for ${r.url()}`); });
+  page.on('response', (r) => {
+    if (r.status() >= 400) problems.push(`HTTP ${r.status()} for ${r.url()}`);
+  });
   const response = await page.goto(server.url);
   assert.match(response.headers()['content-security-policy'], /script-src 'self' 'wasm-unsafe-eval'/);
   await page.waitForSelector('body[data-ready="true"]', { timeout: 300_000 });
@@ -34,7 +39,10 @@ test('the demo loads, searches the seed question and reranks under a strict CSP'
   assert.equal(await page.inputValue('#query'), questions[0]);
   assert.match(await page.textContent('#timings'), /stage 1 \(hybrid .*stage 2 \(cross-encoder on 20 pairs.* ms in all/);
   // every stage-2 hit explains its fused score: each signal's value and its share
-  assert.match(await page.textContent('#stage2 li:first-child .score'), /fused -?[\d.]+ = cos [\d.]+ \([+−][\d.]+\) · bm25 [\d.]+ \([+−][\d.]+\) · logit -?[\d.]+ \([+−][\d.]+\)/);
+  assert.match(
+    await page.textContent('#stage2 li:first-child .score'),
+    /fused -?[\d.]+ = cos [\d.]+ \([+−][\d.]+\) · bm25 [\d.]+ \([+−][\d.]+\) · logit -?[\d.]+ \([+−][\d.]+\)/,
+  );
   // the BM25 weight is left to the query's length by default, and the page shows the one chosen
   assert.equal(await page.isChecked('#f-bm25-auto'), true);
   assert.match(await page.textContent('#f-bm25-out'), /^auto: \d\.\d\d$/);
@@ -57,25 +65,46 @@ test('the demo loads, searches the seed question and reranks under a strict CSP'
   await page.selectOption('#cascade', '');
 
   // signal weights: authority dominates, every hit explains its score
-  const slide = (id, v) => page.$eval(id, (el, v) => { el.value = v; el.dispatchEvent(new Event('input')); }, v);
+  const slide = (id, v) =>
+    page.$eval(
+      id,
+      (el, v) => {
+        el.value = v;
+        el.dispatchEvent(new Event('input'));
+      },
+      v,
+    );
   await slide('#w-relevance', '0.1');
   await slide('#w-authority', '1');
   await searchAgain();
   const comps = await page.$$eval('#stage2 li .components', (els) => els.map((e) => e.textContent));
   assert.equal(comps.length, 5);
-  assert.ok(comps.every((c) => /relevance .* authority .* final/.test(c)), comps.join('\n'));
+  assert.ok(
+    comps.every((c) => /relevance .* authority .* final/.test(c)),
+    comps.join('\n'),
+  );
   const authorities = comps.map((c) => Number(/authority ([0-9.]+)/.exec(c)[1]));
-  assert.deepEqual(authorities, [...authorities].sort((a, b) => b - a), 'ordered by authority when it dominates');
+  assert.deepEqual(
+    authorities,
+    [...authorities].sort((a, b) => b - a),
+    'ordered by authority when it dominates',
+  );
   await slide('#w-relevance', '1');
   await slide('#w-authority', '0');
 
   // a threshold nobody passes: "no confident answer"
-  await page.$eval('#threshold', (el) => { el.value = '1'; el.dispatchEvent(new Event('input')); });
+  await page.$eval('#threshold', (el) => {
+    el.value = '1';
+    el.dispatchEvent(new Event('input'));
+  });
   await page.click('#search-btn');
   await page.waitForSelector('#no-answer:not([hidden])', { timeout: 60_000 });
 
   // documents are text, never HTML
-  await page.$eval('#threshold', (el) => { el.value = '0'; el.dispatchEvent(new Event('input')); });
+  await page.$eval('#threshold', (el) => {
+    el.value = '0';
+    el.dispatchEvent(new Event('input'));
+  });
   await page.fill('#docs-input', '<img src=x onerror="window.__pwned=1"> Multiprocessing uses separate processes\nBananas are yellow');
   await page.click('#index-btn');
   await page.waitForFunction(() => /2 indexed/.test(document.getElementById('doc-count').textContent), null, { timeout: 120_000 });
@@ -108,16 +137,22 @@ test('the demo loads, searches the seed question and reranks under a strict CSP'
   await page.waitForFunction(() => document.querySelectorAll('#stage2 li').length === 5, null, { timeout: 120_000 });
 
   // a damaged saved index is refused (size/digest check) and the demo indexes again
-  await page.evaluate(() => new Promise((resolve, reject) => {
-    const open = indexedDB.open('minirank', 1);
-    open.onsuccess = () => {
-      const tx = open.result.transaction('indexes', 'readwrite');
-      tx.objectStore('indexes').put({ format: 'minirank-index', version: 1, size: 3, sha256: 'x', bytes: new Uint8Array([1, 2, 3]) }, 'demo');
-      tx.oncomplete = () => { open.result.close(); resolve(); };
-      tx.onerror = () => reject(tx.error);
-    };
-    open.onerror = () => reject(open.error);
-  }));
+  await page.evaluate(
+    () =>
+      new Promise((resolve, reject) => {
+        const open = indexedDB.open('minirank', 1);
+        open.onsuccess = () => {
+          const tx = open.result.transaction('indexes', 'readwrite');
+          tx.objectStore('indexes').put({ format: 'minirank-index', version: 1, size: 3, sha256: 'x', bytes: new Uint8Array([1, 2, 3]) }, 'demo');
+          tx.oncomplete = () => {
+            open.result.close();
+            resolve();
+          };
+          tx.onerror = () => reject(tx.error);
+        };
+        open.onerror = () => reject(open.error);
+      }),
+  );
   await page.reload();
   await page.waitForSelector('body[data-ready="true"]', { timeout: 300_000 });
   assert.match(await page.textContent('#doc-count'), /^\(20 indexed\)$/);
@@ -126,6 +161,10 @@ test('the demo loads, searches the seed question and reranks under a strict CSP'
   const origin = new URL(server.url).origin;
   const foreign = requests.filter((u) => !u.startsWith(origin) && !u.startsWith('data:') && !u.startsWith('blob:'));
   assert.deepEqual(foreign, [], 'no request leaves the page origin');
-  assert.deepEqual(problems.filter((p) => /Content Security Policy|Refused/.test(p)), [], 'no CSP violation');
+  assert.deepEqual(
+    problems.filter((p) => /Content Security Policy|Refused/.test(p)),
+    [],
+    'no CSP violation',
+  );
   assert.deepEqual(problems, []);
 });

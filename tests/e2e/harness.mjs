@@ -1,7 +1,8 @@
 // Shared by the e2e tests: the test server (strict CSP) and a headless Chromium, both stopped
 // after the file's tests.
-import { after } from 'node:test';
+
 import { spawn } from 'node:child_process';
+import { after } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
@@ -20,15 +21,27 @@ function serve() {
 
 const launchOptions = (args) => ({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync', ...args],
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-dev-shm-usage',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    ...args,
+  ],
 });
 
 /** `{ server: { origin, url }, browser }`, closed when the test file ends; `args`: more Chromium flags. */
 export async function start({ args = [] } = {}) {
   const server = await serve();
   const browser = await chromium.launch(launchOptions(args));
-  after(async () => { await browser.close(); server.proc.kill(); });
+  after(async () => {
+    await browser.close();
+    server.proc.kill();
+  });
   return { server, browser };
 }
 
@@ -43,7 +56,11 @@ export async function startPersistent() {
   const server = await serve();
   const dir = await mkdtemp(`${tmpdir()}/minirank-profile-`);
   const context = await chromium.launchPersistentContext(dir, launchOptions([]));
-  after(async () => { await context.close(); server.proc.kill(); await rm(dir, { recursive: true, force: true }); });
+  after(async () => {
+    await context.close();
+    server.proc.kill();
+    await rm(dir, { recursive: true, force: true });
+  });
   return { server, context };
 }
 

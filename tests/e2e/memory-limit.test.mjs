@@ -1,8 +1,9 @@
 // A page whose wasm memory is capped (V8's --wasm-max-mem-pages, 60 MB) cannot hold both models
 // (about 104 MB): the load fails with a MinirankError 'OutOfMemory' instead of a trap, on the main
 // thread and in a worker, and the page goes on.
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { blankPage, start } from './harness.mjs';
 
 const { server, browser } = await start({ args: ['--js-flags=--wasm-max-mem-pages=960'] });
@@ -12,7 +13,11 @@ test('a model load the memory cannot hold is a MinirankError OutOfMemory, not a 
   const r = await page.evaluate(async () => {
     const { Minirank, sha256 } = await import('/pkg/minirank.js');
     const { MinirankWorker } = await import('/pkg/worker.js');
-    const error = (p) => p.then(() => null, (e) => ({ name: e.name, code: e.code, message: e.message }));
+    const error = (p) =>
+      p.then(
+        () => null,
+        (e) => ({ name: e.name, code: e.code, message: e.message }),
+      );
     return {
       main: await error(Minirank.load()),
       worker: await error(MinirankWorker.load()),

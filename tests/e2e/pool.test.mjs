@@ -1,10 +1,11 @@
 // A pool of Web Workers (`MinirankWorker.load({ workers: 2 })`) in headless Chromium, under the
 // same strict CSP as the demo: rerank and search give what one worker gives; errors are the same.
 //   node --test tests/e2e/        (after scripts/build-wasm.sh; needs /usr/bin/chromium)
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { root, blankPage, start } from './harness.mjs';
 import { readFile } from 'node:fs/promises';
+import { test } from 'node:test';
+import { blankPage, root, start } from './harness.mjs';
 
 const { questions } = JSON.parse(await readFile(`${root}tests/fixtures/seed000_questions.json`, 'utf8'));
 
@@ -19,7 +20,11 @@ test('a pool of two workers reranks and searches like one worker', { timeout: 60
     const pool = await MinirankWorker.load({ workers: 2 });
     await one.index(docs);
     await pool.index(docs);
-    const err = (p) => p.then(() => null, (e) => ({ name: e.name, code: e.code, message: e.message }));
+    const err = (p) =>
+      p.then(
+        () => null,
+        (e) => ({ name: e.name, code: e.code, message: e.message }),
+      );
     const out = { workers: [one.workers, pool.workers], rerank: [], search: [] };
     for (const q of qs) {
       const cands = await one.retrieve(q, { k: 20 });
@@ -28,7 +33,8 @@ test('a pool of two workers reranks and searches like one worker', { timeout: 60
       out.search.push([await one.search(q, o), await pool.search(q, o)]);
     }
     // the BM25 weight chosen per query by its length: 0 for a two-word query, above 0 for a long one
-    const long = 'Which tools and libraries let a Python program use every processor core for heavy numerical computation, avoiding the global interpreter lock, with examples of process pools, shared memory and compiled extensions?';
+    const long =
+      'Which tools and libraries let a Python program use every processor core for heavy numerical computation, avoiding the global interpreter lock, with examples of process pools, shared memory and compiled extensions?';
     out.weights = [];
     for (const q of ['parallel python', long]) out.weights.push([(await one.search(q)).weights, (await pool.search(q)).weights]);
     // The pool runs the core's own path: a repeat is answered from the primary worker's score cache.
@@ -57,20 +63,34 @@ test('a pool of two workers reranks and searches like one worker', { timeout: 60
   }, questions);
   assert.deepEqual(r.workers, [1, 2]);
   const same = (a, b, what) => {
-    assert.deepEqual(b.hits.map((h) => h.id), a.hits.map((h) => h.id), what);
+    assert.deepEqual(
+      b.hits.map((h) => h.id),
+      a.hits.map((h) => h.id),
+      what,
+    );
     // shards pad to other lengths than one batch; the int8 linear layers' rounding of
     // activations makes the last bits of f32 visible (5e-4 measured)
-    a.hits.forEach((h, i) => assert.ok(Math.abs(h.logit - b.hits[i].logit) < 2e-3, `${what}: ${h.logit} vs ${b.hits[i].logit}`));
+    a.hits.forEach((h, i) => {
+      assert.ok(Math.abs(h.logit - b.hits[i].logit) < 2e-3, `${what}: ${h.logit} vs ${b.hits[i].logit}`);
+    });
   };
-  r.rerank.forEach(([a, b], i) => { same(a, b, `rerank ${i}`); assert.equal(b.scored, 20); });
+  r.rerank.forEach(([a, b], i) => {
+    same(a, b, `rerank ${i}`);
+    assert.equal(b.scored, 20);
+  });
   r.search.forEach(([a, b], i) => {
     same(a, b, `search ${i}`);
-    assert.deepEqual(b.candidates.map((c) => c.id), a.candidates.map((c) => c.id));
+    assert.deepEqual(
+      b.candidates.map((c) => c.id),
+      a.candidates.map((c) => c.id),
+    );
     assert.deepEqual(b.cascade, a.cascade);
     assert.equal(b.cascade[0].length, 10);
     assert.ok(b.hits.every((h) => h.components && typeof h.components.redundancy === 'number'));
   });
-  r.search.forEach(([a, b]) => assert.deepEqual(b.weights, a.weights));
+  r.search.forEach(([a, b]) => {
+    assert.deepEqual(b.weights, a.weights);
+  });
   const [[short1, shortPool], [long1, longPool]] = r.weights;
   assert.equal(short1.bm25, 0, JSON.stringify(short1));
   assert.ok(long1.bm25 > 0, JSON.stringify(long1));
@@ -98,7 +118,9 @@ test('a pool of two workers reranks and searches like one worker', { timeout: 60
   assert.deepEqual(problems, []);
 });
 
-test('a worker that stops by itself: a helper mid-rerank is replaced and the call completes; the primary rejects every pending call', { timeout: 600_000 }, async () => {
+test('a worker that stops by itself: a helper mid-rerank is replaced and the call completes; the primary rejects every pending call', {
+  timeout: 600_000,
+}, async () => {
   const { page, problems } = await blankPage(browser, server);
   const r = await page.evaluate(async (qs) => {
     const { MinirankWorker } = await import('/pkg/worker.js');
@@ -124,14 +146,20 @@ test('a worker that stops by itself: a helper mid-rerank is replaced and the cal
     pool._worker.terminate();
     const settled = await Promise.allSettled(calls);
     out.pending = settled.map((s) => (s.status === 'rejected' ? [s.reason.name, s.reason.code] : ['fulfilled']));
-    out.later = await pool.search(qs[0]).then(() => null, (e) => e.code);
+    out.later = await pool.search(qs[0]).then(
+      () => null,
+      (e) => e.code,
+    );
     out.helpersLeft = pool._helpers.length;
     return out;
   }, questions);
   assert.deepEqual(r.completed, r.expected);
   assert.deepEqual(r.replaced, [2, true, 2]);
   assert.equal(r.after, 5);
-  assert.ok(r.pending.every(([name, code]) => name === 'MinirankError' && code === 'WorkerLost'), JSON.stringify(r.pending));
+  assert.ok(
+    r.pending.every(([name, code]) => name === 'MinirankError' && code === 'WorkerLost'),
+    JSON.stringify(r.pending),
+  );
   assert.equal(r.later, 'WorkerLost');
   assert.equal(r.helpersLeft, 0);
   assert.deepEqual(problems, []);
@@ -142,7 +170,11 @@ test('signal in a worker: an aborted index keeps the index, aborted queued searc
   const r = await page.evaluate(async (qs) => {
     const { MinirankWorker } = await import('/pkg/worker.js');
     const { documents: docs } = await import('/examples/shared/seed.js');
-    const code = (p) => p.then(() => 'resolved', (e) => `${e.name}:${e.code}`);
+    const code = (p) =>
+      p.then(
+        () => 'resolved',
+        (e) => `${e.name}:${e.code}`,
+      );
     const mw = await MinirankWorker.load({ workers: 2 });
     await mw.index(docs);
     const before = await mw.saveIndex();
@@ -151,13 +183,15 @@ test('signal in a worker: an aborted index keeps the index, aborted queued searc
     // a long index aborted after its first slice: nothing of it is kept
     const ac = new AbortController();
     const many = Array.from({ length: 200 }, (_, i) => ({ id: `n${i}`, text: `document ${i} on process pools` }));
-    const onProgress = ({ loaded }) => { if (loaded >= 8) ac.abort(); };
+    const onProgress = ({ loaded }) => {
+      if (loaded >= 8) ac.abort();
+    };
     out.index = [await code(mw.index(many, { sliceSize: 8, onProgress, signal: ac.signal })), mw.size, same(before, await mw.saveIndex())];
     // a user typing: three searches, the first two aborted while queued; the last one answers
     const typing = [new AbortController(), new AbortController()];
     const calls = typing.map((a, i) => code(mw.search(qs[i], { signal: a.signal })));
     const last = mw.search(qs[2], { signal: new AbortController().signal });
-    typing.forEach((a) => a.abort());
+    for (const a of typing) a.abort();
     out.typing = [...(await Promise.all(calls)), (await last).hits[0].id];
     out.afterwards = (await mw.search(qs[1])).hits[0].id;
     mw.terminate();

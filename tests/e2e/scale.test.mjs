@@ -1,8 +1,9 @@
 // Scale: 100,000 documents (synthetic, with vectors given: `indexVectors`, no model run) indexed in a
 // page, saved to IndexedDB, the index cleared and restored from IndexedDB, then searched. A profile
 // on disk, as users have: an in-memory (private) context's quota does not hold a 170 MB index.
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { startPersistent } from './harness.mjs';
 
 const { server, context } = await startPersistent();
@@ -21,9 +22,13 @@ test(`${N} documents: indexed with their vectors, round-tripped through IndexedD
     const dim = mr.dim;
     const time = {};
     let t0 = performance.now();
-    for (let start = 0; start < n; start += 10_000) { // in batches, as an app streams them in
+    for (let start = 0; start < n; start += 10_000) {
+      // in batches, as an app streams them in
       const count = Math.min(10_000, n - start);
-      const docs = Array.from({ length: count }, (_, i) => ({ id: `doc-${start + i}`, text: `synthetic document ${start + i} about topic ${(start + i) % 97}` }));
+      const docs = Array.from({ length: count }, (_, i) => ({
+        id: `doc-${start + i}`,
+        text: `synthetic document ${start + i} about topic ${(start + i) % 97}`,
+      }));
       const vectors = new Float32Array(count * dim);
       for (let i = 0; i < vectors.length; i++) vectors[i] = random() - 0.5;
       await mr.indexVectors(docs, vectors);
@@ -48,7 +53,9 @@ test(`${N} documents: indexed with their vectors, round-tripped through IndexedD
     mr.free();
     return { size: restored.documents, savedBytes: saved.bytes, near: near.id, top: search.hits.map((h) => h.id), time, memoryAfterIndex };
   }, N);
-  t.diagnostic(`${N} documents: index ${Math.round(r.time.index)} ms, IndexedDB save ${Math.round(r.time.save)} ms (${(r.savedBytes / 1e6).toFixed(0)} MB), load ${Math.round(r.time.load)} ms, search ${Math.round(r.time.search)} ms; wasm memory ${(r.memoryAfterIndex / 1e6).toFixed(0)} MB`);
+  t.diagnostic(
+    `${N} documents: index ${Math.round(r.time.index)} ms, IndexedDB save ${Math.round(r.time.save)} ms (${(r.savedBytes / 1e6).toFixed(0)} MB), load ${Math.round(r.time.load)} ms, search ${Math.round(r.time.search)} ms; wasm memory ${(r.memoryAfterIndex / 1e6).toFixed(0)} MB`,
+  );
   assert.equal(r.size, N);
   assert.ok(r.savedBytes > N * 384 * 4, String(r.savedBytes));
   const probe = `doc-${Math.min(12_345, N - 1)}`;

@@ -3,10 +3,11 @@
 // once with its code, a failed save leaves the record saved before whole, and a cache entry with
 // the wrong bytes is detected (by the checksum recorded with it, or by its SHA-256 when it has
 // none), fetched again and repaired.
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { blankPage, root, start } from './harness.mjs';
 import { readFile } from 'node:fs/promises';
+import { test } from 'node:test';
+import { blankPage, root, start } from './harness.mjs';
 
 const { questions } = JSON.parse(await readFile(`${root}tests/fixtures/seed000_questions.json`, 'utf8'));
 const { server, browser } = await start();
@@ -34,10 +35,17 @@ test('no Cache API, or a full one: the models load, search works, one warning pe
     out.none = { warnings: none, hit: (await b.search(q, { candidates: 2, topK: 1 })).hits[0].text };
     b.free();
     Object.defineProperty(globalThis, 'caches', { value: caches, configurable: true });
-    out.badOption = await Minirank.load({ onWarning: 'log' }).then(() => null, (e) => e.code);
+    out.badOption = await Minirank.load({ onWarning: 'log' }).then(
+      () => null,
+      (e) => e.code,
+    );
     return out;
   }, questions[0]);
-  assert.deepEqual(r.full.warnings.map((w) => w.slice(0, 2)), [['MinirankError', 'QuotaExceeded']], JSON.stringify(r.full.warnings));
+  assert.deepEqual(
+    r.full.warnings.map((w) => w.slice(0, 2)),
+    [['MinirankError', 'QuotaExceeded']],
+    JSON.stringify(r.full.warnings),
+  );
   assert.match(r.full.warnings[0][2], /downloaded again/);
   assert.deepEqual(r.none.warnings, [['MinirankError', 'StorageUnavailable']]);
   assert.equal(r.full.hit, 'multiprocessing runs processes in parallel');
@@ -83,17 +91,30 @@ test('a poisoned cache entry is detected, fetched again and repaired', { timeout
     };
     // the upgrade is stored without being awaited by the load
     for (let i = 0; i < 100 && !(await cache.match(tok)).headers.get('x-minirank-checksum'); i++) await new Promise((done) => setTimeout(done, 50));
-    const files = [[ce, DEFAULT_MODELS.crossEncoder.model], [bi, DEFAULT_MODELS.biEncoder.model], [tok, DEFAULT_MODELS.biEncoder.tokenizer]];
+    const files = [
+      [ce, DEFAULT_MODELS.crossEncoder.model],
+      [bi, DEFAULT_MODELS.biEncoder.model],
+      [tok, DEFAULT_MODELS.biEncoder.tokenizer],
+    ];
     return { warnings, hits, repaired: await Promise.all(files.map(([key, file]) => repaired(key, file))) };
   }, keys);
-  const fetched = requests.slice(before).filter((p) => p.endsWith('.nnef.tar')).sort();
+  const fetched = requests
+    .slice(before)
+    .filter((p) => p.endsWith('.nnef.tar'))
+    .sort();
   assert.deepEqual(fetched, ['/pkg/models/bi-encoder/model.nnef.tar', '/pkg/models/cross-encoder/model.nnef.tar'], 'only the poisoned files are fetched again');
   assert.deepEqual(r, { warnings: [], hits: 1, repaired: [true, true, true] });
   assert(!requests.slice(before).some((p) => p.endsWith('/bi-encoder/tokenizer.json')), 'a right entry without a checksum is not fetched again');
   // the next load reads everything from the cache
   const again = requests.length;
-  await page.evaluate(async () => { const { Minirank } = await import('/pkg/minirank.js'); (await Minirank.load()).free(); });
-  assert.deepEqual(requests.slice(again).filter((p) => p.endsWith('.nnef.tar') || p.endsWith('.wasm')), []);
+  await page.evaluate(async () => {
+    const { Minirank } = await import('/pkg/minirank.js');
+    (await Minirank.load()).free();
+  });
+  assert.deepEqual(
+    requests.slice(again).filter((p) => p.endsWith('.nnef.tar') || p.endsWith('.wasm')),
+    [],
+  );
   assert.deepEqual(problems, []);
 });
 
@@ -101,7 +122,11 @@ test('IndexedDB full, missing or of a newer version: a specific code, and the re
   const { page, problems } = await blankPage(browser, server);
   const r = await page.evaluate(async () => {
     const { Minirank, saveIndexToIndexedDB, loadIndexFromIndexedDB } = await import('/pkg/minirank.js');
-    const code = (p) => p.then(() => 'resolved', (e) => `${e.name}:${e.code}`);
+    const code = (p) =>
+      p.then(
+        () => 'resolved',
+        (e) => `${e.name}:${e.code}`,
+      );
     const mr = await Minirank.load();
     await mr.index(['first document about processes', 'second document about threads']);
     const key = 'storage-test';
@@ -110,7 +135,9 @@ test('IndexedDB full, missing or of a newer version: a specific code, and the re
     const out = {};
     // storage full: the put is refused
     const put = IDBObjectStore.prototype.put;
-    IDBObjectStore.prototype.put = function () { throw new DOMException('the quota has been exceeded', 'QuotaExceededError'); };
+    IDBObjectStore.prototype.put = () => {
+      throw new DOMException('the quota has been exceeded', 'QuotaExceededError');
+    };
     out.full = await code(saveIndexToIndexedDB(mr, { key }));
     IDBObjectStore.prototype.put = put;
     // the record of the first save is whole: it loads, with its two documents
@@ -126,7 +153,10 @@ test('IndexedDB full, missing or of a newer version: a specific code, and the re
     await new Promise((resolve, reject) => {
       const open = indexedDB.open('minirank-newer', 2);
       open.onupgradeneeded = () => open.result.createObjectStore('indexes');
-      open.onsuccess = () => { open.result.close(); resolve(); };
+      open.onsuccess = () => {
+        open.result.close();
+        resolve();
+      };
       open.onerror = () => reject(open.error);
     });
     out.newer = await code(saveIndexToIndexedDB(mr, { dbName: 'minirank-newer', key }));

@@ -6,14 +6,15 @@
 //   node --test tests/examples/
 // The apps' own dependencies (vite, webpack) are installed once per lockfile into
 // $MINIRANK_CACHE/examples/<app>/ (npm's cache beside them), so a repeat run installs only minirank.
-import { test, after } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, createReadStream, statSync } from 'node:fs';
+import { cpSync, createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { homedir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
+import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
@@ -53,7 +54,15 @@ function prepare(name) {
   return dir;
 }
 
-const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.json': 'application/json', '.wasm': 'application/wasm', '.tar': 'application/x-tar', '.css': 'text/css' };
+const TYPES = {
+  '.html': 'text/html',
+  '.js': 'text/javascript',
+  '.mjs': 'text/javascript',
+  '.json': 'application/json',
+  '.wasm': 'application/wasm',
+  '.tar': 'application/x-tar',
+  '.css': 'text/css',
+};
 
 /** A static server of `dir` (no caching headers: a reload would revalidate, so only the Cache API avoids a fetch). */
 function serve(dir) {
@@ -63,21 +72,37 @@ function serve(dir) {
     const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
     requests.push(path);
     let file = normalize(join(dir, path));
-    if (!file.startsWith(dir)) { res.writeHead(403).end(); return; }
+    if (!file.startsWith(dir)) {
+      res.writeHead(403).end();
+      return;
+    }
     if (existsSync(file) && statSync(file).isDirectory()) file = join(file, 'index.html');
-    if (!existsSync(file)) { res.writeHead(404, { 'content-type': 'text/plain' }).end('not found'); return; }
+    if (!existsSync(file)) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+      return;
+    }
     sent.bytes += statSync(file).size;
     res.writeHead(200, { 'content-type': TYPES[extname(file)] || 'application/octet-stream', 'cache-control': 'no-cache' });
     createReadStream(file).pipe(res);
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => {
-    resolve({ url: `http://127.0.0.1:${server.address().port}/`, requests, sent, close: () => server.close() });
-  }));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => {
+      resolve({ url: `http://127.0.0.1:${server.address().port}/`, requests, sent, close: () => server.close() });
+    }),
+  );
 }
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-dev-shm-usage',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
 });
 after(() => browser.close());
 
@@ -125,10 +150,15 @@ const answers = {};
 function checkApp(name, visit, t) {
   if (visit.firstBytes !== undefined) {
     const mb = (b) => `${(b / 1e6).toFixed(1)} MB`;
-    t.diagnostic(`${name}: first visit ${visit.firstRequests.length} requests, ${mb(visit.firstBytes)}; reload ${visit.reloadRequests.length} requests, ${mb(visit.reloadBytes)}`);
+    t.diagnostic(
+      `${name}: first visit ${visit.firstRequests.length} requests, ${mb(visit.firstBytes)}; reload ${visit.reloadRequests.length} requests, ${mb(visit.reloadBytes)}`,
+    );
   }
   assert.deepEqual(visit.problems, [], `${name}: page errors`);
-  for (const [when, r] of [['first visit', visit.first], ['reload', visit.second]]) {
+  for (const [when, r] of [
+    ['first visit', visit.first],
+    ['reload', visit.second],
+  ]) {
     assert.equal(r.ok, true, `${name} (${when}): ${JSON.stringify(r)}`);
     checkSeed(r.main, `${name} main thread (${when})`);
     assert.deepEqual(r.worker, r.main, `${name} (${when}): the worker answers as the main thread`);
@@ -136,23 +166,43 @@ function checkApp(name, visit, t) {
   // the package's models are tract NNEF archives (bundlers keep the `.tar` extension when they hash names)
   const models = visit.firstRequests.filter((p) => p.endsWith('.tar'));
   assert.equal(models.length, 2, `${name}: the first visit downloads both models once: ${visit.firstRequests.join(' ')}`);
-  assert.ok(visit.firstRequests.some((p) => p.endsWith('.wasm')), `${name}: the wasm is fetched: ${visit.firstRequests.join(' ')}`);
+  assert.ok(
+    visit.firstRequests.some((p) => p.endsWith('.wasm')),
+    `${name}: the wasm is fetched: ${visit.firstRequests.join(' ')}`,
+  );
   // the default models are NNEF: nothing of the ONNX core (its wasm, its glue's chunk) is fetched
-  assert.deepEqual(visit.firstRequests.filter((p) => /onnx/i.test(p)), [], `${name}: the ONNX core stays on the server`);
-  assert.deepEqual(visit.reloadRequests.filter((p) => heavy.test(p)), [], `${name}: a reload fetches no model and no wasm`);
+  assert.deepEqual(
+    visit.firstRequests.filter((p) => /onnx/i.test(p)),
+    [],
+    `${name}: the ONNX core stays on the server`,
+  );
+  assert.deepEqual(
+    visit.reloadRequests.filter((p) => heavy.test(p)),
+    [],
+    `${name}: a reload fetches no model and no wasm`,
+  );
   answers[name] = visit.first.main;
 }
 
 test('the examples carry the seed corpus of the tests', async () => {
   const { documents, questions } = await import(join(root, 'examples/shared/seed.js'));
-  const fixture = readFileSync(join(root, 'tests/fixtures/seed000.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  const fixture = readFileSync(join(root, 'tests/fixtures/seed000.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
   assert.deepEqual(documents, fixture);
   assert.deepEqual(questions, JSON.parse(readFileSync(join(root, 'tests/fixtures/seed000_questions.json'), 'utf8')).questions);
 });
 
 test('Node: the README flow as an ES module and with require, models read from the package', { timeout: 600_000 }, () => {
   const dir = prepare('node');
-  const run = (file) => JSON.parse(execFileSync('node', [file], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim().split('\n').pop());
+  const run = (file) =>
+    JSON.parse(
+      execFileSync('node', [file], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+        .trim()
+        .split('\n')
+        .pop(),
+    );
   const esm = run('search.mjs');
   checkSeed(esm, 'node search.mjs');
   assert.deepEqual(run('search.cjs'), esm, 'require gives what import gives');
@@ -170,33 +220,43 @@ async function buildAndVisit(t, name, { build, served = '.', built } = {}) {
   const server = await serve(join(dir, served));
   try {
     checkApp(name, await visitTwice(server.url, server.sent), t);
-  } finally { server.close(); }
+  } finally {
+    server.close();
+  }
   return dir;
 }
 
 test('no bundler: the package served as it is, through an import map', { timeout: 600_000 }, (t) => buildAndVisit(t, 'no-bundler'));
 
-test('webpack 5: `webpack` with no minirank-specific configuration', { timeout: 600_000 },
-  (t) => buildAndVisit(t, 'webpack', { build: ['node_modules/webpack-cli/bin/cli.js'] }));
+test('webpack 5: `webpack` with no minirank-specific configuration', { timeout: 600_000 }, (t) =>
+  buildAndVisit(t, 'webpack', { build: ['node_modules/webpack-cli/bin/cli.js'] }),
+);
 
-test('esbuild: the bundle, and the package\'s files copied beside it (build.mjs)', { timeout: 600_000 },
-  (t) => buildAndVisit(t, 'esbuild', { build: ['build.mjs'] }));
+test("esbuild: the bundle, and the package's files copied beside it (build.mjs)", { timeout: 600_000 }, (t) =>
+  buildAndVisit(t, 'esbuild', { build: ['build.mjs'] }),
+);
 
 test('Vite: `vite build` served as static files, and the `vite` dev server', { timeout: 900_000 }, async (t) => {
   const dir = await buildAndVisit(t, 'vite', { build: ['node_modules/vite/bin/vite.js', 'build', '--logLevel', 'warn'], served: 'dist' });
-  const dev = spawn('node', ['node_modules/vite/bin/vite.js', '--host', '127.0.0.1', '--port', '0', '--clearScreen', 'false'], { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] });
+  const dev = spawn('node', ['node_modules/vite/bin/vite.js', '--host', '127.0.0.1', '--port', '0', '--clearScreen', 'false'], {
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   try {
     const url = await new Promise((resolve, reject) => {
       let text = '';
       dev.stdout.on('data', (d) => {
         text += String(d);
+        // biome-ignore lint/suspicious/noControlCharactersInRegex: the escape codes of vite's coloured output
         const m = /(http:\/\/127\.0\.0\.1:\d+\/)/.exec(text.replace(/\x1b\[[0-9;]*m/g, ''));
         if (m) resolve(m[1]);
       });
       dev.on('exit', (c) => reject(new Error(`vite exited ${c}: ${text}`)));
     });
     checkApp('vite dev', await visitTwice(url), t);
-  } finally { dev.kill(); }
+  } finally {
+    dev.kill();
+  }
 });
 
 /** Bytes of the files under `dir`, and the paths that end with `ext`. */

@@ -6,13 +6,14 @@
 // 'minirank/worker', 'minirank/core' and 'minirank/core/worker' point at pkg/, and run with node
 // from the repository root; it must exit 0. Blocks for the browser (Web Workers, IndexedDB, URLs on
 // a host) are fenced ```js browser, and blocks not meant to run ```js ignore: those are skipped.
-import { after, test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 const root = new URL('../../', import.meta.url);
@@ -33,11 +34,17 @@ export function jsBlocks(markdown) {
   markdown.split('\n').forEach((text, i) => {
     const fence = text.trimStart();
     if (current) {
-      if (fence.startsWith('```')) { blocks.push(current); current = null; } else current.lines.push(text);
+      if (fence.startsWith('```')) {
+        blocks.push(current);
+        current = null;
+      } else current.lines.push(text);
       return;
     }
     if (!fence.startsWith('```')) return;
-    const [lang, ...flags] = fence.slice(3).trim().split(/[\s,]+/);
+    const [lang, ...flags] = fence
+      .slice(3)
+      .trim()
+      .split(/[\s,]+/);
     if (lang === 'js' || lang === 'javascript') current = { line: i + 1, flags, lines: [] };
     else current = { line: i + 1, flags: ['other'], lines: [], other: true }; // ```sh, ```text, a bare ``` ...
   });
@@ -47,14 +54,20 @@ export function jsBlocks(markdown) {
 
 /** The block with its package imports pointed at pkg/. */
 export function pointAtPackage(code) {
-  return code.replace(/(\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)(['"])(minirank(?:\/[\w/]+)?)\2/g, (all, head, quote, name) => {
+  return code.replace(/(\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)(['"])(minirank(?:\/[\w/]+)?)\2/g, (_all, head, quote, name) => {
     const file = ENTRIES[name];
     assert.ok(file, `unknown import ${name}`);
     return `${head}${quote}${new URL(file, root).href}${quote}`;
   });
 }
 
-const files = ['README.md', ...(await readdir(new URL('docs/', root))).filter((f) => f.endsWith('.md')).sort().map((f) => `docs/${f}`)];
+const files = [
+  'README.md',
+  ...(await readdir(new URL('docs/', root)))
+    .filter((f) => f.endsWith('.md'))
+    .sort()
+    .map((f) => `docs/${f}`),
+];
 const runnable = [];
 for (const file of files) {
   for (const block of jsBlocks(await readFile(new URL(file, root), 'utf8'))) {
@@ -64,14 +77,24 @@ for (const file of files) {
 
 test('the extractor reads js fences and their flags', () => {
   const md = 'a\n```js\nconst x = 1;\n```\n```js browser\nnew Worker()\n```\n```\nls\n```\n  ```js ignore\n  y\n  ```\n';
-  assert.deepEqual(jsBlocks(md).map((b) => [b.line, b.flags.join(), b.code]), [[2, '', 'const x = 1;'], [5, 'browser', 'new Worker()'], [11, 'ignore', '  y']]);
+  assert.deepEqual(
+    jsBlocks(md).map((b) => [b.line, b.flags.join(), b.code]),
+    [
+      [2, '', 'const x = 1;'],
+      [5, 'browser', 'new Worker()'],
+      [11, 'ignore', '  y'],
+    ],
+  );
   assert.equal(pointAtPackage("import { Minirank } from 'minirank';").includes(new URL('pkg/minirank.js', root).href), true);
-  assert.equal(pointAtPackage("import { MinirankWorker } from \"minirank/worker\";").includes('pkg/worker.js'), true);
+  assert.equal(pointAtPackage('import { MinirankWorker } from "minirank/worker";').includes('pkg/worker.js'), true);
 });
 
 test('the docs have runnable examples', () => {
   assert.ok(runnable.length >= 3, `found ${runnable.length}: ${runnable.map((b) => `${b.file}:${b.line}`).join(', ')}`);
-  assert.ok(runnable.some((b) => b.file === 'README.md'), 'the README quick start runs');
+  assert.ok(
+    runnable.some((b) => b.file === 'README.md'),
+    'the README quick start runs',
+  );
 });
 
 const dir = await mkdtemp(join(tmpdir(), 'minirank-docs-'));
@@ -83,6 +106,10 @@ for (const block of runnable) {
     const path = join(dir, `${block.file.replace(/[^\w]/g, '_')}_${block.line}.mjs`);
     await writeFile(path, pointAtPackage(block.code));
     const run = spawnSync(process.execPath, [path], { cwd: fileURLToPath(root), encoding: 'utf8', timeout: 280_000 });
-    assert.equal(run.status, 0, `${block.file}:${block.line} exited ${run.status}${run.signal ? ` (${run.signal})` : ''}\n--- stdout\n${run.stdout}\n--- stderr\n${run.stderr}`);
+    assert.equal(
+      run.status,
+      0,
+      `${block.file}:${block.line} exited ${run.status}${run.signal ? ` (${run.signal})` : ''}\n--- stdout\n${run.stdout}\n--- stderr\n${run.stderr}`,
+    );
   });
 }

@@ -1,18 +1,23 @@
 // The built npm package (pkg/) in Node: load the shipped models from file URLs, run the seed search.
 //   node --test tests/node/        (after scripts/build-wasm.sh)
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
+import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 
 const root = new URL('../../', import.meta.url);
-const { Minirank, MinirankError, Scorer, DEFAULT_MODELS, saveIndexToIndexedDB, loadIndexFromIndexedDB, wasmMemoryBytes } = await import(new URL('pkg/minirank.js', root));
+const { Minirank, MinirankError, Scorer, DEFAULT_MODELS, saveIndexToIndexedDB, loadIndexFromIndexedDB, wasmMemoryBytes } = await import(
+  new URL('pkg/minirank.js', root)
+);
 
 const seedDocs = (await readFile(new URL('tests/fixtures/seed000.jsonl', root), 'utf8'))
-  .split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  .split('\n')
+  .filter(Boolean)
+  .map((l) => JSON.parse(l));
 const { questions } = JSON.parse(await readFile(new URL('tests/fixtures/seed000_questions.json', root), 'utf8'));
 
 const stages = new Set();
@@ -26,7 +31,10 @@ test('loads the shipped models and indexes the seed corpus', async () => {
   assert.ok(stages.has('biEncoder.model') && stages.has('crossEncoder.model') && stages.has('compile'), [...stages].join());
   // the manifest's digests are the shipped files' (tract NNEF converted from models/*/model.onnx at
   // build time; that they score as the ONNX files do is tested below)
-  for (const [role, dir] of [['biEncoder', 'bi-encoder'], ['crossEncoder', 'cross-encoder']]) {
+  for (const [role, dir] of [
+    ['biEncoder', 'bi-encoder'],
+    ['crossEncoder', 'cross-encoder'],
+  ]) {
     const bytes = await readFile(new URL(`pkg/models/${dir}/model.nnef.tar`, root));
     assert.equal(createHash('sha256').update(bytes).digest('hex'), DEFAULT_MODELS[role].model.sha256, role);
   }
@@ -58,7 +66,10 @@ test('retrieve then rerank equals search, and the cache answers repeats', async 
   const cands = await mr.retrieve(questions[1], { k: 20 });
   const a = await mr.rerank(questions[1], cands, { topK: 5 });
   const b = await mr.search(questions[1], { candidates: 20, topK: 5 });
-  assert.deepEqual(a.hits.map((h) => h.id), b.hits.map((h) => h.id));
+  assert.deepEqual(
+    a.hits.map((h) => h.id),
+    b.hits.map((h) => h.id),
+  );
   assert.equal(b.cacheHits, 20);
   assert.equal(b.scored, 0);
   assert.ok(mr.cacheStats().hits >= 20);
@@ -82,19 +93,26 @@ test('the fused stage-2 score is explained on every hit and its weights are opti
     assert.ok(Number.isFinite(h.dense) && Number.isFinite(h.bm25) && Number.isFinite(h.logit));
   }
   assert.ok(r.hits.every((h, i) => i === 0 || r.hits[i - 1].fused >= h.fused));
-  assert.ok(r.candidates.every((c) => Number.isFinite(c.dense) && Number.isFinite(c.bm25)), 'candidates carry both signals');
+  assert.ok(
+    r.candidates.every((c) => Number.isFinite(c.dense) && Number.isFinite(c.bm25)),
+    'candidates carry both signals',
+  );
   // the cross-encoder alone orders by logit; without it, its contribution is 0
   const ce = await mr.search(questions[0], { candidates: 20, topK: 20, fusion: { dense: 0, bm25: 0, crossEncoder: 1 } });
   assert.ok(ce.hits.every((h, i) => i === 0 || ce.hits[i - 1].logit >= h.logit));
   const lexical = await mr.search(questions[0], { candidates: 20, topK: 20, fusion: { crossEncoder: 0 } });
   assert.ok(lexical.hits.every((h) => h.contributions.crossEncoder === 0));
-  await assert.rejects(mr.search(questions[0], { fusion: { alpha: 0.5 } }), (e) => e.code === 'InvalidOption' && /fusion/.test(e.message) && /alpha/.test(e.message));
+  await assert.rejects(
+    mr.search(questions[0], { fusion: { alpha: 0.5 } }),
+    (e) => e.code === 'InvalidOption' && /fusion/.test(e.message) && /alpha/.test(e.message),
+  );
   await assert.rejects(mr.search(questions[0], { fusion: { dense: -1 } }), (e) => e.code === 'InvalidOption' && /fusion\.dense/.test(e.message));
   await assert.rejects(mr.search(questions[0], { fusion: { dense: 0, bm25: 0, crossEncoder: 0 } }), (e) => e.code === 'InvalidOption');
 });
 
 test('the BM25 weight is chosen per query by its length unless given, and every result says which weights it used', async () => {
-  const long = 'Which tools and libraries let a Python program use every processor core for heavy numerical computation, avoiding the global interpreter lock, with examples of process pools, shared memory and compiled extensions?';
+  const long =
+    'Which tools and libraries let a Python program use every processor core for heavy numerical computation, avoiding the global interpreter lock, with examples of process pools, shared memory and compiled extensions?';
   const short = await mr.search('parallel python', { candidates: 20, topK: 20 });
   assert.equal(short.weights.bm25, 0, JSON.stringify(short.weights));
   assert.ok(short.hits.every((h) => h.contributions.bm25 === 0));
@@ -105,7 +123,10 @@ test('the BM25 weight is chosen per query by its length unless given, and every 
   // deterministic: the same query, the same weights and order
   const again = await mr.search(long, { candidates: 20, topK: 20 });
   assert.deepEqual(again.weights, wide.weights);
-  assert.deepEqual(again.hits.map((h) => h.id), wide.hits.map((h) => h.id));
+  assert.deepEqual(
+    again.hits.map((h) => h.id),
+    wide.hits.map((h) => h.id),
+  );
   // a given weight overrides the rule, for short and long queries alike
   for (const q of ['parallel python', long]) {
     const given = await mr.search(q, { candidates: 20, topK: 20, fusion: { bm25: 0.5 } });
@@ -131,27 +152,52 @@ test('sizes far beyond the index are bounded by it, without a trap or a lasting 
 
 test('BM25 stems English words by default; the stemmer is a setting', async () => {
   const other = await Minirank.load();
-  await other.index([{ id: 'p', text: 'Parallelism with processes' }, { id: 'q', text: 'A queue of tasks' }]);
+  await other.index([
+    { id: 'p', text: 'Parallelism with processes' },
+    { id: 'q', text: 'A queue of tasks' },
+  ]);
   const stemmed = await other.retrieve('parallel process', { retrieval: 'bm25' });
-  assert.deepEqual(stemmed.map((c) => c.id), ['p']);
+  assert.deepEqual(
+    stemmed.map((c) => c.id),
+    ['p'],
+  );
   other.setBm25({ stemmer: null });
   assert.deepEqual(await other.retrieve('parallel process', { retrieval: 'bm25' }), [], 'unstemmed: no shared term');
-  assert.throws(() => other.setBm25({ stemmer: 'klingon' }), (e) => e.code === 'InvalidOption' && /stemmer|klingon/.test(e.message));
-  assert.throws(() => other.setBm25({ stopword: true }), (e) => e.code === 'InvalidOption' && /stopword/.test(e.message));
+  assert.throws(
+    () => other.setBm25({ stemmer: 'klingon' }),
+    (e) => e.code === 'InvalidOption' && /stemmer|klingon/.test(e.message),
+  );
+  assert.throws(
+    () => other.setBm25({ stopword: true }),
+    (e) => e.code === 'InvalidOption' && /stopword/.test(e.message),
+  );
   other.free();
 });
 
 test('errors are MinirankErrors naming the parameter, and the instance keeps working', async () => {
-  await assert.rejects(mr.search(questions[0], { candidates: 5, topK: 10 }), (e) => e.name === 'MinirankError' && e.code === 'InvalidOption' && /topK/.test(e.message));
+  await assert.rejects(
+    mr.search(questions[0], { candidates: 5, topK: 10 }),
+    (e) => e.name === 'MinirankError' && e.code === 'InvalidOption' && /topK/.test(e.message),
+  );
   await assert.rejects(mr.search(questions[0], { topk: 3 }), (e) => /unknown option `topk`/.test(e.message));
   await assert.rejects(mr.retrieve(''), (e) => e.code === 'EmptyInput');
   await assert.rejects(mr.rerank(123, []), (e) => /query/.test(e.message));
   await assert.rejects(mr.index('not an array'), (e) => e.code === 'InvalidOption');
   await assert.rejects(Minirank.load({ biEncoder: { model: new Uint8Array([1, 2, 3]) } }), (e) => e instanceof MinirankError && /tokenizer/.test(e.message));
   await assert.rejects(
-    Minirank.load({ crossEncoder: { model: new URL('models/cross-encoder/model.onnx', root), tokenizer: new URL('models/cross-encoder/tokenizer.json', root), sha256: '0'.repeat(64) } }),
-    (e) => e.code === 'IntegrityMismatch');
-  assert.throws(() => mr.loadIndex(new Uint8Array(10)), (e) => e.code === 'CorruptIndex');
+    Minirank.load({
+      crossEncoder: {
+        model: new URL('models/cross-encoder/model.onnx', root),
+        tokenizer: new URL('models/cross-encoder/tokenizer.json', root),
+        sha256: '0'.repeat(64),
+      },
+    }),
+    (e) => e.code === 'IntegrityMismatch',
+  );
+  assert.throws(
+    () => mr.loadIndex(new Uint8Array(10)),
+    (e) => e.code === 'CorruptIndex',
+  );
   const r = await mr.search(questions[1]);
   assert.equal(r.hits.length, 5);
 });
@@ -176,7 +222,10 @@ test('limits refuse what would not fit, with an error, and keep the index', asyn
   const limits = other.getLimits();
   assert.equal(limits.maxDocuments, 2);
   assert.ok(limits.memoryBytes > 2 * 384 * 4);
-  assert.throws(() => other.setLimits({ maxDocuments: -1 }), (e) => /maxDocuments/.test(e.message));
+  assert.throws(
+    () => other.setLimits({ maxDocuments: -1 }),
+    (e) => /maxDocuments/.test(e.message),
+  );
   other.free();
 });
 
@@ -201,15 +250,52 @@ test('hostile text from JS: lone surrogates, NUL, emoji, RTL work', async () => 
 test('npm pack holds what a web app needs and nothing else', async () => {
   const { execFileSync } = await import('node:child_process');
   const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--loglevel=error'], { cwd: new URL('pkg/', root) });
-  const files = JSON.parse(out)[0].files.map((f) => f.path).sort();
+  const files = JSON.parse(out)[0]
+    .files.map((f) => f.path)
+    .sort();
   assert.deepEqual(files, [
-    'LICENSE-MODELS.md', 'README.md',
-    'core-worker-entry.js', 'core-worker.d.ts', 'core-worker.js', 'core.d.ts', 'core.js',
-    'filter.d.ts', 'manifest.js', 'minirank.d.ts', 'minirank.js', 'minirank_core.d.ts', 'minirank_core.js', 'minirank_core_bg.wasm', 'minirank_core_onnx.js', 'minirank_core_onnx_bg.wasm',
+    'LICENSE-MODELS.md',
+    'README.md',
+    'core-worker-entry.js',
+    'core-worker.d.ts',
+    'core-worker.js',
+    'core.d.ts',
+    'core.js',
+    'filter.d.ts',
+    'lib/abort.js',
+    'lib/classes.js',
+    'lib/errors.js',
+    'lib/fetch-cache.js',
+    'lib/hub.js',
+    'lib/load-core.js',
+    'lib/load-models.js',
+    'lib/methods.js',
+    'lib/options.js',
+    'lib/platform.js',
+    'lib/storage.js',
+    'lib/worker-client.js',
+    'lib/worker-serve.js',
+    'manifest.js',
+    'minirank.d.ts',
+    'minirank.js',
+    'minirank_core.d.ts',
+    'minirank_core.js',
+    'minirank_core_bg.wasm',
+    'minirank_core_onnx.js',
+    'minirank_core_onnx_bg.wasm',
     'models.js',
-    'models/bi-encoder/config.json', 'models/bi-encoder/model.nnef.tar', 'models/bi-encoder/tokenizer.json',
-    'models/cross-encoder/MODEL_CARD.md', 'models/cross-encoder/config.json', 'models/cross-encoder/model.nnef.tar', 'models/cross-encoder/tokenizer.json',
-    'package.json', 'types.d.ts', 'worker-client.js', 'worker-entry.js', 'worker-serve.js', 'worker.d.ts', 'worker.js',
+    'models/bi-encoder/config.json',
+    'models/bi-encoder/model.nnef.tar',
+    'models/bi-encoder/tokenizer.json',
+    'models/cross-encoder/MODEL_CARD.md',
+    'models/cross-encoder/config.json',
+    'models/cross-encoder/model.nnef.tar',
+    'models/cross-encoder/tokenizer.json',
+    'package.json',
+    'types.d.ts',
+    'worker-entry.js',
+    'worker.d.ts',
+    'worker.js',
   ]);
   const manifest = JSON.parse(await readFile(new URL('pkg/package.json', root), 'utf8'));
   assert.equal(manifest.exports['.'].default, './minirank.js');
@@ -226,8 +312,12 @@ test('hybrid retrieval, filters, cascade, signals and parents through the packag
     const lexical = await other.retrieve('Global Interpreter Lock', { retrieval: 'bm25', k: 3 });
     assert.equal(lexical[0].id, 'gil');
     const r = await other.search(questions[0], {
-      retrieval: 'hybrid', candidates: 20, cascade: [{ scorer: 'dense', keep: 8 }], topK: 3,
-      filter: { year: { gte: 2002 } }, signals: { relevance: 1, diversity: { weight: 0.2 } },
+      retrieval: 'hybrid',
+      candidates: 20,
+      cascade: [{ scorer: 'dense', keep: 8 }],
+      topK: 3,
+      filter: { year: { gte: 2002 } },
+      signals: { relevance: 1, diversity: { weight: 0.2 } },
     });
     assert.ok(r.candidates.every((c) => c.metadata.year >= 2002));
     assert.equal(r.cascade[0].length, 8);
@@ -249,7 +339,7 @@ test('IndexedDB helpers say clearly that Node has no IndexedDB', async () => {
   await assert.rejects(loadIndexFromIndexedDB(mr, { key: 7 }), (e) => e.code === 'InvalidOption' && /key/.test(e.message));
 });
 
-test('Scorer alone (no bi-encoder) gives the engine\'s logits; rerank takes logits from elsewhere', async () => {
+test("Scorer alone (no bi-encoder) gives the engine's logits; rerank takes logits from elsewhere", async () => {
   const scorer = await Scorer.load();
   const q = questions[0];
   const cands = await mr.retrieve(q, { k: 8 });
@@ -257,12 +347,20 @@ test('Scorer alone (no bi-encoder) gives the engine\'s logits; rerank takes logi
   const fromScorer = Float32Array.from([...scorer.scorePairs(q, cands.slice(0, 3)), ...scorer.scorePairs(q, cands.slice(3), { batchSize: 2 })]);
   assert.ok(fromEngine instanceof Float32Array && fromEngine.length === 8);
   // other batches pad to other lengths; the int8 linear layers make that visible (5e-4 measured)
-  fromEngine.forEach((l, i) => assert.ok(Math.abs(l - fromScorer[i]) < 2e-3, `${l} vs ${fromScorer[i]}`));
+  fromEngine.forEach((l, i) => {
+    assert.ok(Math.abs(l - fromScorer[i]) < 2e-3, `${l} vs ${fromScorer[i]}`);
+  });
   const direct = await mr.rerank(q, cands, { topK: 5 });
   const given = await mr.rerank(q, cands, { topK: 5, logits: fromScorer });
-  assert.deepEqual(given.hits.map((h) => h.id), direct.hits.map((h) => h.id));
+  assert.deepEqual(
+    given.hits.map((h) => h.id),
+    direct.hits.map((h) => h.id),
+  );
   await assert.rejects(mr.rerank(q, cands, { logits: [1, 2] }), (e) => e instanceof MinirankError && e.code === 'InvalidOption' && /logits/.test(e.message));
-  assert.throws(() => scorer.scorePairs(q, ['ok', '']), (e) => e.code === 'EmptyInput');
+  assert.throws(
+    () => scorer.scorePairs(q, ['ok', '']),
+    (e) => e.code === 'EmptyInput',
+  );
   await assert.rejects(Scorer.load({ biEncoder: {} }), (e) => e.code === 'InvalidOption' && /biEncoder/.test(e.message));
   scorer.free();
 });
@@ -279,7 +377,10 @@ test('retrieve from a query vector, and the wasm memory the models take', async 
   const v = mr.embed(q);
   assert.ok(v instanceof Float32Array && v.length === 384);
   const fromText = await mr.retrieve(q, { k: 8, retrieval: 'dense' });
-  assert.ok(fromText.every((c) => Number.isFinite(c.bm25)), 'the text also gives BM25 scores');
+  assert.ok(
+    fromText.every((c) => Number.isFinite(c.bm25)),
+    'the text also gives BM25 scores',
+  );
   // the same candidates and cosines from the vector; only BM25 needs the text
   const withoutBm25 = fromText.map(({ bm25, ...c }) => c);
   assert.deepEqual(await mr.retrieve(v, { k: 8 }), withoutBm25);
@@ -296,7 +397,11 @@ test('a model URL that answers a web page or an error status is a BadResponse, b
   const { fetchModelFile } = await import(new URL('pkg/minirank.js', root));
   // a dev server's fallback: index.html for every path it does not have, and one real 404
   const server = createServer((req, res) => {
-    if (req.url.startsWith('/gone/')) { res.writeHead(404, { 'content-type': 'text/plain' }); res.end('not found'); return; }
+    if (req.url.startsWith('/gone/')) {
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      res.end('not found');
+      return;
+    }
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
     res.end('<!doctype html><title>app</title>');
   });
@@ -304,13 +409,23 @@ test('a model URL that answers a web page or an error status is a BadResponse, b
   const base = `http://127.0.0.1:${server.address().port}`;
   try {
     const sha = DEFAULT_MODELS.crossEncoder.model.sha256;
-    await assert.rejects(fetchModelFile(`${base}/assets/models/model.onnx`, { sha256: sha, cache: false, stage: 'crossEncoder.model' }),
-      (e) => e instanceof MinirankError && e.code === 'BadResponse' && e.message.includes(`${base}/assets/models/model.onnx`)
-        && /text\/html/.test(e.message) && /crossEncoder\.model/.test(e.message));
-    await assert.rejects(fetchModelFile(`${base}/gone/model.onnx`, { cache: false }),
-      (e) => e.code === 'BadResponse' && /HTTP 404/.test(e.message) && /text\/plain/.test(e.message));
-    await assert.rejects(Scorer.load({ crossEncoder: { model: `${base}/m.onnx`, tokenizer: `${base}/t.json` }, cache: false }),
-      (e) => e.code === 'BadResponse');
+    await assert.rejects(
+      fetchModelFile(`${base}/assets/models/model.onnx`, { sha256: sha, cache: false, stage: 'crossEncoder.model' }),
+      (e) =>
+        e instanceof MinirankError &&
+        e.code === 'BadResponse' &&
+        e.message.includes(`${base}/assets/models/model.onnx`) &&
+        /text\/html/.test(e.message) &&
+        /crossEncoder\.model/.test(e.message),
+    );
+    await assert.rejects(
+      fetchModelFile(`${base}/gone/model.onnx`, { cache: false }),
+      (e) => e.code === 'BadResponse' && /HTTP 404/.test(e.message) && /text\/plain/.test(e.message),
+    );
+    await assert.rejects(
+      Scorer.load({ crossEncoder: { model: `${base}/m.onnx`, tokenizer: `${base}/t.json` }, cache: false }),
+      (e) => e.code === 'BadResponse',
+    );
   } finally {
     server.close();
   }
@@ -329,14 +444,26 @@ test("workers: 'auto' (the default) is half the cores, 2 to 4 (1 on one core), f
   const core = await import(new URL('pkg/core-worker.js', root));
   assert.equal(core.autoWorkers, autoWorkers);
   const cases = [
-    [{ hardwareConcurrency: 1 }, 1], [{ hardwareConcurrency: 2 }, 2], [{ hardwareConcurrency: 3 }, 2], [{ hardwareConcurrency: 4 }, 2],
-    [{ hardwareConcurrency: 8 }, 4], [{ hardwareConcurrency: 32 }, 4], [{}, 1], [undefined, 1],
-    [{ hardwareConcurrency: 8, deviceMemory: 4 }, 2], [{ hardwareConcurrency: 8, deviceMemory: 2 }, 1],
-    [{ hardwareConcurrency: 8, deviceMemory: 0.5 }, 1], [{ hardwareConcurrency: 8, deviceMemory: 8 }, 4],
+    [{ hardwareConcurrency: 1 }, 1],
+    [{ hardwareConcurrency: 2 }, 2],
+    [{ hardwareConcurrency: 3 }, 2],
+    [{ hardwareConcurrency: 4 }, 2],
+    [{ hardwareConcurrency: 8 }, 4],
+    [{ hardwareConcurrency: 32 }, 4],
+    [{}, 1],
+    [undefined, 1],
+    [{ hardwareConcurrency: 8, deviceMemory: 4 }, 2],
+    [{ hardwareConcurrency: 8, deviceMemory: 2 }, 1],
+    [{ hardwareConcurrency: 8, deviceMemory: 0.5 }, 1],
+    [{ hardwareConcurrency: 8, deviceMemory: 8 }, 4],
   ];
   for (const [nav, n] of cases) assert.equal(autoWorkers(nav), n, JSON.stringify(nav));
   for (const workers of [0, 17, 1.5, 'many', null]) {
-    await assert.rejects(MinirankWorker.load({ workers }), (e) => e instanceof MinirankError && e.code === 'InvalidOption' && /'auto'/.test(e.message), String(workers));
+    await assert.rejects(
+      MinirankWorker.load({ workers }),
+      (e) => e instanceof MinirankError && e.code === 'InvalidOption' && /'auto'/.test(e.message),
+      String(workers),
+    );
   }
 });
 
@@ -354,7 +481,10 @@ test('overlapping index calls each commit their own documents, all or nothing', 
   const other = await Minirank.load();
   const a = Array.from({ length: 7 }, (_, i) => ({ id: `a${i}`, text: `apples and pears, note ${i}` }));
   const b = Array.from({ length: 5 }, (_, i) => ({ id: `b${i}`, text: `bicycles and brakes, note ${i}` }));
-  const bad = [{ id: 'c0', text: 'fine' }, { id: 'c0', text: 'duplicate id' }];
+  const bad = [
+    { id: 'c0', text: 'fine' },
+    { id: 'c0', text: 'duplicate id' },
+  ];
   // three calls without waiting, slices of 2 so that each yields between slices
   const results = await Promise.allSettled([other.index(a, { sliceSize: 2 }), other.index(bad, { sliceSize: 1 }), other.index(b, { sliceSize: 2 })]);
   assert.equal(results[0].value, 7);
@@ -371,7 +501,10 @@ test('modelBaseUrl loads the default models from another place, checked against 
   const hosted = await Minirank.load({ modelBaseUrl: new URL('pkg/models/', root) });
   await hosted.index(seedDocs);
   const [a, b] = [await hosted.search(questions[2]), await mr.search(questions[2])];
-  assert.deepEqual(a.hits.map((h) => [h.id, h.fused]), b.hits.map((h) => [h.id, h.fused]));
+  assert.deepEqual(
+    a.hits.map((h) => [h.id, h.fused]),
+    b.hits.map((h) => [h.id, h.fused]),
+  );
   hosted.free();
   // a host whose bi-encoder is another file: refused by the digest, naming the file
   const dir = await mkdtemp(join(tmpdir(), 'minirank-host-'));
@@ -380,15 +513,20 @@ test('modelBaseUrl loads the default models from another place, checked against 
     for (const f of ['model.nnef.tar', 'tokenizer.json', 'config.json']) await copyFile(new URL(`pkg/models/${role}/${f}`, root), join(dir, role, f));
   }
   await copyFile(new URL('pkg/models/cross-encoder/tokenizer.json', root), join(dir, 'bi-encoder/tokenizer.json'));
-  await assert.rejects(Minirank.load({ modelBaseUrl: pathToFileURL(`${dir}/`) }),
-    (e) => e.code === 'IntegrityMismatch' && /biEncoder\.tokenizer/.test(e.message));
+  await assert.rejects(
+    Minirank.load({ modelBaseUrl: pathToFileURL(`${dir}/`) }),
+    (e) => e.code === 'IntegrityMismatch' && /biEncoder\.tokenizer/.test(e.message),
+  );
   await rm(dir, { recursive: true });
   await assert.rejects(Minirank.load({ modelBaseUrl: 42 }), (e) => e.code === 'InvalidOption' && /modelBaseUrl/.test(e.message));
 });
 
 test('an ONNX model scores exactly as the NNEF file the package ships, converted from it', async () => {
   // the package's cross-encoder is models/cross-encoder/model.onnx after `minirank convert`
-  const onnx = await Scorer.load({ crossEncoder: { model: new URL('models/cross-encoder/model.onnx', root), tokenizer: new URL('models/cross-encoder/tokenizer.json', root) }, cache: false });
+  const onnx = await Scorer.load({
+    crossEncoder: { model: new URL('models/cross-encoder/model.onnx', root), tokenizer: new URL('models/cross-encoder/tokenizer.json', root) },
+    cache: false,
+  });
   const shipped = await Scorer.load({ cache: false });
   const texts = seedDocs.slice(0, 12).map((d) => d.text);
   const [a, b] = [onnx.scorePairs(questions[0], texts), shipped.scorePairs(questions[0], texts)];
@@ -402,8 +540,10 @@ test('an ONNX model scores exactly as the NNEF file the package ships, converted
   assert.ok(DEFAULT_WASM.bytes < ONNX_WASM.bytes * 0.8, `${DEFAULT_WASM.bytes} vs ${ONNX_WASM.bytes}`);
   const tokenizer = new URL('models/cross-encoder/tokenizer.json', root);
   const onnxBytes = new Uint8Array(await readFile(new URL('models/cross-encoder/model.onnx', root)));
-  await assert.rejects(Scorer.load({ crossEncoder: { model: onnxBytes.slice(), tokenizer }, wasm: DEFAULT_WASM.url(), cache: false }),
-    (e) => e instanceof MinirankError && e.code === 'BadModel' && /reads no ONNX/.test(e.message) && /minirank convert/.test(e.message));
+  await assert.rejects(
+    Scorer.load({ crossEncoder: { model: onnxBytes.slice(), tokenizer }, wasm: DEFAULT_WASM.url(), cache: false }),
+    (e) => e instanceof MinirankError && e.code === 'BadModel' && /reads no ONNX/.test(e.message) && /minirank convert/.test(e.message),
+  );
   // an ONNX model is recognised from its bytes, or read first when its name does not say
   const dir = await mkdtemp(join(tmpdir(), 'minirank-onnx-'));
   await copyFile(new URL('models/cross-encoder/model.onnx', root), join(dir, 'model'));
@@ -415,8 +555,10 @@ test('an ONNX model scores exactly as the NNEF file the package ships, converted
   await rm(dir, { recursive: true });
   // tract NNEF that is cut short is a bad model, not a crash
   const bytes = new Uint8Array(await readFile(new URL('pkg/models/cross-encoder/model.nnef.tar', root)));
-  await assert.rejects(Scorer.load({ crossEncoder: { model: bytes.slice(0, bytes.length >> 1), tokenizer: new URL('models/cross-encoder/tokenizer.json', root) }, cache: false }),
-    (e) => e instanceof MinirankError && e.code === 'BadModel' && /NNEF/.test(e.message));
+  await assert.rejects(
+    Scorer.load({ crossEncoder: { model: bytes.slice(0, bytes.length >> 1), tokenizer: new URL('models/cross-encoder/tokenizer.json', root) }, cache: false }),
+    (e) => e instanceof MinirankError && e.code === 'BadModel' && /NNEF/.test(e.message),
+  );
 });
 
 test('a user model may give a digest per file: each is checked', async () => {
@@ -427,12 +569,15 @@ test('a user model may give a digest per file: each is checked', async () => {
   const scorer = await Scorer.load({ crossEncoder: { ...spec, sha256: sha } });
   assert.equal(scorer.scorePairs(questions[0], ['a passage']).length, 1);
   scorer.free();
-  await assert.rejects(Scorer.load({ crossEncoder: { ...spec, sha256: { ...sha, tokenizer: sha.config } } }),
-    (e) => e.code === 'IntegrityMismatch' && /crossEncoder\.tokenizer/.test(e.message));
-  await assert.rejects(Scorer.load({ crossEncoder: { ...spec, sha256: { model: sha.model, vocab: sha.model } } }),
-    (e) => e.code === 'InvalidOption' && /unknown option `vocab`/.test(e.message));
-  await assert.rejects(Scorer.load({ crossEncoder: { ...spec, sha256: 'abc' } }),
-    (e) => e.code === 'InvalidOption' && /crossEncoder\.sha256/.test(e.message));
+  await assert.rejects(
+    Scorer.load({ crossEncoder: { ...spec, sha256: { ...sha, tokenizer: sha.config } } }),
+    (e) => e.code === 'IntegrityMismatch' && /crossEncoder\.tokenizer/.test(e.message),
+  );
+  await assert.rejects(
+    Scorer.load({ crossEncoder: { ...spec, sha256: { model: sha.model, vocab: sha.model } } }),
+    (e) => e.code === 'InvalidOption' && /unknown option `vocab`/.test(e.message),
+  );
+  await assert.rejects(Scorer.load({ crossEncoder: { ...spec, sha256: 'abc' } }), (e) => e.code === 'InvalidOption' && /crossEncoder\.sha256/.test(e.message));
 });
 
 test('signal: an aborted index leaves the index as it was; aborted calls reject with Aborted', async () => {
@@ -441,19 +586,30 @@ test('signal: an aborted index leaves the index as it was; aborted calls reject 
   const before = other.saveIndex();
   const ac = new AbortController();
   const many = Array.from({ length: 40 }, (_, i) => ({ id: `n${i}`, text: `document number ${i} about processes` }));
-  const onProgress = ({ loaded }) => { if (loaded >= 8) ac.abort(new Error('the user typed again')); };
-  await assert.rejects(other.index(many, { sliceSize: 8, onProgress, signal: ac.signal }),
-    (e) => e instanceof MinirankError && e.code === 'Aborted' && /index was aborted: the user typed again/.test(e.message));
+  const onProgress = ({ loaded }) => {
+    if (loaded >= 8) ac.abort(new Error('the user typed again'));
+  };
+  await assert.rejects(
+    other.index(many, { sliceSize: 8, onProgress, signal: ac.signal }),
+    (e) => e instanceof MinirankError && e.code === 'Aborted' && /index was aborted: the user typed again/.test(e.message),
+  );
   assert.equal(other.size, 5);
   assert.deepEqual(other.saveIndex(), before, 'not one document of the aborted batch is kept');
-  for (const call of [() => other.search(questions[0], { signal: ac.signal }), () => other.retrieve(questions[0], { signal: ac.signal }),
-    () => other.rerank(questions[0], ['a', 'b'], { signal: ac.signal }), () => other.index(['x'], { signal: ac.signal })]) {
+  for (const call of [
+    () => other.search(questions[0], { signal: ac.signal }),
+    () => other.retrieve(questions[0], { signal: ac.signal }),
+    () => other.rerank(questions[0], ['a', 'b'], { signal: ac.signal }),
+    () => other.index(['x'], { signal: ac.signal }),
+  ]) {
     await assert.rejects(call(), (e) => e.code === 'Aborted');
   }
   await assert.rejects(other.search(questions[0], { signal: 'soon' }), (e) => e.code === 'InvalidOption' && /signal/.test(e.message));
   // a live signal is no option of the core: the call runs as without it
   const live = new AbortController().signal;
-  assert.deepEqual((await other.search(questions[0], { signal: live, topK: 3 })).hits.map((h) => h.id), (await other.search(questions[0], { topK: 3 })).hits.map((h) => h.id));
+  assert.deepEqual(
+    (await other.search(questions[0], { signal: live, topK: 3 })).hits.map((h) => h.id),
+    (await other.search(questions[0], { topK: 3 })).hits.map((h) => h.id),
+  );
   assert.equal(await other.index(many.slice(0, 3), { signal: live }), 3);
   await assert.rejects(Minirank.load({ signal: ac.signal }), (e) => e.code === 'Aborted' && /load/.test(e.message));
   await assert.rejects(Scorer.load({ signal: ac.signal }), (e) => e.code === 'Aborted');
@@ -464,12 +620,18 @@ test("'minirank/core' has no default models: it asks for models or modelBaseUrl,
   const core = await import(new URL('pkg/core.js', root));
   assert.equal(core.DEFAULT_MODELS, undefined);
   assert.equal(core.MODEL_MANIFEST.crossEncoder.model.sha256, DEFAULT_MODELS.crossEncoder.model.sha256);
-  await assert.rejects(core.Minirank.load(), (e) => e instanceof MinirankError && e.code === 'InvalidOption' && /biEncoder\.model.*minirank\/core/.test(e.message));
+  await assert.rejects(
+    core.Minirank.load(),
+    (e) => e instanceof MinirankError && e.code === 'InvalidOption' && /biEncoder\.model.*minirank\/core/.test(e.message),
+  );
   await assert.rejects(core.Scorer.load(), (e) => e.code === 'InvalidOption' && /crossEncoder\.model/.test(e.message));
   const hosted = await core.Minirank.load({ modelBaseUrl: new URL('pkg/models/', root) });
   assert.ok(hosted instanceof core.Minirank);
   await hosted.index(seedDocs);
-  assert.deepEqual((await hosted.search(questions[1])).hits.map((h) => h.id), (await mr.search(questions[1])).hits.map((h) => h.id));
+  assert.deepEqual(
+    (await hosted.search(questions[1])).hits.map((h) => h.id),
+    (await mr.search(questions[1])).hits.map((h) => h.id),
+  );
   hosted.free();
   // 'minirank' is core with defaults: the same classes underneath, the same errors
   assert.ok(mr instanceof core.Minirank);
@@ -479,10 +641,15 @@ test('indexVectors: documents with vectors from elsewhere, no model run, same re
   const other = await Minirank.load();
   const dim = mr.dim;
   const flat = new Float32Array(seedDocs.length * dim);
-  seedDocs.forEach((d, i) => flat.set(mr.embed(d.text), i * dim));
+  seedDocs.forEach((d, i) => {
+    flat.set(mr.embed(d.text), i * dim);
+  });
   assert.equal(await other.indexVectors(seedDocs, flat), 20);
   const [a, b] = [await other.retrieve(questions[0], { k: 5, retrieval: 'dense' }), await mr.retrieve(questions[0], { k: 5, retrieval: 'dense' })];
-  assert.deepEqual(a.map((c) => c.id), b.map((c) => c.id));
+  assert.deepEqual(
+    a.map((c) => c.id),
+    b.map((c) => c.id),
+  );
   await assert.rejects(other.indexVectors([{ id: 'x', text: 'x' }], flat.subarray(0, 10)), (e) => e.code === 'InvalidOption' && /vectors/.test(e.message));
   assert.equal(other.size, 20);
   other.free();

@@ -2,8 +2,10 @@
 // options, one call in ten invalid. Runs anywhere (Node, a page, through a worker): it only calls
 // `search` on what it is given. Used by the soak tests (small counts) and `scripts/soak.sh` (10,000).
 
-const WORDS = ('process thread pool queue event loop parallel interpreter lock memory share task future async await '
-  + 'coroutine worker cpu bound io network file socket python speed numba compile').split(' ');
+const WORDS = (
+  'process thread pool queue event loop parallel interpreter lock memory share task future async await ' +
+  'coroutine worker cpu bound io network file socket python speed numba compile'
+).split(' ');
 
 /** A deterministic generator (mulberry32), so that every run makes the same calls. */
 export function rng(seed) {
@@ -73,7 +75,8 @@ export async function soak(mr, { calls, questions, memory, block = 1000, seed = 
     try {
       const r = await mr.search(...args);
       if (invalid) report.unexpected.push({ i, args, problem: `accepted; ${invalid} expected` });
-      else if (!Array.isArray(r.hits) || r.hits.length > args[1].topK) report.unexpected.push({ i, args, problem: `bad result: ${r.hits && r.hits.length} hits` });
+      else if (!Array.isArray(r.hits) || r.hits.length > args[1].topK)
+        report.unexpected.push({ i, args, problem: `bad result: ${r.hits && r.hits.length} hits` });
     } catch (e) {
       if (invalid && e && e.name === 'MinirankError' && e.code === invalid) report.refused++;
       else report.unexpected.push({ i, args, problem: `${e && e.name} ${e && e.code}: ${e && e.message}` });

@@ -70,6 +70,11 @@ export async function readme(query: string): Promise<Hit[]> {
   const logits: Float32Array = await pool.scorePairs(query, ['a', { text: 'b' }], { maxLength: 128 });
   await pool.rerank(query, ['a', 'b'], { logits, topK: 1 });
   const scorer = await Scorer.load({ cache: false });
+  // models by Hub id, a dtype for both or one each
+  await Minirank.load({ crossEncoder: 'Xenova/ms-marco-MiniLM-L-6-v2', biEncoder: 'Xenova/all-MiniLM-L6-v2', dtype: { crossEncoder: 'fp16' }, revision: 'main' });
+  await Scorer.load({ crossEncoder: { id: 'Xenova/ms-marco-MiniLM-L-6-v2', dtype: 'int8', sha256: { model: 'x' } }, hubUrl: new URL('https://hub.example') });
+  // @ts-expect-error: not a dtype the Hub's exports have
+  await Scorer.load({ crossEncoder: 'Xenova/ms-marco-MiniLM-L-6-v2', dtype: 'fp8' });
   const direct: Float32Array = scorer.scorePairs(query, ['a'], { batchSize: 8 });
   await mr.rerank(query, ['a'], { logits: Array.from(direct) });
   scorer.free();

@@ -77,6 +77,17 @@ impl LoadedModel {
         token_batches(&encodings.iter().map(|e| e.len()).collect::<Vec<_>>(), batch_size, BATCH_TOKEN_BUDGET)
     }
 
+    /// The batches `run_sorted` would run for `encodings`, each as the token counts of its rows
+    /// (shortest first; the last is the padded length of the batch): how much of a forward pass is
+    /// padding (used by the native benchmark).
+    pub fn batch_lengths(&self, encodings: &mut [crate::tokenize::Encoded], batch_size: usize) -> Vec<Vec<usize>> {
+        let lengths: Vec<usize> = encodings.iter().map(|e| e.len()).collect();
+        self.sorted_batches(encodings, batch_size)
+            .into_iter()
+            .map(|b| b.iter().map(|&i| lengths[i]).collect())
+            .collect()
+    }
+
     /// Milliseconds per operator kind over the batches `run_sorted` would run (one thread,
     /// native builds), most expensive first.
     #[cfg(not(target_arch = "wasm32"))]

@@ -24,6 +24,16 @@ pub(crate) fn decluttered(role: ModelRole, bytes: &[u8], kind: OutputKind, int8_
     if graph.node.is_empty() {
         return Err(Error::BadModel { role, reason: "the graph has no nodes".into() });
     }
+    if let Some(n) = graph.node.iter().find(|n| n.op_type == "MatMulNBits") {
+        return Err(Error::BadModel {
+            role,
+            reason: format!(
+                "its linear layers are 4-bit `MatMulNBits` (node {:?}: a q4, q4f16 or bnb4 export), which minirank \
+                 does not run; use the model's fp32, fp16 or q8 file",
+                n.name
+            ),
+        });
+    }
     let initializers: HashSet<&str> = graph.initializer.iter().map(|t| t.name.as_str()).collect();
     let inputs = input_kinds(role, graph.input.iter().map(|i| i.name.as_str()).filter(|n| !initializers.contains(n)))?;
     let output = choose_output(role, graph.output.iter().map(|o| (o.name.as_str(), onnx_rank(o))), kind)?;

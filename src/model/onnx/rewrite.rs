@@ -6,6 +6,9 @@
 //!   ([`int8_linear`]; the one rewrite that is not exact: it quantises activations to 16 bits);
 //! - any other weight-only int8 dequantisation (`Mul(Cast(int8), scale)`) folded into f32
 //!   initializers;
+//! - float16 graphs (what onnxruntime's `float16` converter writes, the Hub's `model_fp16.onnx`)
+//!   computed in f32: every f16 weight, constant, cast and declared type becomes f32 (exact: f32
+//!   holds every f16 value; the arithmetic is then f32's, as a model exported in f32 would do);
 //! - exact GELU reordered so that tract fuses its five nodes into one `GeluExact`;
 //! - transformers' indexed padding mask (`mask[batch_idx, kv_idx]`) read as the slice it is;
 //! - PyTorch's NaN guard after each attention softmax dropped (it never fires on minirank's
@@ -13,9 +16,11 @@
 use crate::model::ops::int8_linear;
 use std::collections::{HashMap, HashSet};
 use tract_onnx::pb;
+use tract_onnx::prelude::f16;
 
 /// All rewrites, in order; the int8 linear layers only when `int8_linear`.
 pub(crate) fn prepare(graph: &mut pb::GraphProto, int8_linear: bool) {
+    upcast_float16(graph);
     gather_before_dequantization(graph);
     if int8_linear {
         int8_linear_layers(graph);
@@ -71,6 +76,57 @@ fn drop_softmax_nan_guards(graph: &mut pb::GraphProto) -> usize {
     renames.len()
 }
 
+/// A float16 graph computed in f32: f16 initializers and `Constant`/`ConstantOfShape` values
+/// become f32 tensors of the same values, `Cast(to = FLOAT16)` becomes `Cast(to = FLOAT)` (a cast
+/// from f16 back to f32 then casts f32 to itself), and every declared f16 type (inputs, outputs,
+/// intermediate values) becomes f32. tract translates f16 graphs op by op and some of its
+/// translations (a `Gemm` with f16 operands) fail; f32 is the precision every kernel of the
+/// runtime is written for. Returns how many tensors and casts changed.
+fn upcast_float16(graph: &mut pb::GraphProto) -> usize {
+    let mut changed = 0;
+    for t in graph.initializer.iter_mut() {
+        changed += usize::from(upcast_tensor(t));
+    }
+    for n in graph.node.iter_mut() {
+        for a in n.attribute.iter_mut() {
+            if let Some(t) = a.t.as_mut() {
+                changed += usize::from(upcast_tensor(t));
+            }
+            if n.op_type == "Cast" && a.name == "to" && a.i == ONNX_FLOAT16 as i64 {
+                a.i = ONNX_FLOAT as i64;
+                changed += 1;
+            }
+        }
+    }
+    let types = graph.input.iter_mut().chain(graph.output.iter_mut()).chain(graph.value_info.iter_mut());
+    for v in types {
+        if let Some(pb::type_proto::Value::TensorType(t)) = v.r#type.as_mut().and_then(|t| t.value.as_mut()) {
+            if t.elem_type == ONNX_FLOAT16 {
+                t.elem_type = ONNX_FLOAT;
+            }
+        }
+    }
+    changed
+}
+
+/// An f16 tensor (its bits in `raw_data`, little-endian, or one per `int32_data` entry) made the
+/// f32 tensor of the same values; whether it was f16.
+fn upcast_tensor(t: &mut pb::TensorProto) -> bool {
+    if t.data_type != ONNX_FLOAT16 {
+        return false;
+    }
+    let bits: Vec<u16> = if t.raw_data.is_empty() {
+        t.int32_data.iter().map(|&b| b as u16).collect()
+    } else {
+        t.raw_data.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect()
+    };
+    t.raw_data = bits.into_iter().flat_map(|b| f16::from_bits(b).to_f32().to_le_bytes()).collect();
+    t.int32_data.clear();
+    t.data_type = ONNX_FLOAT;
+    true
+}
+
+const ONNX_FLOAT16: i32 = 10;
 const ONNX_FLOAT: i32 = 1;
 const ONNX_UINT8: i32 = 2;
 const ONNX_INT8: i32 = 3;
@@ -666,6 +722,72 @@ mod tests {
             float_data: vec![v],
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn a_float16_graph_is_computed_in_f32_with_the_same_values() {
+        let halves = [1.0f32, -0.333, 65504.0, 6.1e-5];
+        let bits: Vec<u16> = halves.iter().map(|&x| f16::from_f32(x).to_bits()).collect();
+        let raw = pb::TensorProto {
+            name: "w".into(),
+            dims: vec![4],
+            data_type: ONNX_FLOAT16,
+            raw_data: bits.iter().flat_map(|b| b.to_le_bytes()).collect(),
+            ..Default::default()
+        };
+        let listed = pb::TensorProto {
+            name: "b".into(),
+            dims: vec![4],
+            data_type: ONNX_FLOAT16,
+            int32_data: bits.iter().map(|&b| b as i32).collect(),
+            ..Default::default()
+        };
+        let to = |t: i32| pb::AttributeProto { name: "to".into(), i: t as i64, ..Default::default() };
+        let value = pb::AttributeProto { name: "value".into(), t: Some(listed.clone()), ..Default::default() };
+        let f16_type = |name: &str| pb::ValueInfoProto {
+            name: name.into(),
+            r#type: Some(pb::TypeProto {
+                value: Some(pb::type_proto::Value::TensorType(pb::type_proto::Tensor {
+                    elem_type: ONNX_FLOAT16,
+                    shape: None,
+                })),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let mut graph = pb::GraphProto {
+            node: vec![
+                pb::NodeProto {
+                    op_type: "Cast".into(),
+                    attribute: vec![to(ONNX_FLOAT16)],
+                    ..node("Cast", &["x"], "xh")
+                },
+                pb::NodeProto { op_type: "Constant".into(), attribute: vec![value], ..node("Constant", &[], "c") },
+                pb::NodeProto { attribute: vec![to(ONNX_INT64)], ..node("Cast", &["y"], "yi") },
+            ],
+            initializer: vec![raw, listed, f32_scalar("f", 2.0)],
+            output: vec![f16_type("logits")],
+            value_info: vec![f16_type("xh")],
+            ..Default::default()
+        };
+        // two initializers, the constant and one cast
+        assert_eq!(upcast_float16(&mut graph), 4);
+        let expected: Vec<f32> = bits.iter().map(|&b| f16::from_bits(b).to_f32()).collect();
+        assert_eq!(expected[2], 65504.0);
+        for t in graph.initializer.iter().take(2).chain(graph.node[1].attribute[0].t.as_ref()) {
+            assert_eq!(f32_values(t).as_deref(), Some(expected.as_slice()), "{}", t.name);
+        }
+        assert_eq!(f32_values(&graph.initializer[2]), Some(vec![2.0]));
+        assert_eq!(graph.node[0].attribute[0].i, ONNX_FLOAT as i64);
+        assert_eq!(graph.node[2].attribute[0].i, ONNX_INT64 as i64);
+        for v in graph.output.iter().chain(&graph.value_info) {
+            let Some(pb::type_proto::Value::TensorType(t)) = v.r#type.as_ref().and_then(|t| t.value.as_ref()) else {
+                panic!("{} lost its type", v.name)
+            };
+            assert_eq!(t.elem_type, ONNX_FLOAT);
+        }
+        // nothing left to change
+        assert_eq!(upcast_float16(&mut graph), 0);
     }
 
     #[test]

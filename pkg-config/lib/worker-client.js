@@ -9,14 +9,19 @@
 // The default, 'auto', is `autoWorkers()`: half the device's cores, from 2 to 4 (1 on a single
 // core), fewer where the device has little memory.
 //
-// Calls are answered in order. Bytes (models, saved indexes) move as transferables.
-import { MinirankError, abortError, splitSignal, throwIfAborted, warn } from './core.js';
+// Calls are answered in order. Bytes (models, saved indexes) move as transferables. The methods
+// that `Minirank` has too are defined from the method table (methods.js), which says how each travels.
+import { abortError, splitSignal, throwIfAborted } from './abort.js';
+import { MinirankError, warn } from './errors.js';
+import { isHubModel } from './hub.js';
+import { defineMethods } from './methods.js';
+import { baseHref } from './platform.js';
 
 /**
  * The pool size `workers: 'auto'` (the default) picks: half of `navigator.hardwareConcurrency`
  * (the page and the browser keep the rest), at most 4, and 2 on 2 or 3 cores (a rerank is a burst
- * that the page waits for: on 2 cores two workers score 20 pairs in 0.6 of one worker's time,
- * measured); 1 on a single core. At most 2 where `navigator.deviceMemory` (Chromium only) says
+ * that the page waits for, which two workers finish sooner than one even on 2 cores:
+ * docs/performance.md); 1 on a single core. At most 2 where `navigator.deviceMemory` (Chromium only) says
  * 4 GB or less, and 1 at 2 GB or less, since each extra worker holds its own cross-encoder.
  */
 export function autoWorkers(nav = globalThis.navigator) {
@@ -30,8 +35,11 @@ export function autoWorkers(nav = globalThis.navigator) {
 
 function sourceForWorker(src, transfer) {
   if (src instanceof URL) return src.href;
-  if (typeof src === 'string') return new URL(src, globalThis.location ? globalThis.location.href : import.meta.url).href;
-  if (src instanceof ArrayBuffer) { transfer.push(src); return src; }
+  if (typeof src === 'string') return new URL(src, baseHref()).href;
+  if (src instanceof ArrayBuffer) {
+    transfer.push(src);
+    return src;
+  }
   if (ArrayBuffer.isView(src)) {
     const copy = src.slice ? src.slice() : new Uint8Array(src.buffer.slice(src.byteOffset, src.byteOffset + src.byteLength));
     transfer.push(copy.buffer);
@@ -48,7 +56,7 @@ function sourceForWorker(src, transfer) {
 function forWorker(options, transfer, copy) {
   const move = (src) => sourceForWorker(copy && src instanceof ArrayBuffer ? src.slice(0) : src, transfer);
   const out = { ...options };
-  for (const k of ['wasm', 'modelBaseUrl']) if (out[k] !== undefined) out[k] = move(out[k]);
+  for (const k of ['wasm', 'modelBaseUrl', 'hubUrl']) if (out[k] !== undefined) out[k] = move(out[k]);
   for (const role of ['biEncoder', 'crossEncoder']) {
     if (!out[role] || typeof out[role] !== 'object') continue;
     out[role] = { ...out[role] };
@@ -105,7 +113,10 @@ export class MinirankWorkerClient {
     if (!this._worker) return; // terminated by this side
     this._worker.terminate();
     this._worker = null;
-    this._lost = new MinirankError('WorkerLost', 'the worker stopped (terminated, crashed, or out of memory): its calls were rejected; load a new MinirankWorker');
+    this._lost = new MinirankError(
+      'WorkerLost',
+      'the worker stopped (terminated, crashed, or out of memory): its calls were rejected; load a new MinirankWorker',
+    );
     for (const h of this._helpers) h.terminate(); // a pool without its primary worker is over
     this._helpers = [];
     this._failAll(this._lost);
@@ -114,7 +125,7 @@ export class MinirankWorkerClient {
 
   /** The worker of this entry point (a subclass names its script). */
   static startWorker() {
-    throw new MinirankError('Worker', 'import MinirankWorker from \'minirank/worker\' or \'minirank/core/worker\'');
+    throw new MinirankError('Worker', "import MinirankWorker from 'minirank/worker' or 'minirank/core/worker'");
   }
 
   /**
@@ -129,13 +140,14 @@ export class MinirankWorkerClient {
     }
     const workers = asked === 'auto' ? autoWorkers() : asked;
     if (typeof Worker === 'undefined') {
-      throw new MinirankError('Worker', 'Web Workers are not available here (Node has no global Worker): use Minirank from \'minirank\' instead');
+      throw new MinirankError('Worker', "Web Workers are not available here (Node has no global Worker): use Minirank from 'minirank' instead");
     }
     const start = () => (workerUrl ? new Worker(workerUrl, { type: 'module' }) : this.startWorker());
     // The extra workers need the cross-encoder only. Their options are kept (bytes as one copy,
     // taken before the primary's are transferred) so that a lost helper can be replaced.
-    const { cache, wasm, modelBaseUrl, crossEncoder } = rest;
-    const kept = forWorker({ cache, wasm, modelBaseUrl, crossEncoder }, [], true);
+    const { cache, wasm, modelBaseUrl, crossEncoder, hubUrl, dtype, revision } = rest;
+    const hub = isHubModel(crossEncoder) ? { hubUrl, dtype, revision } : {};
+    const kept = forWorker({ cache, wasm, modelBaseUrl, crossEncoder, ...hub }, [], true);
     const helperSpec = () => {
       const transfer = [];
       return [forWorker(kept, transfer, true), transfer];
@@ -154,7 +166,9 @@ export class MinirankWorkerClient {
       if (p && p.stage === 'compile' && !p.loaded) startHelpers();
       if (onProgress) onProgress(p);
     };
-    const dropHelpers = () => helpers.forEach((h) => h.then((w) => w.terminate(), () => {}));
+    const dropHelpers = () => {
+      for (const h of helpers) h.then((w) => w.terminate()).catch(() => {});
+    };
     const transfer = [];
     const send = forWorker(rest, transfer, false);
     // an aborted load terminates its workers, which frees all their memory
@@ -175,7 +189,11 @@ export class MinirankWorkerClient {
 
   /** Take a loaded helper into the pool; a helper that is lost later is replaced by a new one. */
   _adopt(h) {
-    if (!this._worker) { h.terminate(); return; } // the pool ended meanwhile
+    if (!this._worker) {
+      // the pool ended meanwhile
+      h.terminate();
+      return;
+    }
     h.onLost = () => this._replace(h);
     this._helpers.push(h);
   }
@@ -190,11 +208,18 @@ export class MinirankWorkerClient {
     if (i < 0) return;
     this._helpers.splice(i, 1);
     h.terminate();
-    this._replacing = (this._replacing || Promise.resolve()).then(() => this._addHelper()).catch((e) => { this._replaceError = e; }); // the pool goes on with fewer workers
+    // a helper that cannot be started again: the pool goes on with fewer workers
+    this._replacing = (this._replacing || Promise.resolve())
+      .then(() => this._addHelper())
+      .catch((e) => {
+        this._replaceError = e;
+      });
   }
 
   /** Number of workers (the primary and those holding only the cross-encoder). */
-  get workers() { return 1 + this._helpers.length; }
+  get workers() {
+    return 1 + this._helpers.length;
+  }
 
   /**
    * The logits of a prepared job's texts, scored by all workers at once: texts are dealt longest
@@ -209,14 +234,19 @@ export class MinirankWorkerClient {
       s.load += job.texts[i].length;
     }
     // a helper that is gone (lost, or terminated) leaves its share to the primary worker
-    const score = (w, texts) => all[w]._call('scorePairs', [job.query, texts, job.options], { signal }).catch((e) => {
-      if (w === 0 || !(e && (e.code === 'WorkerLost' || e.code === 'Worker'))) throw e;
-      this._replace(all[w]);
-      return this._call('scorePairs', [job.query, texts, job.options], { signal });
-    });
-    const parts = await Promise.all(shares.map((s, w) => (s.idx.length ? score(w, s.idx.map((i) => job.texts[i])) : [])));
+    const score = (w, idx) => {
+      const args = [job.query, idx.map((i) => job.texts[i]), job.options];
+      return all[w]._call('scorePairs', args, { signal }).catch((e) => {
+        if (w === 0 || !(e && (e.code === 'WorkerLost' || e.code === 'Worker'))) throw e;
+        this._replace(all[w]);
+        return this._call('scorePairs', args, { signal });
+      });
+    };
+    const parts = await Promise.all(shares.map((s, w) => (s.idx.length ? score(w, s.idx) : [])));
     const logits = new Float32Array(job.texts.length);
-    shares.forEach((s, w) => s.idx.forEach((i, j) => { logits[i] = parts[w][j]; }));
+    for (const [w, s] of shares.entries()) {
+      for (const [j, i] of s.idx.entries()) logits[i] = parts[w][j];
+    }
     return logits;
   }
 
@@ -239,17 +269,29 @@ export class MinirankWorkerClient {
   _onMessage(msg) {
     const p = this._pending.get(msg.id);
     if (!p) return;
-    if (msg.progress) { p.onProgress && p.onProgress(msg.progress); return; }
-    if (msg.warning) { warn(p.onWarning, new MinirankError(msg.warning.code, msg.warning.message)); return; }
+    if (msg.progress) {
+      p.onProgress && p.onProgress(msg.progress);
+      return;
+    }
+    if (msg.warning) {
+      warn(p.onWarning, new MinirankError(msg.warning.code, msg.warning.message));
+      return;
+    }
     this._pending.delete(msg.id);
     if (p.cleanup) p.cleanup();
-    if (msg.state) { this.size = msg.state.size; this.dim = msg.state.dim; }
+    if (msg.state) {
+      this.size = msg.state.size;
+      this.dim = msg.state.dim;
+    }
     if (msg.error) p.reject(new MinirankError(msg.error.code, msg.error.message));
     else p.resolve(msg.result);
   }
 
   _failAll(err) {
-    for (const p of this._pending.values()) { if (p.cleanup) p.cleanup(); p.reject(err); }
+    for (const p of this._pending.values()) {
+      if (p.cleanup) p.cleanup();
+      p.reject(err);
+    }
     this._pending.clear();
   }
 
@@ -280,47 +322,29 @@ export class MinirankWorkerClient {
     });
   }
 
-  async index(docs, { onProgress, signal, ...options } = {}) {
-    throwIfAborted(signal, 'index');
-    return this._call('index', [docs, options], { onProgress, signal, waitForWorker: true });
-  }
-  /** As `Minirank#indexVectors`; the vectors move to the worker (a copy is posted). */
-  indexVectors(docs, vectors) {
+  /**
+   * A call of a method of the table (methods.js), made as its entry `how` says: `signal` kept on
+   * this side, bytes transferred, a pooled call scored by every worker, a call made on each worker.
+   */
+  async _invoke(name, how, args) {
+    if (how.each) return Promise.all([this, ...this._helpers].map((w) => w._call(how.each, [])));
     const transfer = [];
-    return this._call('indexVectors', [docs, sourceForWorker(vectors, transfer)], { transfer });
+    let signal;
+    let onProgress;
+    if (how.transfer !== undefined) args[how.transfer] = sourceForWorker(args[how.transfer], transfer);
+    if (how.progress) {
+      const { onProgress: report, signal: given, ...options } = args[how.signal] === undefined ? {} : args[how.signal];
+      throwIfAborted(given, name);
+      args[how.signal] = options;
+      signal = given;
+      onProgress = report;
+    } else if (how.signal !== undefined) {
+      [args[how.signal], signal] = splitSignal(args[how.signal], name);
+    }
+    if (how.pooled && this._helpers.length) return this._pooled(how.pooled, args, signal);
+    return this._call(name, args, { transfer, onProgress, signal, waitForWorker: !!how.progress });
   }
-  async retrieve(query, options) {
-    const [o, signal] = splitSignal(options, 'retrieve');
-    return this._call('retrieve', [query, o], { signal });
-  }
-  /** With `workers > 1`, the cross-encoder runs in all workers. */
-  async rerank(query, candidates, options) {
-    const [o, signal] = splitSignal(options, 'rerank');
-    return this._helpers.length ? this._pooled('prepareRerank', [query, candidates, o], signal) : this._call('rerank', [query, candidates, o], { signal });
-  }
-  /** With `workers > 1`, retrieval runs in the primary worker and the cross-encoder in all of them. */
-  async search(query, options) {
-    const [o, signal] = splitSignal(options, 'search');
-    return this._helpers.length ? this._pooled('prepareSearch', [query, o], signal) : this._call('search', [query, o], { signal });
-  }
-  scorePairs(query, texts, options) { return this._call('scorePairs', [query, texts, options]); }
-  embed(text) { return this._call('embed', [text]); }
-  remove(id) { return this._call('remove', [id]); }
-  clear() { return this._call('clear', []); }
-  /** Resolves to the index bytes (Uint8Array). */
-  saveIndex() { return this._call('saveIndex', []); }
-  loadIndex(bytes) {
-    const transfer = [];
-    return this._call('loadIndex', [sourceForWorker(bytes, transfer)], { transfer });
-  }
-  cacheStats() { return this._call('cacheStats', []); }
-  setCacheCapacity(entries) { return this._call('setCacheCapacity', [entries]); }
-  setLimits(limits) { return this._call('setLimits', [limits]); }
-  getLimits() { return this._call('getLimits', []); }
-  /** Bytes of wasm memory of each worker, this one first, then the pool's others. */
-  memoryBytes() { return Promise.all([this, ...this._helpers].map((w) => w._call('wasmMemoryBytes', []))); }
-  setChunking(chunking) { return this._call('setChunking', [chunking]); }
-  setBm25(params) { return this._call('setBm25', [params]); }
+
   /** Stop the worker (and the pool's other workers) and free their memory. */
   terminate() {
     for (const h of this._helpers) h.terminate();
@@ -331,3 +355,10 @@ export class MinirankWorkerClient {
   }
 }
 
+defineMethods(
+  MinirankWorkerClient,
+  (name, how) =>
+    function (...args) {
+      return this._invoke(name, how, args);
+    },
+);

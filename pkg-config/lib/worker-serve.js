@@ -1,6 +1,13 @@
 // The Web Worker side of minirank/worker (and minirank/core/worker): one Minirank instance, calls
 // answered in order. worker-entry.js and core-worker-entry.js start it with their own classes.
-import { abortError, wasmMemoryBytes } from './core.js';
+//
+// The messages it answers: the methods of the table (methods.js) that `Minirank` has, the halves of
+// a pooled call (`POOL_STEPS`), and the worker's own: 'hold' (a Web Lock for the worker's life),
+// 'load', 'loadScorer' (an extra worker of a pool: the cross-encoder alone) and 'wasmMemoryBytes'.
+import { abortError } from './abort.js';
+import { POOL_STEPS } from './classes.js';
+import { wasmMemoryBytes } from './load-core.js';
+import { methodOf } from './methods.js';
 
 let Minirank = null;
 let Scorer = null;
@@ -10,8 +17,6 @@ let scorer = null; // the extra workers of a pool hold only the cross-encoder
 let queue = Promise.resolve();
 const controllers = new Map(); // call id → AbortController, until the call is answered
 
-const METHODS = new Set(['index', 'indexVectors', 'retrieve', 'rerank', 'search', 'prepareSearch', 'prepareRerank', 'finish', 'abandon', 'embed', 'remove', 'clear', 'saveIndex', 'loadIndex', 'cacheStats', 'setCacheCapacity', 'setLimits', 'getLimits', 'setChunking', 'setBm25', 'scorePairs']);
-
 async function handle({ id, method, args, wantProgress }, signal) {
   const progress = wantProgress ? (p) => self.postMessage({ id, progress: p }) : undefined;
   const warning = (e) => self.postMessage({ id, warning: { code: e.code, message: e.message } });
@@ -19,7 +24,12 @@ async function handle({ id, method, args, wantProgress }, signal) {
     // Hold a Web Lock for the whole life of this worker: the page is granted the same lock, and so
     // learns, when the worker is gone for any reason (see MinirankWorker._spawn).
     if (!(self.navigator && self.navigator.locks)) return false;
-    await new Promise((granted) => self.navigator.locks.request(args[0], () => { granted(); return new Promise(() => {}); }));
+    await new Promise((granted) =>
+      self.navigator.locks.request(args[0], () => {
+        granted();
+        return new Promise(() => {});
+      }),
+    );
     return true;
   }
   if (method === 'load') {
@@ -33,8 +43,11 @@ async function handle({ id, method, args, wantProgress }, signal) {
   if (method === 'scorePairs' && scorer) return scorer.scorePairs(...args);
   if (method === 'wasmMemoryBytes') return wasmMemoryBytes();
   if (!mr) throw Object.assign(new Error('models are not loaded'), { code: 'Worker' });
-  if (!METHODS.has(method)) throw Object.assign(new Error(`unknown method ${method}`), { code: 'Worker' });
-  if (method === 'index') return mr.index(args[0], { ...(args[1] || {}), onProgress: progress, signal });
+  if (Object.hasOwn(POOL_STEPS, method)) return POOL_STEPS[method](mr, ...args);
+  const how = methodOf(method);
+  if (!how || how.each) throw Object.assign(new Error(`unknown method ${method}`), { code: 'Worker' });
+  // `index` reports its progress to the page and stops between slices when the page aborts it
+  if (how.progress) args[how.signal] = { ...(args[how.signal] || {}), onProgress: progress, signal };
   return mr[method](...args);
 }
 
@@ -42,7 +55,8 @@ export function serveWorker(classes) {
   ({ Minirank, Scorer } = classes);
   self.onmessage = (e) => {
     const msg = e.data;
-    if (msg.cancel !== undefined) { // the page aborted a call: skip it if queued, stop it if it can stop
+    if (msg.cancel !== undefined) {
+      // the page aborted a call: skip it if queued, stop it if it can stop
       const c = controllers.get(msg.cancel);
       if (c) c.abort(msg.reason);
       return;

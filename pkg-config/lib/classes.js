@@ -1,0 +1,185 @@
+// The classes of the API: `Minirank` (both models) and `Scorer` (the cross-encoder alone), over the
+// wasm core's `Engine` and `Scorer`. The methods that only call the engine are defined from the
+// method table (methods.js).
+import { abortError, splitSignal, throwIfAborted } from './abort.js';
+import { fail } from './errors.js';
+import { buildModels } from './load-core.js';
+import { loadFiles } from './load-models.js';
+import { defineMethods } from './methods.js';
+
+const LOAD_KEYS = ['biEncoder', 'crossEncoder', 'dtype', 'revision', 'hubUrl', 'modelBaseUrl', 'onProgress', 'onWarning', 'cache', 'wasm', 'signal'];
+const SCORER_KEYS = ['crossEncoder', 'dtype', 'revision', 'hubUrl', 'modelBaseUrl', 'onProgress', 'onWarning', 'cache', 'wasm', 'signal'];
+
+/**
+ * Two-stage semantic search in the browser (or Node): bi-encoder retrieval + cross-encoder reranking.
+ *
+ * `load`, `index`, `retrieve`, `rerank` and `search` take a `signal` (an AbortSignal) in their
+ * options: an aborted call rejects with code 'Aborted'. `load` stops its downloads; `index` stops
+ * between two slices and leaves the index exactly as it was. On this thread a `search` that has
+ * started runs to its end (it is one wasm call); `minirank/worker` skips calls still queued and
+ * rejects a running read at once.
+ *
+ * Besides the methods below, every method of the table in methods.js that `Minirank` does not write
+ * itself (`retrieve`, `rerank`, `search`, `scorePairs`, `embed`, ...) calls the engine's method of
+ * the same name; minirank.d.ts documents them all.
+ */
+export class Minirank {
+  /** Use `Minirank.load()`. */
+  constructor(engine) {
+    this._engine = engine;
+    this._indexing = Promise.resolve();
+  }
+
+  /**
+   * The files of the default models (`{ biEncoder: { model: { url() }, ... }, crossEncoder }`):
+   * none here; `Minirank` from 'minirank' has the package's.
+   */
+  static defaultModels = null;
+
+  /**
+   * Load both models (the package's int8 models by default, from 'minirank') and the wasm core.
+   * @param {object} [options] `{ biEncoder, crossEncoder, modelBaseUrl, onProgress, cache = true, wasm }`
+   */
+  static async load(options = {}) {
+    const { onProgress, signal } = options || {};
+    const {
+      files: [bi, ce],
+      core,
+    } = await loadFiles(options, LOAD_KEYS, ['biEncoder', 'crossEncoder'], this.defaultModels);
+    onProgress && onProgress({ stage: 'compile', loaded: 0, total: 1 });
+    const engine = buildModels(core, () => new core.Engine(bi.model, bi.tokenizer, ce.model, ce.tokenizer, bi.config, ce.config));
+    onProgress && onProgress({ stage: 'compile', loaded: 1, total: 1 });
+    if (signal && signal.aborted) {
+      // aborted while the graphs were built: the models are freed
+      engine.free();
+      throw abortError(signal, 'load');
+    }
+    return new this(engine);
+  }
+
+  /** Number of indexed documents. */
+  get size() {
+    return this._engine.size;
+  }
+  /** Embedding dimension. */
+  get dim() {
+    return this._engine.dim;
+  }
+
+  /**
+   * Embed and index documents: strings, or `{ id, text, metadata, parent }` objects. An existing
+   * id is replaced. All or nothing. With `setChunking`, long documents become passages
+   * `id#0`, `id#1`, ... (parent `id`); the count returned is of index entries. Yields to the event loop between slices of `sliceSize` documents
+   * so that `onProgress({stage: 'index', loaded, total})` can repaint a page.
+   */
+  index(docs, options) {
+    return this._inOrder(() => this._indexNow(docs, options));
+  }
+
+  /**
+   * Run an indexing call after the ones before it. Calls overlap when a page indexes twice without
+   * waiting: each runs alone, in order, so that one call's staged documents are never committed
+   * or dropped by another.
+   */
+  _inOrder(run) {
+    const done = this._indexing.then(run);
+    this._indexing = done.catch(() => {});
+    return done;
+  }
+
+  /**
+   * Index documents with vectors computed elsewhere (by this bi-encoder: on a server, or saved
+   * from `embed`): `vectors` is a Float32Array of `docs.length × dim` numbers, row by row. No model
+   * runs, so 100,000 documents take seconds. All or nothing; in order with `index` calls.
+   */
+  indexVectors(docs, vectors) {
+    return this._inOrder(() => this._engine.indexVectors(docs, vectors));
+  }
+
+  async _indexNow(docs, { onProgress, sliceSize = 64, signal } = {}) {
+    throwIfAborted(signal, 'index');
+    if (!Array.isArray(docs)) return this._engine.index(docs); // throws the typed error
+    if (!Number.isInteger(sliceSize) || sliceSize < 1) fail('InvalidOption', 'invalid option `sliceSize`: must be a whole number of at least 1');
+    const total = docs.length;
+    onProgress && onProgress({ stage: 'index', loaded: 0, total });
+    try {
+      for (let i = 0; i < total; i += sliceSize) {
+        // an abort between two slices drops what was embedded: the index stays as it was
+        throwIfAborted(signal, 'index');
+        this._engine.embedPending(docs.slice(i, i + sliceSize));
+        onProgress && onProgress({ stage: 'index', loaded: Math.min(i + sliceSize, total), total });
+        if (i + sliceSize < total) await new Promise((r) => setTimeout(r, 0));
+      }
+      throwIfAborted(signal, 'index');
+      return this._engine.commitPending();
+    } finally {
+      this._engine.discardPending();
+    }
+  }
+
+  /** Free the wasm memory of this instance. */
+  free() {
+    this._engine.free();
+  }
+}
+
+// Each method of the table that `Minirank` does not write itself calls the engine's method of the
+// same name; a `signal` option is checked first and not passed on (it is the package's, not the core's).
+defineMethods(Minirank, (name, how) => {
+  if (how.own || how.each) return null;
+  if (how.signal === undefined) {
+    return function (...args) {
+      return this._engine[name](...args);
+    };
+  }
+  return async function (...args) {
+    args[how.signal] = splitSignal(args[how.signal], name)[0];
+    return this._engine[name](...args);
+  };
+});
+
+/**
+ * The halves of a `search` or `rerank` whose cross-encoder pairs a `MinirankWorker` pool shares
+ * (worker-client.js's `_pooled`; the primary worker answers them, worker-serve.js): `prepareSearch`
+ * / `prepareRerank` resolve to `{ id, query, texts, options }`, the pool scores `texts` with
+ * `scorePairs(query, texts, options)` in shards, `finish(id, logits)` (the logits of `texts`, in
+ * order) resolves as `search` / `rerank` do, and `abandon(id)` drops a job. Functions of a
+ * `Minirank`, not methods: they are no part of the API.
+ */
+export const POOL_STEPS = Object.freeze({
+  prepareSearch: (mr, query, options) => mr._engine.prepareSearch(query, splitSignal(options, 'search')[0]),
+  prepareRerank: (mr, query, candidates, options) => mr._engine.prepareRerank(query, candidates, splitSignal(options, 'rerank')[0]),
+  finish: (mr, id, logits) => mr._engine.finish(id, logits),
+  abandon: (mr, id) => mr._engine.abandon(id),
+});
+
+/**
+ * The cross-encoder alone: for reranking candidates that come from elsewhere (a server, another
+ * engine) without downloading the bi-encoder, and for the extra workers of a `MinirankWorker`
+ * pool. `await Scorer.load({ crossEncoder, cache, onProgress, wasm })`, then `scorePairs`.
+ */
+export class Scorer {
+  constructor(core) {
+    this._core = core;
+  }
+
+  /** As `Minirank.defaultModels`. */
+  static defaultModels = null;
+
+  static async load(options = {}) {
+    const {
+      files: [ce],
+      core,
+    } = await loadFiles(options, SCORER_KEYS, ['crossEncoder'], this.defaultModels);
+    return new this(buildModels(core, () => new core.Scorer(ce.model, ce.tokenizer, ce.config)));
+  }
+
+  /** As `Minirank.prototype.scorePairs`. */
+  scorePairs(query, texts, options) {
+    return this._core.scorePairs(query, texts, options);
+  }
+  /** Free the wasm memory of this scorer. */
+  free() {
+    this._core.free();
+  }
+}

@@ -1,0 +1,189 @@
+// Models by Hub id: the package in Node against a local server laid out as the Hugging Face Hub is
+// (`/{id}/resolve/{revision}/onnx/model*.onnx`, `tokenizer.json`, `config.json`, and the file list
+// at `/api/models/{id}/tree/{revision}/onnx`), serving a tiny BERT cross-encoder and bi-encoder in
+// the dtypes the Hub's ONNX repositories ship (tests/fixtures/tiny/dtypes,
+// scripts/make_dtype_variants.py). The logits are compared with onnxruntime's on the same files.
+//   node --test tests/node/hub.test.mjs        (after scripts/build-wasm.sh)
+
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { after, test } from 'node:test';
+
+const root = new URL('../../', import.meta.url);
+const { Minirank, MinirankError, Scorer } = await import(new URL('pkg/minirank.js', root));
+const tiny = new URL('tests/fixtures/tiny/', root);
+const bert = JSON.parse(await readFile(new URL('arch/reference.json', tiny), 'utf8')).bert;
+const dtypeRef = JSON.parse(await readFile(new URL('dtypes/reference.json', tiny), 'utf8'));
+
+const ce = {
+  'onnx/model.onnx': 'arch/bert-ce/model.onnx',
+  'onnx/model_fp16.onnx': 'dtypes/model_fp16.onnx',
+  'onnx/model_quantized.onnx': 'dtypes/model_quantized.onnx',
+  'onnx/model_int8.onnx': 'dtypes/model_int8.onnx',
+  'onnx/model_uint8.onnx': 'dtypes/model_uint8.onnx',
+  'onnx/model_q4.onnx': 'dtypes/model_q4.onnx',
+  'tokenizer.json': 'arch/bert-ce/tokenizer.json',
+  'config.json': 'arch/bert-ce/config.json',
+};
+const REPOS = {
+  'test/tiny-ce': ce,
+  'test/tiny-bi': { 'onnx/model.onnx': 'arch/bert-bi/model.onnx', 'tokenizer.json': 'arch/bert-bi/tokenizer.json', 'config.json': 'arch/bert-bi/config.json' },
+  'test/no-config': { 'onnx/model.onnx': ce['onnx/model.onnx'], 'tokenizer.json': ce['tokenizer.json'] },
+  'test/no-tokenizer': { 'onnx/model.onnx': ce['onnx/model.onnx'] },
+};
+
+/** Every path asked for, in order. */
+const requests = [];
+const server = createServer(async (req, res) => {
+  const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+  requests.push(path);
+  const json = (status, body) => {
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(body));
+  };
+  if (path.startsWith('/gated/')) return json(401, { error: 'Access to model gated/model is restricted.' });
+  if (path.startsWith('/html/')) {
+    res.writeHead(200, { 'content-type': 'text/html' });
+    return res.end('<!doctype html><title>Not here</title>');
+  }
+  const tree = path.match(/^\/api\/models\/([^/]+\/[^/]+)\/tree\/([^/]+)\/onnx$/);
+  if (tree) {
+    const files = REPOS[tree[1]];
+    if (!files) return json(404, { error: 'Repository not found' });
+    return json(
+      200,
+      Object.keys(files)
+        .filter((f) => f.startsWith('onnx/'))
+        .map((f) => ({ type: 'file', path: f })),
+    );
+  }
+  const file = path.match(/^\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/);
+  const fixture = file && REPOS[file[1]] && REPOS[file[1]][file[3]];
+  if (!fixture) return json(404, { error: 'Entry not found' });
+  const bytes = await readFile(new URL(fixture, tiny));
+  res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': bytes.length });
+  res.end(bytes);
+});
+server.keepAliveTimeout = 60_000; // longer than a model takes to build between two loads
+await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+const hubUrl = `http://127.0.0.1:${server.address().port}`;
+after(() => server.close());
+
+const pairs = bert.pairs;
+/**
+ * Logits of the reference pairs, one pair per forward pass as onnxruntime ran them: a q8 file
+ * quantises its activations per tensor, over the whole padded batch, so a batch of pairs moves them.
+ */
+function score(scorer) {
+  const out = [];
+  for (let i = 0; i < pairs.length; ) {
+    const q = pairs[i][0];
+    let j = i;
+    while (j < pairs.length && pairs[j][0] === q) j++;
+    out.push(
+      ...scorer.scorePairs(
+        q,
+        pairs.slice(i, j).map((p) => p[1]),
+        { maxLength: bert.max_length, batchSize: 1 },
+      ),
+    );
+    i = j;
+  }
+  return out;
+}
+
+const worst = (a, b) => Math.max(...a.map((x, i) => Math.abs(x - b[i])));
+
+test('each dtype of a Hub repository loads by id and scores as onnxruntime does on the same file', async () => {
+  const files = { fp32: 'model.onnx', fp16: 'model_fp16.onnx', q8: 'model_quantized.onnx', int8: 'model_int8.onnx', uint8: 'model_uint8.onnx' };
+  for (const [dtype, file] of Object.entries(files)) {
+    const stages = new Set();
+    const scorer = await Scorer.load({ crossEncoder: 'test/tiny-ce', dtype, hubUrl, onProgress: ({ stage }) => stages.add(stage) });
+    const want = dtype === 'fp32' ? bert.logits : dtypeRef.files[file].logits;
+    const diff = worst(score(scorer), want);
+    // fp16 is computed in f32 here, in f16 by onnxruntime; the quantised files quantise
+    // activations to 8 bits in both, with roundings that may differ by a step
+    assert.ok(diff <= (dtype === 'fp32' ? 1e-3 : dtype === 'fp16' ? 5e-3 : 2e-2), `${dtype}: largest logit difference ${diff}`);
+    assert.ok(
+      ['crossEncoder.model', 'crossEncoder.tokenizer', 'crossEncoder.config'].every((s) => stages.has(s)),
+      [...stages].join(),
+    );
+    assert.ok(requests.includes(`/test/tiny-ce/resolve/main/onnx/${file}`), `${dtype} was fetched from the Hub layout`);
+    scorer.free();
+  }
+});
+
+test('both models by id, a dtype each, a revision, and the default dtype q8', async () => {
+  const mr = await Minirank.load({ biEncoder: 'test/tiny-bi', crossEncoder: { id: 'test/tiny-ce', dtype: 'fp16' }, dtype: 'fp32', revision: 'v1.0', hubUrl });
+  assert.ok(requests.includes('/test/tiny-bi/resolve/v1.0/onnx/model.onnx'));
+  assert.ok(requests.includes('/test/tiny-ce/resolve/v1.0/onnx/model_fp16.onnx'));
+  await mr.index(bert.texts.slice(0, 4));
+  const { hits } = await mr.search(bert.texts[1], { topK: 2, maxLength: bert.max_length });
+  assert.equal(hits.length, 2);
+  mr.free();
+  const scorer = await Scorer.load({ crossEncoder: { id: 'test/tiny-ce' }, hubUrl: new URL(hubUrl) });
+  assert.ok(requests.includes('/test/tiny-ce/resolve/main/onnx/model_quantized.onnx'), 'q8 by default');
+  scorer.free();
+  // a repository without config.json loads without it
+  (await Scorer.load({ crossEncoder: 'test/no-config', dtype: 'fp32', hubUrl })).free();
+});
+
+test('a missing dtype says which dtypes the repository has, and which URL answered', async () => {
+  await assert.rejects(
+    Scorer.load({ crossEncoder: 'test/tiny-ce', dtype: 'bnb4', hubUrl }),
+    (e) =>
+      e instanceof MinirankError &&
+      e.code === 'BadResponse' &&
+      e.message.includes("test/tiny-ce (revision main) has no dtype 'bnb4'") &&
+      e.message.includes(`${hubUrl}/test/tiny-ce/resolve/main/onnx/model_bnb4.onnx`) &&
+      e.message.includes('has the dtypes fp32, fp16, q8, int8, uint8, q4'),
+  );
+  // a dtype the repository has but minirank does not run
+  await assert.rejects(
+    Scorer.load({ crossEncoder: 'test/tiny-ce', dtype: 'q4', hubUrl }),
+    (e) => e instanceof MinirankError && e.code === 'BadModel' && /MatMulNBits/.test(e.message),
+  );
+  await assert.rejects(
+    Scorer.load({ crossEncoder: 'test/tiny-bi', dtype: 'q8', hubUrl }),
+    (e) => e.code === 'BadResponse' && /has the dtypes fp32$/.test(e.message),
+  );
+  await assert.rejects(
+    Scorer.load({ crossEncoder: 'test/no-tokenizer', dtype: 'fp32', hubUrl }),
+    (e) => e.code === 'BadResponse' && e.message.includes('has no tokenizer.json') && e.message.includes('/test/no-tokenizer/resolve/main/tokenizer.json'),
+  );
+});
+
+test('a gated repository, a web page and a wrong digest are MinirankErrors that name the file', async () => {
+  await assert.rejects(
+    Scorer.load({ crossEncoder: 'gated/model', hubUrl }),
+    (e) =>
+      e.code === 'BadResponse' &&
+      /HTTP 401/.test(e.message) &&
+      /gated or private/.test(e.message) &&
+      /crossEncoder\.(model|tokenizer|config): gated\/model/.test(e.message),
+  );
+  await assert.rejects(Scorer.load({ crossEncoder: 'html/model', hubUrl }), (e) => e.code === 'BadResponse' && /web page/.test(e.message));
+  await assert.rejects(
+    Scorer.load({ crossEncoder: { id: 'test/tiny-ce', dtype: 'fp16', sha256: '0'.repeat(64) }, hubUrl }),
+    (e) => e.code === 'IntegrityMismatch' && /crossEncoder\.model/.test(e.message),
+  );
+  const sha256 = dtypeRef.files['model_fp16.onnx'].sha256;
+  (await Scorer.load({ crossEncoder: { id: 'test/tiny-ce', dtype: 'fp16', sha256 }, hubUrl })).free();
+});
+
+test('Hub options are checked before anything is fetched', async () => {
+  const before = requests.length;
+  const invalid = (options, pattern) => assert.rejects(Scorer.load({ hubUrl, ...options }), (e) => e.code === 'InvalidOption' && pattern.test(e.message));
+  await invalid({ crossEncoder: 'not an id' }, /not a Hub model id/);
+  await invalid({ crossEncoder: '../etc/passwd' }, /not a Hub model id/);
+  await invalid({ crossEncoder: 'test/tiny-ce', dtype: 'fp8' }, /crossEncoder\.dtype.*one of: fp32, fp16, q8/);
+  await invalid({ crossEncoder: { id: 'test/tiny-ce', model: 'x.onnx' } }, /unknown option `model`/);
+  await invalid({ crossEncoder: 'test/tiny-ce', revision: '' }, /revision/);
+  await invalid({ crossEncoder: 'test/tiny-ce', dtype: ['q8'] }, /dtype/);
+  await invalid({ crossEncoder: 'test/tiny-ce', hubUrl: 'http://[' }, /hubUrl/);
+  // a Hub option with no model given by id is a mistake, not ignored
+  await invalid({ dtype: 'fp16' }, /`dtype`: it applies to models given by Hub id/);
+  await assert.rejects(Minirank.load({ revision: 'v2' }), (e) => e.code === 'InvalidOption' && /`revision`/.test(e.message));
+  assert.equal(requests.length, before);
+});
