@@ -188,6 +188,8 @@ export interface MinirankMethods<M = unknown> {
   embed(text: string): Float32Array;
   /** Remove a document by id; returns whether it was indexed. */
   remove(id: string | number): boolean;
+  /** Whether a document is indexed by this id (whole, or split into passages with this parent id). */
+  has(id: string | number): boolean;
   /** Remove every document. */
   clear(): void;
   /** The index as bytes (versioned, checksummed): store it in IndexedDB (`saveIndexToIndexedDB`). */

@@ -432,6 +432,12 @@ impl Minirank {
         self.index.add_replacing(&embedded.families, embedded.docs, embedded.vectors)
     }
 
+    /// Whether a document with `id` is indexed: whole, or split into passages whose parent is `id`
+    /// (the ids that [`remove`](Self::remove) would remove something for).
+    pub fn contains(&self, id: &str) -> bool {
+        self.index.contains(id) || self.index.documents().any(|d| d.parent.as_deref() == Some(id))
+    }
+
     /// Remove a document (and its passages, if it was split); returns whether anything was removed.
     pub fn remove(&mut self, id: &str) -> bool {
         self.index.remove_family(id) > 0

@@ -371,6 +371,11 @@ impl Engine {
         Ok(self.inner.remove(&id_arg(&id)?))
     }
 
+    /// Whether a document is indexed by this id (whole, or as the parent of its passages).
+    pub fn has(&self, id: JsValue) -> JsResult<bool> {
+        Ok(self.inner.contains(&id_arg(&id)?))
+    }
+
     /// Remove every document.
     pub fn clear(&mut self) {
         self.inner.clear();

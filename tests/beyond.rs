@@ -351,8 +351,11 @@ fn re_indexing_and_removing_a_split_document_replaces_its_passages() {
     e.add_documents(vec![Document::new("book", long), Document::new("other", "Other text.")]).unwrap();
     assert!(e.index().get("book").is_none() && e.len() == n + 1);
     let bytes = e.save_index();
+    // a split document is indexed by its id although only its passages are stored
+    assert!(e.contains("book") && e.contains("book#0") && e.contains("other") && !e.contains("boo"));
     assert!(e.remove("book"));
     assert_eq!(e.len(), 1);
+    assert!(!e.contains("book") && !e.contains("book#0"));
     assert!(!e.remove("book"));
     // saved passages keep their parent
     e.load_index(&bytes).unwrap();

@@ -132,6 +132,8 @@ proptest! {
                 }
             }
             prop_assert_eq!(e.len(), model.len());
+            let id = format!("k{key}");
+            prop_assert_eq!(e.contains(&id), model.contains_key(&id));
         }
         for (id, t) in &model {
             prop_assert_eq!(&e.index().get(id).unwrap().text, t);

@@ -377,7 +377,10 @@ fn long_documents_become_passages_grouped_by_parent() {
     assert!(r["hits"][0]["passages"].as_array().unwrap().len() == n - 1);
     // saved and restored with the passages' parents; removing the parent removes its passages
     let saved = e.save_index();
+    assert!(e.has("book".into()).unwrap() && !e.has(JsValue::from_f64(7.0)).unwrap());
+    assert!(message(&e.has(JsValue::NULL).unwrap_err()).contains("id"));
     assert!(e.remove("book".into()).unwrap());
+    assert!(!e.has("book".into()).unwrap());
     assert_eq!(e.size(), 1);
     assert_eq!(e.load_index(bytes(&saved)).unwrap(), n);
     assert!(message(&e.set_chunking(obj(serde_json::json!({"maxTokens": 100000}))).unwrap_err())

@@ -30,6 +30,7 @@ export const METHODS = Object.freeze({
   scorePairs: {},
   embed: {},
   remove: {},
+  has: {},
   clear: {},
   saveIndex: {},
   loadIndex: { transfer: 0 },

@@ -202,6 +202,25 @@ test('errors are MinirankErrors naming the parameter, and the instance keeps wor
   assert.equal(r.hits.length, 5);
 });
 
+test('has tells whether an id is indexed, as remove sees it', async () => {
+  const other = await Minirank.load();
+  await other.index([
+    { id: 'a', text: 'one' },
+    { id: 7, text: 'two' },
+  ]);
+  assert.equal(other.has('a'), true);
+  assert.equal(other.has(7), true);
+  assert.equal(other.has('7'), true);
+  assert.equal(other.has('b'), false);
+  assert.equal(other.remove('a'), true);
+  assert.equal(other.has('a'), false);
+  assert.throws(
+    () => other.has(''),
+    (e) => e instanceof MinirankError && e.code === 'InvalidOption' && /id/.test(e.message),
+  );
+  other.free();
+});
+
 test('saveIndex / loadIndex round-trip', async () => {
   const bytes = mr.saveIndex();
   assert.ok(bytes instanceof Uint8Array && bytes.length > 20 * 384 * 4);

@@ -54,6 +54,8 @@ export async function readme(query: string): Promise<Hit[]> {
   const w = await MinirankWorker.load();
   await w.setChunking(null);
   await saveIndexToIndexedDB(w);
+  const known: boolean = mr.has('a') && (await w.has(7));
+  console.log(known);
   const wr = await w.search(query, { retrieval: 'bm25', parents: 'sum' });
   // a search box: each keystroke aborts the search before it
   const typing = new AbortController();
