@@ -85,7 +85,11 @@ export interface LoadOptions extends Abortable {
    * time. Default: `console.warn`, once per code in the thread.
    */
   onWarning?: (warning: MinirankError) => void;
-  /** Cache the model files and the wasm with the Cache API, keyed by SHA-256 (default true). */
+  /**
+   * Cache the model files and the wasm with the Cache API, keyed by SHA-256 (a Hub model's files
+   * without digests by their URLs); in Node, in a folder: `MINIRANK_CACHE_DIR`, else
+   * `~/.cache/minirank/files` (default true).
+   */
   cache?: boolean;
   /**
    * Where the wasm core is (default: the package's, checked against its SHA-256 and cached: the NNEF
@@ -252,9 +256,13 @@ export declare function initWasm(wasm?: LoadOptions['wasm'], options?: Pick<Load
 export declare function sha256(bytes: Uint8Array): Promise<string>;
 /** Bytes of the wasm memory in this thread (shared by its instances; 0 before the first load). */
 export declare function wasmMemoryBytes(): number;
+/**
+ * A model file's bytes as a load fetches them: checked against `sha256` and cached under it (Cache
+ * API; a folder in Node), or with `byUrl` cached under its URL; a reload reads the cache.
+ */
 export declare function fetchModelFile(
   src: ModelSource,
-  options?: { sha256?: string; cache?: boolean; stage?: string; onProgress?: (p: Progress) => void },
+  options?: { sha256?: string; byUrl?: boolean; cache?: boolean; stage?: string; onProgress?: (p: Progress) => void },
 ): Promise<{ bytes: Uint8Array; fromCache: boolean }>;
 /** A file of the default models: its path in the package, SHA-256 and size. */
 export interface ModelFile { path: string; sha256: string; bytes: number }

@@ -146,13 +146,14 @@ fn cross_encoders_match_onnxruntime() {
 }
 
 /// The largest |logit difference| allowed against onnxruntime on the same file: fp16 files are
-/// computed in f32 here (onnxruntime computes in f16), the dynamically quantised ones quantise
-/// their activations per tensor to 8 bits in both, with rounding that may differ by one step.
+/// computed in f32 here (onnxruntime computes in f16); in the dynamically quantised ones minirank
+/// keeps the weights but not the 8-bit activations (f32 natively, 16-bit in wasm), so it differs
+/// from onnxruntime by about what the activations' quantisation costs there.
 fn dtype_tolerance(file: &str) -> f32 {
     if file.contains("fp16") {
         5e-3
     } else {
-        2e-2
+        4e-2
     }
 }
 
@@ -171,15 +172,21 @@ fn dtype_variants_match_onnxruntime() {
         assert_eq!(minirank::integrity::sha256_hex(&bytes), want["sha256"].as_str().unwrap(), "{file}");
         let model = CrossEncoder::from_bytes(ModelFiles::new(&bytes, &c.tokenizer).with_config(&c.config))
             .unwrap_or_else(|e| panic!("{file}: {e}"));
-        let want = f32s(&want["logits"]);
-        let (mut worst, tolerance) = (0f32, dtype_tolerance(file));
+        let (want, fp32) = (f32s(&want["logits"]), f32s(&r["fp32_logits"]));
+        let (mut worst, mut from_fp32, mut ort_from_fp32, tolerance) = (0f32, 0f32, 0f32, dtype_tolerance(file));
         for (k, pair) in pairs.iter().enumerate() {
             let (q, d) = (pair[0].as_str().unwrap(), pair[1].as_str().unwrap());
             let got = model.score(q, &[d], max_length(&bert), 1).unwrap()[0];
             worst = worst.max((got - want[k]).abs());
+            from_fp32 = from_fp32.max((got - fp32[k]).abs());
+            ort_from_fp32 = ort_from_fp32.max((want[k] - fp32[k]).abs());
         }
-        println!("{file}: worst |logit diff| against onnxruntime {worst}");
+        println!(
+            "{file}: worst |logit diff| against onnxruntime {worst}; from the fp32 model {from_fp32} (onnxruntime {ort_from_fp32})"
+        );
         assert!(worst <= tolerance, "{file}: {worst} > {tolerance}");
+        // never further from the model before quantisation than onnxruntime on the same file
+        assert!(from_fp32 <= ort_from_fp32 + 2e-3, "{file}: {from_fp32} from fp32, onnxruntime {ort_from_fp32}");
     }
     // 4-bit MatMulNBits (q4 / bnb4) is refused at load, with what to use instead
     let q4 = read("tests/fixtures/tiny/dtypes/model_q4.onnx");

@@ -3,7 +3,7 @@
 import { abortError } from './abort.js';
 import { fail, MinirankError, storageError, warn } from './errors.js';
 import { startCore } from './load-core.js';
-import { baseHref, isNode, nodeReadFile, toBytes } from './platform.js';
+import { baseHref, isNode, nodeCacheFolder, nodeReadFile, toBytes } from './platform.js';
 
 const CACHE_NAME = 'minirank-models-v1';
 const CACHE_KEY_BASE = 'https://minirank.invalid/sha256/';
@@ -79,8 +79,18 @@ function checkResponse(response, url, stage) {
   }
 }
 
-/** `{ store }`, or `{ error }` when the Cache API is missing (an insecure origin) or refuses. */
+/**
+ * `{ store }`, or `{ error }` when the Cache API is missing (an insecure origin) or refuses; in
+ * Node, a cache folder (`nodeCacheFolder`).
+ */
 async function openCache() {
+  if (isNode && !globalThis.caches) {
+    try {
+      return { store: await nodeCacheFolder() };
+    } catch (e) {
+      return { error: storageError(e, 'the cache folder could not be opened, so model files will be downloaded again next time') };
+    }
+  }
   if (!globalThis.caches) {
     return {
       error: new MinirankError(
@@ -149,8 +159,8 @@ export async function fetchModelFile(src, { sha256: expected, cache = true, byUr
     }
     const url = src instanceof URL ? src : new URL(src, baseHref());
     key = expected ? CACHE_KEY_BASE + expected : byUrl ? CACHE_URL_BASE + url.href : null;
-    // Node has no Cache API (and reads the package's own files from disk): nothing to warn about
-    if (key && cache && !(isNode && (url.protocol === 'file:' || !globalThis.caches))) {
+    // Node reads files on disk (the package's own) where they are: nothing to cache
+    if (key && cache && !(isNode && url.protocol === 'file:')) {
       const opened = await openCache();
       if (opened.error) warnNow(opened.error);
       cacheStore = opened.store || null;

@@ -1,8 +1,8 @@
 // Real weights by Hub id: the shipped cross-encoder and bi-encoder as a Hub repository serves them,
 // in fp32, fp16, q8 and int8 (made with onnxruntime's tools by scripts/make_hub_models.py, which
 // `scripts/setup.sh hub` runs), served from a local server with the Hub's layout and loaded by id.
-// Each dtype's outputs on the seed corpus against onnxruntime's on the same file, and the same
-// top 5 for each seed question.
+// fp32 and fp16 against onnxruntime on the same file (the same top 5 for each seed question); q8
+// and int8 no further from the fp32 file than onnxruntime is on the same file.
 //   bash scripts/setup.sh hub && node --test tests/node/hub-models.test.mjs   (after scripts/build-wasm.sh)
 
 import assert from 'node:assert/strict';
@@ -59,17 +59,22 @@ const top5 = (scores) =>
     .slice(0, 5)
     .map(([, i]) => docs[i].id);
 
-// The largest differences allowed, about twice the measured ones (docs/models.md): fp16 is
-// computed in f32 here and in f16 by onnxruntime; the q8 and int8 files quantise activations at run
-// time in both, and the two differ most there (up to 0.54 logit measured, the same top 5).
-const LOGIT_TOLERANCE = { fp32: 1e-3, fp16: 1e-2, q8: 1.0, int8: 1.0 };
-const COSINE_FLOOR = { fp32: 0.99999, fp16: 0.9999, q8: 0.998, int8: 0.993 };
+// fp32 and fp16 against onnxruntime on the same file (fp16 is computed in f32 here and in f16 by
+// onnxruntime): the largest differences allowed, a few times the measured ones (docs/models.md).
+// The q8 and int8 files keep their weights here but not onnxruntime's 8-bit activations
+// (minirank's int8 kernel quantises them to 16 bits per row), so they are held to being no further
+// from the fp32 file than onnxruntime is on the same file.
+const LOGIT_TOLERANCE = { fp32: 1e-3, fp16: 1e-2 };
+const COSINE_FLOOR = { fp32: 0.99999, fp16: 0.9999 };
+const quantised = (dtype) => !(dtype in LOGIT_TOLERANCE);
+const largest = (a, b) => Math.max(...a.map((x, i) => Math.abs(x - b[i])));
+const cosine = (a, b) => a.reduce((s, x, j) => s + x * b[j], 0);
 
-test('the cross-encoder by id in fp32, fp16, q8 and int8: onnxruntime logits, the same top 5', { skip: missing }, async () => {
+test('the cross-encoder by id in fp32, fp16, q8 and int8: against onnxruntime and the fp32 file', { skip: missing }, async () => {
   const { id, dtypes } = ref.models['cross-encoder'];
   for (const [dtype, want] of Object.entries(dtypes)) {
-    const scorer = await Scorer.load({ crossEncoder: id, dtype, hubUrl });
-    let worst = 0;
+    const scorer = await Scorer.load({ crossEncoder: id, dtype, hubUrl, cache: false });
+    let [worst, fromFp32, ortFromFp32] = [0, 0, 0];
     ref.questions.forEach((q, k) => {
       const got = Array.from(
         scorer.scorePairs(
@@ -78,29 +83,37 @@ test('the cross-encoder by id in fp32, fp16, q8 and int8: onnxruntime logits, th
           { batchSize: 1 },
         ),
       );
-      worst = Math.max(worst, ...got.map((x, i) => Math.abs(x - want.outputs[k][i])));
-      assert.deepEqual(top5(got), top5(want.outputs[k]), `${dtype}: ${q}`);
+      const fp32 = dtypes.fp32.outputs[k];
+      worst = Math.max(worst, largest(got, want.outputs[k]));
+      fromFp32 = Math.max(fromFp32, largest(got, fp32));
+      ortFromFp32 = Math.max(ortFromFp32, largest(want.outputs[k], fp32));
+      if (!quantised(dtype)) assert.deepEqual(top5(got), top5(want.outputs[k]), `${dtype}: ${q}`);
     });
-    console.log(`# cross-encoder ${dtype} (${want.bytes} bytes): largest logit difference against onnxruntime ${worst.toExponential(2)}`);
-    assert.ok(worst <= LOGIT_TOLERANCE[dtype], `${dtype}: ${worst}`);
+    console.log(
+      `# cross-encoder ${dtype} (${want.bytes} bytes): largest logit difference from onnxruntime on the file ${worst.toFixed(4)}, from the fp32 file ${fromFp32.toFixed(4)} (onnxruntime ${ortFromFp32.toFixed(4)})`,
+    );
+    if (quantised(dtype)) assert.ok(fromFp32 <= ortFromFp32 + 0.01, `${dtype}: ${fromFp32} from fp32, onnxruntime ${ortFromFp32}`);
+    else assert.ok(worst <= LOGIT_TOLERANCE[dtype], `${dtype}: ${worst}`);
     scorer.free();
   }
 });
 
-test('the bi-encoder by id in fp32, fp16, q8 and int8: onnxruntime embeddings', { skip: missing }, async () => {
+test('the bi-encoder by id in fp32, fp16, q8 and int8: against onnxruntime and the fp32 file', { skip: missing }, async () => {
   const { id, dtypes } = ref.models['bi-encoder'];
   for (const [dtype, want] of Object.entries(dtypes)) {
-    const mr = await Minirank.load({ biEncoder: id, dtype: { biEncoder: dtype }, hubUrl });
-    let lowest = 1;
+    const mr = await Minirank.load({ biEncoder: id, dtype: { biEncoder: dtype }, hubUrl, cache: false });
+    let [lowest, toFp32, ortToFp32] = [1, 1, 1];
     docs.forEach((d, i) => {
       const v = mr.embed(d.text);
-      lowest = Math.min(
-        lowest,
-        v.reduce((s, x, j) => s + x * want.outputs[i][j], 0),
-      );
+      lowest = Math.min(lowest, cosine(v, want.outputs[i]));
+      toFp32 = Math.min(toFp32, cosine(v, dtypes.fp32.outputs[i]));
+      ortToFp32 = Math.min(ortToFp32, cosine(want.outputs[i], dtypes.fp32.outputs[i]));
     });
-    console.log(`# bi-encoder ${dtype} (${want.bytes} bytes): lowest cosine to onnxruntime's embedding ${lowest.toFixed(6)}`);
-    assert.ok(lowest >= COSINE_FLOOR[dtype], `${dtype}: ${lowest}`);
+    console.log(
+      `# bi-encoder ${dtype} (${want.bytes} bytes): lowest cosine to onnxruntime's embedding of the file ${lowest.toFixed(6)}, to the fp32 file's ${toFp32.toFixed(6)} (onnxruntime ${ortToFp32.toFixed(6)})`,
+    );
+    if (quantised(dtype)) assert.ok(toFp32 >= ortToFp32 - 1e-3, `${dtype}: ${toFp32} to fp32, onnxruntime ${ortToFp32}`);
+    else assert.ok(lowest >= COSINE_FLOOR[dtype], `${dtype}: ${lowest}`);
     mr.free();
   }
 });

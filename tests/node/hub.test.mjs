@@ -6,9 +6,16 @@
 //   node --test tests/node/hub.test.mjs        (after scripts/build-wasm.sh)
 
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, test } from 'node:test';
+
+// the cache folder of the package in Node, for this file alone
+const cacheDir = await mkdtemp(join(tmpdir(), 'minirank-hub-cache-'));
+process.env.MINIRANK_CACHE_DIR = cacheDir;
+after(() => rm(cacheDir, { recursive: true, force: true }));
 
 const root = new URL('../../', import.meta.url);
 const { Minirank, MinirankError, Scorer } = await import(new URL('pkg/minirank.js', root));
@@ -71,10 +78,7 @@ const hubUrl = `http://127.0.0.1:${server.address().port}`;
 after(() => server.close());
 
 const pairs = bert.pairs;
-/**
- * Logits of the reference pairs, one pair per forward pass as onnxruntime ran them: a q8 file
- * quantises its activations per tensor, over the whole padded batch, so a batch of pairs moves them.
- */
+/** Logits of the reference pairs, one pair per forward pass, as onnxruntime ran them. */
 function score(scorer) {
   const out = [];
   for (let i = 0; i < pairs.length; ) {
@@ -101,10 +105,13 @@ test('each dtype of a Hub repository loads by id and scores as onnxruntime does 
     const stages = new Set();
     const scorer = await Scorer.load({ crossEncoder: 'test/tiny-ce', dtype, hubUrl, onProgress: ({ stage }) => stages.add(stage) });
     const want = dtype === 'fp32' ? bert.logits : dtypeRef.files[file].logits;
-    const diff = worst(score(scorer), want);
-    // fp16 is computed in f32 here, in f16 by onnxruntime; the quantised files quantise
-    // activations to 8 bits in both, with roundings that may differ by a step
-    assert.ok(diff <= (dtype === 'fp32' ? 1e-3 : dtype === 'fp16' ? 5e-3 : 2e-2), `${dtype}: largest logit difference ${diff}`);
+    const got = score(scorer);
+    const diff = worst(got, want);
+    // fp16 is computed in f32 here, in f16 by onnxruntime; of the quantised files minirank keeps
+    // the weights and runs them on its int8 kernel (activations 16-bit per row, not 8-bit per
+    // tensor), never further from the fp32 model than onnxruntime on the same file
+    assert.ok(diff <= (dtype === 'fp32' ? 1e-3 : dtype === 'fp16' ? 5e-3 : 4e-2), `${dtype}: largest logit difference ${diff}`);
+    assert.ok(worst(got, bert.logits) <= worst(want, bert.logits) + 2e-3, `${dtype}: ${worst(got, bert.logits)} from fp32`);
     assert.ok(
       ['crossEncoder.model', 'crossEncoder.tokenizer', 'crossEncoder.config'].every((s) => stages.has(s)),
       [...stages].join(),
@@ -186,4 +193,28 @@ test('Hub options are checked before anything is fetched', async () => {
   await invalid({ dtype: 'fp16' }, /`dtype`: it applies to models given by Hub id/);
   await assert.rejects(Minirank.load({ revision: 'v2' }), (e) => e.code === 'InvalidOption' && /`revision`/.test(e.message));
   assert.equal(requests.length, before);
+});
+
+test('in Node the files are kept in a cache folder: a second load fetches none, a damaged one is fetched again', async () => {
+  const options = { crossEncoder: 'test/tiny-ce', dtype: 'int8', revision: 'cached', hubUrl };
+  const fetched = () => requests.filter((p) => p.startsWith('/test/tiny-ce/resolve/cached/'));
+  const first = await Scorer.load(options);
+  assert.equal(fetched().length, 3);
+  const logits = first.scorePairs(pairs[0][0], [pairs[0][1]], { maxLength: bert.max_length });
+  first.free();
+  const again = await Scorer.load(options);
+  assert.equal(fetched().length, 3, 'nothing fetched again');
+  assert.deepEqual(again.scorePairs(pairs[0][0], [pairs[0][1]], { maxLength: bert.max_length }), logits);
+  again.free();
+  // every entry's bytes damaged: each is detected by the checksum kept with it and fetched again
+  const entries = (await readdir(cacheDir)).filter((f) => !f.endsWith('.json'));
+  assert.ok(entries.length >= 3, entries.join());
+  for (const f of entries) await writeFile(join(cacheDir, f), 'damaged');
+  const repaired = await Scorer.load(options);
+  assert.equal(fetched().length, 6);
+  assert.deepEqual(repaired.scorePairs(pairs[0][0], [pairs[0][1]], { maxLength: bert.max_length }), logits);
+  repaired.free();
+  // cache: false neither reads nor writes the folder
+  await Scorer.load({ ...options, cache: false }).then((s) => s.free());
+  assert.equal(fetched().length, 9);
 });

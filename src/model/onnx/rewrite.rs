@@ -9,6 +9,9 @@
 //! - float16 graphs (what onnxruntime's `float16` converter writes, the Hub's `model_fp16.onnx`)
 //!   computed in f32: every f16 weight, constant, cast and declared type becomes f32 (exact: f32
 //!   holds every f16 value; the arithmetic is then f32's, as a model exported in f32 would do);
+//! - onnxruntime's dynamically quantised linear layers (`quantize_dynamic`: the Hub's q8, int8
+//!   and uint8 files) read as the weight-only int8 layers above (not exact: see
+//!   [`dynamic_quantization_as_weight_only`]);
 //! - exact GELU reordered so that tract fuses its five nodes into one `GeluExact`;
 //! - transformers' indexed padding mask (`mask[batch_idx, kv_idx]`) read as the slice it is;
 //! - PyTorch's NaN guard after each attention softmax dropped (it never fires on minirank's
@@ -21,6 +24,9 @@ use tract_onnx::prelude::f16;
 /// All rewrites, in order; the int8 linear layers only when `int8_linear`.
 pub(crate) fn prepare(graph: &mut pb::GraphProto, int8_linear: bool) {
     upcast_float16(graph);
+    if dynamic_quantization_as_weight_only(graph, int8_linear) > 0 {
+        remove_dead_nodes(graph);
+    }
     gather_before_dequantization(graph);
     if int8_linear {
         int8_linear_layers(graph);
@@ -207,6 +213,151 @@ fn node(op: &str, inputs: Vec<String>, output: String, attribute: Vec<pb::Attrib
 /// Drop the nodes whose first output is in `dead` (named by output: splices move indices).
 fn drop_nodes(graph: &mut pb::GraphProto, dead: &HashSet<String>) {
     graph.node.retain(|n| !n.output.first().is_some_and(|o| dead.contains(o)));
+}
+
+/// onnxruntime's `quantize_dynamic` writes each linear layer as
+/// `Mul(Cast(MatMulInteger(xq, q, xz, qz)), Mul(xs, s))` with `(xq, xs, xz) =
+/// DynamicQuantizeLinear(x)`: activations quantised to 8 bits per tensor (over the whole padded
+/// batch) at run time, weights `(q - qz) · s` with `q` int8 or uint8 and a zero point and scale per
+/// tensor or per column. tract runs that on a generic integer path. This reads the layer as the
+/// weight-only form of the shipped models, `MatMul(x, Mul(Cast(w), ws))`, which the rewrites after
+/// it take over (folded into f32 natively, minirank's int8 kernel in wasm: [`int8_linear_layers`]):
+/// `w = q - qz` itself where it fits int8 (symmetric int8 weights). uint8 weights with a zero
+/// point do not fit; natively they become the f32 initializer `(q - qz) · s`, and with
+/// `int8_linear` the int8 weights `q - 128` plus the exact correction `Σx · (128 - qz) · s` (`Σx`
+/// a MatMul with a column of ones). The weights stay the file's, exactly. Not exact: the
+/// activations are then f32 (natively) or
+/// 16-bit per row (the int8 kernel), which is closer to the model before it was quantised than
+/// 8 bits per tensor, and no longer depends on the other rows of the batch. Returns how many layers.
+fn dynamic_quantization_as_weight_only(graph: &mut pb::GraphProto, int8_linear: bool) -> usize {
+    struct Edit {
+        at: usize,
+        x: String,
+        out: String,
+        weights: Vec<pb::TensorProto>,
+        /// `w` + `ws` (weight-only int8), else `wf` (f32)
+        int8: bool,
+        /// `Σx · cs` is added: `ones` and `cs` are among the weights
+        correction: bool,
+    }
+    let uses = Uses::of(graph);
+    let producer = |name: &str| uses.producer.get(name).map(|&i| &graph.node[i]);
+    let once = |name: &str| uses.readers.get(name) == Some(&1);
+    let mut edits = Vec::new();
+    for (at, mul) in graph.node.iter().enumerate() {
+        if mul.op_type != "Mul" || mul.input.len() != 2 {
+            continue;
+        }
+        let find = || -> Option<Edit> {
+            let (cast, scales) = match (producer(&mul.input[0])?, producer(&mul.input[1])?) {
+                (c, s) if c.op_type == "Cast" => (c, s),
+                (s, c) if c.op_type == "Cast" => (c, s),
+                _ => return None,
+            };
+            let matmul = producer(cast.input.first()?)?;
+            if matmul.op_type != "MatMulInteger" || !once(&cast.output[0]) || !once(&matmul.output[0]) {
+                return None;
+            }
+            let dql = producer(matmul.input.first()?)?;
+            if dql.op_type != "DynamicQuantizeLinear" || dql.output.len() != 3 {
+                return None;
+            }
+            if matmul.input.get(2) != Some(&dql.output[2]) || scales.op_type != "Mul" || !once(&scales.output[0]) {
+                return None;
+            }
+            let s = match (scales.input.as_slice(), &dql.output[1]) {
+                ([a, b], xs) if a == xs => uses.inits.get(b.as_str())?,
+                ([a, b], xs) if b == xs => uses.inits.get(a.as_str())?,
+                _ => return None,
+            };
+            let (dims, q) = int8_as_f32(uses.inits.get(matmul.input[1].as_str())?)?;
+            let [k, n] = dims[..] else { return None };
+            let (k, n) = (k as usize, n as usize);
+            let zero = match matmul.input.get(3).filter(|z| !z.is_empty()) {
+                Some(z) => int8_as_f32(uses.inits.get(z.as_str())?)?.1,
+                None => vec![0.0],
+            };
+            let scale = f32_values(s)?;
+            let per_column = |v: &[f32], c: usize| if v.len() == 1 { Some(v[0]) } else { v.get(c).copied() };
+            if !(zero.len() == 1 || zero.len() == n) || !(scale.len() == 1 || scale.len() == n) {
+                return None;
+            }
+            let w: Vec<f32> = (0..k * n).map(|i| q[i] - per_column(&zero, i % n).unwrap_or(0.0)).collect();
+            let name = |what: &str| format!("{}::minirank_{what}", mul.output[0]);
+            let tensor = |what: &str, dims: Vec<i64>, data_type: i32, raw_data: Vec<u8>| pb::TensorProto {
+                name: name(what),
+                dims,
+                data_type,
+                raw_data,
+                ..Default::default()
+            };
+            let f32_tensor = |what: &str, dims: Vec<i64>, v: &[f32]| {
+                tensor(what, dims, ONNX_FLOAT, v.iter().flat_map(|x| x.to_le_bytes()).collect())
+            };
+            let int8_tensor = |v: &[f32]| {
+                tensor("w", vec![k as i64, n as i64], ONNX_INT8, v.iter().map(|&x| x as i8 as u8).collect())
+            };
+            let x = dql.input.first()?.clone();
+            let out = mul.output[0].clone();
+            let ws: Vec<f32> = (0..n).map(|c| per_column(&scale, c).unwrap_or(0.0)).collect();
+            if w.iter().all(|v| v.abs() <= 127.0) {
+                let weights = vec![int8_tensor(&w), f32_tensor("ws", vec![n as i64], &ws)];
+                return Some(Edit { at, x, out, weights, int8: true, correction: false });
+            }
+            if !int8_linear {
+                let f: Vec<f32> = w.iter().enumerate().map(|(i, v)| v * ws[i % n]).collect();
+                let weights = vec![f32_tensor("wf", vec![k as i64, n as i64], &f)];
+                return Some(Edit { at, x, out, weights, int8: false, correction: false });
+            }
+            // uint8 weights with a zero point: q - qz = (q - 128) + (128 - qz), the first part
+            // int8, the second a constant per column, whose product with x is Σx · (128 - qz) · s
+            let shifted: Vec<f32> = (0..k * n).map(|i| q[i] - 128.0).collect();
+            let cs: Vec<f32> = (0..n).map(|c| (128.0 - per_column(&zero, c).unwrap_or(0.0)) * ws[c]).collect();
+            if shifted.iter().any(|v| v.abs() > 128.0) {
+                return None;
+            }
+            let weights = vec![
+                int8_tensor(&shifted),
+                f32_tensor("ws", vec![n as i64], &ws),
+                f32_tensor("ones", vec![k as i64, 1], &vec![1.0; k]),
+                f32_tensor("cs", vec![n as i64], &cs),
+            ];
+            Some(Edit { at, x, out, weights, int8: true, correction: true })
+        };
+        edits.extend(find());
+    }
+    let count = edits.len();
+    for edit in edits.into_iter().rev() {
+        let name = |what: &str| format!("{}::minirank_{what}", edit.out);
+        let to_float = pb::AttributeProto {
+            name: "to".into(),
+            i: ONNX_FLOAT as i64,
+            r#type: pb::attribute_proto::AttributeType::Int as i32,
+            ..Default::default()
+        };
+        let replacement = match (edit.int8, edit.correction) {
+            (false, _) => vec![node("MatMul", vec![edit.x, name("wf")], edit.out, vec![])],
+            (true, correction) => {
+                let product = if correction { name("xw") } else { edit.out.clone() };
+                let mut nodes = vec![
+                    node("Cast", vec![name("w")], name("wc"), vec![to_float]),
+                    node("Mul", vec![name("wc"), name("ws")], name("wd"), vec![]),
+                    node("MatMul", vec![edit.x.clone(), name("wd")], product, vec![]),
+                ];
+                if correction {
+                    nodes.extend([
+                        node("MatMul", vec![edit.x, name("ones")], name("xsum"), vec![]),
+                        node("Mul", vec![name("xsum"), name("cs")], name("xc"), vec![]),
+                        node("Add", vec![name("xw"), name("xc")], edit.out, vec![]),
+                    ]);
+                }
+                nodes
+            }
+        };
+        graph.initializer.extend(edit.weights);
+        graph.node.splice(edit.at..edit.at + 1, replacement);
+    }
+    count
 }
 
 /// An int8 embedding table would otherwise be folded into f32 like any weight: 47 MB for
@@ -722,6 +873,75 @@ mod tests {
             float_data: vec![v],
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn dynamically_quantised_layers_become_weight_only_layers() {
+        // x -> DynamicQuantizeLinear -> MatMulInteger(q, zero point) -> Cast -> Mul(Mul(xs, s)), as
+        // quantize_dynamic writes it; q is 2 x 2, one zero point and scale per tensor
+        let graph = |q: pb::TensorProto, zero: pb::TensorProto| pb::GraphProto {
+            node: vec![
+                pb::NodeProto {
+                    op_type: "DynamicQuantizeLinear".into(),
+                    input: vec!["x".into()],
+                    output: vec!["xq".into(), "xs".into(), "xz".into()],
+                    ..Default::default()
+                },
+                node("MatMulInteger", &["xq", "q", "xz", "qz"], "yi"),
+                node("Cast", &["yi"], "yf"),
+                node("Mul", &["xs", "s"], "ys"),
+                node("Mul", &["yf", "ys"], "y"),
+            ],
+            initializer: vec![q, zero, f32_scalar("s", 0.5)],
+            output: vec![pb::ValueInfoProto { name: "y".into(), ..Default::default() }],
+            ..Default::default()
+        };
+        let bytes = |name: &str, data_type: i32, dims: Vec<i64>, raw: Vec<u8>| pb::TensorProto {
+            name: name.into(),
+            dims,
+            data_type,
+            raw_data: raw,
+            ..Default::default()
+        };
+        let weights = |g: &pb::GraphProto, out: &str| {
+            let mut g = g.clone();
+            fold_weight_dequantization(&mut g);
+            f32_values(g.initializer.iter().find(|t| t.name == out).unwrap()).unwrap()
+        };
+        // symmetric int8 weights: the same integers, the same scale
+        let q = bytes("q", ONNX_INT8, vec![2, 2], [1i8, -2, 127, -127].iter().map(|&v| v as u8).collect());
+        let mut g = graph(q, bytes("qz", ONNX_INT8, vec![], vec![0]));
+        assert_eq!(dynamic_quantization_as_weight_only(&mut g, true), 1);
+        remove_dead_nodes(&mut g);
+        let ops: Vec<&str> = g.node.iter().map(|n| n.op_type.as_str()).collect();
+        assert_eq!(ops, ["Cast", "Mul", "MatMul"]);
+        assert_eq!(g.node[2].input[0], "x");
+        assert_eq!(g.node[2].output[0], "y");
+        assert_eq!(weights(&g, "y::minirank_wd"), [0.5, -1.0, 63.5, -63.5]);
+        // uint8 weights with a zero point of 10: q - 10 spans -10..=245, beyond int8: quantised
+        // again per column in wasm, kept f32 natively
+        let q = bytes("q", ONNX_UINT8, vec![2, 2], vec![0, 10, 255, 20]);
+        let exact = [-5.0, 0.0, 122.5, 5.0];
+        let mut native = graph(q.clone(), bytes("qz", ONNX_UINT8, vec![], vec![10]));
+        assert_eq!(dynamic_quantization_as_weight_only(&mut native, false), 1);
+        remove_dead_nodes(&mut native);
+        assert_eq!(native.node.iter().map(|n| n.op_type.as_str()).collect::<Vec<_>>(), ["MatMul"]);
+        assert_eq!(weights(&native, "y::minirank_wf"), exact);
+        let mut wasm = graph(q, bytes("qz", ONNX_UINT8, vec![], vec![10]));
+        assert_eq!(dynamic_quantization_as_weight_only(&mut wasm, true), 1);
+        remove_dead_nodes(&mut wasm);
+        let ops: Vec<&str> = wasm.node.iter().map(|n| n.op_type.as_str()).collect();
+        assert_eq!(ops, ["Cast", "Mul", "MatMul", "MatMul", "Mul", "Add"]);
+        // (q - 128) · s plus the column constant (128 - 10) · s: the file's weights exactly
+        let shifted = weights(&wasm, "y::minirank_wd");
+        let cs = f32_values(wasm.initializer.iter().find(|t| t.name == "y::minirank_cs").unwrap()).unwrap();
+        let rebuilt: Vec<f32> = shifted.iter().enumerate().map(|(i, v)| v + cs[i % 2]).collect();
+        assert_eq!(rebuilt, exact);
+        // a MatMulInteger whose activations do not come from DynamicQuantizeLinear is left alone
+        let q = bytes("q", ONNX_INT8, vec![2, 2], vec![1, 2, 3, 4]);
+        let mut other = graph(q, bytes("qz", ONNX_INT8, vec![], vec![0]));
+        other.node[0].op_type = "QuantizeLinear".into();
+        assert_eq!(dynamic_quantization_as_weight_only(&mut other, true), 0);
     }
 
     #[test]
