@@ -78,7 +78,7 @@ if want wasm; then
 fi
 
 if want node; then
-  step "JavaScript format and lint (pkg-config/, www/, tests/, examples/): biome ci"
+  step "JavaScript format and lint (pkg-config/, www/, tests/, examples/, benches/): biome ci"
   node_modules/.bin/biome ci
 fi
 if want node || want e2e || want examples; then

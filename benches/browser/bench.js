@@ -6,7 +6,9 @@ const lib = params.get('lib') || 'minirank';
 const threads = Number(params.get('threads') || 1);
 const workloads = (params.get('workloads') || 'rerank,embed').split(',');
 const REPS = Number(params.get('reps') || 10);
-const log = (m) => { document.getElementById('log').textContent += `\n${m}`; };
+const log = (m) => {
+  document.getElementById('log').textContent += `\n${m}`;
+};
 
 function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
@@ -41,7 +43,10 @@ function minirankCalls(mr, loadMs, memoryBytes) {
       for (const h of r.hits) out[Number(h.id)] = h.logit;
       return out;
     },
-    embed: async (texts) => { await mr.index(cands(texts), { sliceSize: 1e9 }); await mr.clear(); },
+    embed: async (texts) => {
+      await mr.index(cands(texts), { sliceSize: 1e9 });
+      await mr.clear();
+    },
     memoryBytes,
   };
 }
@@ -73,7 +78,8 @@ async function tfjsLib({ defaults = false, browserCache = false } = {}) {
   env.localModelPath = '/benches/browser/models/';
   env.useBrowserCache = browserCache;
   env.backends.onnx.wasm.wasmPaths = '/benches/browser/node_modules/onnxruntime-web/dist/';
-  if (!defaults) { // `defaults`: transformers.js picks its thread count itself (one thread without cross-origin isolation)
+  if (!defaults) {
+    // `defaults`: transformers.js picks its thread count itself (one thread without cross-origin isolation)
     env.backends.onnx.wasm.numThreads = threads;
     env.backends.onnx.wasm.proxy = false;
   }
@@ -97,7 +103,10 @@ async function tfjsLib({ defaults = false, browserCache = false } = {}) {
     loadMs,
     rerank: async (q, docs, maxLength) => {
       const l = await logits(q, docs, maxLength);
-      return l.map((x, i) => [x, i]).sort((a, b) => b[0] - a[0]).map((p) => p[1]);
+      return l
+        .map((x, i) => [x, i])
+        .sort((a, b) => b[0] - a[0])
+        .map((p) => p[1]);
     },
     scores: logits,
     embed: async (texts) => {
@@ -138,21 +147,40 @@ function syntheticIndex(n, dim) {
   const view = new DataView(out.buffer);
   out.set(enc.encode('MRNKIDX\0'), 0);
   let p = 8;
-  const u32 = (x) => { view.setUint32(p, x, true); p += 4; };
-  const f32 = (x) => { view.setFloat32(p, x, true); p += 4; };
+  const u32 = (x) => {
+    view.setUint32(p, x, true);
+    p += 4;
+  };
+  const f32 = (x) => {
+    view.setFloat32(p, x, true);
+    p += 4;
+  };
   [2, dim, n, 0].forEach(u32);
-  f32(1.2); f32(0.75); u32(1);
+  f32(1.2);
+  f32(0.75);
+  u32(1);
   for (const id of ids) {
-    u32(id.length); out.set(id, p); p += id.length; // id
-    u32(id.length); out.set(id, p); p += id.length; // text (= id)
-    u32(0); u32(0); // no metadata, no parent
+    u32(id.length);
+    out.set(id, p);
+    p += id.length; // id
+    u32(id.length);
+    out.set(id, p);
+    p += id.length; // text (= id)
+    u32(0);
+    u32(0); // no metadata, no parent
   }
   let seed = 7;
-  const rnd = () => { seed = (seed * 1103515245 + 12345) >>> 0; return seed / 2 ** 32 - 0.5; };
+  const rnd = () => {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    return seed / 2 ** 32 - 0.5;
+  };
   const row = new Float32Array(dim);
   for (let i = 0; i < n; i++) {
     let norm = 0;
-    for (let j = 0; j < dim; j++) { row[j] = rnd(); norm += row[j] * row[j]; }
+    for (let j = 0; j < dim; j++) {
+      row[j] = rnd();
+      norm += row[j] * row[j];
+    }
     norm = Math.sqrt(norm);
     for (let j = 0; j < dim; j++) f32(row[j] / norm);
   }
@@ -171,7 +199,9 @@ async function retrieval(sizes) {
     // a scan takes milliseconds: 5× the repetitions, so that one slow call on a shared VM doesn't decide the median
     out[`retrieve${n}Ms`] = await timeReps(5 * REPS, () => mr.retrieve(q, { k: 100 }));
     out[`retrieveVector${n}Ms`] = await timeReps(5 * REPS, () => mr.retrieve(qv, { k: 100 }));
-    log(`retrieve k=100 over ${n} vectors: ${out[`retrieveVector${n}Ms`].toFixed(2)} ms from the query vector, ${out[`retrieve${n}Ms`].toFixed(1)} ms from the text (query embedding ${out.embedQueryMs.toFixed(1)} ms)`);
+    log(
+      `retrieve k=100 over ${n} vectors: ${out[`retrieveVector${n}Ms`].toFixed(2)} ms from the query vector, ${out[`retrieve${n}Ms`].toFixed(1)} ms from the text (query embedding ${out.embedQueryMs.toFixed(1)} ms)`,
+    );
   }
   mr.free();
   return out;
@@ -183,7 +213,11 @@ async function cold(data) {
   // where the time goes: files fetched and checked (and the wasm compiled), graphs built, the 20
   // seed documents embedded, the search (retrieval, cross-encoder, fusion)
   const at = { moduleMs: performance.now() };
-  const mr = await Minirank.load({ onProgress: ({ stage, loaded }) => { if (stage === 'compile') at[loaded ? 'builtMs' : 'filesMs'] = performance.now(); } });
+  const mr = await Minirank.load({
+    onProgress: ({ stage, loaded }) => {
+      if (stage === 'compile') at[loaded ? 'builtMs' : 'filesMs'] = performance.now();
+    },
+  });
   await mr.index(data.seed.docs);
   at.indexedMs = performance.now();
   const r = await mr.search(data.seed.questions[0]);
@@ -208,7 +242,11 @@ async function coldTfjs(data) {
   const vectors = await tf.embed(data.seed.docs);
   const [qv] = await tf.embed([data.seed.questions[0]]);
   const dense = vectors.map((v, i) => [v.reduce((a, x, j) => a + x * qv[j], 0), i]).sort((a, b) => b[0] - a[0]);
-  const order = await tf.rerank(data.seed.questions[0], dense.map(([, i]) => data.seed.docs[i]), 256);
+  const order = await tf.rerank(
+    data.seed.questions[0],
+    dense.map(([, i]) => data.seed.docs[i]),
+    256,
+  );
   return { firstResultMs: performance.now(), top: String(dense[order[0]][1]) };
 }
 
@@ -228,11 +266,16 @@ async function main() {
     window.__result = result;
     return;
   }
-  const impl = lib === 'tfjs' ? await tfjsLib()
-    : lib === 'tfjs-defaults' ? await tfjsLib({ defaults: true })
-      : lib === 'minirank-pool' ? await minirankPool()
-        : lib === 'minirank-worker-defaults' ? await minirankPool({ defaults: true })
-          : await minirankLib();
+  const impl =
+    lib === 'tfjs'
+      ? await tfjsLib()
+      : lib === 'tfjs-defaults'
+        ? await tfjsLib({ defaults: true })
+        : lib === 'minirank-pool'
+          ? await minirankPool()
+          : lib === 'minirank-worker-defaults'
+            ? await minirankPool({ defaults: true })
+            : await minirankLib();
   result.loadMs = impl.loadMs;
   log(`${lib}: loaded in ${impl.loadMs.toFixed(0)} ms`);
   if (workloads.includes('rerank')) {
@@ -263,4 +306,7 @@ async function main() {
   window.__result = result;
 }
 
-main().catch((e) => { log(`FAILED: ${e && e.stack ? e.stack : e}`); window.__result = { error: String(e && e.message ? e.message : e) }; });
+main().catch((e) => {
+  log(`FAILED: ${e && e.stack ? e.stack : e}`);
+  window.__result = { error: String(e && e.message ? e.message : e) };
+});

@@ -8,7 +8,10 @@
 
 function gaussian(seed) {
   let s = seed >>> 0;
-  const u = () => { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; return (s + 0.5) / 4294967296; };
+  const u = () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return (s + 0.5) / 4294967296;
+  };
   return () => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u());
 }
 
@@ -19,8 +22,10 @@ const methods = {
   '14-bit': (x) => symmetric(x, 8191),
   '7-bit sym': (x) => symmetric(x, 63),
   '7-bit asym': (x) => {
-    let lo = Math.min(0, ...x), hi = Math.max(0, ...x);
-    const scale = (hi - lo) / 127 || 1, z = Math.round(-lo / scale);
+    const lo = Math.min(0, ...x),
+      hi = Math.max(0, ...x);
+    const scale = (hi - lo) / 127 || 1,
+      z = Math.round(-lo / scale);
     return x.map((v) => (Math.min(127, Math.max(0, Math.round(v / scale) + z)) - z) * scale);
   },
 };
@@ -34,13 +39,35 @@ export function numerics({ rows = 32, cols = 128 } = {}) {
   const cases = [
     ['K=384, N(0,1)', 384, () => g(), []],
     // LayerNorm outputs feeding Q/K/V and the FFN: a couple of channels ~20σ in every row
-    ['K=384, N(0,1), 2 outlier channels ~±20', 384, () => g(), [[17, 20], [211, -24]]],
+    [
+      'K=384, N(0,1), 2 outlier channels ~±20',
+      384,
+      () => g(),
+      [
+        [17, 20],
+        [211, -24],
+      ],
+    ],
     // GELU outputs feeding the FFN's second layer, a few large channels
-    ['K=1536, GELU(2·N(0,1)), 4 outliers ~15', 1536, () => gelu(2 * g()), [[5, 15], [300, 12], [901, 16], [1400, 14]]],
+    [
+      'K=1536, GELU(2·N(0,1)), 4 outliers ~15',
+      1536,
+      () => gelu(2 * g()),
+      [
+        [5, 15],
+        [300, 12],
+        [901, 16],
+        [1400, 14],
+      ],
+    ],
   ];
   return cases.map(([name, k, draw, outliers]) => {
     // int8 weights, per-column symmetric (their scale is common to every method: left out)
-    const w = Array.from({ length: cols }, () => { const c = Array.from({ length: k }, () => g()); const s = Math.max(...c.map(Math.abs)) / 127; return c.map((v) => Math.round(v / s)); });
+    const w = Array.from({ length: cols }, () => {
+      const c = Array.from({ length: k }, () => g());
+      const s = Math.max(...c.map(Math.abs)) / 127;
+      return c.map((v) => Math.round(v / s));
+    });
     const err = Object.fromEntries(Object.keys(methods).map((m) => [m, 0]));
     let ref2 = 0;
     for (let r = 0; r < rows; r++) {
@@ -51,7 +78,11 @@ export function numerics({ rows = 32, cols = 128 } = {}) {
         let y = 0;
         for (let j = 0; j < k; j++) y += x[j] * col[j];
         ref2 += y * y;
-        for (const m in q) { let yq = 0; for (let j = 0; j < k; j++) yq += q[m][j] * col[j]; err[m] += (yq - y) ** 2; }
+        for (const m in q) {
+          let yq = 0;
+          for (let j = 0; j < k; j++) yq += q[m][j] * col[j];
+          err[m] += (yq - y) ** 2;
+        }
       }
     }
     return { case: name, cells: Object.entries(err).map(([m, e]) => [m, Math.sqrt(e / ref2)]) };
