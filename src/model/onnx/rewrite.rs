@@ -1,9 +1,9 @@
-//! Rewrites of an ONNX graph before tract loads it, each exact but one (the same arithmetic, in an
+//! Rewrites of an ONNX graph before tract loads it, each exact but two (the same arithmetic, in an
 //! order or form that tract optimises better, or can load at all):
 //! - embedding tables kept int8: `Gather(Mul(Cast(int8), scale), ids)` becomes
 //!   `Mul(Cast(Gather(int8, ids)), Gather(scale, ids))`, so only the gathered rows are dequantised;
 //! - linear layers kept int8: `MatMul(x, Mul(Cast(int8), scale))` becomes an int8 operator
-//!   ([`int8_linear`]; the one rewrite that is not exact: it quantises activations to 16 bits);
+//!   ([`int8_linear`]; not exact: it quantises activations to 16 bits);
 //! - any other weight-only int8 dequantisation (`Mul(Cast(int8), scale)`) folded into f32
 //!   initializers;
 //! - float16 graphs (what onnxruntime's `float16` converter writes, the Hub's `model_fp16.onnx`)
