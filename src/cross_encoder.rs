@@ -136,7 +136,7 @@ impl CrossEncoder {
     }
 
     /// The batches that scoring these pairs runs, each as the token counts of its pairs, shortest
-    /// first (see [`LoadedModel::batch_lengths`]).
+    /// first, each padded to its longest.
     pub fn batch_lengths<S: AsRef<str>>(
         &self,
         query: &str,

@@ -174,7 +174,7 @@ impl CompiledEncoder {
 
 #[cfg(feature = "onnx")]
 /// Convert an encoder's ONNX file to tract NNEF, as the wasm build runs it: decluttered, linear
-/// layers int8 (see [`crate::model::nnef`]). [`CompiledEncoder`] loads the result several times faster
+/// layers int8 (minirank's NNEF operators). Loading the result is several times faster
 /// than the ONNX file, with the same arithmetic. The same file gives the same bytes.
 pub fn convert_to_nnef(role: ModelRole, onnx: &[u8]) -> Result<Vec<u8>> {
     let kind = match role {
