@@ -114,7 +114,7 @@ def main():
         quantize_dynamic(str(fp32), str(out / "onnx" / DTYPES["int8"]), weight_type=QuantType.QInt8)
         tok = Tokenizer.from_file(str(src / "tokenizer.json"))
         tok.no_padding()
-        tok.enable_truncation(max_length=256 if role == "cross-encoder" else 256)
+        tok.enable_truncation(max_length=256)  # the models' default max_length (minirank's too)
         entry = {"id": repo, "dtypes": {}}
         for dtype, file in DTYPES.items():
             sess = session(out / "onnx" / file)

@@ -34,6 +34,12 @@ function defaultSource(role, file, base, shipped) {
   );
 }
 
+/** Fetch `src` as file `key` of model `role`, with the load's cache, progress, warnings and signal. */
+function fetchFile(role, key, src, sha256, opts, byUrl = false) {
+  const { cache, onProgress, onWarning, signal } = opts;
+  return fetchModelFile(src, { sha256, byUrl, cache, stage: `${role}.${key}`, onProgress, onWarning, signal });
+}
+
 /**
  * The files of one model: the user's, or the defaults (`MODEL_MANIFEST[role]`, fetched as
  * `defaultSource` says). Every source is settled before any fetch starts; the files are then fetched
@@ -62,18 +68,7 @@ async function loadModel(role, given, opts) {
     sources.push([key, src, sha]);
   }
   throwIfAborted(opts.signal, 'load');
-  const files = await Promise.all(
-    sources.map(([key, src, sha]) =>
-      fetchModelFile(src, {
-        sha256: sha,
-        cache: opts.cache,
-        stage: `${role}.${key}`,
-        onProgress: opts.onProgress,
-        onWarning: opts.onWarning,
-        signal: opts.signal,
-      }),
-    ),
-  );
+  const files = await Promise.all(sources.map(([key, src, sha]) => fetchFile(role, key, src, sha, opts)));
   return Object.fromEntries(sources.map(([key], i) => [key, files[i].bytes]));
 }
 
@@ -88,16 +83,7 @@ async function loadHubModel(role, given, opts) {
   throwIfAborted(opts.signal, 'load');
   const fetchOne = async (key) => {
     try {
-      const file = await fetchModelFile(spec[key], {
-        sha256: digests[key],
-        byUrl: true,
-        cache: opts.cache,
-        stage: `${role}.${key}`,
-        onProgress: opts.onProgress,
-        onWarning: opts.onWarning,
-        signal: opts.signal,
-      });
-      return file.bytes;
+      return (await fetchFile(role, key, spec[key], digests[key], opts, true)).bytes;
     } catch (e) {
       if (key === 'config' && e.status === 404) return undefined;
       throw await hubFailure(e, role, key, spec.hub, opts.signal);

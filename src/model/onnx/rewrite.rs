@@ -198,6 +198,16 @@ struct Dequantized<'g> {
     s: &'g pb::TensorProto,
 }
 
+/// The `to` attribute of a `Cast` to f32.
+fn to_float() -> pb::AttributeProto {
+    pb::AttributeProto {
+        name: "to".into(),
+        i: ONNX_FLOAT as i64,
+        r#type: pb::attribute_proto::AttributeType::Int as i32,
+        ..Default::default()
+    }
+}
+
 /// A node of one output named after it.
 fn node(op: &str, inputs: Vec<String>, output: String, attribute: Vec<pb::AttributeProto>) -> pb::NodeProto {
     pb::NodeProto {
@@ -230,15 +240,21 @@ fn drop_nodes(graph: &mut pb::GraphProto, dead: &HashSet<String>) {
 /// 16-bit per row (the int8 kernel), which is closer to the model before it was quantised than
 /// 8 bits per tensor, and no longer depends on the other rows of the batch. Returns how many layers.
 fn dynamic_quantization_as_weight_only(graph: &mut pb::GraphProto, int8_linear: bool) -> usize {
+    /// What a layer becomes, by the initializers it is given.
+    enum Form {
+        /// `MatMul(x, wf)`
+        F32,
+        /// `MatMul(x, Mul(Cast(w), ws))`
+        Int8,
+        /// the same plus `MatMul(x, ones) · cs`
+        Int8Shifted,
+    }
     struct Edit {
         at: usize,
         x: String,
         out: String,
         weights: Vec<pb::TensorProto>,
-        /// `w` + `ws` (weight-only int8), else `wf` (f32)
-        int8: bool,
-        /// `Σx · cs` is added: `ones` and `cs` are among the weights
-        correction: bool,
+        form: Form,
     }
     let uses = Uses::of(graph);
     let producer = |name: &str| uses.producer.get(name).map(|&i| &graph.node[i]);
@@ -278,11 +294,13 @@ fn dynamic_quantization_as_weight_only(graph: &mut pb::GraphProto, int8_linear: 
                 None => vec![0.0],
             };
             let scale = f32_values(s)?;
-            let per_column = |v: &[f32], c: usize| if v.len() == 1 { Some(v[0]) } else { v.get(c).copied() };
             if !(zero.len() == 1 || zero.len() == n) || !(scale.len() == 1 || scale.len() == n) {
                 return None;
             }
-            let w: Vec<f32> = (0..k * n).map(|i| q[i] - per_column(&zero, i % n).unwrap_or(0.0)).collect();
+            // one value per column, from one per tensor or per column
+            let columns = |v: &[f32]| -> Vec<f32> { (0..n).map(|c| v[if v.len() == 1 { 0 } else { c }]).collect() };
+            let (zero, ws) = (columns(&zero), columns(&scale));
+            let w: Vec<f32> = (0..k * n).map(|i| q[i] - zero[i % n]).collect();
             let name = |what: &str| format!("{}::minirank_{what}", mul.output[0]);
             let tensor = |what: &str, dims: Vec<i64>, data_type: i32, raw_data: Vec<u8>| pb::TensorProto {
                 name: name(what),
@@ -299,20 +317,19 @@ fn dynamic_quantization_as_weight_only(graph: &mut pb::GraphProto, int8_linear: 
             };
             let x = dql.input.first()?.clone();
             let out = mul.output[0].clone();
-            let ws: Vec<f32> = (0..n).map(|c| per_column(&scale, c).unwrap_or(0.0)).collect();
             if w.iter().all(|v| v.abs() <= 127.0) {
                 let weights = vec![int8_tensor(&w), f32_tensor("ws", vec![n as i64], &ws)];
-                return Some(Edit { at, x, out, weights, int8: true, correction: false });
+                return Some(Edit { at, x, out, weights, form: Form::Int8 });
             }
             if !int8_linear {
                 let f: Vec<f32> = w.iter().enumerate().map(|(i, v)| v * ws[i % n]).collect();
                 let weights = vec![f32_tensor("wf", vec![k as i64, n as i64], &f)];
-                return Some(Edit { at, x, out, weights, int8: false, correction: false });
+                return Some(Edit { at, x, out, weights, form: Form::F32 });
             }
             // uint8 weights with a zero point: q - qz = (q - 128) + (128 - qz), the first part
             // int8, the second a constant per column, whose product with x is Σx · (128 - qz) · s
             let shifted: Vec<f32> = (0..k * n).map(|i| q[i] - 128.0).collect();
-            let cs: Vec<f32> = (0..n).map(|c| (128.0 - per_column(&zero, c).unwrap_or(0.0)) * ws[c]).collect();
+            let cs: Vec<f32> = (0..n).map(|c| (128.0 - zero[c]) * ws[c]).collect();
             if shifted.iter().any(|v| v.abs() > 128.0) {
                 return None;
             }
@@ -322,25 +339,20 @@ fn dynamic_quantization_as_weight_only(graph: &mut pb::GraphProto, int8_linear: 
                 f32_tensor("ones", vec![k as i64, 1], &vec![1.0; k]),
                 f32_tensor("cs", vec![n as i64], &cs),
             ];
-            Some(Edit { at, x, out, weights, int8: true, correction: true })
+            Some(Edit { at, x, out, weights, form: Form::Int8Shifted })
         };
         edits.extend(find());
     }
     let count = edits.len();
     for edit in edits.into_iter().rev() {
         let name = |what: &str| format!("{}::minirank_{what}", edit.out);
-        let to_float = pb::AttributeProto {
-            name: "to".into(),
-            i: ONNX_FLOAT as i64,
-            r#type: pb::attribute_proto::AttributeType::Int as i32,
-            ..Default::default()
-        };
-        let replacement = match (edit.int8, edit.correction) {
-            (false, _) => vec![node("MatMul", vec![edit.x, name("wf")], edit.out, vec![])],
-            (true, correction) => {
+        let replacement = match edit.form {
+            Form::F32 => vec![node("MatMul", vec![edit.x, name("wf")], edit.out, vec![])],
+            Form::Int8 | Form::Int8Shifted => {
+                let correction = matches!(edit.form, Form::Int8Shifted);
                 let product = if correction { name("xw") } else { edit.out.clone() };
                 let mut nodes = vec![
-                    node("Cast", vec![name("w")], name("wc"), vec![to_float]),
+                    node("Cast", vec![name("w")], name("wc"), vec![to_float()]),
                     node("Mul", vec![name("wc"), name("ws")], name("wd"), vec![]),
                     node("MatMul", vec![edit.x.clone(), name("wd")], product, vec![]),
                 ];
@@ -389,15 +401,9 @@ fn gather_before_dequantization(graph: &mut pb::GraphProto) -> usize {
         let gather = &graph.node[*gi];
         let (ids, out) = (gather.input[1].clone(), gather.output[0].clone());
         let name = |what: &str| format!("{out}::minirank_{what}");
-        let to_float = pb::AttributeProto {
-            name: "to".into(),
-            i: ONNX_FLOAT as i64,
-            r#type: pb::attribute_proto::AttributeType::Int as i32,
-            ..Default::default()
-        };
         let mut replacement = vec![
             node("Gather", vec![q.clone(), ids.clone()], name("rows_q"), vec![]),
-            node("Cast", vec![name("rows_q")], name("rows_f"), vec![to_float]),
+            node("Cast", vec![name("rows_q")], name("rows_f"), vec![to_float()]),
         ];
         let scale = if *per_row {
             replacement.push(node("Gather", vec![s.clone(), ids], name("rows_s"), vec![]));
