@@ -169,6 +169,7 @@ fn main() {
                     engine
                         .reranker()
                         .model()
+                        .expect("cross-encoder")
                         .batch_lengths(q, &texts, ce_only.max_length, ce_only.batch_size)
                         .expect("batches")
                 })
@@ -193,7 +194,8 @@ fn main() {
                 }
                 // Where that time goes, per operator kind of the optimized graph (one thread).
                 let texts: Vec<&str> = docs.iter().map(|(_, t)| t.as_str()).collect();
-                let profile = engine.reranker().model().profile(q, &texts, 128, 16).expect("profile");
+                let profile =
+                    engine.reranker().model().expect("cross-encoder").profile(q, &texts, 128, 16).expect("profile");
                 let total: f64 = profile.iter().map(|(_, ms)| ms).sum();
                 let top: Vec<String> =
                     profile.iter().take(6).map(|(op, ms)| format!("{op} {:.0}%", 100.0 * ms / total)).collect();
@@ -205,7 +207,12 @@ fn main() {
                     "rerank_scifact50_profile_ms".into(),
                     json!(profile.iter().map(|(op, ms)| json!([op, ms])).collect::<Vec<_>>()),
                 );
-                let batches = engine.reranker().model().batch_lengths(q, &texts, 128, 16).expect("batches");
+                let batches = engine
+                    .reranker()
+                    .model()
+                    .expect("cross-encoder")
+                    .batch_lengths(q, &texts, 128, 16)
+                    .expect("batches");
                 let (cell, value) = padding(batches);
                 rows.push(("padding in that rerank".into(), cell));
                 results.insert("rerank_scifact50_padding".into(), value);

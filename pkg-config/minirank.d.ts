@@ -3,7 +3,7 @@
 // the loading options, and the metadata-generic forms of the results.
 import type {
   CoreErrorCode, RetrieveOptions, SearchOptions, RerankOptions, PairOptions, Chunking, Bm25Params, IndexLimits,
-  Document, Candidate, RerankedHit, Reranked, SearchResult, CacheStats,
+  Document, Candidate, RerankedHit, Reranked, SearchResult, FusedHit, FusedResult, CacheStats,
 } from './types.js';
 export type * from './types.js';
 export type * from './filter.js';
@@ -66,6 +66,14 @@ export interface LoadOptions extends Abortable {
   biEncoder?: ModelSpec | HubModel | string;
   /** Defaults to the int8 minirank-ce cross-encoder shipped in the package; a string is a Hub id. */
   crossEncoder?: ModelSpec | HubModel | string;
+  /**
+   * Resolve as soon as the bi-encoder is ready, and load the cross-encoder after it (in a
+   * `MinirankWorker` pool: in the other workers, while the first answers). Meanwhile `index`,
+   * `retrieve`, `searchFused` and a progressive search's fused answer work; `rerank`, `search` and
+   * `scorePairs` wait for `crossEncoderReady` (on `Minirank`, `scorePairs` throws 'NoCrossEncoder').
+   * Progress of the late part: `crossEncoder.*` and `compile.crossEncoder` stages.
+   */
+  deferCrossEncoder?: boolean;
   /** The dtype of the Hub models: one for both, or one each (default 'q8'). */
   dtype?: Dtype | { biEncoder?: Dtype; crossEncoder?: Dtype };
   /** Branch, tag or commit of the Hub models (default 'main'). */
@@ -130,6 +138,22 @@ export type Hit<M = unknown> = Omit<RerankedHit, 'metadata'> & { metadata?: M };
 export type RerankResult<M = unknown> = Omit<Reranked, 'hits'> & { hits: Hit<M>[] };
 /** What `search` resolves to: the reranked hits and the stage-1 pool. */
 export type SearchOutput<M = unknown> = Omit<SearchResult, 'hits' | 'candidates'> & { hits: Hit<M>[]; candidates: CandidateOf<M>[] };
+/** A hit of the fused answer, its `metadata` typed as indexed. */
+export type FusedHitOf<M = unknown> = Omit<FusedHit, 'metadata'> & { metadata?: M };
+/** What `searchFused` resolves to, and a progressive search's first answer (`stage: 'fused'`). */
+export type FusedOutput<M = unknown> = Omit<FusedResult, 'hits' | 'candidates'> & { hits: FusedHitOf<M>[]; candidates: CandidateOf<M>[] };
+
+/** The options of `search`. */
+export interface SearchCallOptions<M = unknown> extends Omit<SearchOptions, 'logits'>, Abortable {
+  /**
+   * Make the search progressive: called with the fused answer (`stage: 'fused'`, before the
+   * cross-encoder: one query embedding) as soon as it exists, then with the reranked one
+   * (`stage: 'reranked'`, which the call also resolves to). A newer progressive search on the same
+   * instance aborts this one if it is still reranking: it rejects with code 'Aborted'. The
+   * cross-encoder scores a batch (`batchSize`) at a time, so an abort takes effect within one batch.
+   */
+  onStage?: (result: FusedOutput<M> | SearchOutput<M>) => void;
+}
 
 /**
  * Every `code` a `MinirankError` can carry: the core's, 'BadResponse' (a model URL answered an error
@@ -178,7 +202,13 @@ export interface MinirankMethods<M = unknown> {
    * its own pool). In a `MinirankWorker` pool, retrieval runs in the first worker and the
    * cross-encoder in all of them.
    */
-  search(query: string, options?: Omit<SearchOptions, 'logits'> & Abortable): Promise<SearchOutput<M>>;
+  search(query: string, options?: SearchCallOptions<M>): Promise<SearchOutput<M>>;
+  /**
+   * A search's answer without the cross-encoder: its pool, ordered by the dense and BM25 terms of
+   * the fused score (then `signals`, `parents`, `topK`), `stage: 'fused'`. One query embedding;
+   * works while the cross-encoder still loads.
+   */
+  searchFused(query: string, options?: Omit<SearchOptions, 'logits'> & Abortable): Promise<FusedOutput<M>>;
   /**
    * Raw cross-encoder logits for (query, text) pairs, in order; no cache, no sorting. Logits
    * computed here (or elsewhere) can be passed back as `rerank(..., { logits })`.
@@ -217,6 +247,8 @@ export declare class Minirank<M = unknown> {
   readonly size: number;
   /** Embedding dimension. */
   readonly dim: number;
+  /** Resolves once the cross-encoder is loaded: at once, unless `load` had `deferCrossEncoder`; rejects if its load failed. */
+  readonly crossEncoderReady: Promise<void>;
   /** Free the wasm memory of this instance. */
   free(): void;
 }

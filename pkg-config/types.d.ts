@@ -3,7 +3,7 @@
 import type { Filter } from './filter.js';
 
 /** The `code` of a `MinirankError` raised by the core (`Error::code` in Rust). */
-export type CoreErrorCode = 'BadModel' | 'ModelSignature' | 'IntegrityMismatch' | 'BadTokenizer' | 'TokenizerMismatch' | 'BadConfig' | 'Inference' | 'Tokenization' | 'EmptyInput' | 'EmptyIndex' | 'DocumentTooLarge' | 'InvalidOption' | 'DimensionMismatch' | 'DuplicateId' | 'UnknownId' | 'CorruptIndex' | 'CapacityExceeded' | 'Io' | 'Json';
+export type CoreErrorCode = 'BadModel' | 'ModelSignature' | 'IntegrityMismatch' | 'BadTokenizer' | 'TokenizerMismatch' | 'BadConfig' | 'Inference' | 'Tokenization' | 'EmptyInput' | 'EmptyIndex' | 'NoCrossEncoder' | 'DocumentTooLarge' | 'InvalidOption' | 'DimensionMismatch' | 'DuplicateId' | 'UnknownId' | 'CorruptIndex' | 'CapacityExceeded' | 'Io' | 'Json';
 
 /**
  * Options of `retrieve`: how many candidates, and where they come from.
@@ -514,6 +514,74 @@ export interface RerankedHit {
 }
 
 /**
+ * One result of the fused stage (`FusedResult`): a `RerankedHit` before the
+ * cross-encoder, so without its logit and score.
+ */
+export interface FusedHit {
+  /**
+   * Candidate id.
+   */
+  id: string;
+  /**
+   * Candidate text.
+   */
+  text: string;
+  /**
+   * 1-based rank by the fused score.
+   */
+  rank: number;
+  /**
+   * 1-based position in the candidate pool.
+   */
+  originalRank: number;
+  /**
+   * The candidate's first-stage score.
+   */
+  retrievalScore: number | null;
+  /**
+   * The candidate's cosine similarity to the query, when known.
+   */
+  dense: number | null;
+  /**
+   * The candidate's BM25 score, when known.
+   */
+  bm25: number | null;
+  /**
+   * The fused score without its cross-encoder term (see `fusion`).
+   */
+  fused: number;
+  /**
+   * What each signal added to `fused` (`crossEncoder` is 0).
+   */
+  contributions: Contributions;
+  /**
+   * The parts of the final score, when multi-signal reranking is used (relevance from `fused`).
+   */
+  components?: Components;
+  /**
+   * The candidate's parent document (a passage of a longer document).
+   */
+  parent?: string;
+  /**
+   * When results are grouped by parent: this document's passages among the results, best first.
+   */
+  passages?: string[];
+  /**
+   * When results are grouped by parent: the score the parents are ordered by.
+   */
+  parentScore?: number;
+  /**
+   * The candidate's metadata.
+   */
+  metadata?: unknown;
+}
+
+/**
+ * Which stage a search result is from. A progressive search gives both, in this order.
+ */
+export type ResultStage = 'fused' | 'reranked';
+
+/**
  * The parts of a result's final score with multi-signal reranking (see `signals`).
  */
 export interface Components {
@@ -579,6 +647,10 @@ export interface Reranked {
  */
 export interface SearchResult extends Reranked {
   /**
+   * Always `reranked` (a progressive search's first answer is a `FusedResult`).
+   */
+  stage: 'reranked';
+  /**
    * Stage 1: the retrieved pool, best first, with retrieval scores.
    */
   candidates: Candidate[];
@@ -586,6 +658,34 @@ export interface SearchResult extends Reranked {
    * The ids kept by each cascade stage (empty without a cascade).
    */
   cascade?: string[][];
+}
+
+/**
+ * A search's answer before the cross-encoder (`searchFused`): the same pool as
+ * `SearchResult`, ordered by the dense and BM25 terms of the fused score. A progressive search
+ * gives it first, then the `SearchResult`.
+ */
+export interface FusedResult {
+  /**
+   * Always `fused`.
+   */
+  stage: 'fused';
+  /**
+   * Stage 1: the retrieved pool, best first, with retrieval scores.
+   */
+  candidates: Candidate[];
+  /**
+   * The ids kept by each cascade stage (empty without a cascade).
+   */
+  cascade?: string[][];
+  /**
+   * The top-k by the fused score without its cross-encoder term.
+   */
+  hits: FusedHit[];
+  /**
+   * The weights of the fused score for this query (the cross-encoder's is 0).
+   */
+  weights: Weights;
 }
 
 /**

@@ -26,6 +26,8 @@ export declare class MinirankWorker<M = unknown> {
   /** Documents indexed, as of the last answered call. */
   readonly size: number;
   readonly dim: number;
+  /** Resolves once the cross-encoder is loaded: at once, unless `load` had `deferCrossEncoder` (then when every worker of the pool that scores has it). */
+  readonly crossEncoderReady: Promise<void>;
   /** Workers in the pool. */
   readonly workers: number;
   /** Bytes of wasm memory of each worker: this one first, then the pool's others. */

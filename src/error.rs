@@ -67,6 +67,12 @@ pub enum Error {
     #[error("the index is empty: add documents before searching")]
     EmptyIndex,
 
+    /// Stage two was asked of an engine whose cross-encoder is not loaded (yet).
+    #[error(
+        "no cross-encoder is loaded yet: rerank, search and scorePairs need one (searchFused and retrieve do not)"
+    )]
+    NoCrossEncoder,
+
     /// A document is larger than the configured limit.
     #[error("document {id:?} is {bytes} bytes, over the limit of {limit} bytes")]
     DocumentTooLarge { id: String, bytes: usize, limit: usize },
@@ -147,6 +153,7 @@ codes!(
     Tokenization,
     EmptyInput,
     EmptyIndex,
+    NoCrossEncoder,
     DocumentTooLarge,
     InvalidOption,
     DimensionMismatch,

@@ -104,6 +104,96 @@ impl RerankedHit {
     }
 }
 
+/// One result of the fused stage ([`crate::pipeline::FusedResult`]): a [`RerankedHit`] before the
+/// cross-encoder, so without its logit and score.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FusedHit {
+    /// Candidate id.
+    pub id: String,
+    /// Candidate text.
+    pub text: String,
+    /// 1-based rank by the fused score.
+    pub rank: usize,
+    /// 1-based position in the candidate pool.
+    pub original_rank: usize,
+    /// The candidate's first-stage score.
+    pub retrieval_score: Option<f32>,
+    /// The candidate's cosine similarity to the query, when known.
+    pub dense: Option<f32>,
+    /// The candidate's BM25 score, when known.
+    pub bm25: Option<f32>,
+    /// The fused score without its cross-encoder term (see [`crate::fusion`]).
+    pub fused: f32,
+    /// What each signal added to `fused` (`crossEncoder` is 0).
+    pub contributions: Contributions,
+    /// The parts of the final score, when multi-signal reranking is used (relevance from `fused`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub components: Option<Components>,
+    /// The candidate's parent document (a passage of a longer document).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
+    /// When results are grouped by parent: this document's passages among the results, best first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub passages: Option<Vec<String>>,
+    /// When results are grouped by parent: the score the parents are ordered by.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent_score: Option<f32>,
+    /// The candidate's metadata.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<serde_json::Value>,
+}
+
+impl From<RerankedHit> for FusedHit {
+    fn from(h: RerankedHit) -> Self {
+        let RerankedHit {
+            id,
+            text,
+            logit: _,
+            score: _,
+            rank,
+            original_rank,
+            retrieval_score,
+            dense,
+            bm25,
+            fused,
+            contributions,
+            components,
+            parent,
+            passages,
+            parent_score,
+            metadata,
+        } = h;
+        FusedHit {
+            id,
+            text,
+            rank,
+            original_rank,
+            retrieval_score,
+            dense,
+            bm25,
+            fused,
+            contributions,
+            components,
+            parent,
+            passages,
+            parent_score,
+            metadata,
+        }
+    }
+}
+
+/// Which stage a search result is from. A progressive search gives both, in this order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ResultStage {
+    /// The candidates ordered by the dense and BM25 terms of the fused score, before the
+    /// cross-encoder ([`crate::pipeline::FusedResult`]).
+    Fused,
+    /// Reranked with the cross-encoder ([`crate::pipeline::SearchResult`]).
+    Reranked,
+}
+
 /// The outcome of a rerank.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -81,12 +81,12 @@ pub mod prelude {
     pub use crate::error::{Error, ModelRole, Result};
     pub use crate::filter::Filter;
     pub use crate::fusion::{Contributions, Fusion};
-    pub use crate::hits::{Candidate, Components, Reranked, RerankedHit};
+    pub use crate::hits::{Candidate, Components, FusedHit, Reranked, RerankedHit, ResultStage};
     pub use crate::index::{Document, Hit, IndexLimits, VectorIndex};
     pub use crate::model::encoder::ModelFiles;
     pub use crate::pipeline::{
-        CandidateSource, Embedded, Finished, Minirank, Pending, PoolOptions, RetrieveOptions, SearchOptions,
-        SearchResult,
+        CandidateSource, Embedded, Finished, FusedResult, Minirank, Pending, PoolOptions, RetrieveOptions,
+        SearchOptions, SearchResult,
     };
     pub use crate::rerank::{RerankOptions, Reranker};
     pub use crate::retrieval::{Hybrid, HybridMethod, Retrieval, Stage, StageScorer};

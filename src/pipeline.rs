@@ -7,8 +7,8 @@ use crate::chunk::{split_document, Chunking};
 use crate::cross_encoder::CrossEncoder;
 use crate::cross_encoder::PairOptions;
 use crate::error::{bail_option, Error, Result};
-use crate::fusion::Fusion;
-use crate::hits::{Candidate, Reranked, RerankedHit};
+use crate::fusion::{Fusion, Weights};
+use crate::hits::{Candidate, FusedHit, Reranked, RerankedHit, ResultStage};
 use crate::index::{Document, IndexLimits, VectorIndex};
 use crate::kernels::dot;
 use crate::model::encoder::ModelFiles;
@@ -194,6 +194,8 @@ impl Embedded {
 /// The result of a two-stage search.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SearchResult {
+    /// Always `reranked` (a progressive search's first answer is a [`FusedResult`]).
+    pub stage: ResultStage,
     /// Stage 1: the retrieved pool, best first, with retrieval scores.
     pub candidates: Vec<Candidate>,
     /// The ids kept by each cascade stage (empty without a cascade).
@@ -202,6 +204,24 @@ pub struct SearchResult {
     /// Stage 2: the reranked top-k (serialized flat: `hits`, `noConfidentAnswer`, ...).
     #[serde(flatten)]
     pub reranked: Reranked,
+}
+
+/// A search's answer before the cross-encoder ([`Minirank::search_fused`]): the same pool as
+/// [`SearchResult`], ordered by the dense and BM25 terms of the fused score. A progressive search
+/// gives it first, then the [`SearchResult`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FusedResult {
+    /// Always `fused`.
+    pub stage: ResultStage,
+    /// Stage 1: the retrieved pool, best first, with retrieval scores.
+    pub candidates: Vec<Candidate>,
+    /// The ids kept by each cascade stage (empty without a cascade).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cascade: Vec<Vec<String>>,
+    /// The top-k by the fused score without its cross-encoder term.
+    pub hits: Vec<FusedHit>,
+    /// The weights of the fused score for this query (the cross-encoder's is 0).
+    pub weights: Weights,
 }
 
 /// A rerank or search between its two halves ([`Minirank::prepare_rerank`] /
@@ -262,8 +282,22 @@ impl Minirank {
 
     /// Build from loaded models; `fingerprint` identifies the bi-encoder in saved indexes (0 = unknown).
     pub fn new(embedder: BiEncoder, cross_encoder: CrossEncoder, fingerprint: u32) -> Self {
+        let mut engine = Self::without_cross_encoder(embedder, fingerprint);
+        engine.set_cross_encoder(cross_encoder);
+        engine
+    }
+
+    /// An engine whose cross-encoder comes later ([`set_cross_encoder`](Self::set_cross_encoder)):
+    /// it indexes, retrieves and answers [`search_fused`](Self::search_fused) at once; what needs
+    /// the cross-encoder fails with [`Error::NoCrossEncoder`] until then.
+    pub fn without_cross_encoder(embedder: BiEncoder, fingerprint: u32) -> Self {
         let index = VectorIndex::new(embedder.dim(), fingerprint);
-        Self { embedder, reranker: Reranker::new(cross_encoder), index, chunking: None, next_id: 0 }
+        Self { embedder, reranker: Reranker::empty(), index, chunking: None, next_id: 0 }
+    }
+
+    /// Give the engine its cross-encoder (or another one: the score cache is emptied).
+    pub fn set_cross_encoder(&mut self, cross_encoder: CrossEncoder) {
+        self.reranker.set_model(cross_encoder);
     }
 
     /// The bi-encoder.
@@ -285,7 +319,10 @@ impl Minirank {
     /// Run both models' batches on this many threads (native builds; wasm32 always uses 1).
     pub fn set_threads(&mut self, threads: usize) -> Result<()> {
         self.embedder.set_threads(threads)?;
-        self.reranker.model_mut().set_threads(threads)
+        match self.reranker.model_mut() {
+            Ok(model) => model.set_threads(threads),
+            Err(_) => Ok(()),
+        }
     }
     /// The vector index.
     pub fn index(&self) -> &VectorIndex {
@@ -568,13 +605,20 @@ impl Minirank {
         let reranked = self.complete(rerank, &options, scored)?;
         Ok(match search {
             None => Finished::Rerank(reranked),
-            Some((candidates, cascade)) => Finished::Search(SearchResult { candidates, cascade, reranked }),
+            Some((candidates, cascade)) => {
+                Finished::Search(SearchResult { stage: ResultStage::Reranked, candidates, cascade, reranked })
+            }
         })
     }
 
     /// The reranker's second half, then `signals` and `parents` (which reorder the whole list).
     fn complete(&self, rerank: PendingRerank, options: &RerankOptions, scored: &[f32]) -> Result<Reranked> {
-        let mut r = self.reranker.finish(rerank, scored)?;
+        let r = self.reranker.finish(rerank, scored)?;
+        self.reorder(r, options)
+    }
+
+    /// `signals` and `parents` over a stage-two list (which the reranker kept whole for them).
+    fn reorder(&self, mut r: Reranked, options: &RerankOptions) -> Result<Reranked> {
         if options.signals.is_some() || options.parents.is_some() {
             let mut hits = std::mem::take(&mut r.hits);
             if let Some(s) = &options.signals {
@@ -628,7 +672,7 @@ impl Minirank {
         let scored = self.reranker.score(&rerank)?;
         let reranked = self.complete(rerank, &stage2, &scored)?;
         let (candidates, cascade) = search.unwrap_or_default(); // prepare_search always sets it
-        Ok(SearchResult { candidates, cascade, reranked })
+        Ok(SearchResult { stage: ResultStage::Reranked, candidates, cascade, reranked })
     }
 
     /// The first half of [`search`](Self::search): stage one and everything of stage two but
@@ -636,22 +680,66 @@ impl Minirank {
     pub fn prepare_search(&self, query: &str, options: &SearchOptions) -> Result<Pending> {
         options.validate()?;
         check_query(query)?;
+        self.reranker.check_max_length(options.rerank.max_length)?;
+        let (candidates, cascade, narrowed) = self.stage_one(query, options)?;
+        let mut pending = self.prepare_rerank(query, narrowed.as_deref().unwrap_or(&candidates), &options.rerank)?;
+        pending.search = Some((candidates, cascade));
+        Ok(pending)
+    }
+
+    /// A search's answer before the cross-encoder: the pool of [`search`](Self::search), ordered
+    /// by the dense and BM25 terms of its fused score (`fusion` without `crossEncoder`), then
+    /// `signals`, `parents` and `top_k` as in stage two. Needs no cross-encoder, and costs one query
+    /// embedding: the first answer of a progressive search, or all of a search box's answer on a
+    /// slow device.
+    pub fn search_fused(&self, query: &str, options: &SearchOptions) -> Result<FusedResult> {
+        options.validate()?;
+        check_query(query)?;
+        let (candidates, cascade, narrowed) = self.stage_one(query, options)?;
+        let rerank = &options.rerank;
+        let mut pool = narrowed.unwrap_or_else(|| candidates.clone());
+        let lacking = |c: &Candidate| {
+            (rerank.fusion.uses_dense() && c.dense.is_none()) || (rerank.fusion.uses_bm25() && c.bm25.is_none())
+        };
+        if pool.iter().any(lacking) {
+            self.with_signals(query, &mut pool, &rerank.fusion)?;
+        }
+        let whole = if rerank.signals.is_none() && rerank.parents.is_none() {
+            rerank.clone()
+        } else {
+            RerankOptions { top_k: None, signals: None, parents: None, ..rerank.clone() }
+        };
+        let terms = self.index.bm25_params().analyzer().distinct_terms(query);
+        let fused = self.reorder(crate::rerank::fuse_without_cross_encoder(&pool, &whole, terms), rerank)?;
+        Ok(FusedResult {
+            stage: ResultStage::Fused,
+            candidates,
+            cascade,
+            hits: fused.hits.into_iter().map(FusedHit::from).collect(),
+            weights: fused.weights,
+        })
+    }
+
+    /// Stage one of a search: the pool, the ids each cascade stage kept, and (with a cascade) the
+    /// candidates it leaves for stage two.
+    #[allow(clippy::type_complexity)]
+    fn stage_one(
+        &self,
+        query: &str,
+        options: &SearchOptions,
+    ) -> Result<(Vec<Candidate>, Vec<Vec<String>>, Option<Vec<Candidate>>)> {
         let (pool, source, rerank) = (&options.pool, &options.source, &options.rerank);
-        self.reranker.model().check_max_length(rerank.max_length)?;
         let needs_dense = source.mode() != Retrieval::Bm25
             || rerank.fusion.uses_dense()
             || pool.cascade.iter().any(|s| s.scorer == StageScorer::Dense);
         let qvec = if needs_dense { Some(self.query_vector(query)?) } else { None };
         let candidates = retrieval::pool(&self.index, query, qvec.as_deref(), source.mode(), source, pool.candidates)?;
-        let (narrowed, cascade) = if pool.cascade.is_empty() {
-            (None, Vec::new())
-        } else {
-            let (p, k) = retrieval::cascade(&self.index, query, qvec.as_deref(), candidates.clone(), &pool.cascade);
-            (Some(p), k)
-        };
-        let mut pending = self.prepare_rerank(query, narrowed.as_deref().unwrap_or(&candidates), rerank)?;
-        pending.search = Some((candidates, cascade));
-        Ok(pending)
+        if pool.cascade.is_empty() {
+            return Ok((candidates, Vec::new(), None));
+        }
+        let (narrowed, cascade) =
+            retrieval::cascade(&self.index, query, qvec.as_deref(), candidates.clone(), &pool.cascade);
+        Ok((candidates, cascade, Some(narrowed)))
     }
 
     /// Serialize the index (documents + vectors) for storage.

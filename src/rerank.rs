@@ -105,27 +105,53 @@ pub struct CacheStats {
 /// Default number of cached (query, document) logits.
 pub const DEFAULT_CACHE_ENTRIES: usize = 10_000;
 
-/// A cross-encoder with a bounded LRU cache of (query, document) logits.
+/// A cross-encoder with a bounded LRU cache of (query, document) logits. It may be built
+/// without its model ([`Reranker::empty`]), which comes later with [`Reranker::set_model`]: until
+/// then everything that scores fails with [`Error::NoCrossEncoder`].
 #[derive(Debug)]
 pub struct Reranker {
-    model: CrossEncoder,
+    model: Option<CrossEncoder>,
     cache: Mutex<LruCache<CacheKey, f32>>,
 }
 
 impl Reranker {
     /// Wrap a cross-encoder with a cache of [`DEFAULT_CACHE_ENTRIES`].
     pub fn new(model: CrossEncoder) -> Self {
-        Self { model, cache: Mutex::new(LruCache::new(DEFAULT_CACHE_ENTRIES)) }
+        Self { model: Some(model), cache: Mutex::new(LruCache::new(DEFAULT_CACHE_ENTRIES)) }
+    }
+
+    /// A reranker whose cross-encoder is still to come ([`set_model`](Self::set_model)).
+    pub fn empty() -> Self {
+        Self { model: None, cache: Mutex::new(LruCache::new(DEFAULT_CACHE_ENTRIES)) }
+    }
+
+    /// Give the reranker its cross-encoder (replacing one it had: the score cache is emptied).
+    pub fn set_model(&mut self, model: CrossEncoder) {
+        self.model = Some(model);
+        self.clear_cache();
+    }
+
+    /// Whether the cross-encoder is loaded.
+    pub fn has_model(&self) -> bool {
+        self.model.is_some()
     }
 
     /// The cross-encoder.
-    pub fn model(&self) -> &CrossEncoder {
-        &self.model
+    pub fn model(&self) -> Result<&CrossEncoder> {
+        self.model.as_ref().ok_or(Error::NoCrossEncoder)
+    }
+
+    /// `max_length` checked against the cross-encoder; without it, where the texts are scored.
+    pub fn check_max_length(&self, max_length: usize) -> Result<usize> {
+        match &self.model {
+            Some(model) => model.check_max_length(max_length),
+            None => Ok(max_length),
+        }
     }
 
     /// The cross-encoder, to change its settings.
-    pub fn model_mut(&mut self) -> &mut CrossEncoder {
-        &mut self.model
+    pub fn model_mut(&mut self) -> Result<&mut CrossEncoder> {
+        self.model.as_mut().ok_or(Error::NoCrossEncoder)
     }
 
     /// Resize the score cache (0 disables it).
@@ -175,7 +201,7 @@ impl Reranker {
             );
         }
         check_query(query)?;
-        let max_length = self.model.check_max_length(options.max_length)?;
+        let max_length = self.check_max_length(options.max_length)?;
         let mut ids = HashSet::with_capacity(candidates.len());
         for c in &candidates {
             check_candidate_text(&c.text)?;
@@ -208,7 +234,7 @@ impl Reranker {
         if texts.is_empty() {
             return Ok(Vec::new());
         }
-        self.model.score(&pending.query, &texts, pending.max_length, pending.options.batch_size)
+        self.model()?.score(&pending.query, &texts, pending.max_length, pending.options.batch_size)
     }
 
     /// The second half of a rerank: `scored` holds one logit per text of
@@ -284,6 +310,19 @@ impl PendingRerank {
 /// A signal of every candidate, or `None` when one of them lacks it (or it is not finite).
 fn signal(candidates: &[Candidate], get: fn(&Candidate) -> Option<f32>) -> Option<Vec<f32>> {
     candidates.iter().map(|c| get(c).filter(|x| x.is_finite())).collect()
+}
+
+/// The candidates ordered by the fused score without its cross-encoder term: stage two before the
+/// cross-encoder's forward passes (the first answer of a progressive search). `min_score` (a
+/// cross-encoder score) is not applied; every hit's logit is 0. With no dense or BM25 weight the
+/// candidates keep their retrieval order.
+pub fn fuse_without_cross_encoder(candidates: &[Candidate], options: &RerankOptions, query_terms: usize) -> Reranked {
+    let options = RerankOptions { fusion: options.fusion.without_cross_encoder(), min_score: None, ..options.clone() };
+    let mut r = assemble(candidates, &vec![0.0; candidates.len()], &options, 0, query_terms);
+    r.cache_hits = 0;
+    r.best_logit = None;
+    r.best_score = None;
+    r
 }
 
 /// Order candidates by the fused score and apply `top_k` / `min_score`.

@@ -299,8 +299,37 @@ impl Engine {
         let cross_encoder =
             CrossEncoder::from_bytes(ModelBytes::copy(CROSS_ENCODER_FILES, ce)?.files()).map_err(to_js)?;
         let fingerprint = embedder.fingerprint();
-        let inner = Minirank::new(embedder, cross_encoder, fingerprint);
-        Ok(Engine { inner, staged: Embedded::default(), jobs: Default::default(), next_job: 0 })
+        Ok(Engine::with(Minirank::new(embedder, cross_encoder, fingerprint)))
+    }
+
+    /// `Engine.biEncoderOnly(biModel, biTokenizer, biConfig?)`: an engine whose cross-encoder
+    /// comes later (`setCrossEncoder`), loaded elsewhere meanwhile. It indexes, retrieves and
+    /// answers `searchFused` at once, and prepares jobs (`prepareSearch`, `prepareRerank`) whose
+    /// texts a `Scorer` elsewhere scores; `rerank`, `search` and `scorePairs` fail with code
+    /// 'NoCrossEncoder' until then.
+    #[wasm_bindgen(js_name = biEncoderOnly)]
+    pub fn bi_encoder_only(bi_model: JsValue, bi_tokenizer: JsValue, bi_config: JsValue) -> JsResult<Engine> {
+        let bi = [&bi_model, &bi_tokenizer, &bi_config];
+        let embedder = BiEncoder::from_bytes(ModelBytes::copy(BI_ENCODER_FILES, bi)?.files()).map_err(to_js)?;
+        let fingerprint = embedder.fingerprint();
+        Ok(Engine::with(Minirank::without_cross_encoder(embedder, fingerprint)))
+    }
+
+    /// Give the engine the cross-encoder of a `Scorer` of this module instance (which is used
+    /// up: freed in JavaScript, its model moves here).
+    #[wasm_bindgen(js_name = setCrossEncoder)]
+    pub fn set_cross_encoder(&mut self, scorer: Scorer) {
+        self.inner.set_cross_encoder(scorer.model);
+    }
+
+    /// Whether the cross-encoder is loaded.
+    #[wasm_bindgen(getter, js_name = hasCrossEncoder)]
+    pub fn has_cross_encoder(&self) -> bool {
+        self.inner.reranker().has_model()
+    }
+
+    fn with(inner: Minirank) -> Engine {
+        Engine { inner, staged: Embedded::default(), jobs: Default::default(), next_job: 0 }
     }
 
     /// Number of indexed documents.
@@ -418,13 +447,21 @@ impl Engine {
     /// no sorting. Texts are strings or `{ text }` objects. Options: [`PairOptions`].
     #[wasm_bindgen(js_name = scorePairs)]
     pub fn score_pairs(&self, query: JsValue, texts: JsValue, options: JsValue) -> JsResult<Vec<f32>> {
-        score_pairs(self.inner.reranker().model(), &query, &texts, &options)
+        score_pairs(self.inner.reranker().model().map_err(to_js)?, &query, &texts, &options)
     }
 
     /// Both stages ([`SearchOptions`]: the pool part and the rerank part in one object).
     pub fn search(&self, query: JsValue, options: JsValue) -> JsResult<JsValue> {
         let query = string("query", &query)?;
         to_value(&self.inner.search(&query, &search_options(&options)?).map_err(to_js)?)
+    }
+
+    /// A search's answer before the cross-encoder ([`SearchOptions`], as `search`): the pool
+    /// ordered by the dense and BM25 terms of the fused score; no cross-encoder needed.
+    #[wasm_bindgen(js_name = searchFused)]
+    pub fn search_fused(&self, query: JsValue, options: JsValue) -> JsResult<JsValue> {
+        let query = string("query", &query)?;
+        to_value(&self.inner.search_fused(&query, &search_options(&options)?).map_err(to_js)?)
     }
 
     /// The first half of `search`, for a pool of workers: everything but the cross-encoder's

@@ -224,7 +224,7 @@ fn search_runs_through_minirank_with_each_architecture() {
         }
         let hits = &result.reranked.hits;
         let texts: Vec<&str> = hits.iter().map(|h| h.text.as_str()).collect();
-        let logits = engine.reranker().model().score(query, &texts, max_length(&r), 1).unwrap();
+        let logits = engine.reranker().model().expect("cross-encoder").score(query, &texts, max_length(&r), 1).unwrap();
         for (h, l) in hits.iter().zip(&logits) {
             assert!((h.logit - l).abs() < 1e-5, "{arch}: {} vs {l}", h.logit);
         }

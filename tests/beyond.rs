@@ -372,7 +372,7 @@ fn rerank_with_logits_scored_in_shards_matches_rerank() {
     let q = &seed_questions()[0];
     let cands = e.retrieve(q, 12).unwrap();
     let texts: Vec<&str> = cands.iter().map(|c| c.text.as_str()).collect();
-    let model = e.reranker().model();
+    let model = e.reranker().model().expect("cross-encoder");
     let mut logits = model.score_checked(q, &texts[..5], 256, 4).unwrap();
     logits.extend(model.score_checked(q, &texts[5..], 256, 16).unwrap());
     let opts = RerankOptions { top_k: Some(5), ..Default::default() };
@@ -492,7 +492,7 @@ fn prepared_search_scored_in_shards_equals_search() {
     let pending = e.prepare_search(q, &opts).unwrap();
     let texts: Vec<String> = pending.texts().into_iter().map(str::to_owned).collect();
     assert_eq!(texts.len(), 12, "the cascade's survivors are what is left to score");
-    let model = e.reranker().model();
+    let model = e.reranker().model().expect("cross-encoder");
     let po = pending.pair_options();
     let mut logits = model.score_pairs(q, &texts[..5], &po).unwrap();
     logits.extend(model.score_pairs(q, &texts[5..], &po).unwrap());

@@ -89,6 +89,7 @@ fn gelu_runs_as_one_fused_operator() {
     let ops: Vec<String> = e
         .reranker()
         .model()
+        .expect("cross-encoder")
         .profile("a query", &["a short document"], 64, 1)
         .unwrap()
         .into_iter()

@@ -21,13 +21,18 @@ const TYPES: &[(&str, &[&str])] = &[
     ("src/cross_encoder.rs", &["PairOptions"]),
     ("src/bm25.rs", &["Bm25Params", "Stemmer"]),
     ("src/index/mod.rs", &["IndexLimits", "Document"]),
-    ("src/hits.rs", &["Candidate", "RerankedHit", "Components", "Reranked"]),
-    ("src/pipeline.rs", &["SearchResult"]),
+    ("src/hits.rs", &["Candidate", "RerankedHit", "FusedHit", "ResultStage", "Components", "Reranked"]),
+    ("src/pipeline.rs", &["SearchResult", "FusedResult"]),
     ("src/rerank.rs", &["CacheStats"]),
 ];
 
-/// Where the Rust type says less than JavaScript accepts.
-const FIELD_TYPES: &[(&str, &str, &str)] = &[("RerankOptions", "logits", "Float32Array | number[]")];
+/// Where the Rust type says less than JavaScript accepts, or more than a result holds (each
+/// result's `stage` is one of the values of `ResultStage`).
+const FIELD_TYPES: &[(&str, &str, &str)] = &[
+    ("RerankOptions", "logits", "Float32Array | number[]"),
+    ("SearchResult", "stage", "'reranked'"),
+    ("FusedResult", "stage", "'fused'"),
+];
 
 #[derive(Default)]
 struct Serde {

@@ -479,3 +479,24 @@ fn retrieve_takes_a_query_vector() {
         assert!(message(&err).contains("query") && message(&err).contains("Float32Array"), "{}", message(&err));
     });
 }
+
+#[wasm_bindgen_test]
+fn an_engine_takes_its_cross_encoder_from_a_scorer_later() {
+    let mut e = Engine::bi_encoder_only(bytes(BI_MODEL), bytes(BI_TOK), bytes(BI_CFG)).unwrap();
+    assert!(!e.has_cross_encoder());
+    e.index(seed_docs()).unwrap();
+    let q = "How does asyncio handle concurrency without threads?";
+    let opts = || obj(serde_json::json!({"candidates": 20, "topK": 5}));
+    let fused = to_json(&e.search_fused(q.into(), opts()).unwrap());
+    assert_eq!(fused["stage"], "fused");
+    assert_eq!(fused, with_seed(|full| to_json(&full.search_fused(q.into(), opts()).unwrap())));
+    let err = e.search(q.into(), opts()).unwrap_err();
+    assert_eq!(code(&err), "NoCrossEncoder", "{}", message(&err));
+    let err = e.score_pairs(q.into(), obj(serde_json::json!(["a text"])), JsValue::UNDEFINED).unwrap_err();
+    assert_eq!(code(&err), "NoCrossEncoder");
+    e.set_cross_encoder(Scorer::new(bytes(CE_MODEL), bytes(CE_TOK), JsValue::UNDEFINED).unwrap());
+    assert!(e.has_cross_encoder());
+    let r = to_json(&e.search(q.into(), opts()).unwrap());
+    assert_eq!(r["stage"], "reranked");
+    assert_eq!(r["hits"], with_seed(|full| to_json(&full.search(q.into(), opts()).unwrap()))["hits"]);
+}

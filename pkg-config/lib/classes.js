@@ -2,12 +2,27 @@
 // wasm core's `Engine` and `Scorer`. The methods that only call the engine are defined from the
 // method table (methods.js).
 import { abortError, splitSignal, throwIfAborted } from './abort.js';
-import { fail } from './errors.js';
+import { fail, MinirankError } from './errors.js';
 import { buildModels } from './load-core.js';
 import { loadFiles } from './load-models.js';
 import { defineMethods } from './methods.js';
+import { abortable, progressiveSearch, scoreInBatches } from './progressive.js';
 
-const LOAD_KEYS = ['biEncoder', 'crossEncoder', 'dtype', 'revision', 'hubUrl', 'modelBaseUrl', 'onProgress', 'onWarning', 'cache', 'wasm', 'signal'];
+const LOAD_KEYS = [
+  'biEncoder',
+  'crossEncoder',
+  'deferCrossEncoder',
+  'dtype',
+  'revision',
+  'hubUrl',
+  'modelBaseUrl',
+  'onProgress',
+  'onWarning',
+  'cache',
+  'wasm',
+  'signal',
+];
+const BOTH = ['biEncoder', 'crossEncoder'];
 const SCORER_KEYS = ['crossEncoder', 'dtype', 'revision', 'hubUrl', 'modelBaseUrl', 'onProgress', 'onWarning', 'cache', 'wasm', 'signal'];
 
 /**
@@ -28,6 +43,8 @@ export class Minirank {
   constructor(engine) {
     this._engine = engine;
     this._indexing = Promise.resolve();
+    /** Resolves once the cross-encoder is loaded (at once, unless it loads after `load` with `deferCrossEncoder`). */
+    this.crossEncoderReady = Promise.resolve();
   }
 
   /**
@@ -38,23 +55,75 @@ export class Minirank {
 
   /**
    * Load both models (the package's int8 models by default, from 'minirank') and the wasm core.
-   * @param {object} [options] `{ biEncoder, crossEncoder, modelBaseUrl, onProgress, cache = true, wasm }`
+   * With `deferCrossEncoder`, resolve once the bi-encoder is ready; the cross-encoder keeps loading,
+   * and `crossEncoderReady` says when it is.
+   * @param {object} [options] `{ biEncoder, crossEncoder, deferCrossEncoder, modelBaseUrl, onProgress, cache = true, wasm }`
    */
-  static async load(options = {}) {
-    const { onProgress, signal } = options || {};
-    const {
-      files: [bi, ce],
-      core,
-    } = await loadFiles(options, LOAD_KEYS, ['biEncoder', 'crossEncoder'], this.defaultModels);
+  static load(options = {}) {
+    return this._load(options, options && options.deferCrossEncoder ? 'background' : 'now');
+  }
+
+  /**
+   * Load with the cross-encoder 'now' (before resolving), in the 'background' (after), or 'none'
+   * (a worker whose pool's other workers hold it: worker-serve.js).
+   */
+  static async _load(options, crossEncoder) {
+    const { onProgress, signal, deferCrossEncoder } = options || {};
+    if (deferCrossEncoder !== undefined && typeof deferCrossEncoder !== 'boolean') {
+      fail('InvalidOption', 'invalid option `deferCrossEncoder`: must be true or false');
+    }
+    const roles = crossEncoder === 'now' ? BOTH : ['biEncoder'];
+    const { files, core } = await loadFiles(options, LOAD_KEYS, roles, this.defaultModels, BOTH);
+    const [bi, ce] = files;
     onProgress && onProgress({ stage: 'compile', loaded: 0, total: 1 });
-    const engine = buildModels(core, () => new core.Engine(bi.model, bi.tokenizer, ce.model, ce.tokenizer, bi.config, ce.config));
+    const engine = buildModels(core, () =>
+      ce ? new core.Engine(bi.model, bi.tokenizer, ce.model, ce.tokenizer, bi.config, ce.config) : core.Engine.biEncoderOnly(bi.model, bi.tokenizer, bi.config),
+    );
     onProgress && onProgress({ stage: 'compile', loaded: 1, total: 1 });
     if (signal && signal.aborted) {
       // aborted while the graphs were built: the models are freed
       engine.free();
       throw abortError(signal, 'load');
     }
-    return new this(engine);
+    const mr = new this(engine);
+    if (crossEncoder === 'background') mr.crossEncoderReady = mr._addCrossEncoder(options, core);
+    if (crossEncoder === 'none') mr.crossEncoderReady = Promise.reject(new MinirankError('NoCrossEncoder', 'this worker holds no cross-encoder'));
+    mr.crossEncoderReady.catch(() => {}); // a failure is the caller's to see when it awaits it
+    return mr;
+  }
+
+  /** Load the cross-encoder after the bi-encoder, into the same wasm core, and give it to the engine. */
+  async _addCrossEncoder(options, core) {
+    const { onProgress } = options;
+    const loaded = await loadFiles(options, LOAD_KEYS, ['crossEncoder'], this.constructor.defaultModels, BOTH);
+    const [ce] = loaded.files;
+    if (loaded.core !== core) {
+      fail(
+        'InvalidOption',
+        'invalid option `deferCrossEncoder`: the two models need different wasm cores (one ONNX, one NNEF): convert one, or load both at once',
+      );
+    }
+    onProgress && onProgress({ stage: 'compile.crossEncoder', loaded: 0, total: 1 });
+    const scorer = buildModels(core, () => new core.Scorer(ce.model, ce.tokenizer, ce.config));
+    onProgress && onProgress({ stage: 'compile.crossEncoder', loaded: 1, total: 1 });
+    if (this._freed) {
+      scorer.free();
+      fail('NoCrossEncoder', 'the engine was freed before its cross-encoder was loaded');
+    }
+    this._engine.setCrossEncoder(scorer); // the scorer's model moves into the engine
+  }
+
+  /** The steps of a progressive search (progressive.js) on this thread. */
+  _stages() {
+    const e = this._engine;
+    return {
+      fused: async (query, options) => e.searchFused(query, options),
+      ready: () => this.crossEncoderReady,
+      prepare: async (query, options) => e.prepareSearch(query, options),
+      score: (job, signal) => scoreInBatches((q, texts, o) => e.scorePairs(q, texts, o), job, signal),
+      finish: async (id, logits) => e.finish(id, logits),
+      abandon: (id) => e.abandon(id),
+    };
   }
 
   /** Number of indexed documents. */
@@ -119,12 +188,15 @@ export class Minirank {
 
   /** Free the wasm memory of this instance. */
   free() {
+    this._freed = true;
     this._engine.free();
   }
 }
 
 // Each method of the table that `Minirank` does not write itself calls the engine's method of the
-// same name; a `signal` option is checked first and not passed on (it is the package's, not the core's).
+// same name; a `signal` option is checked first and not passed on (it is the package's, not the
+// core's). A call that needs the cross-encoder waits for it while it loads (`deferCrossEncoder`),
+// and a `search` with `onStage` is progressive (progressive.js).
 defineMethods(Minirank, (name, how) => {
   if (how.own || how.each) return null;
   if (how.signal === undefined) {
@@ -133,7 +205,13 @@ defineMethods(Minirank, (name, how) => {
     };
   }
   return async function (...args) {
-    args[how.signal] = splitSignal(args[how.signal], name)[0];
+    const [options, signal] = splitSignal(args[how.signal], name);
+    if (how.stages && options && options.onStage !== undefined) {
+      const { onStage, ...rest } = options;
+      return progressiveSearch(this, this._stages(), args[0], rest, onStage, signal);
+    }
+    args[how.signal] = options;
+    if (how.needsCE) await abortable(this.crossEncoderReady, signal, name);
     return this._engine[name](...args);
   };
 });

@@ -97,13 +97,14 @@ async function loadHubModel(role, given, opts) {
  * Check the options (`keys`: the names allowed), start the wasm core, and fetch the files of each
  * model in `roles` (the user's, or the defaults: `shipped`, the package's files, or none). Resolves
  * to `files` (one `{ model, tokenizer, config? }` per role) and the `core` that reads them, once it
- * is ready.
+ * is ready. `coreRoles` (default: `roles`) are the models the core must read: all of them, when
+ * one engine will hold models fetched by two calls.
  *
  * The core: the user's `wasm`; else the ONNX core when a model is an ONNX file, the NNEF core
  * otherwise. A model's format is known from its name or bytes (the package's models are NNEF), so
  * the core loads with the files; a URL that does not say is read first.
  */
-export async function loadFiles(options, keys, roles, shipped) {
+export async function loadFiles(options, keys, roles, shipped, coreRoles = roles) {
   checkKeys(options, keys, 'options');
   const { onProgress, cache = true, signal, wasm } = options || {};
   throwIfAborted(signal, 'load');
@@ -111,14 +112,14 @@ export async function loadFiles(options, keys, roles, shipped) {
   const onWarning = warner(options && options.onWarning);
   const coreOptions = { cache, onProgress, onWarning };
   const given = (role) => options && options[role];
-  const formats = roles.map((role) => (isHubModel(given(role)) ? 'onnx' : formatOf(given(role) ? given(role).model : undefined)));
+  const formats = coreRoles.map((role) => (isHubModel(given(role)) ? 'onnx' : formatOf(given(role) ? given(role).model : undefined)));
   const early = wasm !== undefined && wasm !== null ? 'nnef' : formats.includes('onnx') ? 'onnx' : formats.includes(null) ? null : 'nnef';
   // both models' files at once, and with the wasm core: their reads and digests overlap
   const coreReady = early && startCore(early, wasm, fetchModelFile, coreOptions);
   if (coreReady) coreReady.catch(() => {}); // awaited below, after the files
   const hub = { dtype: options && options.dtype, revision: options && options.revision, hubUrl: options && options.hubUrl };
   const hubKey = Object.keys(hub).find((k) => hub[k] !== undefined);
-  if (hubKey && !roles.some((role) => isHubModel(given(role)))) {
+  if (hubKey && !coreRoles.some((role) => isHubModel(given(role)))) {
     fail(
       'InvalidOption',
       `invalid option \`${hubKey}\`: it applies to models given by Hub id, and no model is (e.g. \`crossEncoder: 'Xenova/ms-marco-MiniLM-L-6-v2'\`)`,

@@ -18,6 +18,9 @@
 //   pooled    with `workers > 1`: the name of the method's first half; the primary worker prepares
 //             the call, every worker of the pool scores a share of its cross-encoder pairs, and the
 //             primary finishes it (`POOL_STEPS` in classes.js)
+//   stages    `search`: with an `onStage` option the call is progressive (progressive.js): the fused
+//             answer first, then the reranked one; a newer progressive search aborts an older one
+//   needsCE   the call waits for a cross-encoder that is still loading (`deferCrossEncoder`)
 //   own       `Minirank` writes this method itself, since it does more than call the engine
 //   each      `MinirankWorker` only: the worker method called on every worker of the pool; resolves
 //             to their answers, the primary worker's first
@@ -25,9 +28,10 @@ export const METHODS = Object.freeze({
   index: { signal: 1, progress: true, own: true },
   indexVectors: { transfer: 1, own: true },
   retrieve: { signal: 1 },
-  rerank: { signal: 2, pooled: 'prepareRerank' },
-  search: { signal: 1, pooled: 'prepareSearch' },
-  scorePairs: {},
+  rerank: { signal: 2, pooled: 'prepareRerank', needsCE: true },
+  search: { signal: 1, pooled: 'prepareSearch', needsCE: true, stages: true },
+  searchFused: { signal: 1 },
+  scorePairs: { needsCE: true },
   embed: {},
   remove: {},
   has: {},

@@ -16,6 +16,7 @@ import { MinirankError, warn } from './errors.js';
 import { isHubModel } from './hub.js';
 import { defineMethods } from './methods.js';
 import { baseHref } from './platform.js';
+import { abortable, progressiveSearch } from './progressive.js';
 
 /**
  * The pool size `workers: 'auto'` (the default) picks: half of `navigator.hardwareConcurrency`
@@ -77,6 +78,9 @@ export class MinirankWorkerClient {
     this._lost = null; // the error of a worker that stopped by itself
     this.size = 0;
     this.dim = 0;
+    /** Resolves once the cross-encoder is loaded (at once, unless it loads after `load` with `deferCrossEncoder`). */
+    this.crossEncoderReady = Promise.resolve();
+    this._primaryScores = true; // false: the first worker holds no cross-encoder (its pool's others do)
     worker.onmessage = (e) => this._onMessage(e.data);
     worker.onerror = (e) => {
       // a start-up failure (a 404, a syntax error, a blocked module) often comes without a message
@@ -95,13 +99,13 @@ export class MinirankWorkerClient {
    * rejects with `code: 'WorkerLost'` instead of hanging. (Without Web Locks, e.g. on a plain-http
    * origin, a silent end is not detected.)
    */
-  static async _spawn(start, method, [send, transfer], { onProgress, onWarning, signal } = {}) {
+  static async _spawn(start, method, [send, transfer, ...more], { onProgress, onWarning, signal } = {}) {
     const mw = new this(start());
     try {
       const locks = globalThis.navigator && globalThis.navigator.locks;
       const name = `minirank-worker-${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}-${lockNames++}`;
       if (locks && (await mw._call('hold', [name]))) locks.request(name, () => mw._gone());
-      await mw._call(method, [send], { transfer, onProgress, onWarning, signal });
+      await mw._call(method, [send, ...more], { transfer, onProgress, onWarning, signal });
     } catch (e) {
       mw.terminate();
       throw e;
@@ -130,10 +134,14 @@ export class MinirankWorkerClient {
 
   /**
    * Start a worker and load the models in it. Options as `Minirank.load` (URLs or bytes),
-   * plus `workerUrl` to point at a copy of the worker script (worker-entry.js).
+   * plus `workerUrl` to point at a copy of the worker script (worker-entry.js). With
+   * `deferCrossEncoder`, resolve once the first worker has the bi-encoder: in a pool the
+   * cross-encoder loads in the other workers only (the first never holds one), in a single worker
+   * after the bi-encoder; `crossEncoderReady` says when it is there.
    */
   static async load(options = {}) {
     const { onProgress, onWarning, workerUrl, workers: asked = 'auto', signal, ...rest } = options || {};
+    const defer = !!(rest && rest.deferCrossEncoder);
     throwIfAborted(signal, 'load');
     if (asked !== 'auto' && (!Number.isInteger(asked) || asked < 1 || asked > 16)) {
       throw new MinirankError('InvalidOption', "invalid option `workers`: must be 'auto' or a whole number from 1 to 16");
@@ -155,7 +163,8 @@ export class MinirankWorkerClient {
     const startHelper = (s) => this._spawn(start, 'loadScorer', helperSpec(), { onWarning, signal: s });
     // The extra workers build their cross-encoder while the first builds its models (each on a
     // core of its own): they start once the first has its files, so that they read them from the
-    // Cache API instead of downloading them again.
+    // Cache API instead of downloading them again. With `deferCrossEncoder` they start once the
+    // first has the bi-encoder, which then answers without sharing the cores with them.
     let helpers = [];
     const startHelpers = () => {
       if (helpers.length || workers < 2) return;
@@ -163,7 +172,7 @@ export class MinirankWorkerClient {
       for (const h of helpers) h.catch(() => {}); // seen by Promise.all below; never unhandled
     };
     const progress = (p) => {
-      if (p && p.stage === 'compile' && !p.loaded) startHelpers();
+      if (p && p.stage === 'compile' && !p.loaded && !defer) startHelpers();
       if (onProgress) onProgress(p);
     };
     const dropHelpers = () => {
@@ -171,19 +180,35 @@ export class MinirankWorkerClient {
     };
     const transfer = [];
     const send = forWorker(rest, transfer, false);
+    const ceMode = !defer ? 'now' : workers > 1 ? 'none' : 'background';
     // an aborted load terminates its workers, which frees all their memory
     let mw;
     try {
-      mw = await this._spawn(start, 'load', [send, transfer], { onProgress: progress, onWarning, signal });
+      mw = await this._spawn(start, 'load', [send, transfer, ceMode], { onProgress: progress, onWarning, signal });
       mw._startHelper = startHelper;
       startHelpers(); // if no progress said that the files were there
-      for (const h of await Promise.all(helpers)) mw._adopt(h);
+      if (!defer) for (const h of await Promise.all(helpers)) mw._adopt(h);
       throwIfAborted(signal, 'load');
     } catch (e) {
       dropHelpers();
       if (mw) mw.terminate();
       throw e;
     }
+    if (ceMode === 'none') {
+      mw._primaryScores = false;
+      mw.crossEncoderReady = Promise.all(helpers).then(
+        (loaded) => {
+          for (const h of loaded) mw._adopt(h);
+        },
+        (e) => {
+          dropHelpers();
+          throw e;
+        },
+      );
+    } else if (ceMode === 'background') {
+      mw.crossEncoderReady = mw._call('whenCrossEncoder', []).then(() => {});
+    }
+    mw.crossEncoderReady.catch(() => {}); // a failure is the caller's to see when it awaits it
     return mw;
   }
 
@@ -222,32 +247,55 @@ export class MinirankWorkerClient {
   }
 
   /**
-   * The logits of a prepared job's texts, scored by all workers at once: texts are dealt longest
-   * first, each to the least loaded worker; `job.options` (from the core) go along unread.
+   * The logits of a prepared job's texts, scored by all workers that hold the cross-encoder at
+   * once: texts are dealt longest first, each to the least loaded worker, and posted a batch
+   * (`job.options.batchSize`) at a time, so that an abort skips what is still queued; `job.options`
+   * (from the core) go along unread.
    */
   async _scoreShards(job, signal) {
-    const all = [this, ...this._helpers];
+    const all = this._primaryScores ? [this, ...this._helpers] : [...this._helpers];
+    if (!all.length) throw new MinirankError('WorkerLost', 'no worker of the pool holds a cross-encoder any more: load a new MinirankWorker');
     const shares = all.map(() => ({ load: 0, idx: [] }));
     for (const i of job.texts.map((_, i) => i).sort((a, b) => job.texts[b].length - job.texts[a].length)) {
       const s = shares.reduce((best, x) => (x.load < best.load ? x : best));
       s.idx.push(i);
       s.load += job.texts[i].length;
     }
-    // a helper that is gone (lost, or terminated) leaves its share to the primary worker
+    // a helper that is gone (lost, or terminated) leaves its share to another worker
     const score = (w, idx) => {
       const args = [job.query, idx.map((i) => job.texts[i]), job.options];
       return all[w]._call('scorePairs', args, { signal }).catch((e) => {
-        if (w === 0 || !(e && (e.code === 'WorkerLost' || e.code === 'Worker'))) throw e;
+        if (all[w] === this || !(e && (e.code === 'WorkerLost' || e.code === 'Worker'))) throw e;
         this._replace(all[w]);
-        return this._call('scorePairs', args, { signal });
+        const other = this._primaryScores ? this : this._helpers.find((h) => h !== all[w]);
+        if (!other) throw e;
+        return other._call('scorePairs', args, { signal });
       });
     };
-    const parts = await Promise.all(shares.map((s, w) => (s.idx.length ? score(w, s.idx) : [])));
+    const batch = Math.max(1, (job.options && job.options.batchSize) || 8);
+    const inBatches = async (w, idx) => {
+      const calls = [];
+      for (let i = 0; i < idx.length; i += batch) calls.push(score(w, idx.slice(i, i + batch)));
+      return (await Promise.all(calls)).flatMap((part) => Array.from(part));
+    };
+    const parts = await Promise.all(shares.map((s, w) => inBatches(w, s.idx)));
     const logits = new Float32Array(job.texts.length);
     for (const [w, s] of shares.entries()) {
       for (const [j, i] of s.idx.entries()) logits[i] = parts[w][j];
     }
     return logits;
+  }
+
+  /** The steps of a progressive search (progressive.js) on this pool. */
+  _stages() {
+    return {
+      fused: (query, options) => this._call('searchFused', [query, options]),
+      ready: () => this.crossEncoderReady,
+      prepare: (query, options, signal) => this._call('prepareSearch', [query, options], { signal }),
+      score: (job, signal) => this._scoreShards(job, signal),
+      finish: (id, logits) => this._call('finish', [id, logits]),
+      abandon: (id) => this._call('abandon', [id]),
+    };
   }
 
   /**
@@ -341,7 +389,14 @@ export class MinirankWorkerClient {
     } else if (how.signal !== undefined) {
       [args[how.signal], signal] = splitSignal(args[how.signal], name);
     }
-    if (how.pooled && this._helpers.length) return this._pooled(how.pooled, args, signal);
+    if (how.stages && args[how.signal] && args[how.signal].onStage !== undefined) {
+      const { onStage, ...options } = args[how.signal];
+      return progressiveSearch(this, this._stages(), args[0], options, onStage, signal);
+    }
+    if (how.needsCE) await abortable(this.crossEncoderReady, signal, name);
+    // the first worker holds no cross-encoder: its pool's others score
+    if (name === 'scorePairs' && !this._primaryScores) return this._helpers[0]._call(name, args);
+    if (how.pooled && (this._helpers.length || !this._primaryScores)) return this._pooled(how.pooled, args, signal);
     return this._call(name, args, { transfer, onProgress, signal, waitForWorker: !!how.progress });
   }
 

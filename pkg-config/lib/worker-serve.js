@@ -3,7 +3,9 @@
 //
 // The messages it answers: the methods of the table (methods.js) that `Minirank` has, the halves of
 // a pooled call (`POOL_STEPS`), and the worker's own: 'hold' (a Web Lock for the worker's life),
-// 'load', 'loadScorer' (an extra worker of a pool: the cross-encoder alone) and 'wasmMemoryBytes'.
+// 'load' (with when to load the cross-encoder: `Minirank._load`), 'loadScorer' (an extra worker of a
+// pool: the cross-encoder alone), 'wasmMemoryBytes', and 'whenCrossEncoder', answered out of turn
+// once a cross-encoder loading after 'load' (`deferCrossEncoder`) is ready.
 import { abortError } from './abort.js';
 import { POOL_STEPS } from './classes.js';
 import { wasmMemoryBytes } from './load-core.js';
@@ -33,7 +35,7 @@ async function handle({ id, method, args, wantProgress }, signal) {
     return true;
   }
   if (method === 'load') {
-    mr = await Minirank.load({ ...(args[0] || {}), onProgress: progress, onWarning: warning, signal });
+    mr = await Minirank._load({ ...(args[0] || {}), onProgress: progress, onWarning: warning, signal }, args[1] || 'now');
     return undefined;
   }
   if (method === 'loadScorer') {
@@ -55,6 +57,17 @@ export function serveWorker(classes) {
   ({ Minirank, Scorer } = classes);
   self.onmessage = (e) => {
     const msg = e.data;
+    if (msg.method === 'whenCrossEncoder') {
+      // out of turn: the calls queued meanwhile (the fused answers of a search box) go on
+      const answer = (reply) => self.postMessage({ id: msg.id, ...reply });
+      if (!mr) answer({ error: { code: 'Worker', message: 'models are not loaded' } });
+      else
+        mr.crossEncoderReady.then(
+          () => answer({ result: true }),
+          (e) => answer({ error: { code: e.code || 'Internal', message: String(e.message || e) } }),
+        );
+      return;
+    }
     if (msg.cancel !== undefined) {
       // the page aborted a call: skip it if queued, stop it if it can stop
       const c = controllers.get(msg.cancel);

@@ -291,6 +291,7 @@ test('npm pack holds what a web app needs and nothing else', async () => {
     'lib/methods.js',
     'lib/options.js',
     'lib/platform.js',
+    'lib/progressive.js',
     'lib/storage.js',
     'lib/worker-client.js',
     'lib/worker-serve.js',

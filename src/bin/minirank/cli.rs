@@ -437,7 +437,7 @@ fn search(
     let t = Instant::now();
     let result = engine.search(query, options)?;
     let search_ms = t.elapsed().as_secs_f64() * 1e3;
-    let SearchResult { candidates, cascade, reranked } = result;
+    let SearchResult { candidates, cascade, reranked, .. } = result;
 
     if common.json {
         let out = json!({
@@ -543,7 +543,7 @@ fn eval(common: &Common, dir: &Path, options: &SearchOptions, run: &EvalRun) -> 
         collection.queries.truncate(n);
     }
     let mut engine = load_engine(common)?;
-    engine.reranker().model().check_max_length(options.rerank.max_length)?;
+    engine.reranker().model()?.check_max_length(options.rerank.max_length)?;
     let quiet = common.json;
 
     let t = Instant::now();
@@ -708,7 +708,8 @@ fn dump_query(
         s
     };
     let texts: Vec<&str> = scored.iter().map(|id| engine.index().get(id).map_or("", |d| d.text.as_str())).collect();
-    let logits = engine.reranker().model().score(text, &texts, options.rerank.max_length, options.rerank.batch_size)?;
+    let logits =
+        engine.reranker().model()?.score(text, &texts, options.rerank.max_length, options.rerank.batch_size)?;
     let rank = |list: &[Candidate], id: &str| list.iter().position(|c| c.id == id).map(|p| p + 1);
     let candidates: Vec<serde_json::Value> = ids
         .iter()

@@ -1,0 +1,83 @@
+// Progressive search: `search(query, { onStage })` answers twice. First the fused answer (the
+// candidates ordered by the dense and BM25 terms of the fused score, `stage: 'fused'`: one query
+// embedding, no cross-encoder), then the reranked one (`stage: 'reranked'`) once the cross-encoder
+// has scored the candidates, a batch at a time. A newer progressive search on the same instance
+// aborts an older one that is still reranking (a search box: each keystroke's query supersedes the
+// last), which then rejects with code 'Aborted'. `Minirank` and `MinirankWorker` share this; each
+// gives its own steps (how to answer the fused stage, prepare the job, score its texts, finish it).
+import { abortError, throwIfAborted } from './abort.js';
+import { fail } from './errors.js';
+
+const SUPERSEDED = 'superseded by a newer search';
+
+/** An AbortController that also aborts when `signal` (the caller's, or undefined) does. */
+function follow(signal) {
+  const controller = new AbortController();
+  if (signal) {
+    if (signal.aborted) controller.abort(signal.reason);
+    else signal.addEventListener('abort', () => controller.abort(signal.reason), { once: true });
+  }
+  return controller;
+}
+
+/** `promise`, or a rejection with code 'Aborted' as soon as `signal` aborts. */
+export function abortable(promise, signal, what) {
+  if (!signal) return promise;
+  throwIfAborted(signal, what);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(abortError(signal, what));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+/** Let the event loop run (a newer query's keystroke, a repaint) between two batches. */
+export const nextTask = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+/**
+ * Run a progressive search on `owner` (a `Minirank` or `MinirankWorker`), whose previous one it
+ * supersedes. `steps`: `fused(query, options)`, `ready(signal)` (the cross-encoder is loaded),
+ * `prepare(query, options, signal)` → `{ id, query, texts, options }`, `score(job, signal)` →
+ * logits, `finish(id, logits)`, `abandon(id)`.
+ */
+export async function progressiveSearch(owner, steps, query, options, onStage, signal) {
+  if (typeof onStage !== 'function') fail('InvalidOption', 'invalid option `onStage`: must be a function');
+  throwIfAborted(signal, 'search');
+  if (owner._latestSearch) owner._latestSearch.abort(SUPERSEDED);
+  const controller = follow(signal);
+  owner._latestSearch = controller;
+  const own = controller.signal;
+  try {
+    const fused = await abortable(steps.fused(query, options), own, 'search');
+    onStage(fused);
+    await abortable(steps.ready(own), own, 'search');
+    const job = await steps.prepare(query, options, own);
+    try {
+      const logits = await steps.score(job, own);
+      throwIfAborted(own, 'search');
+      const reranked = await steps.finish(job.id, logits);
+      onStage(reranked);
+      return reranked;
+    } catch (e) {
+      Promise.resolve(steps.abandon(job.id)).catch(() => {}); // a no-op once finished
+      throw e;
+    }
+  } finally {
+    if (owner._latestSearch === controller) owner._latestSearch = null;
+  }
+}
+
+/**
+ * The logits of a job's texts scored on this thread by `scorePairs`, a batch at a time, yielding
+ * between batches so that an abort (a newer search) takes effect after at most one batch.
+ */
+export async function scoreInBatches(scorePairs, job, signal) {
+  const size = Math.max(1, (job.options && job.options.batchSize) || 8);
+  const logits = new Float32Array(job.texts.length);
+  for (let i = 0; i < job.texts.length; i += size) {
+    await nextTask();
+    throwIfAborted(signal, 'search');
+    logits.set(scorePairs(job.query, job.texts.slice(i, i + size), job.options), i);
+  }
+  return logits;
+}
