@@ -1,5 +1,8 @@
 // The minirank demo: everything runs in a Web Worker in this page; documents are shown as text only.
-// The index is saved to IndexedDB after indexing and restored on reload (no re-embedding).
+// The index is saved to IndexedDB after indexing and restored on reload (no re-embedding). Searches
+// are progressive: the fused answer (bi-encoder + BM25) shows at once, the reranked one replaces it
+// when the cross-encoder has scored the candidates; typing searches as you type, each keystroke's
+// query aborting the last one's rerank. The page answers before the cross-encoder has loaded.
 
 import { deleteIndexFromIndexedDB, loadIndexFromIndexedDB, saveIndexToIndexedDB } from '../pkg/minirank.js';
 import { MinirankWorker } from '../pkg/worker.js';
@@ -121,23 +124,26 @@ function fusionText(h) {
   const c = h.contributions;
   const cos = h.dense === null ? '' : `cos ${h.dense.toFixed(3)} (${signed(c.dense)}) · `;
   const bm25 = h.bm25 === null ? '' : `bm25 ${h.bm25.toFixed(1)} (${signed(c.bm25)}) · `;
-  return `fused ${h.fused.toFixed(2)} = ${cos}${bm25}logit ${h.logit.toFixed(2)} (${signed(c.crossEncoder)}) · score ${h.score.toFixed(3)}`;
+  // the fused answer has no cross-encoder logit yet
+  const ce = h.logit === undefined ? 'cross-encoder scoring…' : `logit ${h.logit.toFixed(2)} (${signed(c.crossEncoder)}) · score ${h.score.toFixed(3)}`;
+  return `fused ${h.fused.toFixed(2)} = ${cos}${bm25}${ce}`;
 }
 
-function render(query, options, result, ms, threshold) {
+/** Show a search's answer: the fused one (`stage: 'fused'`), then the reranked one. */
+function render(query, options, result, ms, threshold, firstMs) {
   const { candidates } = result;
-  const reranked = result;
+  const fused = result.stage === 'fused';
   $('results').hidden = false;
   $('stage1-name').textContent = { dense: 'bi-encoder', bm25: 'BM25', hybrid: 'hybrid' }[options.retrieval];
-  const pairs = reranked.scored + reranked.cacheHits;
+  $('stage2-name').textContent = fused ? 'fused bi-encoder + BM25 score (the cross-encoder is scoring)' : 'reranked by the fused score';
   const cascade = result.cascade ? `; cascade kept ${result.cascade.map((s) => s.length).join(' → ')}` : '';
-  $('timings').textContent =
-    `“${query}” — stage 1 (${options.retrieval} over ${mr.size} documents): ${candidates.length} candidates${cascade}; ` +
-    `stage 2 (cross-encoder on ${pairs} pairs, ${reranked.cacheHits} from cache); ${ms.toFixed(1)} ms in all.`;
+  const stage1 = `“${query}” — stage 1 (${options.retrieval} over ${mr.size} documents): ${candidates.length} candidates${cascade}; `;
+  $('timings').textContent = fused
+    ? `${stage1}fused answer in ${ms.toFixed(1)} ms; stage 2 (cross-encoder) running…`
+    : `${stage1}stage 2 (cross-encoder on ${result.scored + result.cacheHits} pairs, ${result.cacheHits} from cache); ${ms.toFixed(1)} ms in all (first answer in ${firstMs.toFixed(1)} ms).`;
   if ($('f-bm25-auto').checked) $('f-bm25-out').textContent = `auto: ${result.weights.bm25.toFixed(2)}`;
-  const s1 = $('stage1');
   const label = SCORE_NAME[options.retrieval];
-  s1.replaceChildren(
+  $('stage1').replaceChildren(
     ...candidates.map((c) =>
       li([
         ['score', `[${label} ${c.score.toFixed(3)}] `],
@@ -146,9 +152,8 @@ function render(query, options, result, ms, threshold) {
       ]),
     ),
   );
-  const s2 = $('stage2');
-  s2.replaceChildren(
-    ...reranked.hits.map((h) => {
+  $('stage2').replaceChildren(
+    ...result.hits.map((h) => {
       const moved = h.originalRank - h.rank;
       const [cls, arrow] = moved > 0 ? ['up', `↑${moved}`] : moved < 0 ? ['down', `↓${-moved}`] : ['same', '='];
       const parts = [
@@ -163,12 +168,13 @@ function render(query, options, result, ms, threshold) {
     }),
   );
   const warn = $('no-answer');
-  if (reranked.noConfidentAnswer) {
+  if (!fused && result.noConfidentAnswer) {
     warn.hidden = false;
-    warn.textContent = `No confident answer: the best candidate scores ${reranked.bestScore.toFixed(4)}, below the threshold ${threshold.toFixed(2)}.`;
+    warn.textContent = `No confident answer: the best candidate scores ${result.bestScore.toFixed(4)}, below the threshold ${threshold.toFixed(2)}.`;
   } else {
     warn.hidden = true;
   }
+  document.body.dataset.stage = result.stage;
 }
 
 const weight = (id) => Number($(id).value);
@@ -199,12 +205,22 @@ function searchOptions() {
 async function search(query) {
   if (!query.trim()) return;
   clearError();
+  document.body.dataset.stage = 'searching';
   try {
     const options = searchOptions();
     const t0 = performance.now();
-    const result = await mr.search(query, options);
-    render(query, options, result, performance.now() - t0, weight('threshold'));
+    let firstMs = 0;
+    await mr.search(query, {
+      ...options,
+      // a newer search (the next keystroke) aborts this one's rerank; its answer is then not shown
+      onStage: (result) => {
+        const ms = performance.now() - t0;
+        if (result.stage === 'fused') firstMs = ms;
+        render(query, options, result, ms, weight('threshold'), firstMs);
+      },
+    });
   } catch (e) {
+    if (e && e.code === 'Aborted') return;
     showError(e);
   }
 }
@@ -239,6 +255,7 @@ async function main() {
     e.preventDefault();
     search($('query').value);
   });
+  $('query').addEventListener('input', () => search($('query').value));
   $('docs-file').addEventListener('change', async () => {
     const f = $('docs-file').files[0];
     if (f) $('docs-input').value = await f.text();
@@ -285,12 +302,26 @@ async function main() {
   }
 
   setStatus('Loading models…');
+  // the page answers with the bi-encoder as soon as it is ready; the cross-encoder loads meanwhile
+  // (in the pool's second worker on a multi-core machine)
+  let ready = false;
   mr = await MinirankWorker.load({
+    deferCrossEncoder: true,
     onProgress: ({ stage, loaded, total }) => {
-      if (stage === 'compile') setStatus('Compiling models…', loaded, total);
+      if (ready) return;
+      if (stage.startsWith('compile')) setStatus('Compiling the bi-encoder…', loaded, total);
       else setStatus(`Loading ${stage} (${(loaded / 1e6).toFixed(1)}${total ? ` / ${(total / 1e6).toFixed(1)}` : ''} MB)…`, loaded, total);
     },
   });
+  ready = true;
+  $('ce-status').textContent = 'The cross-encoder is loading: searches show the fused answer first.';
+  mr.crossEncoderReady.then(
+    () => {
+      $('ce-status').textContent = `The cross-encoder is ready (${mr.workers} worker${mr.workers > 1 ? 's' : ''}).`;
+      document.body.dataset.crossEncoder = 'ready';
+    },
+    (e) => showError(e),
+  );
   if (!(await restore())) await indexDocs(seedDocs);
   enable(true);
   document.body.dataset.ready = 'true';

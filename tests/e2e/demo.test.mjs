@@ -29,8 +29,17 @@ test('the demo loads, searches the seed question and reranks under a strict CSP'
   await page.waitForSelector('body[data-ready="true"]', { timeout: 300_000 });
   assert.match(await page.textContent('#doc-count'), /20 indexed/);
 
+  // searches are progressive: the fused answer shows first, then the reranked one replaces it
+  await page.waitForFunction(() => document.body.dataset.crossEncoder === 'ready', null, { timeout: 120_000 });
+  await page.evaluate(() => {
+    window.__stages = [];
+    new MutationObserver(() => window.__stages.push(document.body.dataset.stage)).observe(document.body, { attributeFilter: ['data-stage'] });
+  });
   await page.click('#examples button:first-child');
-  await page.waitForFunction(() => document.querySelectorAll('#stage2 li').length === 5, null, { timeout: 120_000 });
+  await page.waitForFunction(() => document.body.dataset.stage === 'reranked' && document.querySelectorAll('#stage2 li').length === 5, null, {
+    timeout: 120_000,
+  });
+  assert.deepEqual(await page.evaluate(() => window.__stages), ['searching', 'fused', 'reranked']);
   const stage1 = await page.$$eval('#stage1 li .id', (els) => els.map((e) => e.textContent));
   const stage2 = await page.$$eval('#stage2 li .id', (els) => els.map((e) => e.textContent));
   assert.equal(stage1.length, 20);
@@ -51,7 +60,9 @@ test('the demo loads, searches the seed question and reranks under a strict CSP'
   const searchAgain = async () => {
     await page.$eval('#stage2', (el) => el.replaceChildren());
     await page.click('#search-btn');
-    await page.waitForFunction(() => document.querySelectorAll('#stage2 li').length > 0, null, { timeout: 120_000 });
+    await page.waitForFunction(() => document.body.dataset.stage === 'reranked' && document.querySelectorAll('#stage2 li').length > 0, null, {
+      timeout: 120_000,
+    });
   };
   await page.selectOption('#retrieval', 'bm25');
   await searchAgain();
@@ -105,12 +116,28 @@ test('the demo loads, searches the seed question and reranks under a strict CSP'
     el.value = '0';
     el.dispatchEvent(new Event('input'));
   });
+
+  // search as you type: every keystroke's query supersedes the last one's rerank; the last is reranked
+  await page.evaluate(() => {
+    window.__stages = [];
+  });
+  await page.fill('#query', '');
+  await page.type('#query', 'cpu bound', { delay: 15 });
+  await page.waitForFunction(() => document.body.dataset.stage === 'reranked' && /“cpu bound”/.test(document.getElementById('timings').textContent), null, {
+    timeout: 60_000,
+  });
+  const typed = await page.evaluate(() => window.__stages);
+  assert.ok(typed.filter((s) => s === 'fused').length >= 2, typed.join());
+  assert.equal(typed.at(-1), 'reranked');
+  assert.ok(await page.isHidden('#error'), await page.textContent('#error'));
   await page.fill('#docs-input', '<img src=x onerror="window.__pwned=1"> Multiprocessing uses separate processes\nBananas are yellow');
   await page.click('#index-btn');
   await page.waitForFunction(() => /2 indexed/.test(document.getElementById('doc-count').textContent), null, { timeout: 120_000 });
   await page.fill('#query', 'processes');
   await page.click('#search-btn');
-  await page.waitForFunction(() => document.querySelectorAll('#stage2 li').length === 2, null, { timeout: 60_000 });
+  await page.waitForFunction(() => document.body.dataset.stage === 'reranked' && document.querySelectorAll('#stage2 li').length === 2, null, {
+    timeout: 60_000,
+  });
   assert.equal(await page.$$eval('#results img', (els) => els.length), 0);
   assert.equal(await page.evaluate(() => window.__pwned), undefined);
   assert.match(await page.textContent('#stage2'), /<img src=x/);
@@ -119,7 +146,9 @@ test('the demo loads, searches the seed question and reranks under a strict CSP'
   await page.click('#reset-btn');
   await page.waitForFunction(() => /20 indexed/.test(document.getElementById('doc-count').textContent), null, { timeout: 120_000 });
   await page.click('#examples button:first-child');
-  await page.waitForFunction(() => document.querySelectorAll('#stage2 li').length === 5, null, { timeout: 120_000 });
+  await page.waitForFunction(() => document.body.dataset.stage === 'reranked' && document.querySelectorAll('#stage2 li').length === 5, null, {
+    timeout: 120_000,
+  });
   await page.screenshot({ path: `${artifacts}/demo.png`, fullPage: true });
 
   // a reload takes the models from the Cache API (keyed by sha256), not from the network
@@ -134,7 +163,9 @@ test('the demo loads, searches the seed question and reranks under a strict CSP'
   assert.match(await page.textContent('#doc-count'), /20 indexed, restored/);
   assert.match(await page.textContent('#status'), /restored 20 documents from IndexedDB/);
   await page.click('#examples button:first-child');
-  await page.waitForFunction(() => document.querySelectorAll('#stage2 li').length === 5, null, { timeout: 120_000 });
+  await page.waitForFunction(() => document.body.dataset.stage === 'reranked' && document.querySelectorAll('#stage2 li').length === 5, null, {
+    timeout: 120_000,
+  });
 
   // a damaged saved index is refused (size/digest check) and the demo indexes again
   await page.evaluate(
