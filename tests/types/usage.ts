@@ -121,3 +121,30 @@ export async function typedMetadata(): Promise<number | undefined> {
   const wr = await w.rerank('q', pool, { topK: 1 });
   return wr.hits[0]?.metadata?.year;
 }
+
+/** Progressive search: the fused answer, then the reranked one, told apart by `stage`. */
+export async function progressive(query: string): Promise<string[]> {
+  type Meta = { source: string };
+  const mr = await Minirank.load<Meta>({ deferCrossEncoder: true });
+  const shown: string[] = [];
+  const final = await mr.search(query, {
+    topK: 3,
+    onStage: (r) => {
+      if (r.stage === 'fused') {
+        // @ts-expect-error: the fused answer has no cross-encoder logit
+        shown.push(String(r.hits[0]?.logit));
+        shown.push(`${r.hits[0]?.fused} ${r.hits[0]?.metadata?.source}`);
+      } else {
+        shown.push(`${r.hits[0]?.logit} ${r.noConfidentAnswer}`);
+      }
+    },
+  });
+  const stage: 'reranked' = final.stage;
+  const fused = await mr.searchFused(query, { topK: 3 });
+  const early: 'fused' = fused.stage;
+  await mr.crossEncoderReady;
+  const w = await MinirankWorker.load<Meta>({ deferCrossEncoder: true, workers: 2 });
+  await w.crossEncoderReady;
+  const wf = await w.searchFused(query);
+  return [...shown, stage, early, wf.stage];
+}
