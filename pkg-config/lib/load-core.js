@@ -37,7 +37,9 @@ export function startCore(kind, wasm, fetchFile, { cache = true, onProgress, onW
       if (selfCheck) {
         source = (await fetchFile(file.url(), { stage, onProgress })).bytes;
       } else if (source === undefined || source === null) {
-        source = (await fetchFile(file.url(), { sha256: file.sha256, cache, stage, onProgress, onWarning })).bytes;
+        // a reload compiles the core from its Cache API entry, reusing the browser's code for it
+        const got = await fetchFile(file.url(), { sha256: file.sha256, cache, wasm: true, stage, onProgress, onWarning });
+        source = got.module || got.bytes;
       } else if (isNode && source instanceof URL && source.protocol === 'file:') {
         source = await nodeReadFile(source);
       }
