@@ -1,5 +1,6 @@
 // The minirank demo: everything runs in a Web Worker in this page; documents are shown as text only.
-// The index is saved to IndexedDB after indexing and restored on reload (no re-embedding).
+// The index is saved to IndexedDB after indexing and restored on reload (no re-embedding). A service
+// worker (sw.js) keeps the page, the package and the models: after one visit the demo works offline.
 
 import { deleteIndexFromIndexedDB, loadIndexFromIndexedDB, saveIndexToIndexedDB } from '../pkg/minirank.js';
 import { MinirankWorker } from '../pkg/worker.js';
@@ -213,7 +214,16 @@ function enable(on) {
   for (const id of ['query', 'search-btn', 'index-btn', 'reset-btn', 'forget-btn']) $(id).disabled = !on;
 }
 
+/** The service worker, scope '/': it must also control the worker that runs /pkg/worker-entry.js. */
+function registerServiceWorker() {
+  if (!('serviceWorker' in navigator)) return;
+  navigator.serviceWorker.register('sw.js', { type: 'module', scope: '/' }).catch((e) => {
+    $('persist').textContent = `No offline copy: the service worker could not be registered (${e.message}).`;
+  });
+}
+
 async function main() {
+  registerServiceWorker();
   $('threshold').addEventListener('input', () => {
     $('threshold-out').textContent = Number($('threshold').value).toFixed(2);
   });
