@@ -20,7 +20,7 @@ function serve({ root: folder } = {}) {
     const requests = [];
     p.stderr.on('data', (d) => {
       for (const m of String(d).matchAll(/"[A-Z]+ (\S+) HTTP\/[\d.]+"/g)) requests.push(m[1]);
-      for (const line of String(d).split('\n')) if (line && !/"[A-Z]+ \S+ HTTP/.test(line)) process.stderr.write(`${line}\n`);
+      if (process.env.MINIRANK_SERVE_LOG) process.stderr.write(d);
     });
     p.stdout.on('data', (d) => {
       const m = /at (http:\/\/[^ ]+)\/www\//.exec(String(d));
