@@ -126,7 +126,7 @@ async function manifestSha() {
  * A folder served in the version test: pkg/ as links to the built files (version A), the page and
  * the fixtures. `toB()` turns it into version B, a build whose bi-encoder tokenizer is another file
  * (the same tokenizer written with indentation: other bytes, another SHA-256, the same ids), with
- * manifest.js and precache-files.js (written by scripts/precache.mjs) to match; `tokenizer(false)` takes that file away (404).
+ * manifest.js and precache-files.js (written by scripts/precache.mjs) to match; `tokenizer(state)` serves that file or not.
  */
 function versionedTree() {
   const dir = mkdtempSync(join(tmpdir(), 'minirank-versions-'));
@@ -162,9 +162,10 @@ function versionedTree() {
       rmSync(join(dir, 'pkg/precache-files.js'));
       execFileSync('node', [`${root}scripts/precache.mjs`, join(dir, 'pkg')], { stdio: 'ignore' });
     },
-    tokenizer(present) {
+    /** B's tokenizer on the server: 'missing' (404), 'stale' (A's bytes under B's digest), 'new'. */
+    tokenizer(state) {
       rmSync(join(dir, tokenizer), { force: true });
-      if (present) writeFileSync(join(dir, tokenizer), b);
+      if (state !== 'missing') writeFileSync(join(dir, tokenizer), state === 'stale' ? a : b);
     },
   };
 }
@@ -184,7 +185,7 @@ test('an update installs whole or not at all: the old version serves until the n
   // lets through cannot install it); offline, version A keeps working
   await context.setOffline(true);
   tree.toB();
-  tree.tokenizer(false);
+  tree.tokenizer('missing');
   let from = server.requests.length;
   await page.reload();
   assert.deepEqual(await pageState(page), { restored: true, size: 20, tokenizer: tree.shaA });
@@ -202,10 +203,17 @@ test('an update installs whole or not at all: the old version serves until the n
   assert.equal((await pageState(page)).tokenizer, tree.shaA);
   assert.equal((await searchFor(page, questions[1]))[0], 'asyncio');
   assert.equal(await page.evaluate(async () => !!(await navigator.serviceWorker.getRegistration('/')).waiting), false);
+  // ... nor with that file's old bytes (a stale copy on a CDN): its integrity fails
+  tree.tokenizer('stale');
+  assert.equal(await page.evaluate(() => offlinePage.update()), 'redundant', 'the install of B fails its integrity check');
+  assert.deepEqual(await swCaches(page), [cacheA]);
+  await page.reload();
+  assert.equal((await pageState(page)).tokenizer, tree.shaA);
 
   // every file of B there: B installs, and takes over once no page runs A
-  tree.tokenizer(true);
+  tree.tokenizer('new');
   assert.equal(await page.evaluate(() => offlinePage.update()), 'installed');
+  assert.equal(await page.evaluate(async () => !!(await navigator.serviceWorker.getRegistration('/')).waiting), true, 'B waits');
   assert.equal((await pageState(page)).tokenizer, tree.shaA, 'the open page keeps A');
   assert.deepEqual(problems, []);
   await page.close();
