@@ -214,16 +214,31 @@ function enable(on) {
   for (const id of ['query', 'search-btn', 'index-btn', 'reset-btn', 'forget-btn']) $(id).disabled = !on;
 }
 
-/** The service worker, scope '/': it must also control the worker that runs /pkg/worker-entry.js. */
-function registerServiceWorker() {
+/**
+ * The service worker, scope '/': it must also control the worker that runs /pkg/worker-entry.js.
+ * On the first visit, wait until it has precached everything and controls the page, so that the
+ * models are downloaded once (by it) and the worker started next loads them from its cache. Goes on
+ * without it if it cannot be registered or its install fails.
+ */
+async function serviceWorker() {
   if (!('serviceWorker' in navigator)) return;
-  navigator.serviceWorker.register('sw.js', { type: 'module', scope: '/' }).catch((e) => {
+  try {
+    const registration = await navigator.serviceWorker.register('sw.js', { type: 'module', scope: '/' });
+    if (navigator.serviceWorker.controller) return;
+    const installing = registration.installing || registration.waiting;
+    if (!installing) return;
+    setStatus('Saving the page, the package and the models for offline use…');
+    $('progress').removeAttribute('value');
+    await new Promise((resolve) => {
+      navigator.serviceWorker.addEventListener('controllerchange', resolve, { once: true });
+      installing.addEventListener('statechange', () => installing.state === 'redundant' && resolve());
+    });
+  } catch (e) {
     $('persist').textContent = `No offline copy: the service worker could not be registered (${e.message}).`;
-  });
+  }
 }
 
 async function main() {
-  registerServiceWorker();
   $('threshold').addEventListener('input', () => {
     $('threshold-out').textContent = Number($('threshold').value).toFixed(2);
   });
@@ -294,6 +309,7 @@ async function main() {
     $('examples').append(b);
   }
 
+  await serviceWorker();
   setStatus('Loading models…');
   mr = await MinirankWorker.load({
     onProgress: ({ stage, loaded, total }) => {
