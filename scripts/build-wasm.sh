@@ -122,6 +122,8 @@ with open(os.path.join(pkg, "models.js"), "w") as f:
     f.write("import { MODEL_MANIFEST } from './manifest.js';\n\n")
     f.write(table("DEFAULT_MODELS", lambda role, key, m: f"...MODEL_MANIFEST.{role}.{key}, url: () => new URL({json.dumps(m['path'])}, import.meta.url)"))
 PY
+# The package's runtime files with their SHA-256 and sizes, for minirank/precache (after every file is written)
+node scripts/precache.mjs pkg
 for f in pkg/minirank_core_bg.wasm pkg/minirank_core_onnx_bg.wasm; do
   echo "[build] $f: $(stat -c %s $f) bytes raw, $(gzip -9 -c $f | wc -c) bytes gzip -9" >&2
 done

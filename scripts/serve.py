@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
 """Serve the repository over HTTP for the www/ demo (and the browser tests).
 
-    python3 scripts/serve.py [--port 8080] [--bind 127.0.0.1] [--no-csp] [--isolate]
+    python3 scripts/serve.py [--port 8080] [--bind 127.0.0.1] [--no-csp] [--isolate] [--root DIR]
 
 Sends a strict Content-Security-Policy (the package must work under it):
     default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; ...
 --isolate adds COOP/COEP (cross-origin isolation), for benchmarks of threaded peers.
+A service worker script (a file named sw.js) may take scope '/' (`Service-Worker-Allowed: /`): the
+demo's worker script is /pkg/worker-entry.js, outside /www/, and a worker is controlled only by a
+registration whose scope holds its script. --root serves another folder than the repository.
+MINIRANK_SERVE_LOG=1 logs each request to stderr.
 """
 import argparse, functools, http.server, os
 
@@ -17,7 +21,8 @@ CSP = ("default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'se
 class Handler(http.server.SimpleHTTPRequestHandler):
     extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map,
                       ".wasm": "application/wasm", ".js": "text/javascript", ".mjs": "text/javascript",
-                      ".jsonl": "application/x-ndjson", ".onnx": "application/octet-stream"}
+                      ".jsonl": "application/x-ndjson", ".onnx": "application/octet-stream",
+                      ".webmanifest": "application/manifest+json"}
     csp = True
     isolate = False
 
@@ -27,6 +32,8 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         if self.isolate:
             self.send_header("Cross-Origin-Opener-Policy", "same-origin")
             self.send_header("Cross-Origin-Embedder-Policy", "require-corp")
+        if self.path.split("?")[0].endswith("/sw.js"):
+            self.send_header("Service-Worker-Allowed", "/")
         self.send_header("Cache-Control", "no-cache")
         super().end_headers()
 
@@ -41,11 +48,12 @@ def main():
     ap.add_argument("--bind", default="127.0.0.1")
     ap.add_argument("--no-csp", action="store_true")
     ap.add_argument("--isolate", action="store_true")
+    ap.add_argument("--root", default=ROOT)
     a = ap.parse_args()
     Handler.csp = not a.no_csp
     Handler.isolate = a.isolate
-    server = http.server.ThreadingHTTPServer((a.bind, a.port), functools.partial(Handler, directory=ROOT))
-    print(f"serving {ROOT} at http://{a.bind}:{server.server_address[1]}/www/ (Ctrl-C to stop)", flush=True)
+    server = http.server.ThreadingHTTPServer((a.bind, a.port), functools.partial(Handler, directory=a.root))
+    print(f"serving {a.root} at http://{a.bind}:{server.server_address[1]}/www/ (Ctrl-C to stop)", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

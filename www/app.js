@@ -2,7 +2,9 @@
 // The index is saved to IndexedDB after indexing and restored on reload (no re-embedding). Searches
 // are progressive: the fused answer (bi-encoder + BM25) shows at once, the reranked one replaces it
 // when the cross-encoder has scored the candidates; typing searches as you type, each keystroke's
-// query aborting the last one's rerank. The page answers before the cross-encoder has loaded.
+// query aborting the last one's rerank. The page answers before the cross-encoder has loaded. A
+// service worker (sw.js) keeps the page, the package and the models: after one visit the demo works
+// offline.
 
 import { deleteIndexFromIndexedDB, loadIndexFromIndexedDB, saveIndexToIndexedDB } from '../pkg/minirank.js';
 import { MinirankWorker } from '../pkg/worker.js';
@@ -229,6 +231,30 @@ function enable(on) {
   for (const id of ['query', 'search-btn', 'index-btn', 'reset-btn', 'forget-btn']) $(id).disabled = !on;
 }
 
+/**
+ * The service worker, scope '/': it must also control the worker that runs /pkg/worker-entry.js.
+ * On the first visit, wait until it has precached everything and controls the page, so that the
+ * models are downloaded once (by it) and the worker started next loads them from its cache. Goes on
+ * without it if it cannot be registered or its install fails.
+ */
+async function serviceWorker() {
+  if (!('serviceWorker' in navigator)) return;
+  try {
+    const registration = await navigator.serviceWorker.register('sw.js', { type: 'module', scope: '/' });
+    if (navigator.serviceWorker.controller) return;
+    const installing = registration.installing || registration.waiting;
+    if (!installing) return;
+    setStatus('Saving the page, the package and the models for offline use…');
+    $('progress').removeAttribute('value');
+    await new Promise((resolve) => {
+      navigator.serviceWorker.addEventListener('controllerchange', resolve, { once: true });
+      installing.addEventListener('statechange', () => installing.state === 'redundant' && resolve());
+    });
+  } catch (e) {
+    $('persist').textContent = `No offline copy: the service worker could not be registered (${e.message}).`;
+  }
+}
+
 async function main() {
   $('threshold').addEventListener('input', () => {
     $('threshold-out').textContent = Number($('threshold').value).toFixed(2);
@@ -301,6 +327,7 @@ async function main() {
     $('examples').append(b);
   }
 
+  await serviceWorker();
   setStatus('Loading models…');
   // the page answers with the bi-encoder as soon as it is ready; the cross-encoder loads meanwhile
   // (in the pool's second worker on a multi-core machine)

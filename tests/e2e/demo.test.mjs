@@ -20,7 +20,8 @@ test('the demo loads, searches the seed question and reranks under a strict CSP'
     if (m.type() === 'error') problems.push(m.text());
   });
   page.on('pageerror', (e) => problems.push(String(e)));
-  page.context().on('request', (r) => requests.push(r.url()));
+  // the page's requests and its worker's (the service worker fetches the files once more to precache them: docs/offline.md)
+  page.context().on('request', (r) => r.serviceWorker() || requests.push(r.url()));
   page.on('response', (r) => {
     if (r.status() >= 400) problems.push(`HTTP ${r.status()} for ${r.url()}`);
   });
@@ -155,7 +156,7 @@ test('the demo loads, searches the seed question and reranks under a strict CSP'
   const modelFetches = (list) => list.filter((u) => /\/models\/[a-z-]+\/model\.nnef\.tar$/.test(u)).length;
   assert.equal(modelFetches(requests), 2, 'first load downloads both models');
   const reloadRequests = [];
-  page.context().on('request', (r) => reloadRequests.push(r.url()));
+  page.context().on('request', (r) => r.serviceWorker() || reloadRequests.push(r.url()));
   await page.reload();
   await page.waitForSelector('body[data-ready="true"]', { timeout: 300_000 });
   assert.equal(modelFetches(reloadRequests), 0, `reload fetched models again: ${reloadRequests.join(' ')}`);

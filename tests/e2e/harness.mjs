@@ -8,12 +8,23 @@ import { chromium } from 'playwright-core';
 
 export const root = fileURLToPath(new URL('../../', import.meta.url));
 
-function serve() {
+/**
+ * scripts/serve.py on a free port, serving `root` (default the repository). `requests`: the paths
+ * of the requests that reached it (from its log), so that a test can count what a service worker
+ * did not answer.
+ */
+function serve({ root: folder } = {}) {
   return new Promise((resolve, reject) => {
-    const p = spawn('python3', [`${root}scripts/serve.py`, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const args = [`${root}scripts/serve.py`, '--port', '0', ...(folder ? ['--root', folder] : [])];
+    const p = spawn('python3', args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MINIRANK_SERVE_LOG: '1' } });
+    const requests = [];
+    p.stderr.on('data', (d) => {
+      for (const m of String(d).matchAll(/"[A-Z]+ (\S+) HTTP\/[\d.]+"/g)) requests.push(m[1]);
+      if (process.env.MINIRANK_SERVE_LOG) process.stderr.write(d);
+    });
     p.stdout.on('data', (d) => {
       const m = /at (http:\/\/[^ ]+)\/www\//.exec(String(d));
-      if (m) resolve({ origin: m[1], url: `${m[1]}/www/`, proc: p });
+      if (m) resolve({ origin: m[1], url: `${m[1]}/www/`, proc: p, requests });
     });
     p.on('exit', (c) => reject(new Error(`server exited ${c}`)));
   });
@@ -46,22 +57,27 @@ export async function start({ args = [] } = {}) {
 }
 
 /**
- * `{ server, context }` with a persistent profile in a temporary folder: storage on disk with a
- * disk-sized quota, as a user's browser has (the contexts of `start` keep storage in memory, with
- * a small quota).
+ * `{ server, context, close }` with a persistent profile in a temporary folder: storage on disk with
+ * a disk-sized quota, as a user's browser has (the contexts of `start` keep storage in memory, with
+ * a small quota). `root`: the folder served (default the repository).
  */
-export async function startPersistent() {
+export async function startPersistent({ root: folder } = {}) {
   const { mkdtemp, rm } = await import('node:fs/promises');
   const { tmpdir } = await import('node:os');
-  const server = await serve();
+  const server = await serve({ root: folder });
   const dir = await mkdtemp(`${tmpdir()}/minirank-profile-`);
   const context = await chromium.launchPersistentContext(dir, launchOptions([]));
-  after(async () => {
-    await context.close();
-    server.proc.kill();
-    await rm(dir, { recursive: true, force: true });
-  });
-  return { server, context };
+  let closed = null;
+  const close = () => {
+    closed ||= (async () => {
+      await context.close();
+      server.proc.kill();
+      await rm(dir, { recursive: true, force: true });
+    })();
+    return closed;
+  };
+  after(close);
+  return { server, context, close };
 }
 
 /**

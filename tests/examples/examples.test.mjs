@@ -286,6 +286,70 @@ test("Vite with 'minirank/core': no model in the build; the models from the app'
   });
 });
 
+test('Vite PWA (vite-plugin-pwa, Workbox): after one visit the app reloads and searches offline, no request reaching the server', {
+  timeout: 900_000,
+}, async (t) => {
+  const dir = prepare('pwa');
+  execFileSync('node', ['node_modules/vite/bin/vite.js', 'build', '--logLevel', 'warn'], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
+  // Workbox takes minirank/precache's entries as they are (its own check of additionalManifestEntries)
+  const check = `import { getManifest } from 'workbox-build';
+    import { precacheEntries } from 'minirank/precache';
+    const entries = precacheEntries('/minirank/');
+    const { manifestEntries, warnings } = await getManifest({ globDirectory: 'public', globPatterns: [], additionalManifestEntries: entries });
+    console.log(JSON.stringify({ same: JSON.stringify(manifestEntries) === JSON.stringify(entries), warnings, count: entries.length }));`;
+  const workbox = JSON.parse(execFileSync('node', ['--input-type=module', '-e', check], { cwd: dir, encoding: 'utf8' }));
+  assert.deepEqual(workbox, { same: true, warnings: [], count: workbox.count }, JSON.stringify(workbox));
+  assert.ok(workbox.count > 20);
+
+  const server = await serve(join(dir, 'dist'));
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    const problems = [];
+    page.on('pageerror', (e) => problems.push(e.message));
+    const result = async () => {
+      await page.waitForFunction(() => globalThis.minirankExample, null, { timeout: 300_000 });
+      return page.evaluate(() => globalThis.minirankExample);
+    };
+    await page.goto(server.url);
+    const first = await result();
+    assert.equal(first.ok, true, JSON.stringify(first));
+    // the service worker has precached the build and controls the page
+    await page.waitForFunction(() => navigator.serviceWorker.controller, null, { timeout: 300_000 });
+    const precached = await page.evaluate(async () => {
+      const names = (await caches.keys()).filter((n) => n.startsWith('workbox-precache'));
+      return (await Promise.all(names.map(async (n) => (await (await caches.open(n)).keys()).map((r) => new URL(r.url).pathname)))).flat();
+    });
+    assert.equal(precached.filter((p) => p.endsWith('.tar')).length, 2, precached.join(' '));
+    assert.deepEqual(
+      precached.filter((p) => /onnx/.test(p)),
+      [],
+      'the ONNX core is not precached',
+    );
+
+    await context.setOffline(true);
+    const from = server.requests.length;
+    const started = Date.now();
+    await page.reload();
+    const offline = await result();
+    assert.equal(offline.ok, true, JSON.stringify(offline));
+    checkSeed(offline.main, 'pwa offline (main thread)');
+    assert.deepEqual(offline.worker, offline.main, 'pwa offline: the worker answers as the main thread');
+    assert.deepEqual(offline.main, first.main, 'offline as online');
+    await new Promise((r) => setTimeout(r, 500));
+    // Chromium checks the service worker's scripts for an update after a navigation even under
+    // setOffline (which does not cover that check); with the network really down it fails
+    const reached = server.requests.slice(from).filter((p) => !/^\/(sw|workbox-[\w-]+)\.js$/.test(p));
+    assert.deepEqual(reached, [], 'with the network off, no request reaches the server');
+    t.diagnostic(`pwa: offline reload and search in ${Date.now() - started} ms; ${precached.length} files precached`);
+    assert.deepEqual(problems, []);
+    answers.pwa = offline.main;
+  } finally {
+    await context.close();
+    server.close();
+  }
+});
+
 test('every app gives the same answers', () => {
   const names = Object.keys(answers);
   assert.ok(names.length >= 2, names.join());

@@ -3,9 +3,10 @@
 //   node --test tests/node/docs.test.mjs        (after scripts/build-wasm.sh)
 //
 // Every ```js block is written to a temporary .mjs file whose imports of 'minirank',
-// 'minirank/worker', 'minirank/core' and 'minirank/core/worker' point at pkg/, and run with node
-// from the repository root; it must exit 0. Blocks for the browser (Web Workers, IndexedDB, URLs on
-// a host) are fenced ```js browser, and blocks not meant to run ```js ignore: those are skipped.
+// 'minirank/worker', 'minirank/core', 'minirank/core/worker', 'minirank/precache' and
+// 'minirank/service-worker' point at pkg/, and run with node from the repository root; it must exit
+// 0. Blocks for the browser (Web Workers, IndexedDB, service workers, URLs on a host) are fenced
+// ```js browser, and blocks not meant to run ```js ignore: those are skipped.
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -25,6 +26,8 @@ const ENTRIES = {
   'minirank/worker': 'pkg/worker.js',
   'minirank/core': 'pkg/core.js',
   'minirank/core/worker': 'pkg/core-worker.js',
+  'minirank/precache': 'pkg/precache.js',
+  'minirank/service-worker': 'pkg/service-worker.js',
 };
 
 /** The fenced ```js blocks of a markdown text: `{ line, flags, code }`. */
@@ -54,7 +57,7 @@ export function jsBlocks(markdown) {
 
 /** The block with its package imports pointed at pkg/. */
 export function pointAtPackage(code) {
-  return code.replace(/(\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)(['"])(minirank(?:\/[\w/]+)?)\2/g, (_all, head, quote, name) => {
+  return code.replace(/(\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)(['"])(minirank(?:\/[\w/-]+)?)\2/g, (_all, head, quote, name) => {
     const file = ENTRIES[name];
     assert.ok(file, `unknown import ${name}`);
     return `${head}${quote}${new URL(file, root).href}${quote}`;

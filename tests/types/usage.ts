@@ -148,3 +148,18 @@ export async function progressive(query: string): Promise<string[]> {
   const wf = await w.searchFused(query);
   return [...shown, stage, early, wf.stage];
 }
+
+// minirank/precache and minirank/service-worker (docs/offline.md)
+import { PRECACHE_FILES, precacheEntries, type PrecacheEntry } from '../../pkg-config/precache.js';
+import { precacheAndServe } from '../../pkg-config/service-worker.js';
+
+export function offline(): Promise<string> {
+  const entries: PrecacheEntry[] = precacheEntries('/minirank/', { onnx: false, models: true });
+  const bytes: number = PRECACHE_FILES.filter((f) => f.group !== 'onnx').reduce((sum, f) => sum + f.bytes, 0);
+  // @ts-expect-error: a misspelt option is refused
+  precacheEntries('/minirank/', { onyx: true });
+  // @ts-expect-error: the base is required
+  precacheEntries();
+  console.log(bytes);
+  return precacheAndServe({ version: '1', files: ['/', '/app.js', { url: '/data.json', revision: null }, ...entries] });
+}
