@@ -442,9 +442,10 @@ export interface Candidate {
 }
 
 /**
- * One reranked result.
+ * One result, before or after the cross-encoder: a hit of a `FusedResult`,
+ * and all of a `RerankedHit` but its logit and score.
  */
-export interface RerankedHit {
+export interface FusedHit {
   /**
    * Candidate id.
    */
@@ -454,19 +455,11 @@ export interface RerankedHit {
    */
   text: string;
   /**
-   * Raw cross-encoder logit (uncalibrated; higher is more relevant).
-   */
-  logit: number;
-  /**
-   * `sigmoid(logit)`, in 0..1.
-   */
-  score: number;
-  /**
-   * 1-based rank after reranking.
+   * 1-based rank in the result.
    */
   rank: number;
   /**
-   * 1-based position in the candidate list given to rerank.
+   * 1-based position in the candidate list given to stage two.
    */
   originalRank: number;
   /**
@@ -482,7 +475,8 @@ export interface RerankedHit {
    */
   bm25: number | null;
   /**
-   * The fused score the hits are ordered by (see `fusion`): the sum of `contributions`.
+   * The fused score the hits are ordered by (see `fusion`): the sum of
+   * `contributions` (before the cross-encoder, without its term).
    */
   fused: number;
   /**
@@ -514,66 +508,17 @@ export interface RerankedHit {
 }
 
 /**
- * One result of the fused stage (`FusedResult`): a `RerankedHit` before the
- * cross-encoder, so without its logit and score.
+ * One reranked result: the fields of a `FusedHit` and the cross-encoder's logit and score.
  */
-export interface FusedHit {
+export interface RerankedHit extends FusedHit {
   /**
-   * Candidate id.
+   * Raw cross-encoder logit (uncalibrated; higher is more relevant).
    */
-  id: string;
+  logit: number;
   /**
-   * Candidate text.
+   * `sigmoid(logit)`, in 0..1.
    */
-  text: string;
-  /**
-   * 1-based rank by the fused score.
-   */
-  rank: number;
-  /**
-   * 1-based position in the candidate pool.
-   */
-  originalRank: number;
-  /**
-   * The candidate's first-stage score.
-   */
-  retrievalScore: number | null;
-  /**
-   * The candidate's cosine similarity to the query, when known.
-   */
-  dense: number | null;
-  /**
-   * The candidate's BM25 score, when known.
-   */
-  bm25: number | null;
-  /**
-   * The fused score without its cross-encoder term (see `fusion`).
-   */
-  fused: number;
-  /**
-   * What each signal added to `fused` (`crossEncoder` is 0).
-   */
-  contributions: Contributions;
-  /**
-   * The parts of the final score, when multi-signal reranking is used (relevance from `fused`).
-   */
-  components?: Components;
-  /**
-   * The candidate's parent document (a passage of a longer document).
-   */
-  parent?: string;
-  /**
-   * When results are grouped by parent: this document's passages among the results, best first.
-   */
-  passages?: string[];
-  /**
-   * When results are grouped by parent: the score the parents are ordered by.
-   */
-  parentScore?: number;
-  /**
-   * The candidate's metadata.
-   */
-  metadata?: unknown;
+  score: number;
 }
 
 /**

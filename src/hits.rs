@@ -46,21 +46,18 @@ impl Candidate {
     }
 }
 
-/// One reranked result.
+/// One result, before or after the cross-encoder: a hit of a [`crate::pipeline::FusedResult`],
+/// and all of a [`RerankedHit`] but its logit and score.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct RerankedHit {
+pub struct FusedHit {
     /// Candidate id.
     pub id: String,
     /// Candidate text.
     pub text: String,
-    /// Raw cross-encoder logit (uncalibrated; higher is more relevant).
-    pub logit: f32,
-    /// `sigmoid(logit)`, in 0..1.
-    pub score: f32,
-    /// 1-based rank after reranking.
+    /// 1-based rank in the result.
     pub rank: usize,
-    /// 1-based position in the candidate list given to rerank.
+    /// 1-based position in the candidate list given to stage two.
     pub original_rank: usize,
     /// The candidate's first-stage score.
     pub retrieval_score: Option<f32>,
@@ -68,7 +65,8 @@ pub struct RerankedHit {
     pub dense: Option<f32>,
     /// The candidate's BM25 score, when known.
     pub bm25: Option<f32>,
-    /// The fused score the hits are ordered by (see [`crate::fusion`]): the sum of `contributions`.
+    /// The fused score the hits are ordered by (see [`crate::fusion`]): the sum of
+    /// `contributions` (before the cross-encoder, without its term).
     pub fused: f32,
     /// What each signal added to `fused`.
     pub contributions: Contributions,
@@ -91,6 +89,33 @@ pub struct RerankedHit {
     pub metadata: Option<serde_json::Value>,
 }
 
+/// One reranked result: the fields of a [`FusedHit`] and the cross-encoder's logit and score.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RerankedHit {
+    /// Everything of the hit but the cross-encoder's part (serialized flat; read through `Deref`:
+    /// `hit.id` is `hit.hit.id`).
+    #[serde(flatten)]
+    pub hit: FusedHit,
+    /// Raw cross-encoder logit (uncalibrated; higher is more relevant).
+    pub logit: f32,
+    /// `sigmoid(logit)`, in 0..1.
+    pub score: f32,
+}
+
+impl std::ops::Deref for RerankedHit {
+    type Target = FusedHit;
+    fn deref(&self) -> &FusedHit {
+        &self.hit
+    }
+}
+
+impl std::ops::DerefMut for RerankedHit {
+    fn deref_mut(&mut self) -> &mut FusedHit {
+        &mut self.hit
+    }
+}
+
 impl RerankedHit {
     /// The id this hit is grouped under: its parent's for a passage, else its own.
     pub fn group_id(&self) -> &str {
@@ -101,85 +126,6 @@ impl RerankedHit {
     /// else the fused score.
     pub fn ranking_score(&self) -> f32 {
         self.parent_score.or(self.components.map(|c| c.final_score)).unwrap_or(self.fused)
-    }
-}
-
-/// One result of the fused stage ([`crate::pipeline::FusedResult`]): a [`RerankedHit`] before the
-/// cross-encoder, so without its logit and score.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct FusedHit {
-    /// Candidate id.
-    pub id: String,
-    /// Candidate text.
-    pub text: String,
-    /// 1-based rank by the fused score.
-    pub rank: usize,
-    /// 1-based position in the candidate pool.
-    pub original_rank: usize,
-    /// The candidate's first-stage score.
-    pub retrieval_score: Option<f32>,
-    /// The candidate's cosine similarity to the query, when known.
-    pub dense: Option<f32>,
-    /// The candidate's BM25 score, when known.
-    pub bm25: Option<f32>,
-    /// The fused score without its cross-encoder term (see [`crate::fusion`]).
-    pub fused: f32,
-    /// What each signal added to `fused` (`crossEncoder` is 0).
-    pub contributions: Contributions,
-    /// The parts of the final score, when multi-signal reranking is used (relevance from `fused`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub components: Option<Components>,
-    /// The candidate's parent document (a passage of a longer document).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub parent: Option<String>,
-    /// When results are grouped by parent: this document's passages among the results, best first.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub passages: Option<Vec<String>>,
-    /// When results are grouped by parent: the score the parents are ordered by.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub parent_score: Option<f32>,
-    /// The candidate's metadata.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<serde_json::Value>,
-}
-
-impl From<RerankedHit> for FusedHit {
-    fn from(h: RerankedHit) -> Self {
-        let RerankedHit {
-            id,
-            text,
-            logit: _,
-            score: _,
-            rank,
-            original_rank,
-            retrieval_score,
-            dense,
-            bm25,
-            fused,
-            contributions,
-            components,
-            parent,
-            passages,
-            parent_score,
-            metadata,
-        } = h;
-        FusedHit {
-            id,
-            text,
-            rank,
-            original_rank,
-            retrieval_score,
-            dense,
-            bm25,
-            fused,
-            contributions,
-            components,
-            parent,
-            passages,
-            parent_score,
-            metadata,
-        }
     }
 }
 

@@ -715,7 +715,7 @@ impl Minirank {
             stage: ResultStage::Fused,
             candidates,
             cascade,
-            hits: fused.hits.into_iter().map(FusedHit::from).collect(),
+            hits: fused.hits.into_iter().map(|h| h.hit).collect(),
             weights: fused.weights,
         })
     }

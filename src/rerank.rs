@@ -8,7 +8,7 @@ use crate::cross_encoder::{
 };
 use crate::error::{bail_option, Error, Result};
 use crate::fusion::{Contributions, Fusion};
-use crate::hits::{Candidate, Reranked, RerankedHit};
+use crate::hits::{Candidate, FusedHit, Reranked, RerankedHit};
 use crate::kernels::sigmoid;
 use crate::signals::Signals;
 use crate::tokenize::{check_candidate_text, check_query};
@@ -350,22 +350,24 @@ fn assemble(
         .map(|(r, &(i, _))| {
             let c = &candidates[i];
             RerankedHit {
-                id: c.id.clone(),
-                text: c.text.clone(),
+                hit: FusedHit {
+                    id: c.id.clone(),
+                    text: c.text.clone(),
+                    rank: r + 1,
+                    original_rank: i + 1,
+                    retrieval_score: c.score,
+                    dense: c.dense,
+                    bm25: c.bm25,
+                    fused: parts[i].total(),
+                    contributions: parts[i],
+                    components: None,
+                    parent: c.parent.clone(),
+                    passages: None,
+                    parent_score: None,
+                    metadata: c.metadata.clone(),
+                },
                 logit: logits[i],
                 score: sigmoid(logits[i]),
-                rank: r + 1,
-                original_rank: i + 1,
-                retrieval_score: c.score,
-                dense: c.dense,
-                bm25: c.bm25,
-                fused: parts[i].total(),
-                contributions: parts[i],
-                components: None,
-                parent: c.parent.clone(),
-                passages: None,
-                parent_score: None,
-                metadata: c.metadata.clone(),
             }
         })
         .collect();

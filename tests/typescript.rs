@@ -21,7 +21,7 @@ const TYPES: &[(&str, &[&str])] = &[
     ("src/cross_encoder.rs", &["PairOptions"]),
     ("src/bm25.rs", &["Bm25Params", "Stemmer"]),
     ("src/index/mod.rs", &["IndexLimits", "Document"]),
-    ("src/hits.rs", &["Candidate", "RerankedHit", "FusedHit", "ResultStage", "Components", "Reranked"]),
+    ("src/hits.rs", &["Candidate", "FusedHit", "RerankedHit", "ResultStage", "Components", "Reranked"]),
     ("src/pipeline.rs", &["SearchResult", "FusedResult"]),
     ("src/rerank.rs", &["CacheStats"]),
 ];
