@@ -8,6 +8,7 @@
 //
 // The list (precache-files.js) is written by scripts/build-wasm.sh (scripts/precache.mjs).
 
+import { fail } from './lib/errors.js';
 import { FILES } from './precache-files.js';
 
 /** Every file the package runs from: `{ path, sha256, bytes, group }`, `path` relative to the package's folder. */
@@ -27,8 +28,11 @@ function integrityOf(hex) {
  * them only for an ONNX model). `models: false` leaves out the default models (an app that loads
  * its own with `minirank/core`).
  */
-export function precacheEntries(base, { onnx = false, models = true } = {}) {
-  if (typeof base !== 'string') throw new TypeError('precacheEntries(base): base must be a string, the URL or path where the package is served');
+export function precacheEntries(base, options = {}) {
+  if (typeof base !== 'string') fail('InvalidOption', 'invalid option `base`: must be a string, the URL or path where the package is served');
+  const unknown = Object.keys(options || {}).filter((k) => k !== 'onnx' && k !== 'models');
+  if (unknown.length) fail('InvalidOption', `invalid option \`${unknown[0]}\`: precacheEntries takes \`onnx\` and \`models\``);
+  const { onnx = false, models = true } = options || {};
   const prefix = base.endsWith('/') ? base : `${base}/`;
   const wanted = { core: true, onnx, models };
   return PRECACHE_FILES.filter((f) => wanted[f.group]).map((f) => ({ url: prefix + f.path, revision: f.sha256, integrity: integrityOf(f.sha256) }));

@@ -25,7 +25,7 @@ const NEW_DOCS = ['Multiprocessing uses separate processes', 'Bananas are yellow
  */
 async function reached(server, from, sw) {
   await new Promise((r) => setTimeout(r, 500));
-  const checks = new Set([sw, '/pkg/precache.js', '/pkg/precache-files.js', '/pkg/service-worker.js']);
+  const checks = new Set([sw, '/pkg/precache.js', '/pkg/precache-files.js', '/pkg/lib/errors.js', '/pkg/service-worker.js']);
   return server.requests.slice(from).filter((p) => !checks.has(p));
 }
 

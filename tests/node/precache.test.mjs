@@ -61,5 +61,12 @@ test('precacheEntries: `{ url, revision, integrity }` under the base given; ONNX
   const noModels = precacheEntries('/', { models: false });
   assert.equal(noModels.length, PRECACHE_FILES.filter((f) => f.group === 'core').length);
   assert.ok(noModels.every((e) => !e.url.startsWith('/models/')));
-  assert.throws(() => precacheEntries(), TypeError);
+  assert.throws(
+    () => precacheEntries(),
+    (e) => e.name === 'MinirankError' && e.code === 'InvalidOption' && /base/.test(e.message),
+  );
+  assert.throws(
+    () => precacheEntries('/m/', { onyx: true }),
+    (e) => e.code === 'InvalidOption' && /onyx/.test(e.message),
+  );
 });
