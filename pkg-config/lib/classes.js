@@ -6,7 +6,7 @@ import { fail, MinirankError } from './errors.js';
 import { buildModels } from './load-core.js';
 import { loadFiles } from './load-models.js';
 import { defineMethods } from './methods.js';
-import { abortable, progressiveSearch, scoreInBatches } from './progressive.js';
+import { abortable, loadingCrossEncoder, progressiveSearch, scoreInBatches } from './progressive.js';
 
 const LOAD_KEYS = [
   'biEncoder',
@@ -45,6 +45,7 @@ export class Minirank {
     this._indexing = Promise.resolve();
     /** Resolves once the cross-encoder is loaded (at once, unless it loads after `load` with `deferCrossEncoder`). */
     this.crossEncoderReady = Promise.resolve();
+    this._ceReady = true;
   }
 
   /**
@@ -86,9 +87,8 @@ export class Minirank {
       throw abortError(signal, 'load');
     }
     const mr = new this(engine);
-    if (crossEncoder === 'background') mr.crossEncoderReady = mr._addCrossEncoder(options, core);
-    if (crossEncoder === 'none') mr.crossEncoderReady = Promise.reject(new MinirankError('NoCrossEncoder', 'this worker holds no cross-encoder'));
-    mr.crossEncoderReady.catch(() => {}); // a failure is the caller's to see when it awaits it
+    if (crossEncoder === 'background') loadingCrossEncoder(mr, mr._addCrossEncoder(options, core));
+    if (crossEncoder === 'none') loadingCrossEncoder(mr, Promise.reject(new MinirankError('NoCrossEncoder', 'this worker holds no cross-encoder')));
     return mr;
   }
 
@@ -118,12 +118,30 @@ export class Minirank {
     const e = this._engine;
     return {
       fused: async (query, options) => e.searchFused(query, options),
-      ready: () => this.crossEncoderReady,
       prepare: async (query, options) => e.prepareSearch(query, options),
+      ready: () => this.crossEncoderReady,
       score: (job, signal) => scoreInBatches((q, texts, o) => e.scorePairs(q, texts, o), job, signal),
       finish: async (id, logits) => e.finish(id, logits),
       abandon: (id) => e.abandon(id),
     };
+  }
+
+  /**
+   * A `search` or `rerank` made while the cross-encoder loads: prepared now (`prepare`: the
+   * engine's first half), so that it sees the index as it is, and scored once the cross-encoder is there.
+   */
+  async _afterCrossEncoder(prepare, args, signal, name) {
+    const e = this._engine;
+    const job = e[prepare](...args);
+    let finished = false;
+    try {
+      await abortable(this.crossEncoderReady, signal, name);
+      const logits = e.scorePairs(job.query, job.texts, job.options);
+      finished = true;
+      return e.finish(job.id, logits);
+    } finally {
+      if (!finished) e.abandon(job.id);
+    }
   }
 
   /** Number of indexed documents. */
@@ -211,7 +229,7 @@ defineMethods(Minirank, (name, how) => {
       return progressiveSearch(this, this._stages(), args[0], rest, onStage, signal);
     }
     args[how.signal] = options;
-    if (how.needsCE) await abortable(this.crossEncoderReady, signal, name);
+    if (how.needsCE && !this._ceReady) return this._afterCrossEncoder(how.pooled, args, signal, name);
     return this._engine[name](...args);
   };
 });

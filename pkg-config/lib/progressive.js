@@ -35,10 +35,25 @@ export function abortable(promise, signal, what) {
 export const nextTask = () => new Promise((resolve) => setTimeout(resolve, 0));
 
 /**
+ * Give `owner` (a `Minirank` or `MinirankWorker`) a cross-encoder that is still loading: its
+ * `crossEncoderReady` is `loading`, and `owner._ceReady` turns true once it resolves. Until then a
+ * call that needs the cross-encoder is prepared at once (so that it sees the index as it is when
+ * the call is made, in the order of the calls) and scored once it is there.
+ */
+export function loadingCrossEncoder(owner, loading) {
+  owner._ceReady = false;
+  owner.crossEncoderReady = loading.then(() => {
+    owner._ceReady = true;
+  });
+  owner.crossEncoderReady.catch(() => {}); // a failure is the caller's to see when it awaits it
+}
+
+/**
  * Run a progressive search on `owner` (a `Minirank` or `MinirankWorker`), whose previous one it
- * supersedes. `steps`: `fused(query, options)`, `ready(signal)` (the cross-encoder is loaded),
- * `prepare(query, options, signal)` → `{ id, query, texts, options }`, `score(job, signal)` →
- * logits, `finish(id, logits)`, `abandon(id)`.
+ * supersedes. `steps`: `fused(query, options, signal)`, `prepare(query, options, signal)` → `{ id, query, texts,
+ * options }`, `ready()` (the cross-encoder is loaded), `score(job, signal)` → logits,
+ * `finish(id, logits)`, `abandon(id)`. Both halves start when the call is made, so that they see
+ * the index as it is then; a job that is not finished is abandoned.
  */
 export async function progressiveSearch(owner, steps, query, options, onStage, signal) {
   if (typeof onStage !== 'function') fail('InvalidOption', 'invalid option `onStage`: must be a function');
@@ -47,22 +62,21 @@ export async function progressiveSearch(owner, steps, query, options, onStage, s
   const controller = follow(signal);
   owner._latestSearch = controller;
   const own = controller.signal;
+  const fusedAnswer = steps.fused(query, options, own);
+  const prepared = steps.prepare(query, options, own);
+  let finished = false;
   try {
-    const fused = await abortable(steps.fused(query, options), own, 'search');
-    onStage(fused);
-    await abortable(steps.ready(own), own, 'search');
-    const job = await steps.prepare(query, options, own);
-    try {
-      const logits = await steps.score(job, own);
-      throwIfAborted(own, 'search');
-      const reranked = await steps.finish(job.id, logits);
-      onStage(reranked);
-      return reranked;
-    } catch (e) {
-      Promise.resolve(steps.abandon(job.id)).catch(() => {}); // a no-op once finished
-      throw e;
-    }
+    onStage(await abortable(fusedAnswer, own, 'search'));
+    await abortable(steps.ready(), own, 'search');
+    const job = await abortable(prepared, own, 'search');
+    const logits = await steps.score(job, own);
+    throwIfAborted(own, 'search');
+    finished = true;
+    const reranked = await steps.finish(job.id, logits);
+    onStage(reranked);
+    return reranked;
   } finally {
+    if (!finished) prepared.then((job) => steps.abandon(job.id)).catch(() => {});
     if (owner._latestSearch === controller) owner._latestSearch = null;
   }
 }

@@ -16,7 +16,7 @@ import { MinirankError, warn } from './errors.js';
 import { isHubModel } from './hub.js';
 import { defineMethods } from './methods.js';
 import { baseHref } from './platform.js';
-import { abortable, progressiveSearch } from './progressive.js';
+import { abortable, loadingCrossEncoder, progressiveSearch } from './progressive.js';
 
 /**
  * The pool size `workers: 'auto'` (the default) picks: half of `navigator.hardwareConcurrency`
@@ -80,6 +80,7 @@ export class MinirankWorkerClient {
     this.dim = 0;
     /** Resolves once the cross-encoder is loaded (at once, unless it loads after `load` with `deferCrossEncoder`). */
     this.crossEncoderReady = Promise.resolve();
+    this._ceReady = true;
     this._primaryScores = true; // false: the first worker holds no cross-encoder (its pool's others do)
     worker.onmessage = (e) => this._onMessage(e.data);
     worker.onerror = (e) => {
@@ -196,7 +197,7 @@ export class MinirankWorkerClient {
     }
     if (ceMode === 'none') {
       mw._primaryScores = false;
-      mw.crossEncoderReady = Promise.all(helpers).then(
+      const adopted = Promise.all(helpers).then(
         (loaded) => {
           for (const h of loaded) mw._adopt(h);
         },
@@ -205,10 +206,10 @@ export class MinirankWorkerClient {
           throw e;
         },
       );
+      loadingCrossEncoder(mw, adopted);
     } else if (ceMode === 'background') {
-      mw.crossEncoderReady = mw._call('whenCrossEncoder', []).then(() => {});
+      loadingCrossEncoder(mw, mw._call('whenCrossEncoder', []));
     }
-    mw.crossEncoderReady.catch(() => {}); // a failure is the caller's to see when it awaits it
     return mw;
   }
 
@@ -289,9 +290,10 @@ export class MinirankWorkerClient {
   /** The steps of a progressive search (progressive.js) on this pool. */
   _stages() {
     return {
-      fused: (query, options) => this._call('searchFused', [query, options]),
+      fused: (query, options, signal) => this._call('searchFused', [query, options], { signal }),
+      // an aborted job is skipped if still queued, else made and then abandoned (not left in the worker)
+      prepare: (query, options, signal) => this._call('prepareSearch', [query, options], { signal, waitForWorker: true }),
       ready: () => this.crossEncoderReady,
-      prepare: (query, options, signal) => this._call('prepareSearch', [query, options], { signal }),
       score: (job, signal) => this._scoreShards(job, signal),
       finish: (id, logits) => this._call('finish', [id, logits]),
       abandon: (id) => this._call('abandon', [id]),
@@ -300,12 +302,15 @@ export class MinirankWorkerClient {
 
   /**
    * A search or rerank on the pool: the primary worker prepares it (retrieval, cascade, cache,
-   * checks: the core's own path), every worker scores a share, the primary finishes it. A
-   * failure anywhere rejects the call.
+   * checks: the core's own path) when the call is made, every worker that holds the cross-encoder
+   * scores a share (once it is loaded), the primary finishes it. A failure anywhere rejects the
+   * call; an aborted one is skipped while queued, and a job already made is abandoned.
    */
   async _pooled(prepare, args, signal) {
-    const job = await this._call(prepare, args, { signal });
+    const job = await this._call(prepare, args, { signal, waitForWorker: true });
     try {
+      throwIfAborted(signal, prepare);
+      if (!this._ceReady) await abortable(this.crossEncoderReady, signal, prepare);
       const logits = await this._scoreShards(job, signal);
       return await this._call('finish', [job.id, logits], { signal });
     } catch (e) {
@@ -393,10 +398,11 @@ export class MinirankWorkerClient {
       const { onStage, ...options } = args[how.signal];
       return progressiveSearch(this, this._stages(), args[0], options, onStage, signal);
     }
-    if (how.needsCE) await abortable(this.crossEncoderReady, signal, name);
+    // a search or rerank made while the cross-encoder loads is prepared at once, scored when it is there
+    if (how.pooled && (this._helpers.length || !this._ceReady || !this._primaryScores)) return this._pooled(how.pooled, args, signal);
+    if (how.needsCE && !this._ceReady) await abortable(this.crossEncoderReady, signal, name);
     // the first worker holds no cross-encoder: its pool's others score
     if (name === 'scorePairs' && !this._primaryScores) return this._helpers[0]._call(name, args);
-    if (how.pooled && (this._helpers.length || !this._primaryScores)) return this._pooled(how.pooled, args, signal);
     return this._call(name, args, { transfer, onProgress, signal, waitForWorker: !!how.progress });
   }
 

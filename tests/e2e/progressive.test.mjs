@@ -26,10 +26,20 @@ const inPage = async ([qs, options]) => {
     ceReady = true;
   });
   await mw.index(docs);
+  // calls made while the cross-encoder loads keep their order: this search does not see the
+  // document indexed after it, nor miss the one removed after it (checked below, once it is reranked)
+  const early = mw.search(qs[0], { candidates: 20, topK: 20 });
+  await mw.remove('gil');
+  await mw.index([{ id: 'late', text: qs[0] }]);
+  const loading = !ceReady;
+  await mw.remove('late');
+  await mw.index(docs.filter((d) => d.id === 'gil'));
   // the first progressive search: its fused answer, then the reranked one
   const stages = [];
   const first = await mw.search(qs[0], { ...OPTS, onStage: (r) => stages.push([r.stage, ceReady, ids(r)]) });
   events.push(...stages.map(([stage, ready]) => `${stage}${ready ? '' : ' (cross-encoder loading)'}`));
+  const earlyIds = ids(await early);
+  const order = { loading, early: earlyIds.includes('gil') && !earlyIds.includes('late') };
   // search as you type: each query supersedes the one before while it reranks
   await mw.setCacheCapacity(0);
   const outcomes = [];
@@ -54,6 +64,7 @@ const inPage = async ([qs, options]) => {
   await mr.index(docs);
   const reference = { fused: ids(await mr.searchFused(qs[0], OPTS)), reranked: ids(await mr.search(qs[0], OPTS)) };
   const out = {
+    order,
     workers: mw.workers,
     events,
     first: { stage: first.stage, fused: stages[0][2], reranked: ids(first) },
@@ -85,6 +96,7 @@ for (const [name, options] of [
     const r = await page.evaluate(inPage, [questions, options]);
     assert.deepEqual(problems, []);
     assert.equal(r.workers, options.workers);
+    assert.deepEqual(r.order, { loading: !!options.deferCrossEncoder, early: true });
     assert.equal(r.first.stage, 'reranked');
     assert.deepEqual(r.first.fused, r.reference.fused, 'the fused answer is the main thread’s searchFused');
     assert.deepEqual(r.first.reranked, r.reference.reranked, 'the reranked answer is the main thread’s search');

@@ -123,3 +123,24 @@ test('deferCrossEncoder: a bad value is refused; scorePairs before the cross-enc
   await late.crossEncoderReady;
   late.free();
 });
+
+test('a search made while the cross-encoder loads sees the index as it was when it was made', async () => {
+  const late = await Minirank.load({ deferCrossEncoder: true });
+  let loaded = false;
+  late.crossEncoderReady.then(() => {
+    loaded = true;
+  });
+  await late.index(seedDocs);
+  const early = late.search(questions[0], { candidates: 20, topK: 20 });
+  const earlyRerank = late.rerank(questions[0], ['first text', 'second text']);
+  late.remove('gil');
+  await late.index([{ id: 'late', text: questions[0] }]);
+  assert.equal(loaded, false, 'the calls above were made while the cross-encoder was loading');
+  const r = await early;
+  assert.equal(r.hits.length, 20);
+  assert.ok(r.hits.some((h) => h.id === 'gil') && !r.hits.some((h) => h.id === 'late'), r.hits.map((h) => h.id).join());
+  assert.equal((await earlyRerank).hits.length, 2);
+  const after = await late.search(questions[0], { candidates: 20, topK: 20 });
+  assert.ok(after.hits.some((h) => h.id === 'late') && !after.hits.some((h) => h.id === 'gil'));
+  late.free();
+});
