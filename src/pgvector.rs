@@ -84,15 +84,9 @@ pub fn copy_row(doc: &Document, vector: &[f32]) -> String {
         Some(p) => copy_field(p, &mut line),
         None => line.push_str("\\N"),
     }
-    line.push_str("\t[");
-    for (i, x) in vector.iter().enumerate() {
-        if i > 0 {
-            line.push(',');
-        }
-        // Debug: the shortest text that reads back to the same f32, with an exponent when tiny
-        line.push_str(&format!("{x:?}"));
-    }
-    line.push_str("]\n");
+    line.push('\t');
+    line.push_str(&vector_literal(vector));
+    line.push('\n');
     line
 }
 
@@ -122,6 +116,21 @@ pub fn copy_fields(line: &str) -> Vec<Option<String>> {
             Some(out)
         })
         .collect()
+}
+
+/// A vector in pgvector's text form, `[x,y,...]`: each number the shortest text that reads back
+/// to the same `f32` (Rust's `Debug`, with an exponent for tiny values).
+pub fn vector_literal(vector: &[f32]) -> String {
+    let mut out = String::with_capacity(vector.len() * 12 + 2);
+    out.push('[');
+    for (i, x) in vector.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&format!("{x:?}"));
+    }
+    out.push(']');
+    out
 }
 
 /// The id of a [`copy_row`] line (its first field).
@@ -311,15 +320,7 @@ mod client {
             k: usize,
             filter: Option<&serde_json::Value>,
         ) -> Result<Vec<SourceRow>> {
-            let mut literal = String::with_capacity(vector.len() * 12);
-            literal.push('[');
-            for (i, x) in vector.iter().enumerate() {
-                if i > 0 {
-                    literal.push(',');
-                }
-                literal.push_str(&format!("{x:?}"));
-            }
-            literal.push(']');
+            let literal = super::vector_literal(vector);
             let sql = format!(
                 "SELECT id, text, metadata::text, parent, similarity, lexical \
                  FROM {}_candidates($1, $2::text::vector, $3, $4::text::jsonb)",

@@ -6,20 +6,6 @@ use minirank::fusion::Fusion;
 use serde_json::json;
 use std::process::Command;
 
-fn minirank(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_minirank"))
-        .args(args)
-        .env("MINIRANK_MODELS", root().join("models"))
-        .args(["--threads", "2"])
-        .output()
-        .expect("the binary runs")
-}
-
-fn json_of(out: &std::process::Output) -> serde_json::Value {
-    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).expect("stdout is JSON")
-}
-
 #[test]
 fn search_json_shows_both_stages() {
     let docs = root().join("tests/fixtures/seed000.jsonl");

@@ -9,7 +9,6 @@ use minirank::eval::{load_beir, Metrics};
 use minirank::pgvector::{pool, schema, PgSource, PoolOrder, DEFAULT_TABLE};
 use minirank::prelude::*;
 use std::path::PathBuf;
-use std::process::Command;
 
 fn url() -> String {
     std::env::var("MINIRANK_PG_URL").expect("MINIRANK_PG_URL: run MINIRANK_TEST_ONLY=remote scripts/test.sh")
@@ -117,14 +116,19 @@ fn exact_scan_gives_the_in_tab_dense_top_k_and_hnsw_nearly() {
 #[ignore = "needs a server: MINIRANK_TEST_ONLY=remote scripts/test.sh"]
 fn eval_through_postgres_matches_the_in_tab_eval() {
     let t = std::time::Instant::now();
-    let out = Command::new(env!("CARGO_BIN_EXE_minirank"))
-        .args(["eval", "--source", &url(), "--collection", scifact().to_str().unwrap()])
-        .args(["--methods", "dense,default-without-cross-encoder", "--bootstrap", "0", "--json", "--threads", "2"])
-        .env("MINIRANK_MODELS", root().join("models"))
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (url, collection) = (url(), scifact());
+    let v = json_of(&minirank(&[
+        "eval",
+        "--source",
+        &url,
+        "--collection",
+        collection.to_str().unwrap(),
+        "--methods",
+        "dense,default-without-cross-encoder",
+        "--bootstrap",
+        "0",
+        "--json",
+    ]));
     let remote = |m: &str| v["methods"][m]["ndcg@10"].as_f64().unwrap();
     let seconds = t.elapsed().as_secs_f64();
 
@@ -161,14 +165,20 @@ fn eval_through_postgres_matches_the_in_tab_eval() {
 #[test]
 #[ignore = "needs a server: MINIRANK_TEST_ONLY=remote scripts/test.sh"]
 fn a_search_through_postgres_reranks_its_candidates() {
-    let out = Command::new(env!("CARGO_BIN_EXE_minirank"))
-        .args(["search", "--source", &url(), "--query", "Vitamin D deficiency is linked to depression"])
-        .args(["--candidates", "10", "--top-k", "3", "--json", "--threads", "2"])
-        .env("MINIRANK_MODELS", root().join("models"))
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let query = "Vitamin D deficiency is linked to depression";
+    let url = url();
+    let v = json_of(&minirank(&[
+        "search",
+        "--source",
+        &url,
+        "--query",
+        query,
+        "--candidates",
+        "10",
+        "--top-k",
+        "3",
+        "--json",
+    ]));
     assert_eq!(v["candidates"].as_array().unwrap().len(), 10);
     let results = v["results"].as_array().unwrap();
     assert_eq!(results.len(), 3);
@@ -255,11 +265,7 @@ fn unusable_sources_are_refused_with_their_codes() {
     assert_eq!(e.code(), "SourceModel", "{e}");
     assert!(e.to_string().contains("dimension 256"), "{e}");
     // what the CLI shows for them
-    let out = Command::new(env!("CARGO_BIN_EXE_minirank"))
-        .args(["search", "--source", &url, "--table", "other_model", "--query", "x", "--threads", "1"])
-        .env("MINIRANK_MODELS", root().join("models"))
-        .output()
-        .unwrap();
+    let out = minirank(&["search", "--source", &url, "--table", "other_model", "--query", "x"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("embedded by another bi-encoder"));
 
