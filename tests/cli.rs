@@ -359,6 +359,23 @@ fn export_writes_copy_rows_and_continues_an_interrupted_file() {
     }
     // nothing left to do
     assert_eq!(run(&cut)["embedded"].as_u64(), Some(0));
+    // a parent field goes to its column, the other fields to the metadata
+    let passages = dir.join("passages.jsonl");
+    std::fs::write(
+        &passages,
+        "{\"id\": \"p1\", \"text\": \"First part.\", \"parent\": \"doc\", \"lang\": \"en\"}\n{\"id\": \"p2\", \"text\": \"Second.\"}\n",
+    )
+    .unwrap();
+    let out = dir.join("passages.copy");
+    let a = args(&out).map(|x| if x == docs.to_str().unwrap() { passages.to_str().unwrap().to_owned() } else { x });
+    json_of(&minirank(&a.iter().map(String::as_str).collect::<Vec<_>>()));
+    let rows: Vec<Vec<Option<String>>> =
+        std::fs::read_to_string(&out).unwrap().lines().map(minirank::pgvector::copy_fields).collect();
+    assert_eq!(
+        rows[0][..4],
+        [Some("p1".into()), Some("First part.".into()), Some(r#"{"lang":"en"}"#.into()), Some("doc".into())]
+    );
+    assert_eq!(rows[1][..4], [Some("p2".into()), Some("Second.".into()), Some("{}".into()), None]);
     std::fs::remove_dir_all(&dir).ok();
 }
 

@@ -463,12 +463,24 @@ fn threads(common: &Common) -> usize {
     common.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
-/// Documents to export: a BEIR folder's corpus (as `eval` reads it), else a file as for `search`.
+/// Documents to export: a BEIR folder's corpus (as `eval` reads it), else a file as for `search`,
+/// where a string field `parent` is the parent document's id rather than metadata.
 fn export_docs(path: &Path) -> Result<Vec<Document>> {
     if path.is_dir() {
         return minirank::eval::load_beir_corpus(path);
     }
-    read_docs(path)
+    let mut docs = read_docs(path)?;
+    for doc in &mut docs {
+        if let Some(serde_json::Value::Object(m)) = &mut doc.metadata {
+            if let Some(serde_json::Value::String(p)) = m.remove("parent") {
+                doc.parent = Some(p);
+            }
+            if m.is_empty() {
+                doc.metadata = None;
+            }
+        }
+    }
+    Ok(docs)
 }
 
 /// `minirank export --to pgvector`: embed the documents not yet in `out` and append them, a batch
