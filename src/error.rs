@@ -110,6 +110,29 @@ pub enum Error {
     /// A JSON document (metadata, JSONL line, collection file) could not be parsed.
     #[error("invalid JSON in {context}: {reason}")]
     Json { context: String, reason: String },
+
+    /// A remote candidate source (a PostgreSQL server) could not be reached or dropped the
+    /// connection. `target` is its address without the password.
+    #[error("cannot reach the candidate source {target}: {reason}")]
+    SourceConnection { target: String, reason: String },
+
+    /// A remote candidate source refused the credentials.
+    #[error("the candidate source {target} refused the login: {reason}")]
+    SourceAuth { target: String, reason: String },
+
+    /// A remote candidate source lacks the table, its registration or its function, or a query
+    /// on it failed.
+    #[error("the candidate source's table {table} is not usable: {reason}")]
+    SourceSchema { table: String, reason: String },
+
+    /// A remote candidate source's documents were embedded by another bi-encoder (another
+    /// fingerprint or dimension) than the one loaded: its cosines would be meaningless.
+    #[error(
+        "table {table} was embedded by another bi-encoder (fingerprint {stored_fingerprint}, dimension \
+         {stored_dimension}) than the loaded one (fingerprint {fingerprint}, dimension {dimension}): export the \
+         documents again with this model, or load the model they were embedded with"
+    )]
+    SourceModel { table: String, stored_fingerprint: i64, stored_dimension: i64, fingerprint: i64, dimension: i64 },
 }
 
 /// `Result` with minirank's [`Error`].
@@ -163,6 +186,10 @@ codes!(
     CapacityExceeded,
     Io,
     Json,
+    SourceConnection,
+    SourceAuth,
+    SourceSchema,
+    SourceModel,
 );
 
 impl Error {

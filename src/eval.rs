@@ -62,6 +62,15 @@ fn field(v: &serde_json::Value, key: &str) -> String {
     }
 }
 
+/// The documents of a BEIR-layout collection, `dir/corpus.jsonl` (those with an id and a text).
+pub fn load_beir_corpus(dir: &Path) -> Result<Vec<Document>> {
+    Ok(json_lines(&dir.join("corpus.jsonl"))?
+        .iter()
+        .map(|v| Document::new(field(v, "_id"), beir_text(&field(v, "title"), &field(v, "text"))))
+        .filter(|d| !d.id.is_empty() && !d.text.is_empty())
+        .collect())
+}
+
 /// Load a BEIR-layout collection from `dir` (qrels from `qrels/test.tsv`).
 pub fn load_beir(dir: &Path) -> Result<Collection> {
     let mut qrels: HashMap<String, HashMap<String, u32>> = HashMap::new();
@@ -79,11 +88,7 @@ pub fn load_beir(dir: &Path) -> Result<Collection> {
             qrels.entry(cols[0].trim().to_owned()).or_default().insert(cols[1].trim().to_owned(), grade.round() as u32);
         }
     }
-    let corpus = json_lines(&dir.join("corpus.jsonl"))?
-        .iter()
-        .map(|v| Document::new(field(v, "_id"), beir_text(&field(v, "title"), &field(v, "text"))))
-        .filter(|d| !d.id.is_empty() && !d.text.is_empty())
-        .collect();
+    let corpus = load_beir_corpus(dir)?;
     let queries = json_lines(&dir.join("queries.jsonl"))?
         .iter()
         .map(|v| (field(v, "_id"), field(v, "text")))

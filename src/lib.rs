@@ -59,6 +59,8 @@ pub mod integrity;
 pub mod kernels;
 mod model;
 pub mod options;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod pgvector;
 pub mod pipeline;
 pub mod rerank;
 pub mod retrieval;

@@ -6,20 +6,6 @@ use minirank::fusion::Fusion;
 use serde_json::json;
 use std::process::Command;
 
-fn minirank(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_minirank"))
-        .args(args)
-        .env("MINIRANK_MODELS", root().join("models"))
-        .args(["--threads", "2"])
-        .output()
-        .expect("the binary runs")
-}
-
-fn json_of(out: &std::process::Output) -> serde_json::Value {
-    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).expect("stdout is JSON")
-}
-
 #[test]
 fn search_json_shows_both_stages() {
     let docs = root().join("tests/fixtures/seed000.jsonl");
@@ -317,4 +303,97 @@ fn search_with_bm25_filter_cascade_and_parents() {
     assert!(ids.contains(&"first") && ids.contains(&"second"), "{ids:?}");
     assert!(!v["results"][0]["passages"].as_array().unwrap().is_empty());
     std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn export_writes_copy_rows_and_continues_an_interrupted_file() {
+    let dir = std::env::temp_dir().join(format!("minirank-export-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let docs = root().join("tests/fixtures/seed000.jsonl");
+    let whole = dir.join("whole.copy");
+    let args = |out: &std::path::Path| {
+        ["export", "--docs", docs.to_str().unwrap(), "--to", "pgvector", "--out", out.to_str().unwrap(), "--json"]
+            .map(str::to_owned)
+    };
+    let run = |out: &std::path::Path| {
+        let a = args(out);
+        json_of(&minirank(&a.iter().map(String::as_str).collect::<Vec<_>>()))
+    };
+    let v = run(&whole);
+    assert_eq!(
+        (v["documents"].as_u64(), v["embedded"].as_u64(), v["dimension"].as_u64()),
+        (Some(20), Some(20), Some(384))
+    );
+    let text = std::fs::read_to_string(&whole).unwrap();
+    assert_eq!(text.lines().count(), 20);
+    let engine = engine();
+    for line in text.lines() {
+        let f = minirank::pgvector::copy_fields(line);
+        assert_eq!(f.len(), 5, "id, text, metadata, parent, vector: {line}");
+        let v: Vec<f32> =
+            f[4].as_deref().unwrap().trim_matches(['[', ']']).split(',').map(|x| x.parse().unwrap()).collect();
+        let ours = engine.embedder().embed_one(f[1].as_deref().unwrap()).unwrap();
+        assert!(v.iter().zip(&ours).all(|(a, b)| (a - b).abs() < 1e-5), "{}", f[0].as_deref().unwrap());
+        assert_eq!(f[3], None, "no parent");
+    }
+    // cut after 7 whole lines and half of the 8th: the rest is embedded, the half line written again
+    let cut = dir.join("cut.copy");
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    std::fs::write(&cut, lines[..7].concat() + &lines[7][..lines[7].len() / 2]).unwrap();
+    let v = run(&cut);
+    assert_eq!((v["embedded"].as_u64(), v["skipped"].as_u64()), (Some(13), Some(7)));
+    // the same rows (a vector may differ in its last bits: its batch was padded otherwise)
+    let rows = |text: &str| {
+        let mut rows: Vec<Vec<Option<String>>> = text.lines().map(minirank::pgvector::copy_fields).collect();
+        rows.sort();
+        rows
+    };
+    let vector = |f: &Option<String>| -> Vec<f32> {
+        f.as_deref().unwrap().trim_matches(['[', ']']).split(',').map(|x| x.parse().unwrap()).collect()
+    };
+    let (a, b) = (rows(&std::fs::read_to_string(&cut).unwrap()), rows(&text));
+    assert_eq!(a.len(), 20);
+    for (x, y) in a.iter().zip(&b) {
+        assert_eq!(x[..4], y[..4]);
+        assert!(vector(&x[4]).iter().zip(vector(&y[4])).all(|(p, q)| (p - q).abs() < 1e-5), "{:?}", x[0]);
+    }
+    // nothing left to do
+    assert_eq!(run(&cut)["embedded"].as_u64(), Some(0));
+    // a parent field goes to its column, the other fields to the metadata
+    let passages = dir.join("passages.jsonl");
+    std::fs::write(
+        &passages,
+        "{\"id\": \"p1\", \"text\": \"First part.\", \"parent\": \"doc\", \"lang\": \"en\"}\n{\"id\": \"p2\", \"text\": \"Second.\"}\n",
+    )
+    .unwrap();
+    let out = dir.join("passages.copy");
+    let a = args(&out).map(|x| if x == docs.to_str().unwrap() { passages.to_str().unwrap().to_owned() } else { x });
+    json_of(&minirank(&a.iter().map(String::as_str).collect::<Vec<_>>()));
+    let rows: Vec<Vec<Option<String>>> =
+        std::fs::read_to_string(&out).unwrap().lines().map(minirank::pgvector::copy_fields).collect();
+    assert_eq!(
+        rows[0][..4],
+        [Some("p1".into()), Some("First part.".into()), Some(r#"{"lang":"en"}"#.into()), Some("doc".into())]
+    );
+    assert_eq!(rows[1][..4], [Some("p2".into()), Some("Second.".into()), Some("{}".into()), None]);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn export_schema_prints_the_ddl_of_the_loaded_bi_encoder() {
+    let out = minirank(&["export", "--schema", "--table", "papers"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let sql = String::from_utf8_lossy(&out.stdout);
+    let fp = engine().embedder().fingerprint();
+    for part in [
+        "CREATE TABLE IF NOT EXISTS papers (".to_string(),
+        "embedding vector(384)".into(),
+        format!("VALUES ('papers', {fp}, 384)"),
+        "FUNCTION papers_candidates(".into(),
+    ] {
+        assert!(sql.contains(&part), "{part}");
+    }
+    let out = minirank(&["export", "--schema", "--table", "Robert'); DROP TABLE x"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--table"), "{}", String::from_utf8_lossy(&out.stderr));
 }

@@ -73,3 +73,19 @@ pub fn seed_engine() -> &'static Minirank {
 pub fn fixture(name: &str) -> serde_json::Value {
     serde_json::from_slice(&read(&format!("tests/fixtures/{name}"))).unwrap()
 }
+
+/// The `minirank` binary of this build, run with the repository's models on two threads.
+pub fn minirank(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_minirank"))
+        .args(args)
+        .env("MINIRANK_MODELS", root().join("models"))
+        .args(["--threads", "2"])
+        .output()
+        .expect("the binary runs")
+}
+
+/// A successful run's stdout as JSON.
+pub fn json_of(out: &std::process::Output) -> serde_json::Value {
+    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("stdout is JSON")
+}

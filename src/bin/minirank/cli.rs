@@ -6,6 +6,10 @@
 //!                     [--fusion dense=1,bm25=1,cross-encoder=0.5]
 //!     minirank eval --collection DIR [--methods default,dense,...] [--candidates N] [--limit-queries N] [--json]
 //!     minirank convert --role bi-encoder|cross-encoder IN.onnx OUT.nnef.tar
+//!     minirank export --docs FILE|BEIR-DIR --to pgvector --out FILE [--threads N]
+//!     minirank export --schema [--table NAME]
+//!     minirank search --source postgres://... --query TEXT [--table NAME] [...]
+//!     minirank eval --source postgres://... --collection DIR [--table NAME] [...]
 //!
 //! Models are read from `--models DIR`, else `$MINIRANK_MODELS`, else `./models`:
 //! `DIR/bi-encoder/{model.onnx,tokenizer.json[,config.json]}` and the same under `DIR/cross-encoder/`.
@@ -13,6 +17,7 @@
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use minirank::eval::{load_beir, Difference, Metrics};
+use minirank::pgvector::{PgSource, PoolOrder};
 use minirank::prelude::*;
 use serde_json::json;
 use std::io::Write;
@@ -46,11 +51,13 @@ struct Common {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Index a file of documents and run one two-stage search
+    /// Index a file of documents and run one two-stage search (or take stage 1 from PostgreSQL: --source)
     Search {
         /// Documents: .jsonl ({"id","text",...} per line; other fields become metadata) or .txt (one per line)
-        #[arg(long)]
-        docs: PathBuf,
+        #[arg(long, required_unless_present = "source", conflicts_with = "source")]
+        docs: Option<PathBuf>,
+        #[command(flatten)]
+        remote: Remote,
         /// The query
         #[arg(long)]
         query: String,
@@ -94,6 +101,10 @@ enum Command {
         /// Folder with corpus.jsonl, queries.jsonl, qrels/test.tsv
         #[arg(long)]
         collection: PathBuf,
+        // stage 1 from a PostgreSQL table exported from the collection, instead of an index built
+        // here: methods default, default-without-cross-encoder, rerank and dense
+        #[command(flatten)]
+        remote: Remote,
         /// Methods to run, comma-separated (default: all)
         #[arg(long, value_delimiter = ',', value_parser = clap::builder::PossibleValuesParser::new(METHODS))]
         methods: Vec<String>,
@@ -144,6 +155,42 @@ enum Command {
         /// Where to write the NNEF tar
         output: PathBuf,
     },
+    /// Embed documents with the bi-encoder and write them for PostgreSQL + pgvector (`psql
+    /// \copy TABLE (id, text, metadata, parent, embedding) FROM FILE`); an existing FILE is
+    /// continued (ids already in it are skipped). With --schema: print the DDL instead
+    Export {
+        /// Documents: .jsonl or .txt as for `search`, or a BEIR folder (its corpus.jsonl)
+        #[arg(long, required_unless_present = "schema")]
+        docs: Option<PathBuf>,
+        /// The format: pgvector (PostgreSQL COPY text format)
+        #[arg(long, value_parser = ["pgvector"], default_value = "pgvector")]
+        to: String,
+        /// The file to write (appended to when it exists)
+        #[arg(long, required_unless_present = "schema")]
+        out: Option<PathBuf>,
+        /// Print the DDL: table, HNSW and full-text indexes, the bi-encoder's fingerprint, and the
+        /// function TABLE_candidates
+        #[arg(long, conflicts_with_all = ["docs", "out"])]
+        schema: bool,
+        /// The table of --schema
+        #[arg(long, default_value = minirank::pgvector::DEFAULT_TABLE)]
+        table: String,
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+/// Stage 1 from a PostgreSQL + pgvector table (`minirank export`).
+#[derive(Args)]
+struct Remote {
+    /// A PostgreSQL connection URL (postgres://user:password@host:port/db) whose table holds the
+    /// documents exported by `minirank export`: stage 1 is the union of its dense and full-text
+    /// top --candidates, ordered by RRF and cut to --candidates (`--retrieval dense`: by cosine)
+    #[arg(long)]
+    source: Option<String>,
+    /// The table in --source
+    #[arg(long, default_value = minirank::pgvector::DEFAULT_TABLE)]
+    table: String,
 }
 
 pub fn main() -> ExitCode {
@@ -159,6 +206,11 @@ pub fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// A refused flag (named by its option name: `chunkTokens` is `--chunk-tokens`).
+fn bad_flag(name: &'static str, reason: impl Into<String>) -> Error {
+    Error::InvalidOption { name: name.into(), reason: reason.into() }
 }
 
 /// `topK` → `top-k`.
@@ -179,6 +231,7 @@ fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Search {
             docs,
+            remote,
             query,
             candidates,
             top_k,
@@ -193,12 +246,17 @@ fn run(cli: Cli) -> Result<()> {
             common,
         } => {
             let filter = match filter {
-                Some(f) => {
-                    let v: serde_json::Value = serde_json::from_str(&f)
-                        .map_err(|e| Error::Json { context: "--filter".into(), reason: e.to_string() })?;
-                    Some(Filter::parse(&v)?)
-                }
+                Some(f) => Some(
+                    serde_json::from_str::<serde_json::Value>(&f)
+                        .map_err(|e| Error::Json { context: "--filter".into(), reason: e.to_string() })?,
+                ),
                 None => None,
+            };
+            // with --source the filter is PostgreSQL's JSON containment (`metadata @> filter`)
+            let (filter, remote_filter) = match (&remote.source, filter) {
+                (Some(_), f) => (None, f),
+                (None, Some(v)) => (Some(Filter::parse(&v)?), None),
+                (None, None) => (None, None),
             };
             let d = SearchOptions::default();
             let options = SearchOptions {
@@ -215,10 +273,20 @@ fn run(cli: Cli) -> Result<()> {
             };
             options.validate()?;
             let chunking = chunk_tokens.map(|max_tokens| Chunking { max_tokens, ..Default::default() });
-            search(&common, &docs, &query, &options, chunking)
+            match (docs, remote.source) {
+                (Some(docs), _) => search(&common, &docs, &query, &options, chunking),
+                (None, Some(url)) => {
+                    if chunking.is_some() {
+                        return Err(bad_flag("chunkTokens", "does not apply to --source"));
+                    }
+                    remote_search(&common, &url, &remote.table, &query, &options, remote_filter.as_ref())
+                }
+                (None, None) => unreachable!("clap requires --docs or --source"),
+            }
         }
         Command::Eval {
             collection,
+            remote,
             methods,
             candidates,
             max_length,
@@ -244,13 +312,35 @@ fn run(cli: Cli) -> Result<()> {
                 },
             };
             options.validate()?;
+            let all: &[&str] = if remote.source.is_some() { &SOURCE_METHODS } else { &METHODS };
             let mut methods: Vec<String> =
-                if methods.is_empty() { METHODS.iter().map(|m| m.to_string()).collect() } else { methods };
+                if methods.is_empty() { all.iter().map(|m| m.to_string()).collect() } else { methods };
             if let Some(f) = compare_fusion {
                 methods.push(fusion_method(&f));
             }
+            let remote_method = |m: &str| SOURCE_METHODS.contains(&m) || m.starts_with("fusion(");
+            if let Some(m) = methods.iter().find(|m| remote.source.is_some() && !remote_method(m)) {
+                return Err(bad_flag(
+                    "methods",
+                    format!("{m} is not evaluated with --source (only {})", SOURCE_METHODS.join(", ")),
+                ));
+            }
+            if remote.source.is_some() && (index.is_some() || dump.is_some()) {
+                return Err(bad_flag("source", "does not go with --index or --dump"));
+            }
             let run = EvalRun { methods, limit: limit_queries, index, dump, compare: compare_fusion, bootstrap };
-            eval(&common, &collection, &options, &run)
+            eval(&common, &collection, &options, &run, &remote)
+        }
+        Command::Export { docs, to: _, out, schema, table, common } => {
+            let embedder = load_bi_encoder(&common)?;
+            if schema {
+                print!("{}", minirank::pgvector::schema(&table, embedder.dim(), embedder.fingerprint())?);
+                return Ok(());
+            }
+            match (docs, out) {
+                (Some(docs), Some(out)) => export(&common, &embedder, &docs, &out),
+                _ => unreachable!("clap requires --docs and --out without --schema"),
+            }
         }
         Command::Convert { role, input, output } => {
             let role = if role == "bi-encoder" { ModelRole::BiEncoder } else { ModelRole::CrossEncoder };
@@ -351,9 +441,101 @@ fn load_engine(common: &Common) -> Result<Minirank> {
     let bi = Files::load(&dir.join("bi-encoder"))?;
     let ce = Files::load(&dir.join("cross-encoder"))?;
     let mut engine = Minirank::from_bytes(bi.files(), ce.files())?;
-    let threads = common.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    engine.set_threads(threads)?;
+    engine.set_threads(threads(common))?;
     Ok(engine)
+}
+
+/// The bi-encoder alone (for `export`), on `--threads` threads.
+fn load_bi_encoder(common: &Common) -> Result<BiEncoder> {
+    let dir = models_dir(common).join("bi-encoder");
+    if !dir.join("model.onnx").exists() {
+        return Err(Error::Io {
+            path: dir.join("model.onnx").display().to_string(),
+            reason: "not found; run scripts/setup.sh, or pass --models DIR / set MINIRANK_MODELS".into(),
+        });
+    }
+    let mut embedder = BiEncoder::from_bytes(Files::load(&dir)?.files())?;
+    embedder.set_threads(threads(common))?;
+    Ok(embedder)
+}
+
+fn threads(common: &Common) -> usize {
+    common.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+/// Documents to export: a BEIR folder's corpus (as `eval` reads it), else a file as for `search`,
+/// where a string field `parent` is the parent document's id rather than metadata.
+fn export_docs(path: &Path) -> Result<Vec<Document>> {
+    if path.is_dir() {
+        return minirank::eval::load_beir_corpus(path);
+    }
+    let mut docs = read_docs(path)?;
+    for doc in &mut docs {
+        if let Some(serde_json::Value::Object(m)) = &mut doc.metadata {
+            if let Some(serde_json::Value::String(p)) = m.remove("parent") {
+                doc.parent = Some(p);
+            }
+            if m.is_empty() {
+                doc.metadata = None;
+            }
+        }
+    }
+    Ok(docs)
+}
+
+/// `minirank export --to pgvector`: embed the documents not yet in `out` and append them, a batch
+/// at a time (an interrupted export continues where it stopped).
+fn export(common: &Common, embedder: &BiEncoder, docs: &Path, out: &Path) -> Result<()> {
+    const BATCH: usize = 256;
+    let io = |e: std::io::Error| Error::Io { path: out.display().to_string(), reason: e.to_string() };
+    let docs = export_docs(docs)?;
+    let mut done: std::collections::HashSet<String> = std::collections::HashSet::new();
+    if out.exists() {
+        let mut text = std::fs::read_to_string(out).map_err(io)?;
+        // a line cut short by an interruption is dropped, and written again below
+        if !text.is_empty() && !text.ends_with('\n') {
+            let keep = text.rfind('\n').map_or(0, |i| i + 1);
+            text.truncate(keep);
+            std::fs::OpenOptions::new().write(true).open(out).and_then(|f| f.set_len(keep as u64)).map_err(io)?;
+        }
+        done.extend(text.lines().map(minirank::pgvector::copy_row_id));
+    }
+    let todo: Vec<&Document> = docs.iter().filter(|d| !done.contains(&d.id)).collect();
+    let mut file =
+        std::io::BufWriter::new(std::fs::OpenOptions::new().create(true).append(true).open(out).map_err(io)?);
+    let bar = progress(common.json, docs.len(), "embedding");
+    bar.set_position((docs.len() - todo.len()) as u64);
+    let t = Instant::now();
+    for batch in todo.chunks(BATCH) {
+        let texts: Vec<&str> = batch.iter().map(|d| d.text.as_str()).collect();
+        let start = bar.position();
+        let vectors = embedder.embed_with_progress(&texts, &mut |n, _| bar.set_position(start + n as u64))?;
+        for (doc, v) in batch.iter().zip(&vectors) {
+            file.write_all(minirank::pgvector::copy_row(doc, v).as_bytes()).map_err(io)?;
+        }
+        file.flush().map_err(io)?;
+    }
+    bar.finish_and_clear();
+    let seconds = t.elapsed().as_secs_f64();
+    if common.json {
+        let summary = json!({
+            "out": out.display().to_string(), "documents": docs.len(), "embedded": todo.len(),
+            "skipped": docs.len() - todo.len(), "seconds": seconds,
+            "fingerprint": embedder.fingerprint(), "dimension": embedder.dim(),
+        });
+        println!("{summary}");
+    } else {
+        eprintln!(
+            "{}: {} documents ({} embedded in {seconds:.1} s, {} already there); load with \\copy TABLE {} FROM '{}'",
+            out.display(),
+            docs.len(),
+            todo.len(),
+            docs.len() - todo.len(),
+            minirank::pgvector::COPY_COLUMNS,
+            out.display()
+        );
+    }
+    Ok(())
 }
 
 /// Read documents from .jsonl (id/text + metadata) or plain text (one document per non-empty line).
@@ -437,8 +619,83 @@ fn search(
     let t = Instant::now();
     let result = engine.search(query, options)?;
     let search_ms = t.elapsed().as_secs_f64() * 1e3;
-    let SearchResult { candidates, cascade, reranked, .. } = result;
+    let mode = serde_json::to_value(options.source.mode())
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let from = format!("{mode}; {} index entries built in {index_s:.2} s", engine.len());
+    print_search(common, query, options, result, &from, json!({ "index": index_s * 1e3, "search": search_ms }))
+}
 
+/// `minirank search --source`: the pool from PostgreSQL, reranked here.
+fn remote_search(
+    common: &Common,
+    url: &str,
+    table: &str,
+    query: &str,
+    options: &SearchOptions,
+    filter: Option<&serde_json::Value>,
+) -> Result<()> {
+    if !options.pool.cascade.is_empty() {
+        return Err(bad_flag("cascade", "does not apply to --source"));
+    }
+    let engine = load_engine(common)?;
+    let t = Instant::now();
+    let mut source = connect(&engine, url, table)?;
+    let connect_ms = t.elapsed().as_secs_f64() * 1e3;
+    let t = Instant::now();
+    let (pool, order) = remote_pool(&engine, &mut source, query, options, filter)?;
+    let stage1_ms = t.elapsed().as_secs_f64() * 1e3;
+    let t = Instant::now();
+    let reranked = engine.rerank(query, &pool, &options.rerank)?;
+    let rerank_ms = t.elapsed().as_secs_f64() * 1e3;
+    let result = SearchResult { stage: ResultStage::Reranked, candidates: pool, cascade: Vec::new(), reranked };
+    let order = if order == PoolOrder::Dense { "dense" } else { "dense + full text, RRF" };
+    let from = format!("{order}, from {table} in {stage1_ms:.1} ms");
+    let timings = json!({ "connect": connect_ms, "stage1": stage1_ms, "search": stage1_ms + rerank_ms });
+    print_search(common, query, options, result, &from, timings)
+}
+
+/// A connection to `table` at `url`, checked against the engine's bi-encoder.
+fn connect(engine: &Minirank, url: &str, table: &str) -> Result<PgSource> {
+    PgSource::connect(url, table, engine.embedder().dim(), engine.embedder().fingerprint())
+}
+
+/// Stage 1 from the source: the union of its dense and full-text top `candidates`, ordered by RRF
+/// (by cosine for `--retrieval dense`) and cut to `candidates`.
+fn remote_pool(
+    engine: &Minirank,
+    source: &mut PgSource,
+    query: &str,
+    options: &SearchOptions,
+    filter: Option<&serde_json::Value>,
+) -> Result<(Vec<Candidate>, PoolOrder)> {
+    let order = pool_order(options)?;
+    let q = engine.embedder().embed_one(query)?;
+    let rows = source.candidates(query, &q, options.pool.candidates, filter)?;
+    Ok((minirank::pgvector::pool(rows, options.pool.candidates, order), order))
+}
+
+/// How a pool from the source is ordered: `--retrieval` hybrid (the default) or dense.
+fn pool_order(options: &SearchOptions) -> Result<PoolOrder> {
+    match options.source.retrieval {
+        None | Some(Retrieval::Hybrid) => Ok(PoolOrder::Hybrid),
+        Some(Retrieval::Dense) => Ok(PoolOrder::Dense),
+        Some(Retrieval::Bm25) => Err(bad_flag("retrieval", "with --source is hybrid or dense")),
+    }
+}
+
+/// The answer of `search`: JSON, or both stages as text (`from`: where stage 1 came from).
+fn print_search(
+    common: &Common,
+    query: &str,
+    options: &SearchOptions,
+    result: SearchResult,
+    from: &str,
+    timings: serde_json::Value,
+) -> Result<()> {
+    let SearchResult { candidates, cascade, reranked, .. } = result;
+    let search_ms = timings["search"].as_f64().unwrap_or(0.0);
     if common.json {
         let out = json!({
             "query": query,
@@ -454,21 +711,13 @@ fn search(
             })).collect::<Vec<_>>(),
             "no_confident_answer": reranked.no_confident_answer,
             "best_score": reranked.best_score,
-            "timings_ms": { "index": index_s * 1e3, "search": search_ms },
+            "timings_ms": timings,
         });
         println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
         return Ok(());
     }
     println!("Query: {query}\n");
-    let mode = serde_json::to_value(options.source.mode())
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default();
-    println!(
-        "Stage 1 candidates: {} ({mode}; {} index entries built in {index_s:.2} s)",
-        candidates.len(),
-        engine.len()
-    );
+    println!("Stage 1 candidates: {} ({from})", candidates.len());
     for (i, c) in candidates.iter().enumerate() {
         println!(
             "  {:>3}. [{:.3}] {:<24} {}",
@@ -520,6 +769,9 @@ fn search(
 /// The methods of `minirank eval`.
 const METHODS: [&str; 6] = ["default", "default-without-cross-encoder", "dense", "bm25", "hybrid", "rerank"];
 
+/// The methods of `minirank eval --source` (BM25 and hybrid rank a whole collection held here).
+const SOURCE_METHODS: [&str; 4] = ["default", "default-without-cross-encoder", "dense", "rerank"];
+
 /// What `minirank eval` runs besides the search options.
 struct EvalRun {
     methods: Vec<String>,
@@ -536,7 +788,7 @@ fn fusion_method(f: &Fusion) -> String {
     format!("fusion(dense={},bm25={bm25},cross-encoder={})", f.dense, f.cross_encoder)
 }
 
-fn eval(common: &Common, dir: &Path, options: &SearchOptions, run: &EvalRun) -> Result<()> {
+fn eval(common: &Common, dir: &Path, options: &SearchOptions, run: &EvalRun, remote: &Remote) -> Result<()> {
     let methods = &run.methods;
     let mut collection = load_beir(dir)?;
     if let Some(n) = run.limit {
@@ -549,11 +801,16 @@ fn eval(common: &Common, dir: &Path, options: &SearchOptions, run: &EvalRun) -> 
     let t = Instant::now();
     let corpus = std::mem::take(&mut collection.corpus);
     let n_docs = corpus.len();
+    // stage 1 from PostgreSQL: nothing is indexed here
+    let mut source = match &remote.source {
+        Some(url) => Some(connect(&engine, url, &remote.table)?),
+        None => None,
+    };
     let cached = match &run.index {
         Some(path) if path.exists() => engine.load_index(&read(path)?).is_ok() && indexes(&engine, &corpus),
         _ => false,
     };
-    if !cached {
+    if !cached && source.is_none() {
         engine.clear();
         let bar = progress(quiet, n_docs, "indexing");
         engine.add_documents_with_progress(corpus, &mut |done, _| bar.set_position(done as u64))?;
@@ -583,6 +840,30 @@ fn eval(common: &Common, dir: &Path, options: &SearchOptions, run: &EvalRun) -> 
     let retrieve = |retrieval| RetrieveOptions::of(options.pool.candidates, retrieval);
     for (qid, text) in &collection.queries {
         let rel = &collection.qrels[qid];
+        if let Some(source) = source.as_mut() {
+            // one call to the source per query: its time is counted in every method's
+            let t = Instant::now();
+            let k = options.pool.candidates;
+            let q = engine.embedder().embed_one(text)?;
+            let rows = source.candidates(text, &q, k, None)?;
+            let pool = minirank::pgvector::pool(rows.clone(), k, pool_order(options)?);
+            let dense_pool = minirank::pgvector::pool(rows, k, PoolOrder::Dense);
+            let stage1 = t.elapsed().as_secs_f64();
+            for (m, method) in methods.iter().enumerate() {
+                let t = Instant::now();
+                let ranking: Vec<String> = match method.as_str() {
+                    "default" => reranked_ids(&engine.rerank(text, &pool, &options.rerank)?),
+                    "default-without-cross-encoder" => reranked_ids(&fused(text, &pool, &options.rerank)),
+                    "rerank" => reranked_ids(&engine.rerank(text, &pool, &ce_only.rerank)?),
+                    "dense" => candidate_ids(&dense_pool),
+                    _ => reranked_ids(&engine.rerank(text, &pool, &compared.as_ref().unwrap_or(options).rerank)?),
+                };
+                seconds[m] += stage1 + t.elapsed().as_secs_f64();
+                per_method[m].push(Metrics::of(&ranking, rel));
+            }
+            bar.inc(1);
+            continue;
+        }
         for (m, method) in methods.iter().enumerate() {
             let t = Instant::now();
             // the three methods that rerank share one pool: the logits of the second and third
@@ -728,6 +1009,21 @@ fn dump_query(
         .collect();
     let terms = engine.index().bm25_params().analyzer().distinct_terms(text);
     Ok(json!({ "query": qid, "text": text, "terms": terms, "judged": rel, "candidates": candidates }).to_string())
+}
+
+/// A pool ordered by the fused score without the cross-encoder's term (BM25 over the pool).
+fn fused(query: &str, pool: &[Candidate], options: &RerankOptions) -> Reranked {
+    let params = Bm25Params::default();
+    let texts: Vec<&str> = pool.iter().map(|c| c.text.as_str()).collect();
+    let mut pool = pool.to_vec();
+    for (c, s) in pool.iter_mut().zip(minirank::bm25::pool_scores(query, &texts, &params)) {
+        c.bm25 = Some(s);
+    }
+    minirank::rerank::fuse_without_cross_encoder(&pool, options, params.analyzer().distinct_terms(query))
+}
+
+fn reranked_ids(r: &Reranked) -> Vec<String> {
+    r.hits.iter().map(|h| h.id.clone()).collect()
 }
 
 fn hit_ids(r: &SearchResult) -> Vec<String> {
