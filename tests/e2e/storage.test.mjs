@@ -118,57 +118,6 @@ test('a poisoned cache entry is detected, fetched again and repaired', { timeout
   assert.deepEqual(problems, []);
 });
 
-test('the wasm core is compiled from its cache entry on a reload; a damaged entry is fetched again', { timeout: 600_000 }, async () => {
-  const { context, page, problems, requests } = await blankPage(browser, server);
-  const blank = page.url();
-  const wasmKey = await page.evaluate(async () => {
-    const { Minirank, DEFAULT_WASM } = await import('/pkg/minirank.js');
-    (await Minirank.load()).free(); // fills the cache
-    const key = `https://minirank.invalid/sha256/${DEFAULT_WASM.sha256}`;
-    const entry = await (await caches.open('minirank-models-v1')).match(key);
-    return { key, type: entry.headers.get('content-type'), checksum: entry.headers.get('x-minirank-checksum') };
-  });
-  assert.equal(wasmKey.type, 'application/wasm', 'cached so that it can be compiled from the entry');
-  assert.match(wasmKey.checksum, /^[0-9a-f]{32}$/);
-  // a reload (a new page of the same browser profile): the core comes from the entry, not the network
-  const load = async (damage) => {
-    const p = await context.newPage();
-    p.on('pageerror', (e) => problems.push(e.message));
-    await p.goto(blank);
-    const from = requests.length;
-    const { streamed, hits } = await p.evaluate(
-      async ({ key, damage }) => {
-        const cache = await caches.open('minirank-models-v1');
-        if (damage) {
-          // one byte changed in the middle, the recorded checksum kept
-          const entry = await cache.match(key);
-          const bytes = new Uint8Array(await entry.arrayBuffer());
-          bytes[bytes.length >> 1] ^= 1;
-          await cache.put(key, new Response(bytes, { headers: entry.headers }));
-        }
-        let streamed = 0;
-        const compileStreaming = WebAssembly.compileStreaming;
-        WebAssembly.compileStreaming = (...args) => {
-          streamed++;
-          return compileStreaming.apply(WebAssembly, args);
-        };
-        const { Minirank } = await import('/pkg/minirank.js');
-        const mr = await Minirank.load();
-        await mr.index(['multiprocessing runs processes in parallel', 'asyncio is single-threaded']);
-        return { streamed, hits: (await mr.search('parallel processes', { candidates: 2, topK: 1 })).hits.map((h) => h.text) };
-      },
-      { key: wasmKey.key, damage },
-    );
-    await p.close();
-    return { streamed, hits, wasmFetches: requests.slice(from).filter((u) => u.endsWith('.wasm')).length };
-  };
-  const hits = ['multiprocessing runs processes in parallel'];
-  assert.deepEqual(await load(false), { streamed: 1, hits, wasmFetches: 0 }, 'compiled from the entry');
-  assert.deepEqual(await load(true), { streamed: 1, hits, wasmFetches: 1 }, 'the damaged entry is refused and fetched again');
-  assert.deepEqual(await load(false), { streamed: 1, hits, wasmFetches: 0 }, 'and repaired');
-  assert.deepEqual(problems, []);
-});
-
 test('IndexedDB full, missing or of a newer version: a specific code, and the record saved before stays whole', { timeout: 600_000 }, async () => {
   const { page, problems } = await blankPage(browser, server);
   const r = await page.evaluate(async () => {
