@@ -132,31 +132,9 @@ async function readWithProgress(response, onChunk) {
   return out;
 }
 
-const WASM_TYPE = 'application/wasm';
-
-/**
- * What the Cache API keeps of a file whose SHA-256 was checked: its bytes and their checksum; a
- * wasm core as 'application/wasm', so that it can be compiled straight from the entry (`compileCached`).
- */
-function cachedResponse(bytes, wasm) {
-  return new Response(bytes, { headers: { 'content-type': wasm ? WASM_TYPE : 'application/octet-stream', [CHECKSUM_HEADER]: checksum(bytes) } });
-}
-
-/**
- * A wasm core compiled straight from its Cache API entry with `WebAssembly.compileStreaming`, which
- * lets the browser reuse the machine code it compiled from that entry before (Chromium keeps it
- * with the entry: a reload then compiles the 10 MB core in a fraction of the time), while the
- * entry's bytes are checked against their checksum at the same time. Null when the entry is not
- * one it can compile, or is damaged (then deleted): the caller reads the bytes instead. Resolves
- * to `{ module, length }`.
- */
-async function compileCached(store, key, hit) {
-  const recorded = hit.headers.get(CHECKSUM_HEADER);
-  if (!recorded || hit.headers.get('content-type') !== WASM_TYPE || typeof WebAssembly.compileStreaming !== 'function') return null;
-  const [module, bytes] = await Promise.all([WebAssembly.compileStreaming(hit.clone()).catch(() => null), hit.arrayBuffer()]);
-  if (module && checksum(new Uint8Array(bytes)) === recorded) return { module, length: bytes.byteLength };
-  await store.delete(key).catch(() => {});
-  return null;
+/** What the Cache API keeps of a file whose SHA-256 was checked: its bytes and their checksum. */
+function cachedResponse(bytes) {
+  return new Response(bytes, { headers: { 'content-type': 'application/octet-stream', [CHECKSUM_HEADER]: checksum(bytes) } });
 }
 
 /**
@@ -164,13 +142,9 @@ async function compileCached(store, key, hit) {
  * checked (a mismatch throws code 'IntegrityMismatch') and cached with the Cache API under that
  * digest, so a reload does not download again; without one, `byUrl` caches them under their URL
  * (a Hub model's files). A reload checks the cached bytes against the checksum stored with them
- * (see `checksum`), and fetches a damaged entry again. `wasm`: the file is a wasm core, cached as
- * such; a reload resolves to `{ module }` compiled from the cache entry (`compileCached`) instead of bytes.
+ * (see `checksum`), and fetches a damaged entry again.
  */
-export async function fetchModelFile(
-  src,
-  { sha256: expected, cache = true, byUrl = false, wasm = false, stage = 'download', onProgress, onWarning, signal } = {},
-) {
+export async function fetchModelFile(src, { sha256: expected, cache = true, byUrl = false, stage = 'download', onProgress, onWarning, signal } = {}) {
   const report = (loaded, total) => onProgress && onProgress({ stage, loaded, total });
   const warnNow = (e) => warn(onWarning, e);
   let bytes = toBytes(src);
@@ -196,20 +170,13 @@ export async function fetchModelFile(
       } catch (e) {
         warnNow(storageError(e, `${stage} could not be read from the Cache API`));
       }
-      const compiled = hit && wasm ? await compileCached(cacheStore, key, hit) : null;
-      if (compiled) {
-        report(compiled.length, compiled.length);
-        return { module: compiled.module, fromCache: true };
-      }
-      if (hit && wasm) hit = await cacheStore.match(key).catch(() => null); // its body was read, or it was deleted
       if (hit) {
         bytes = new Uint8Array(await hit.arrayBuffer());
         // checked against the checksum recorded with it; an entry stored without one (by an
         // older version of the package) against its SHA-256 once, then stored again with one
         const recorded = hit.headers.get(CHECKSUM_HEADER);
         if (recorded ? recorded === checksum(bytes) : !!expected && (await sha256(bytes)) === expected) {
-          // stored again where it lacks its checksum (an older version's entry) or a wasm core's type
-          if (!recorded || (wasm && hit.headers.get('content-type') !== WASM_TYPE)) cacheStore.put(key, cachedResponse(bytes, wasm)).catch(() => {});
+          if (!recorded) cacheStore.put(key, cachedResponse(bytes)).catch(() => {});
           report(bytes.length, bytes.length);
           return { bytes, fromCache: true };
         }
@@ -246,7 +213,7 @@ export async function fetchModelFile(
   }
   if (cacheStore) {
     try {
-      await cacheStore.put(key, cachedResponse(bytes, wasm));
+      await cacheStore.put(key, cachedResponse(bytes));
     } catch (e) {
       warnNow(storageError(e, `${stage} could not be cached, so it will be downloaded again on the next visit`));
     }

@@ -37,9 +37,7 @@ export function startCore(kind, wasm, fetchFile, { cache = true, onProgress, onW
       if (selfCheck) {
         source = (await fetchFile(file.url(), { stage, onProgress })).bytes;
       } else if (source === undefined || source === null) {
-        // a reload compiles the core from its Cache API entry, reusing the browser's code for it
-        const got = await fetchFile(file.url(), { sha256: file.sha256, cache, wasm: true, stage, onProgress, onWarning });
-        source = got.module || got.bytes;
+        source = (await fetchFile(file.url(), { sha256: file.sha256, cache, stage, onProgress, onWarning })).bytes;
       } else if (isNode && source instanceof URL && source.protocol === 'file:') {
         source = await nodeReadFile(source);
       }
