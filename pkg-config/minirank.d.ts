@@ -5,6 +5,7 @@ import type {
   CoreErrorCode, RetrieveOptions, SearchOptions, RerankOptions, PairOptions, Chunking, Bm25Params, IndexLimits,
   Document, Candidate, RerankedHit, Reranked, SearchResult, FusedHit, FusedResult, CacheStats,
 } from './types.js';
+import type { Filter } from './filter.js';
 export type * from './types.js';
 export type * from './filter.js';
 
@@ -143,8 +144,35 @@ export type FusedHitOf<M = unknown> = Omit<FusedHit, 'metadata'> & { metadata?: 
 /** What `searchFused` resolves to, and a progressive search's first answer (`stage: 'fused'`). */
 export type FusedOutput<M = unknown> = Omit<FusedResult, 'hits' | 'candidates'> & { hits: FusedHitOf<M>[]; candidates: CandidateOf<M>[] };
 
+/** What a candidate source is asked for (`search` / `retrieve` with `source`). */
+export interface SourceRequest {
+  /** The query. */
+  text: string;
+  /** The query embedded by this bi-encoder (unit length). */
+  vector: Float32Array;
+  /** How many candidates: the search's `candidates` (the retrieve's `k`), default 20. */
+  k: number;
+  /** The call's `filter`, for the source to apply. */
+  filter?: Filter;
+  signal?: AbortSignal;
+}
+
+/**
+ * Stage one on a server: the candidates for a query, each with `text` and `id`, and its cosine as
+ * `dense` so that it is not embedded again (minirank/sources has adapters for PostgREST / Supabase
+ * and node-postgres). A failure should be a `MinirankError` ('SourceConnection', 'SourceAuth',
+ * 'SourceSchema', 'SourceModel'); any other error becomes 'SourceConnection'.
+ */
+export type RemoteSource<M = unknown> = (request: SourceRequest) => Promise<CandidateInput<M>[]> | CandidateInput<M>[];
+
 /** The options of `search`. */
 export interface SearchCallOptions<M = unknown> extends Omit<SearchOptions, 'logits'>, Abortable {
+  /**
+   * Take stage one from this source instead of the index: the query is embedded here, the
+   * source's `candidates` best are reranked here (BM25 computed over them), `filter` goes to the
+   * source and `exclude` is applied here. `retrieval`, `hybrid`, `cascade` and `onStage` are refused with it.
+   */
+  source?: RemoteSource<M>;
   /**
    * Make the search progressive: called with the fused answer (`stage: 'fused'`, before the
    * cross-encoder: one query embedding) as soon as it exists, then with the reranked one
@@ -190,7 +218,7 @@ export interface MinirankMethods<M = unknown> {
    */
   indexVectors(docs: DocumentInput<M>[], vectors: Float32Array | number[]): Promise<number>;
   /** Stage 1, best first. `query` is a text, or a query vector (e.g. from `embed`, length `dim`) for dense retrieval. */
-  retrieve(query: string | Float32Array | number[], options?: RetrieveOptions & Abortable): Promise<CandidateOf<M>[]>;
+  retrieve(query: string | Float32Array | number[], options?: RetrieveOptions & Abortable & { source?: RemoteSource<M> }): Promise<CandidateOf<M>[]>;
   /**
    * Stage 2 on any candidates (strings, or objects with `text`). In a `MinirankWorker` pool
    * (`workers > 1`), every worker scores a share of the candidates.

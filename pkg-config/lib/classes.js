@@ -7,6 +7,7 @@ import { buildModels } from './load-core.js';
 import { loadFiles } from './load-models.js';
 import { defineMethods } from './methods.js';
 import { abortable, loadingCrossEncoder, progressiveSearch, scoreInBatches } from './progressive.js';
+import { fromSource } from './remote.js';
 
 const LOAD_KEYS = [
   'biEncoder',
@@ -224,6 +225,7 @@ defineMethods(Minirank, (name, how) => {
   }
   return async function (...args) {
     const [options, signal] = splitSignal(args[how.signal], name);
+    if (how.source && options && options.source !== undefined) return fromSource(this, name, args[0], options, signal);
     if (how.stages && options && options.onStage !== undefined) {
       const { onStage, ...rest } = options;
       return progressiveSearch(this, this._stages(), args[0], rest, onStage, signal);

@@ -21,15 +21,17 @@
 //   stages    `search`: with an `onStage` option the call is progressive (progressive.js): the fused
 //             answer first, then the reranked one; a newer progressive search aborts an older one
 //   needsCE   the call waits for a cross-encoder that is still loading (`deferCrossEncoder`)
+//   source    with a `source` option, stage one comes from that function (remote.js): the query is
+//             embedded here, the source's candidates reranked here
 //   own       `Minirank` writes this method itself, since it does more than call the engine
 //   each      `MinirankWorker` only: the worker method called on every worker of the pool; resolves
 //             to their answers, the primary worker's first
 export const METHODS = Object.freeze({
   index: { signal: 1, progress: true, own: true },
   indexVectors: { transfer: 1, own: true },
-  retrieve: { signal: 1 },
+  retrieve: { signal: 1, source: true },
   rerank: { signal: 2, pooled: 'prepareRerank', needsCE: true },
-  search: { signal: 1, pooled: 'prepareSearch', needsCE: true, stages: true },
+  search: { signal: 1, pooled: 'prepareSearch', needsCE: true, stages: true, source: true },
   searchFused: { signal: 1 },
   scorePairs: { needsCE: true },
   embed: {},

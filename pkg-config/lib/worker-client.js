@@ -17,6 +17,7 @@ import { isHubModel } from './hub.js';
 import { defineMethods } from './methods.js';
 import { baseHref } from './platform.js';
 import { abortable, loadingCrossEncoder, progressiveSearch } from './progressive.js';
+import { fromSource } from './remote.js';
 
 /**
  * The pool size `workers: 'auto'` (the default) picks: half of `navigator.hardwareConcurrency`
@@ -394,6 +395,8 @@ export class MinirankWorkerClient {
     } else if (how.signal !== undefined) {
       [args[how.signal], signal] = splitSignal(args[how.signal], name);
     }
+    // the source is a function of the page's: it is called here, the worker embeds and reranks
+    if (how.source && args[how.signal] && args[how.signal].source !== undefined) return fromSource(this, name, args[0], args[how.signal], signal);
     if (how.stages && args[how.signal] && args[how.signal].onStage !== undefined) {
       const { onStage, ...options } = args[how.signal];
       return progressiveSearch(this, this._stages(), args[0], options, onStage, signal);

@@ -3,7 +3,7 @@
 //   node --test tests/node/docs.test.mjs        (after scripts/build-wasm.sh)
 //
 // Every ```js block is written to a temporary .mjs file whose imports of 'minirank',
-// 'minirank/worker', 'minirank/core', 'minirank/core/worker', 'minirank/precache' and
+// 'minirank/worker', 'minirank/core', 'minirank/core/worker', 'minirank/sources', 'minirank/precache' and
 // 'minirank/service-worker' point at pkg/, and run with node from the repository root; it must exit
 // 0. Blocks for the browser (Web Workers, IndexedDB, service workers, URLs on a host) are fenced
 // ```js browser, and blocks not meant to run ```js ignore: those are skipped.
@@ -26,6 +26,7 @@ const ENTRIES = {
   'minirank/worker': 'pkg/worker.js',
   'minirank/core': 'pkg/core.js',
   'minirank/core/worker': 'pkg/core-worker.js',
+  'minirank/sources': 'pkg/sources.js',
   'minirank/precache': 'pkg/precache.js',
   'minirank/service-worker': 'pkg/service-worker.js',
 };

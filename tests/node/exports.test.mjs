@@ -74,7 +74,7 @@ function declaredValues() {
 
 test('each entry point exports exactly the values its .d.ts declares', async () => {
   const subpaths = entries.map(([subpath]) => subpath);
-  assert.deepEqual(subpaths, ['.', './worker', './core', './core/worker', './precache', './service-worker'], 'the entry points with declarations');
+  assert.deepEqual(subpaths, ['.', './worker', './core', './core/worker', './sources', './precache', './service-worker'], 'the entry points with declarations');
   const declared = declaredValues();
   for (const [i, m] of modules.entries()) {
     const runtime = Object.keys(await import(new URL(m.js, pkg))).sort();

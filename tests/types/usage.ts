@@ -163,3 +163,18 @@ export function offline(): Promise<string> {
   console.log(bytes);
   return precacheAndServe({ version: '1', files: ['/', '/app.js', { url: '/data.json', revision: null }, ...entries] });
 }
+
+// minirank/sources: stage one on a server
+import { pgSource, postgrestSource } from '../../pkg-config/sources.js';
+
+export async function remote(query: string): Promise<string[]> {
+  type Meta = { lang: string };
+  const mr = await Minirank.load<Meta>();
+  const source = postgrestSource<Meta>({ url: 'https://project.supabase.co/rest/v1', apiKey: 'anon' });
+  const r = await mr.search(query, { source, candidates: 50, topK: 5, filter: { lang: 'en' } });
+  const pool = await mr.retrieve(query, { source: pgSource<Meta>({ query: async () => ({ rows: [] }) }, { table: 'docs' }), k: 10 });
+  const own = await mr.search(query, { source: async ({ text, vector, k }) => [{ id: 'a', text: `${text} ${vector.length} ${k}`, dense: 0.5 }] });
+  // @ts-expect-error: a source answers candidates
+  await mr.search(query, { source: async () => [42] });
+  return [...r.hits.map((h) => h.metadata?.lang ?? ''), ...pool.map((c) => c.id), own.stage];
+}
