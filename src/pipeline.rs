@@ -579,22 +579,33 @@ impl Minirank {
     pub fn prepare_rerank(&self, query: &str, candidates: &[Candidate], options: &RerankOptions) -> Result<Pending> {
         options.validate()?;
         check_query(query)?;
+        let (candidates, stage2) = self.stage_two_input(query, candidates.to_vec(), options)?;
+        let mut rerank = self.reranker.prepare(query, candidates, &stage2)?;
+        rerank.count_terms_with(&self.index.bm25_params().analyzer());
+        Ok(Pending { rerank, options: options.clone(), search: None })
+    }
+
+    /// What stage two ranks: the candidates with the signals `options.fusion` weighs (those that
+    /// lack one get it first, see `with_signals`), and the options it runs with (signals and
+    /// parents reorder the whole list, so for them it keeps everything).
+    fn stage_two_input(
+        &self,
+        query: &str,
+        mut candidates: Vec<Candidate>,
+        options: &RerankOptions,
+    ) -> Result<(Vec<Candidate>, RerankOptions)> {
         let lacking = |c: &Candidate| {
             (options.fusion.uses_dense() && c.dense.is_none()) || (options.fusion.uses_bm25() && c.bm25.is_none())
         };
-        let mut candidates = candidates.to_vec();
         if candidates.iter().any(lacking) {
             self.with_signals(query, &mut candidates, &options.fusion)?;
         }
-        // signals and parents reorder the whole list: the reranker keeps everything for them
-        let stage2 = if options.signals.is_none() && options.parents.is_none() {
+        let whole = if options.signals.is_none() && options.parents.is_none() {
             options.clone()
         } else {
             RerankOptions { top_k: None, signals: None, parents: None, ..options.clone() }
         };
-        let mut rerank = self.reranker.prepare(query, candidates, &stage2)?;
-        rerank.count_terms_with(&self.index.bm25_params().analyzer());
-        Ok(Pending { rerank, options: options.clone(), search: None })
+        Ok((candidates, whole))
     }
 
     /// The second half of [`rerank`](Self::rerank) or [`search`](Self::search): `scored` holds a
@@ -697,18 +708,7 @@ impl Minirank {
         check_query(query)?;
         let (candidates, cascade, narrowed) = self.stage_one(query, options)?;
         let rerank = &options.rerank;
-        let mut pool = narrowed.unwrap_or_else(|| candidates.clone());
-        let lacking = |c: &Candidate| {
-            (rerank.fusion.uses_dense() && c.dense.is_none()) || (rerank.fusion.uses_bm25() && c.bm25.is_none())
-        };
-        if pool.iter().any(lacking) {
-            self.with_signals(query, &mut pool, &rerank.fusion)?;
-        }
-        let whole = if rerank.signals.is_none() && rerank.parents.is_none() {
-            rerank.clone()
-        } else {
-            RerankOptions { top_k: None, signals: None, parents: None, ..rerank.clone() }
-        };
+        let (pool, whole) = self.stage_two_input(query, narrowed.unwrap_or_else(|| candidates.clone()), rerank)?;
         let terms = self.index.bm25_params().analyzer().distinct_terms(query);
         let fused = self.reorder(crate::rerank::fuse_without_cross_encoder(&pool, &whole, terms), rerank)?;
         Ok(FusedResult {
