@@ -6,7 +6,7 @@ import { fail, MinirankError } from './errors.js';
 import { buildModels } from './load-core.js';
 import { loadFiles } from './load-models.js';
 import { defineMethods } from './methods.js';
-import { abortable, loadingCrossEncoder, progressiveSearch, scoreInBatches } from './progressive.js';
+import { loadingCrossEncoder, progressiveSearch, scoreInBatches, scorePrepared } from './progressive.js';
 import { fromSource } from './remote.js';
 
 const LOAD_KEYS = [
@@ -131,18 +131,10 @@ export class Minirank {
    * A `search` or `rerank` made while the cross-encoder loads: prepared now (`prepare`: the
    * engine's first half), so that it sees the index as it is, and scored once the cross-encoder is there.
    */
-  async _afterCrossEncoder(prepare, args, signal, name) {
+  _afterCrossEncoder(prepare, args, signal, name) {
     const e = this._engine;
-    const job = e[prepare](...args);
-    let finished = false;
-    try {
-      await abortable(this.crossEncoderReady, signal, name);
-      const logits = e.scorePairs(job.query, job.texts, job.options);
-      finished = true;
-      return e.finish(job.id, logits);
-    } finally {
-      if (!finished) e.abandon(job.id);
-    }
+    const steps = { ...this._stages(), score: (job) => e.scorePairs(job.query, job.texts, job.options) };
+    return scorePrepared(e[prepare](...args), steps, signal, name);
   }
 
   /** Number of indexed documents. */

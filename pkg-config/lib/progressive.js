@@ -48,12 +48,39 @@ export function loadingCrossEncoder(owner, loading) {
   owner.crossEncoderReady.catch(() => {}); // a failure is the caller's to see when it awaits it
 }
 
+/** Abandon a prepared job (or the job a promise gives) that will not be finished. */
+function abandon(prepared, steps) {
+  Promise.resolve(prepared)
+    .then((job) => steps.abandon(job.id))
+    .catch(() => {}); // not made, or already finished
+}
+
+/**
+ * The second half of a search or rerank prepared when it was called (`prepared`: the job
+ * `{ id, query, texts, options }`, or a promise of it): once the cross-encoder is there
+ * (`steps.ready()`), the job's texts scored (`steps.score(job, signal)`) and the job finished
+ * (`steps.finish(id, logits, signal)`). A job that is not finished (a failure, an abort) is
+ * abandoned (`steps.abandon(id)`), so that none is left in the engine.
+ */
+export async function scorePrepared(prepared, steps, signal, what) {
+  let finished = false;
+  try {
+    const job = await abortable(Promise.resolve(prepared), signal, what);
+    await abortable(steps.ready(), signal, what);
+    const logits = await steps.score(job, signal);
+    throwIfAborted(signal, what);
+    finished = true;
+    return await steps.finish(job.id, logits, signal);
+  } finally {
+    if (!finished) abandon(prepared, steps);
+  }
+}
+
 /**
  * Run a progressive search on `owner` (a `Minirank` or `MinirankWorker`), whose previous one it
- * supersedes. `steps`: `fused(query, options, signal)`, `prepare(query, options, signal)` → `{ id, query, texts,
- * options }`, `ready()` (the cross-encoder is loaded), `score(job, signal)` → logits,
- * `finish(id, logits)`, `abandon(id)`. Both halves start when the call is made, so that they see
- * the index as it is then; a job that is not finished is abandoned.
+ * supersedes. `steps`: `fused(query, options, signal)`, `prepare(query, options, signal)`, and
+ * those of `scorePrepared`. Both halves start when the call is made, so that they see the index
+ * as it is then.
  */
 export async function progressiveSearch(owner, steps, query, options, onStage, signal) {
   if (typeof onStage !== 'function') fail('InvalidOption', 'invalid option `onStage`: must be a function');
@@ -64,19 +91,17 @@ export async function progressiveSearch(owner, steps, query, options, onStage, s
   const own = controller.signal;
   const fusedAnswer = steps.fused(query, options, own);
   const prepared = steps.prepare(query, options, own);
-  let finished = false;
   try {
-    onStage(await abortable(fusedAnswer, own, 'search'));
-    await abortable(steps.ready(), own, 'search');
-    const job = await abortable(prepared, own, 'search');
-    const logits = await steps.score(job, own);
-    throwIfAborted(own, 'search');
-    finished = true;
-    const reranked = await steps.finish(job.id, logits);
+    try {
+      onStage(await abortable(fusedAnswer, own, 'search'));
+    } catch (e) {
+      abandon(prepared, steps);
+      throw e;
+    }
+    const reranked = await scorePrepared(prepared, steps, own, 'search');
     onStage(reranked);
     return reranked;
   } finally {
-    if (!finished) prepared.then((job) => steps.abandon(job.id)).catch(() => {});
     if (owner._latestSearch === controller) owner._latestSearch = null;
   }
 }

@@ -16,7 +16,7 @@ import { MinirankError, warn } from './errors.js';
 import { isHubModel } from './hub.js';
 import { defineMethods } from './methods.js';
 import { baseHref } from './platform.js';
-import { abortable, loadingCrossEncoder, progressiveSearch } from './progressive.js';
+import { abortable, loadingCrossEncoder, progressiveSearch, scorePrepared } from './progressive.js';
 import { fromSource } from './remote.js';
 
 /**
@@ -307,17 +307,10 @@ export class MinirankWorkerClient {
    * scores a share (once it is loaded), the primary finishes it. A failure anywhere rejects the
    * call; an aborted one is skipped while queued, and a job already made is abandoned.
    */
-  async _pooled(prepare, args, signal) {
-    const job = await this._call(prepare, args, { signal, waitForWorker: true });
-    try {
-      throwIfAborted(signal, prepare);
-      if (!this._ceReady) await abortable(this.crossEncoderReady, signal, prepare);
-      const logits = await this._scoreShards(job, signal);
-      return await this._call('finish', [job.id, logits], { signal });
-    } catch (e) {
-      this._call('abandon', [job.id]).catch(() => {}); // a no-op if it was finished
-      throw e;
-    }
+  _pooled(prepare, args, signal) {
+    const prepared = this._call(prepare, args, { signal, waitForWorker: true });
+    const steps = { ...this._stages(), finish: (id, logits) => this._call('finish', [id, logits], { signal }) };
+    return scorePrepared(prepared, steps, signal, prepare);
   }
 
   _onMessage(msg) {
