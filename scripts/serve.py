@@ -25,8 +25,26 @@ class Handler(http.server.SimpleHTTPRequestHandler):
                       ".webmanifest": "application/manifest+json"}
     csp = True
     isolate = False
+    etag = None
+
+    def send_head(self):
+        # A strong validator (nanosecond mtime and size) instead of the base class's
+        # If-Modified-Since check, whose one-second granularity answers 304 for a file replaced
+        # within the second it was last fetched (the browser then keeps the old bytes).
+        self.etag = None
+        path = self.translate_path(self.path)
+        if os.path.isfile(path):
+            st = os.stat(path)
+            self.etag = f'"{st.st_mtime_ns:x}-{st.st_size:x}"'
+            if self.headers.get("If-None-Match") == self.etag:
+                self.send_response(304)
+                self.end_headers()
+                return None
+        return super().send_head()
 
     def end_headers(self):
+        if self.etag:
+            self.send_header("ETag", self.etag)
         if self.csp:
             self.send_header("Content-Security-Policy", CSP)
         if self.isolate:
