@@ -154,6 +154,8 @@ export interface SourceRequest {
   k: number;
   /** The call's `filter`, for the source to apply. */
   filter?: Filter;
+  /** The bi-encoder that embedded `vector`: a source whose documents another one embedded should refuse it ('SourceModel'). */
+  model: { dim: number; fingerprint: number };
   signal?: AbortSignal;
 }
 
@@ -275,6 +277,8 @@ export declare class Minirank<M = unknown> {
   readonly size: number;
   /** Embedding dimension. */
   readonly dim: number;
+  /** The bi-encoder's fingerprint (CRC-32 of its ONNX file), as saved indexes and `minirank export`'s tables record it. */
+  readonly fingerprint: number;
   /** Resolves once the cross-encoder is loaded: at once, unless `load` had `deferCrossEncoder`; rejects if its load failed. */
   readonly crossEncoderReady: Promise<void>;
   /** Free the wasm memory of this instance. */

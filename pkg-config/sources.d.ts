@@ -8,6 +8,10 @@ export interface PostgrestSourceOptions {
   url: string | URL;
   /** The SQL function (default 'minirank_candidates': `<table>_candidates`). */
   fn?: string;
+  /** The table whose bi-encoder is checked in `minirank_tables` on the first request (default: `fn` without `_candidates`). */
+  table?: string;
+  /** Refuse a table another bi-encoder embedded ('SourceModel'); default true. False for a server that does not expose `minirank_tables`. */
+  checkModel?: boolean;
   /** Sent as `apikey` and as the bearer token (Supabase's anon key). */
   apiKey?: string;
   /** More request headers (they win over `apiKey`'s). */
@@ -16,7 +20,10 @@ export interface PostgrestSourceOptions {
   fetch?: typeof fetch;
 }
 
-/** A source over PostgREST / Supabase: `POST <url>/rpc/<fn>` with `{ query_text, query_embedding, k, filter }`. */
+/**
+ * A source over PostgREST / Supabase: `POST <url>/rpc/<fn>` with `{ query_text, query_embedding, k, filter }`;
+ * the function's union of its dense and full-text top k is kept to k by reciprocal rank fusion.
+ */
 export declare function postgrestSource<M = unknown>(options: PostgrestSourceOptions): RemoteSource<M>;
 
 /** The part of a node-postgres `Client` or `Pool` a source uses. */
@@ -24,5 +31,8 @@ export interface PgQueryable {
   query(sql: string, values: unknown[]): Promise<{ rows: Record<string, unknown>[] }>;
 }
 
-/** A source over a node-postgres client or pool: `SELECT ... FROM <table>_candidates($1, $2::vector, $3, $4)`. */
+/**
+ * A source over a node-postgres client or pool: `SELECT ... FROM <table>_candidates($1, $2::vector, $3, $4)`,
+ * kept to k by reciprocal rank fusion; the table's bi-encoder is checked in `minirank_tables` on the first request.
+ */
 export declare function pgSource<M = unknown>(client: PgQueryable, options?: { table?: string }): RemoteSource<M>;

@@ -26,6 +26,8 @@ export declare class MinirankWorker<M = unknown> {
   /** Documents indexed, as of the last answered call. */
   readonly size: number;
   readonly dim: number;
+  /** The bi-encoder's fingerprint (CRC-32 of its ONNX file), as saved indexes and `minirank export`'s tables record it. */
+  readonly fingerprint: number;
   /** Resolves once the cross-encoder is loaded: at once, unless `load` had `deferCrossEncoder` (then when every worker of the pool that scores has it). */
   readonly crossEncoderReady: Promise<void>;
   /** Workers in the pool. */

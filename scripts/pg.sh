@@ -11,6 +11,10 @@
 #                                 # (postgres://minirank:PASSWORD@127.0.0.1:PORT/postgres),
 #                                 # MINIRANK_PG_DATA, MINIRANK_PG_PID and MINIRANK_PG_BIN
 #   scripts/pg.sh stop DIR       # stop the server of data directory DIR (by its PID) and delete DIR
+#   scripts/pg.sh export MINIRANK DOCS NAME   # `MINIRANK export` of DOCS (a BEIR folder or a .jsonl),
+#                                 # kept in $MINIRANK_CACHE/pgvector/NAME-KEY.copy, KEY from the
+#                                 # bi-encoder's and the documents' sha256 (embedding is the slow
+#                                 # part; an interrupted export continues); prints the file's path
 set -euo pipefail
 CACHE="${MINIRANK_CACHE:-$HOME/.cache/minirank}"
 PG_VERSION=18.6.3
@@ -84,9 +88,25 @@ stop() {
   rm -rf "$data" "$data.log" "$data.pw"
 }
 
+export_cached() {
+  local minirank="${1:?usage: scripts/pg.sh export MINIRANK DOCS NAME}" docs="${2:?}" name="${3:?}" file key out
+  file="$docs"
+  [ -d "$docs" ] && file="$docs/corpus.jsonl"
+  [ -f "$file" ] || die "$file is missing"
+  key="$(cat models/bi-encoder/model.onnx "$file" | sha256sum | cut -c1-16)"
+  out="$CACHE/pgvector/$name-$key.copy"
+  mkdir -p "$CACHE/pgvector"
+  if [ ! -f "$out" ]; then
+    "$minirank" export --models models --docs "$docs" --to pgvector --out "$out.part" >&2
+    mv "$out.part" "$out"
+  fi
+  printf '%s\n' "$out"
+}
+
 case "${1:-}" in
   install) install ;;
+  export) export_cached "${2:-}" "${3:-}" "${4:-}" ;;
   start) start ;;
   stop) stop "${2:-}" ;;
-  *) die "usage: scripts/pg.sh install | start | stop DATA_DIR" ;;
+  *) die "usage: scripts/pg.sh install | start | stop DATA_DIR | export MINIRANK DOCS NAME" ;;
 esac

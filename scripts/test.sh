@@ -131,19 +131,13 @@ if want remote; then
   [ -f "$SCIFACT/corpus.jsonl" ] || { echo "$SCIFACT/corpus.jsonl is missing (../shared/data beside the checkout)"; exit 1; }
   # the export is kept, keyed by the bi-encoder's and the corpus's sha256 (embedding 5,183
   # abstracts is the slow part); an interrupted one continues
-  key="$(cat models/bi-encoder/model.onnx "$SCIFACT/corpus.jsonl" | sha256sum | cut -c1-16)"
-  EXPORT="$MINIRANK_CACHE/pgvector/scifact-$key.copy"
-  mkdir -p "$MINIRANK_CACHE/pgvector"
-  if [ ! -f "$EXPORT" ]; then
-    "$MINIRANK" export --models models --docs "$SCIFACT" --to pgvector --out "$EXPORT.part"
-    mv "$EXPORT.part" "$EXPORT"
-  fi
+  EXPORT="$(bash scripts/pg.sh export "$MINIRANK" "$SCIFACT" scifact)"
   eval "$(bash scripts/pg.sh start)"
   export PGOPTIONS="-c client_min_messages=warning"
   trap 'bash scripts/pg.sh stop "$MINIRANK_PG_DATA"' EXIT
   "$MINIRANK" export --models models --schema | "$MINIRANK_PG_BIN/psql" -q -X -v ON_ERROR_STOP=1 "$MINIRANK_PG_URL"
   "$MINIRANK_PG_BIN/psql" -q -X -v ON_ERROR_STOP=1 "$MINIRANK_PG_URL" \
-    -c "\\copy minirank (id, text, metadata, parent, embedding) FROM '$EXPORT'" -c "ANALYZE minirank"
+    -c "\\copy minirank (id, text, metadata, parent, embedding) FROM '$EXPORT'" -c "REFRESH MATERIALIZED VIEW minirank_words" -c "ANALYZE minirank"
   MINIRANK_PG_EXPORT="$EXPORT" cargo test --release --test remote -- --ignored --nocapture --test-threads 1
   # minirank/sources' pgSource through the npm package (pkg/, built above) against the same server
   node --test tests/remote/

@@ -408,6 +408,8 @@ mod tests {
             "USING gin (tsv)",
             "VALUES ('docs_2', 42, 384)",
             "FUNCTION docs_2_candidates(query_text text, query_embedding vector, k int, filter jsonb",
+            "CREATE MATERIALIZED VIEW IF NOT EXISTS docs_2_words",
+            "'docs_2'::regclass",
         ] {
             assert!(sql.contains(part), "{part} missing");
         }

@@ -344,6 +344,13 @@ impl Engine {
         self.inner.embedder().dim()
     }
 
+    /// The bi-encoder's fingerprint (CRC-32 of its ONNX file): what saved indexes and
+    /// `minirank export`'s tables record of the model that embedded them.
+    #[wasm_bindgen(getter)]
+    pub fn fingerprint(&self) -> u32 {
+        self.inner.embedder().fingerprint()
+    }
+
     /// Documents (strings, or `{id?, text, metadata?, parent?}`), ids assigned by the core.
     fn documents(&mut self, docs: &JsValue) -> JsResult<Vec<Document>> {
         let mut docs: Vec<Document> = list("documents", docs)?;

@@ -231,6 +231,60 @@ fn filters_keep_the_rows_whose_metadata_contains_them() {
 
 #[test]
 #[ignore = "needs a server: MINIRANK_TEST_ONLY=remote scripts/test.sh"]
+fn the_full_text_list_ranks_the_rows_of_the_rarest_words() {
+    let mut client = postgres::Client::connect(&url(), postgres::NoTls).unwrap();
+    let words: i64 = client.query_one("SELECT count(*) FROM minirank_words", &[]).unwrap().get(0);
+    assert!(words > 10_000, "minirank_words refreshed after the load: {words} words");
+    let ndoc = |client: &mut postgres::Client, w: &str| -> i32 {
+        client.query_one("SELECT ndoc FROM minirank_words WHERE word = $1", &[&w]).unwrap().get(0)
+    };
+    // 'homocystein' is in a few abstracts, 'increas' in a third of them
+    let (rare, common) = (ndoc(&mut client, "homocystein"), ndoc(&mut client, "increas"));
+    assert!(rare < 100 && common > 1_000, "{rare} {common}");
+    let text = "homocysteine increases";
+    let sorted = |rows: Vec<postgres::Row>| {
+        let mut ids: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
+        ids.sort();
+        ids
+    };
+    // the definition, spelled out: the dense top 20 (HNSW with the function's settings) and the
+    // full-text top 20 among the rows that hold `scan`
+    let expected = |client: &mut postgres::Client, scan: &str| {
+        let mut tx = client.transaction().unwrap();
+        tx.batch_execute("SET LOCAL hnsw.ef_search = 100; SET LOCAL hnsw.iterative_scan = relaxed_order").unwrap();
+        let rows = tx
+            .query(
+                "WITH v AS (SELECT embedding FROM minirank ORDER BY id LIMIT 1),
+                      q AS (SELECT replace(plainto_tsquery('english', $1)::text, '&', '|')::tsquery AS q)
+                 (SELECT id FROM minirank ORDER BY embedding <=> (SELECT embedding FROM v) LIMIT 20)
+                 UNION
+                 (SELECT id FROM minirank, q WHERE tsv @@ $2::text::tsquery ORDER BY ts_rank_cd(tsv, q.q) DESC, id LIMIT 20)",
+                &[&text, &scan],
+            )
+            .unwrap();
+        tx.commit().unwrap();
+        sorted(rows)
+    };
+    let call = |client: &mut postgres::Client, max_matches: i32| {
+        let rows = client
+            .query(
+                "SELECT id FROM minirank_candidates($1, (SELECT embedding FROM minirank ORDER BY id LIMIT 1), 20, NULL, $2)",
+                &[&text, &max_matches],
+            )
+            .unwrap();
+        sorted(rows)
+    };
+    // within the bound both words' rows are ranked; past it, the rarest word's alone
+    let both = expected(&mut client, "homocystein | increas");
+    let rarest = expected(&mut client, "homocystein");
+    assert_ne!(both, rarest);
+    assert_eq!(call(&mut client, rare + common), both);
+    assert_eq!(call(&mut client, rare + common - 1), rarest);
+    assert_eq!(call(&mut client, 1), rarest, "the rarest word always");
+}
+
+#[test]
+#[ignore = "needs a server: MINIRANK_TEST_ONLY=remote scripts/test.sh"]
 fn unusable_sources_are_refused_with_their_codes() {
     let engine = engine();
     let (dim, fp) = (engine.embedder().dim(), engine.embedder().fingerprint());

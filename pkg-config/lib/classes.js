@@ -145,6 +145,10 @@ export class Minirank {
   get dim() {
     return this._engine.dim;
   }
+  /** The bi-encoder's fingerprint, as saved indexes and `minirank export`'s tables record it. */
+  get fingerprint() {
+    return this._engine.fingerprint;
+  }
 
   /**
    * Embed and index documents: strings, or `{ id, text, metadata, parent }` objects. An existing

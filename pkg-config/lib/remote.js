@@ -26,8 +26,8 @@ function checked(rows) {
 
 /**
  * Stage one by `options.source` for `owner`'s `search` (`name` 'search') or `retrieve`. The pool
- * holds `candidates` (search) or `k` (retrieve) of the source's best, default 20; `exclude` drops
- * ids here; `filter` is the source's to apply.
+ * holds the first `candidates` (search) or `k` (retrieve) of the source's answer (its best first),
+ * default 20; `exclude` drops ids here; `filter` is the source's to apply.
  */
 export async function fromSource(owner, name, query, options, signal) {
   const { source, filter, exclude, ...rest } = options;
@@ -46,7 +46,7 @@ export async function fromSource(owner, name, query, options, signal) {
   throwIfAborted(signal, name);
   let rows;
   try {
-    rows = await source({ text: query, vector, k, filter, signal });
+    rows = await source({ text: query, vector, k, filter, model: { dim: owner.dim, fingerprint: owner.fingerprint }, signal });
   } catch (e) {
     if (signal && signal.aborted) throw abortError(signal, name);
     if (e instanceof MinirankError || (e && e.name === 'MinirankError')) throw e;
@@ -54,7 +54,9 @@ export async function fromSource(owner, name, query, options, signal) {
   }
   throwIfAborted(signal, name);
   const skip = new Set((exclude || []).map(String));
-  const pool = checked(rows).filter((c) => !skip.has(String(c.id)));
+  const pool = checked(rows)
+    .filter((c) => !skip.has(String(c.id)))
+    .slice(0, k);
   if (name === 'retrieve') return pool;
   const stageTwo = { topK: 5, ...Object.fromEntries(STAGE_TWO.filter((key) => rest[key] !== undefined).map((key) => [key, rest[key]])) };
   const reranked = await owner.rerank(query, pool, signal ? { ...stageTwo, signal } : stageTwo);

@@ -79,6 +79,7 @@ export class MinirankWorkerClient {
     this._lost = null; // the error of a worker that stopped by itself
     this.size = 0;
     this.dim = 0;
+    this.fingerprint = 0;
     /** Resolves once the cross-encoder is loaded (at once, unless it loads after `load` with `deferCrossEncoder`). */
     this.crossEncoderReady = Promise.resolve();
     this._ceReady = true;
@@ -329,6 +330,7 @@ export class MinirankWorkerClient {
     if (msg.state) {
       this.size = msg.state.size;
       this.dim = msg.state.dim;
+      this.fingerprint = msg.state.fingerprint;
     }
     if (msg.error) p.reject(new MinirankError(msg.error.code, msg.error.message));
     else p.resolve(msg.result);

@@ -81,7 +81,7 @@ export function serveWorker(classes) {
         if (controller.signal.aborted) throw abortError(controller.signal, msg.method);
         const result = await handle(msg, controller.signal);
         const transfer = result instanceof Uint8Array || result instanceof Float32Array ? [result.buffer] : [];
-        self.postMessage({ id: msg.id, result, state: mr ? { size: mr.size, dim: mr.dim } : undefined }, transfer);
+        self.postMessage({ id: msg.id, result, state: mr ? { size: mr.size, dim: mr.dim, fingerprint: mr.fingerprint } : undefined }, transfer);
       } catch (err) {
         // A trap (a Rust panic, memory exhausted) leaves the wasm instance in a state that cannot be
         // trusted: this worker reports it and stops; the page rejects its other calls ('WorkerLost').
@@ -91,7 +91,7 @@ export function serveWorker(classes) {
           error: trapped
             ? { code: 'WorkerLost', message: `the wasm core trapped (${err.message}) and the worker stopped: load a new one` }
             : { code: (err && err.code) || 'Internal', message: String((err && err.message) || err) },
-          state: mr ? { size: mr.size, dim: mr.dim } : undefined,
+          state: mr ? { size: mr.size, dim: mr.dim, fingerprint: mr.fingerprint } : undefined,
         });
         if (trapped) self.close();
       } finally {

@@ -50,6 +50,15 @@ test('a pool of two workers reranks and searches like one worker', { timeout: 60
     // a query vector from the worker's embed() crosses to retrieve() as a Float32Array
     const v = await one.embed(qs[0]);
     out.byVector = [(await one.retrieve(v, { k: 20 })).map((c) => c.id), c0.map((c) => c.id), v instanceof Float32Array];
+    // a candidate source: the worker embeds the query and reranks, and the request names the
+    // worker's bi-encoder for the source to check
+    let request;
+    const source = async (req) => {
+      request = req;
+      return (await one.retrieve(req.text, { k: req.k, retrieval: 'dense' })).map(({ id, text, dense }) => ({ id, text, dense }));
+    };
+    const viaSource = await pool.search(qs[0], { source, candidates: 10, topK: 3 });
+    out.source = { model: request.model, fingerprints: [one.fingerprint, pool.fingerprint], hits: viaSource.hits.length, k: request.k };
     // a helper terminated: its share goes to the primary worker, and the pool replaces it
     pool._helpers[0].terminate();
     const fresh = ['fresh one', 'fresh two', 'fresh three'];
@@ -113,6 +122,10 @@ test('a pool of two workers reranks and searches like one worker', { timeout: 60
   assert.equal(r.memory[1].length, 2);
   const [primary, helper] = r.memory[1];
   assert.ok(helper > 10e6 && primary > helper, `pool memory ${r.memory[1]}`);
+  assert.ok(r.source.fingerprints[0] > 0, JSON.stringify(r.source));
+  assert.equal(r.source.fingerprints[1], r.source.fingerprints[0]);
+  assert.deepEqual(r.source.model, { dim: 384, fingerprint: r.source.fingerprints[0] });
+  assert.deepEqual([r.source.k, r.source.hits], [10, 3]);
   assert.deepEqual(r.byVector[0], r.byVector[1]);
   assert.equal(r.byVector[2], true);
   assert.deepEqual(problems, []);
