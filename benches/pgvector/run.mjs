@@ -1,19 +1,21 @@
 // Stage one on PostgreSQL + pgvector at 100k and 1M documents (`scripts/bench.sh pgvector` starts the
 // server, loads SciFact exported by `minirank export` as the table `base`, and runs this): per size,
 // the rows are SciFact's 5,183 abstracts with their real vectors, then synthetic rows near them
-// (each the unit-length sum of one real vector, half of another and a seeded random one, its text
+// (each the unit-length sum of one real vector, half of another and half of a seeded random one, its text
 // the first 300 characters of the first abstract and 100 of the second), generated in the server.
 // Printed and written to benches/results/pgvector.json: load and index time, disk, dense top-100
 // latency (p50/p99) and recall@100 against an exact scan at two hnsw.ef_search settings, the
 // latency of `TABLE_candidates` as minirank/sources calls it, queries per second from 8 clients,
-// and search end to end in Node (the package's wasm, as in a page): embed the query + candidates
-// from the server + rerank 20, beside the same search over the same rows indexed in the process.
+// and search end to end in a page (headless Chromium, benches/pgvector/page.mjs) and in Node: embed
+// the query + candidates from the server + rerank 20, beside the same search over the same rows
+// indexed in the page (in the process).
 //   MINIRANK_PG_URL=... MINIRANK=target/release/minirank BENCH_PG_QUERIES=FILE node benches/pgvector/run.mjs
 //   BENCH_PG_SIZES=100000 (default 100000,1000000), BENCH_PG_QUERIES_N=100 (queries timed per setting)
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import pg from 'pg';
+import { endToEndInPage } from './page.mjs';
 
 const root = new URL('../../', import.meta.url);
 const url = process.env.MINIRANK_PG_URL;
@@ -190,6 +192,7 @@ for (const n of sizes) {
 
   if (n <= E2E_MAX) {
     r.endToEnd = await endToEnd(table);
+    r.endToEndInPage = await endToEndInPage({ client, table, texts: queries.slice(0, 30).map((x) => x.text), root });
     r.quality = evalThrough(table, schema);
   }
   console.log(JSON.stringify(r));
@@ -294,14 +297,15 @@ out.results = [...earlier.filter((e) => !sizes.includes(e.documents)), ...result
 writeFileSync(file, `${JSON.stringify(out, null, 1)}\n`);
 console.log(`\n${out.postgres}, pgvector ${out.pgvector}, ${out.machine}; ${queries.length} SciFact queries, k = 100 unless said`);
 console.log(
-  '| documents | load | HNSW build | full-text index | disk (HNSW) | exact scan | ef 100: p50 / p99, recall@100 | ef 400: p50 / p99, recall@100 | candidates (k 20): p50 / p99 (all words) | QPS, 8 clients: candidates / dense | end to end: remote / in process p50 |',
+  '| documents | load | HNSW build | full-text index | disk (HNSW) | exact scan | ef 100: p50 / p99, recall@100 | ef 400: p50 / p99, recall@100 | candidates (k 20): p50 / p99 (all words) | QPS, 8 clients: candidates / dense | end to end in a page (Node): remote / rows in the page (process) p50 |',
 );
 console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const r of out.results) {
   const [a, b] = r.dense;
   const e = r.endToEnd;
+  const p = r.endToEndInPage;
   console.log(
-    `| ${r.documents.toLocaleString('en')} | ${f(r.loadSeconds)} s | ${f(r.indexSeconds.embedding_idx)} s | ${f(r.indexSeconds.tsv_idx)} s | ${f(r.diskBytes.total / 2 ** 20, 0)} MiB (${f(r.diskBytes.embeddingIndex / 2 ** 20, 0)}) | ${f(r.exactScanMs, 0)} ms | ${f(a.p50Ms)} / ${f(a.p99Ms)} ms, ${f(a.recallAt100, 3)} | ${f(b.p50Ms)} / ${f(b.p99Ms)} ms, ${f(b.recallAt100, 3)} | ${f(r.candidates20.p50Ms)} / ${f(r.candidates20.p99Ms)} ms (${f(r.candidates20.everyWordP50Ms)} / ${f(r.candidates20.everyWordP99Ms)}) | ${f(r.qps.candidates20, 0)} / ${f(r.qps.dense100ef100, 0)} | ${e ? `${f(e.remote.p50Ms, 0)} ms (${f(e.remote.meanReranked)} reranked) / ${f(e.inProcess.p50Ms, 0)} ms (${f(e.inProcess.meanReranked)})` : '-'} |`,
+    `| ${r.documents.toLocaleString('en')} | ${f(r.loadSeconds)} s | ${f(r.indexSeconds.embedding_idx)} s | ${f(r.indexSeconds.tsv_idx)} s | ${f(r.diskBytes.total / 2 ** 20, 0)} MiB (${f(r.diskBytes.embeddingIndex / 2 ** 20, 0)}) | ${f(r.exactScanMs, 0)} ms | ${f(a.p50Ms)} / ${f(a.p99Ms)} ms, ${f(a.recallAt100, 3)} | ${f(b.p50Ms)} / ${f(b.p99Ms)} ms, ${f(b.recallAt100, 3)} | ${f(r.candidates20.p50Ms)} / ${f(r.candidates20.p99Ms)} ms (${f(r.candidates20.everyWordP50Ms)} / ${f(r.candidates20.everyWordP99Ms)}) | ${f(r.qps.candidates20, 0)} / ${f(r.qps.dense100ef100, 0)} | ${p ? `${f(p.remote.p50Ms, 0)} / ${f(p.inPage.p50Ms, 0)} ms (${f(e.remote.p50Ms, 0)} / ${f(e.inProcess.p50Ms, 0)} ms), ${f(p.remote.meanReranked, 0)} reranked` : '-'} |`,
   );
 }
 for (const r of out.results.filter((x) => x.quality)) {
