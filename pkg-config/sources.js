@@ -162,8 +162,8 @@ export function pgSource(client, { table = 'minirank' } = {}) {
   if (typeof table !== 'string' || !IDENT.test(table))
     fail('InvalidOption', `invalid option \`table\`: must be a SQL table name, got ${JSON.stringify(table)}`);
   const sql = `SELECT id, text, metadata, parent, similarity, lexical FROM ${table}_candidates($1, $2::vector, $3, $4)`;
-  /** `client.query`, the server's errors as MinirankErrors. */
-  const query = async (text, values) => {
+  /** `client.query` of `what`, the server's errors as MinirankErrors that name it. */
+  const query = async (what, text, values) => {
     try {
       return await client.query(text, values);
     } catch (e) {
@@ -176,15 +176,24 @@ export function pgSource(client, { table = 'minirank' } = {}) {
             : DIMENSION.test(String(e && e.message))
               ? 'SourceModel'
               : 'SourceConnection';
-      throw new MinirankError(code, `${table}_candidates failed: ${e && e.message ? e.message : e}`);
+      throw new MinirankError(code, `${what} failed: ${e && e.message ? e.message : e}`);
     }
   };
   const model = oncePerSource(async (m) => {
-    checkModel(table, (await query('SELECT fingerprint, dimension FROM minirank_tables WHERE name = $1', [table])).rows, m);
+    checkModel(
+      table,
+      (await query(`reading ${table}'s row of minirank_tables`, 'SELECT fingerprint, dimension FROM minirank_tables WHERE name = $1', [table])).rows,
+      m,
+    );
   });
   return async ({ text, vector, k, filter, model: m }) => {
     await model(m);
-    const result = await query(sql, [text, `[${Array.from(vector).join(',')}]`, k, filter === undefined ? null : JSON.stringify(filter)]);
+    const result = await query(`${table}_candidates`, sql, [
+      text,
+      `[${Array.from(vector).join(',')}]`,
+      k,
+      filter === undefined ? null : JSON.stringify(filter),
+    ]);
     return pooled(result.rows, k);
   };
 }

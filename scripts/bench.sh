@@ -25,8 +25,7 @@ if [ "${1:-}" = pgvector ]; then
   eval "$(bash scripts/pg.sh start)"
   trap 'bash scripts/pg.sh stop "$MINIRANK_PG_DATA"' EXIT
   export PGOPTIONS="-c client_min_messages=warning"
-  "$MINIRANK" export --models models --schema --table base | "$MINIRANK_PG_BIN/psql" -q -X -v ON_ERROR_STOP=1 "$MINIRANK_PG_URL"
-  "$MINIRANK_PG_BIN/psql" -q -X -v ON_ERROR_STOP=1 "$MINIRANK_PG_URL" -c "\\copy base (id, text, metadata, parent, embedding) FROM '$CORPUS'"
+  bash scripts/pg.sh load "$MINIRANK" "$CORPUS" base
   MINIRANK="$MINIRANK" BENCH_PG_QUERIES="$QUERIES" node benches/pgvector/run.mjs
   exit
 fi

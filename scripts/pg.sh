@@ -15,6 +15,8 @@
 #                                 # kept in $MINIRANK_CACHE/pgvector/NAME-KEY.copy, KEY from the
 #                                 # bi-encoder's and the documents' sha256 (embedding is the slow
 #                                 # part; an interrupted export continues); prints the file's path
+#   scripts/pg.sh load MINIRANK FILE TABLE    # into the server of MINIRANK_PG_URL (MINIRANK_PG_BIN):
+#                                 # TABLE's schema, FILE's rows, its word counts, ANALYZE
 set -euo pipefail
 CACHE="${MINIRANK_CACHE:-$HOME/.cache/minirank}"
 PG_VERSION=18.6.3
@@ -103,10 +105,20 @@ export_cached() {
   printf '%s\n' "$out"
 }
 
+load() {
+  local minirank="${1:?usage: scripts/pg.sh load MINIRANK FILE TABLE}" file="${2:?}" table="${3:?}"
+  : "${MINIRANK_PG_URL:?run scripts/pg.sh start first}" "${MINIRANK_PG_BIN:?}"
+  local psql=("$MINIRANK_PG_BIN/psql" -q -X -v ON_ERROR_STOP=1 "$MINIRANK_PG_URL")
+  "$minirank" export --models models --schema --table "$table" | PGOPTIONS="-c client_min_messages=warning" "${psql[@]}"
+  PGOPTIONS="-c client_min_messages=warning" "${psql[@]}" -c "\\copy $table (id, text, metadata, parent, embedding) FROM '$file'" \
+    -c "REFRESH MATERIALIZED VIEW ${table}_words" -c "ANALYZE $table"
+}
+
 case "${1:-}" in
   install) install ;;
+  load) load "${2:-}" "${3:-}" "${4:-}" ;;
   export) export_cached "${2:-}" "${3:-}" "${4:-}" ;;
   start) start ;;
   stop) stop "${2:-}" ;;
-  *) die "usage: scripts/pg.sh install | start | stop DATA_DIR | export MINIRANK DOCS NAME" ;;
+  *) die "usage: scripts/pg.sh install | start | stop DATA_DIR | export MINIRANK DOCS NAME | load MINIRANK FILE TABLE" ;;
 esac

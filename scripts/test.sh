@@ -135,9 +135,7 @@ if want remote; then
   eval "$(bash scripts/pg.sh start)"
   export PGOPTIONS="-c client_min_messages=warning"
   trap 'bash scripts/pg.sh stop "$MINIRANK_PG_DATA"' EXIT
-  "$MINIRANK" export --models models --schema | "$MINIRANK_PG_BIN/psql" -q -X -v ON_ERROR_STOP=1 "$MINIRANK_PG_URL"
-  "$MINIRANK_PG_BIN/psql" -q -X -v ON_ERROR_STOP=1 "$MINIRANK_PG_URL" \
-    -c "\\copy minirank (id, text, metadata, parent, embedding) FROM '$EXPORT'" -c "REFRESH MATERIALIZED VIEW minirank_words" -c "ANALYZE minirank"
+  bash scripts/pg.sh load "$MINIRANK" "$EXPORT" minirank
   MINIRANK_PG_EXPORT="$EXPORT" cargo test --release --test remote -- --ignored --nocapture --test-threads 1
   # minirank/sources' pgSource through the npm package (pkg/, built above) against the same server
   node --test tests/remote/

@@ -61,12 +61,13 @@ DECLARE
     scan tsquery;
     w record;
 BEGIN
+    -- the query's words, rarest first, with the rows of the rarer ones before each
     FOR w IN
-        SELECT t.lexeme, coalesce(s.ndoc, 0) AS ndoc,
-               sum(coalesce(s.ndoc, 0)) OVER (ORDER BY coalesce(s.ndoc, 0), t.lexeme) - coalesce(s.ndoc, 0) AS before
-        FROM unnest(tsvector_to_array(to_tsvector('{config}', coalesce(query_text, '')))) AS t(lexeme)
-        LEFT JOIN {table}_words s ON s.word = t.lexeme
-        ORDER BY 2, 1
+        SELECT lexeme, ndoc, sum(ndoc) OVER (ORDER BY ndoc, lexeme) - ndoc AS before
+        FROM (SELECT t.lexeme, coalesce(s.ndoc, 0) AS ndoc
+              FROM unnest(tsvector_to_array(to_tsvector('{config}', coalesce(query_text, '')))) AS t(lexeme)
+              LEFT JOIN {table}_words s ON s.word = t.lexeme) counted
+        ORDER BY ndoc, lexeme
     LOOP
         EXIT WHEN scan IS NOT NULL AND w.before + w.ndoc > max_matches;
         scan := CASE WHEN scan IS NULL THEN quote_literal(w.lexeme)::tsquery ELSE scan || quote_literal(w.lexeme)::tsquery END;

@@ -19,6 +19,9 @@ let scorer = null; // the extra workers of a pool hold only the cross-encoder
 let queue = Promise.resolve();
 const controllers = new Map(); // call id → AbortController, until the call is answered
 
+/** What the page's client mirrors of this worker's engine, sent with every answer. */
+const state = () => (mr ? { size: mr.size, dim: mr.dim, fingerprint: mr.fingerprint } : undefined);
+
 async function handle({ id, method, args, wantProgress }, signal) {
   const progress = wantProgress ? (p) => self.postMessage({ id, progress: p }) : undefined;
   const warning = (e) => self.postMessage({ id, warning: { code: e.code, message: e.message } });
@@ -81,7 +84,7 @@ export function serveWorker(classes) {
         if (controller.signal.aborted) throw abortError(controller.signal, msg.method);
         const result = await handle(msg, controller.signal);
         const transfer = result instanceof Uint8Array || result instanceof Float32Array ? [result.buffer] : [];
-        self.postMessage({ id: msg.id, result, state: mr ? { size: mr.size, dim: mr.dim, fingerprint: mr.fingerprint } : undefined }, transfer);
+        self.postMessage({ id: msg.id, result, state: state() }, transfer);
       } catch (err) {
         // A trap (a Rust panic, memory exhausted) leaves the wasm instance in a state that cannot be
         // trusted: this worker reports it and stops; the page rejects its other calls ('WorkerLost').
@@ -91,7 +94,7 @@ export function serveWorker(classes) {
           error: trapped
             ? { code: 'WorkerLost', message: `the wasm core trapped (${err.message}) and the worker stopped: load a new one` }
             : { code: (err && err.code) || 'Internal', message: String((err && err.message) || err) },
-          state: mr ? { size: mr.size, dim: mr.dim, fingerprint: mr.fingerprint } : undefined,
+          state: state(),
         });
         if (trapped) self.close();
       } finally {
