@@ -223,6 +223,20 @@ test('an update installs whole or not at all: the old version serves until the n
   assert.equal((await pageState(page)).tokenizer, tree.shaA, 'the open page keeps A');
   assert.deepEqual(problems, []);
   await page.close();
+  // B activates once A's last page is gone, which Chromium learns after close() resolves: a page
+  // opened before that would be A's again (and keep A alive). Wait, from the service worker, until
+  // nothing waits any more (A's worker is stopped on the way: its handle closes, B's comes).
+  const waiting = async () => {
+    for (const sw of context.serviceWorkers().reverse()) {
+      try {
+        return await sw.evaluate(() => !!self.registration.waiting);
+      } catch {
+        // a worker stopped since the list was read
+      }
+    }
+    return true;
+  };
+  for (let t = 0; t < 100 && (await waiting()); t++) await new Promise((r) => setTimeout(r, 100));
   ({ page, problems } = await open(context, url));
   assert.equal((await pageState(page)).tokenizer, tree.shaB);
   await controlled(page);
