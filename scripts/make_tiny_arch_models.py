@@ -21,6 +21,14 @@ Architectures (2 layers, hidden 32, 2 heads, intermediate 64, seeded random weig
 |            | distilbert-base-uncased's tokenizer.json)   |                             |     |                       |
 | roberta    | byte-level BPE, RobertaProcessing           | <s> A </s></s> B </s>       | 1   | ids, mask (Optimum)   |
 | xlmr       | Unigram + Metaspace (SentencePiece-style)   | <s> A </s></s> B </s>       | 1   | ids, mask (Optimum)   |
+| deberta    | Unigram + Metaspace, DeBERTa-v3's specials  | [CLS] A [SEP] B:1 [SEP]:1   | 0   | ids, mask             |
+|            | ([PAD] [CLS] [SEP] [UNK] first)             | (type_vocab_size 0)         |     |                       |
+| modernbert | byte-level BPE, [CLS]/[SEP] template        | [CLS] A [SEP] B:1 [SEP]:1   | pad | ids, mask             |
+
+DeBERTa-v2/v3 (mxbai-rerank) keeps relative positions (position_buckets 32, max_relative_positions
+64, "p2c|c2p"); ModernBERT (gte-reranker-modernbert) rotary positions, alternating global and local
+(window 16) attention, GeGLU. `--only deberta,modernbert` builds just those and merges their
+references into reference.json (the others' files stay as they are).
 
 RoBERTa and XLM-R compute position ids inside the graph from input_ids (padding_idx + 1 + cumsum of
 non-pad tokens), so their position tables have max_position_embeddings = 130 rows for 128 usable
@@ -176,8 +184,44 @@ def unigram_tokenizer():
     return tok, tok.token_to_id("<pad>")
 
 
+def deberta_tokenizer():
+    """DeBERTa-v3's layout: the Unigram pieces of unigram_tokenizer() behind [PAD] [CLS] [SEP] [UNK],
+    [MASK] last, and BERT's pair template (the document is segment 1)."""
+    uni, _ = unigram_tokenizer()
+    data = json.loads(uni.to_str())
+    pieces = [p for p in data["model"]["vocab"] if p[0] not in ("<s>", "<pad>", "</s>", "<unk>", "<mask>")]
+    specials = ["[PAD]", "[CLS]", "[SEP]", "[UNK]"]
+    vocab = [(t, 0.0) for t in specials] + [tuple(p) for p in pieces]
+    tok = Tokenizer(models.Unigram(vocab, unk_id=specials.index("[UNK]"), byte_fallback=False))
+    tok.add_special_tokens(specials + ["[MASK]"])
+    tok.normalizer = uni.normalizer
+    tok.pre_tokenizer = uni.pre_tokenizer
+    tok.decoder = uni.decoder
+    cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
+    tok.post_processor = processors.TemplateProcessing(
+        single="[CLS]:0 $A:0 [SEP]:0", pair="[CLS]:0 $A:0 [SEP]:0 $B:1 [SEP]:1",
+        special_tokens=[("[CLS]", cls), ("[SEP]", sep)])
+    return tok, tok.token_to_id("[PAD]")
+
+
+def modernbert_tokenizer():
+    """ModernBERT's layout: byte-level BPE (its pieces trained here) with [CLS]/[SEP] around the
+    texts, BERT's pair template."""
+    specials = ["[UNK]", "[CLS]", "[SEP]", "[PAD]", "[MASK]"]
+    tok = Tokenizer(models.BPE(unk_token="[UNK]"))
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    tok.train_from_iterator(corpus_lines() * 4, trainers.BpeTrainer(
+        vocab_size=VOCAB, special_tokens=specials, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), min_frequency=2))
+    cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
+    tok.post_processor = processors.TemplateProcessing(
+        single="[CLS]:0 $A:0 [SEP]:0", pair="[CLS]:0 $A:0 [SEP]:0 $B:1 [SEP]:1",
+        special_tokens=[("[CLS]", cls), ("[SEP]", sep)])
+    return tok, tok.token_to_id("[PAD]")
+
+
 # ------------------------------------------------------------------------------------------ models
-def config(arch, vocab, labels=None):
+def config(arch, vocab, labels=None, pad=None, cls=None, sep=None):
     from transformers import BertConfig, DistilBertConfig, RobertaConfig, XLMRobertaConfig
     common = dict(vocab_size=vocab, attn_implementation="eager")
     if labels:
@@ -185,6 +229,19 @@ def config(arch, vocab, labels=None):
     if arch == "bert":
         return BertConfig(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
                           max_position_embeddings=MAX_POS, type_vocab_size=2, pad_token_id=0, initializer_range=0.2, **common)
+    if arch == "deberta":
+        from transformers import DebertaV2Config
+        return DebertaV2Config(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
+                               max_position_embeddings=MAX_POS, type_vocab_size=0, pad_token_id=0,
+                               relative_attention=True, position_buckets=32, max_relative_positions=64,
+                               pos_att_type=["p2c", "c2p"], position_biased_input=False, norm_rel_ebd="layer_norm",
+                               share_att_key=True, hidden_act="gelu", initializer_range=0.2, **common)
+    if arch == "modernbert":
+        from transformers import ModernBertConfig
+        return ModernBertConfig(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
+                                max_position_embeddings=MAX_POS, global_attn_every_n_layers=2, local_attention=16,
+                                pad_token_id=pad, cls_token_id=cls, sep_token_id=sep, bos_token_id=cls,
+                                eos_token_id=sep, initializer_range=0.2, **common)
     if arch == "distilbert":
         return DistilBertConfig(dim=32, n_layers=2, n_heads=2, hidden_dim=64, max_position_embeddings=MAX_POS,
                                 pad_token_id=0, initializer_range=0.2, **common)
@@ -287,13 +344,14 @@ def build(arch, tok, pad_id):
         d = OUT / f"{arch}-{role}"
         d.mkdir(parents=True, exist_ok=True)
         torch.manual_seed(seed)
+        ids = dict(pad=pad_id, cls=tok.token_to_id("[CLS]"), sep=tok.token_to_id("[SEP]"))
         if role == "bi":
-            cfg = config(arch, vocab)
+            cfg = config(arch, vocab, **ids)
             model = AutoModel.from_config(cfg)
             cfg.architectures = [type(model).__name__]
             export(BiWrapper(model), d / "model.onnx", names, "last_hidden_state", example, 3)
         else:
-            cfg = config(arch, vocab, labels=1)
+            cfg = config(arch, vocab, labels=1, **ids)
             model = AutoModelForSequenceClassification.from_config(cfg)
             cfg.architectures = [type(model).__name__]
             export(CeWrapper(model), d / "model.onnx", names, "logits", example, 2)
@@ -370,19 +428,28 @@ def reference(arch, pad_id):
 
 
 def main():
+    import sys
     random.seed(0)
     np.random.seed(0)
+    only = sys.argv[sys.argv.index("--only") + 1].split(",") if "--only" in sys.argv else None
     word, pad_word = wordpiece_tokenizer()
     bpe, pad_bpe = bpe_tokenizer()
     uni, pad_uni = unigram_tokenizer()
-    archs = [("bert", word, pad_word), ("distilbert", word, pad_word), ("roberta", bpe, pad_bpe), ("xlmr", uni, pad_uni)]
+    deb, pad_deb = deberta_tokenizer()
+    mod, pad_mod = modernbert_tokenizer()
+    archs = [("bert", word, pad_word), ("distilbert", word, pad_word), ("roberta", bpe, pad_bpe), ("xlmr", uni, pad_uni),
+             ("deberta", deb, pad_deb), ("modernbert", mod, pad_mod)]
     refs = {}
+    if only:
+        archs = [a for a in archs if a[0] in only]
+        refs = json.loads((OUT / "reference.json").read_text())
     for arch, tok, pad in archs:
         build(arch, tok, pad)
         refs[arch] = reference(arch, pad)
         spread = np.ptp(refs[arch]["logits"])
         print(f"{arch}: vocab {tok.get_vocab_size(True)}, pad {pad}, logits spread {spread:.3f}")
-    build_unsupported(word, pad_word)
+    if not only:
+        build_unsupported(word, pad_word)
     (OUT / "reference.json").write_text(json.dumps(refs, ensure_ascii=False) + "\n")
     total = 0
     for p in sorted(OUT.rglob("*")):

@@ -329,6 +329,39 @@ mod tests {
     }
 
     #[test]
+    fn uint8_weights_with_zero_points_run_on_the_int8_operator_and_convert_to_nnef() {
+        // onnxruntime's quantize_dynamic with uint8 weights (the Hub's model_quantized.onnx) on the
+        // tiny BERT cross-encoder: the int8 operator with offsets against the f32 path
+        let model = std::fs::read("tests/fixtures/tiny/dtypes/model_quantized.onnx").unwrap();
+        let tok = crate::tokenize::TextTokenizer::from_bytes(
+            ModelRole::CrossEncoder,
+            &std::fs::read("tests/fixtures/tiny/arch/bert-ce/tokenizer.json").unwrap(),
+        )
+        .unwrap();
+        let texts = ["the lighthouse keeper", "counted seven ships before the storm", "a quiet library", "maps"];
+        let pairs: Vec<Encoded> =
+            texts.iter().flat_map(|q| texts.iter().map(|d| tok.encode_pair(q, d, 64).unwrap())).collect();
+        let run = |enc: &CompiledEncoder| {
+            let mut out = Vec::new();
+            for chunk in pairs.chunks(5) {
+                let batch = PaddedBatch::new(&chunk.iter().collect::<Vec<_>>(), tok.pad_id());
+                enc.run(&batch, |data, _| out.extend_from_slice(data)).unwrap();
+            }
+            out
+        };
+        let load = |bytes: &[u8], int8| {
+            CompiledEncoder::from_bytes_with(ModelRole::CrossEncoder, bytes, OutputKind::Logits, int8).unwrap()
+        };
+        let (int8, f32) = (run(&load(&model, true)), run(&load(&model, false)));
+        let worst = int8.iter().zip(&f32).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+        assert!(worst < 1e-3, "int8 operator with offsets against f32: {worst}");
+        // and its NNEF conversion (the embedding table's DequantizeLinear written as arithmetic)
+        let nnef = convert_to_nnef(ModelRole::CrossEncoder, &model).unwrap();
+        assert!(nnef::tests::graph_text(&nnef).contains("minirank_int8_linear_offsets"));
+        assert_eq!(run(&load(&nnef, true)), int8, "NNEF against the ONNX file");
+    }
+
+    #[test]
     fn nnef_conversion_keeps_what_minirank_read_from_the_onnx_graph() {
         for (path, role, kind) in [
             ("models/bi-encoder/model.onnx", ModelRole::BiEncoder, OutputKind::TokenStates),

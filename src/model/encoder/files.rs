@@ -79,9 +79,10 @@ impl ModelConfig {
         Some(rows.saturating_sub(offset).max(1))
     }
 
-    /// Rows of the segment table; DistilBERT has none (one segment).
+    /// Rows of the segment table; DistilBERT and ModernBERT have none (one segment; DeBERTa-v3
+    /// says `type_vocab_size: 0`).
     pub fn type_rows(&self) -> Option<usize> {
-        self.type_vocab_size.or(self.is("distilbert").then_some(1))
+        self.type_vocab_size.or((self.is("distilbert") || self.is("modernbert")).then_some(1))
     }
 }
 

@@ -26,6 +26,8 @@ pub(crate) mod text;
 const EXTENSION: &str = "minirank";
 /// [`Int8Linear`] in NNEF: `minirank_int8_linear(input, columns, scales, k = K)`.
 const INT8_LINEAR: &str = "minirank_int8_linear";
+/// The same with offsets (`y += Σx · offsets`, uint8 weights with a zero point).
+const INT8_LINEAR_OFFSETS: &str = "minirank_int8_linear_offsets";
 /// tract 0.23.9 fuses `0.5 · x · (1 + erf(x / √2))` into `GeluExact` but has no NNEF name for it.
 const GELU_EXACT: &str = "minirank_gelu_exact";
 
@@ -59,6 +61,18 @@ fn registry() -> Registry {
         &[("output", TypeName::Scalar.tensor())],
         load_int8_linear,
     );
+    registry.register_primitive(
+        INT8_LINEAR_OFFSETS,
+        &[
+            TypeName::Scalar.tensor().named("input"),
+            TypeName::Integer.tensor().named("columns"),
+            TypeName::Scalar.tensor().named("scales"),
+            TypeName::Scalar.tensor().named("offsets"),
+            TypeName::Integer.named("k"),
+        ],
+        &[("output", TypeName::Scalar.tensor())],
+        load_int8_linear,
+    );
     registry.register_unit_element_wise(GELU_EXACT, &GeluExact {});
     registry.register_dumper(dump_masked_softmax);
     registry.register_primitive(
@@ -86,7 +100,13 @@ fn dump_int8_linear(ast: &mut IntoAst, node: &TypedNode, op: &Int8Linear) -> Tra
     let (columns, scales, k) = op.weights.to_tensors()?;
     let columns = ast.konst_variable(format!("{}.columns", node.name), &columns)?;
     let scales = ast.konst_variable(format!("{}.scales", node.name), &scales.into_arc_tensor())?;
-    Ok(Some(invocation(INT8_LINEAR, &[input, columns, scales], &[("k", numeric(k))])))
+    Ok(Some(match op.weights.offsets_tensor()? {
+        None => invocation(INT8_LINEAR, &[input, columns, scales], &[("k", numeric(k))]),
+        Some(offsets) => {
+            let offsets = ast.konst_variable(format!("{}.offsets", node.name), &offsets.into_arc_tensor())?;
+            invocation(INT8_LINEAR_OFFSETS, &[input, columns, scales, offsets], &[("k", numeric(k))])
+        }
+    }))
 }
 
 fn load_int8_linear(builder: &mut ModelBuilder, invocation: &ResolvedInvocation) -> TractResult<Value> {
@@ -94,7 +114,12 @@ fn load_int8_linear(builder: &mut ModelBuilder, invocation: &ResolvedInvocation)
     let columns: Arc<Tensor> = invocation.named_arg_as(builder, "columns")?;
     let scales: Arc<Tensor> = invocation.named_arg_as(builder, "scales")?;
     let k: usize = invocation.named_arg_as(builder, "k")?;
-    let op = Int8Linear { weights: Arc::new(PackedWeights::from_tensors(columns, &scales, k)?) };
+    let mut weights = PackedWeights::from_tensors(columns, &scales, k)?;
+    if invocation.invocation.id.0 == INT8_LINEAR_OFFSETS {
+        let offsets: Arc<Tensor> = invocation.named_arg_as(builder, "offsets")?;
+        weights = weights.with_offsets(offsets.cast_to::<f32>()?.try_as_plain_ram()?.as_slice::<f32>()?)?;
+    }
+    let op = Int8Linear { weights: Arc::new(weights) };
     builder.wire(op, &[input])
 }
 
@@ -330,6 +355,31 @@ pub(crate) mod tests {
         set_property(&mut model, VOCAB_ROWS, Some(30522));
         set_property(&mut model, TYPE_ROWS, None);
         model
+    }
+
+    #[test]
+    fn int8_linear_layers_with_and_without_offsets_read_back_the_same() {
+        let (k, n) = (8, 3);
+        let q: Vec<i8> = (0..k * n).map(|i| (i as i32 * 37 % 255 - 127) as i8).collect();
+        for offsets in [None, Some([0.5f32, -1.0, 2.0])] {
+            let mut weights = PackedWeights::new(&q, k, n, &[0.01, 0.02, 0.03]).unwrap();
+            if let Some(o) = offsets {
+                weights = weights.with_offsets(&o).unwrap();
+            }
+            let mut model = TypedModel::default();
+            let x = model.add_source("x", f32::fact([2usize, k])).unwrap();
+            let y = model.wire_node("linear", Int8Linear { weights: Arc::new(weights) }, &[x]).unwrap();
+            model.select_output_outlets(&y).unwrap();
+            let bytes = write(&model).unwrap();
+            assert_eq!(graph_text(&bytes).contains(INT8_LINEAR_OFFSETS), offsets.is_some());
+            let input = tensor2(&[[0.5f32, -1.0, 0.25, 2.0, 0.0, 1.0, -0.75, 0.1], [1.0; 8]]);
+            let run = |m: TypedModel| {
+                let plan = m.into_runnable().unwrap();
+                plan.run(tvec!(input.clone().into_tvalue())).unwrap().remove(0).into_tensor()
+            };
+            let back = read(&bytes).unwrap();
+            assert_eq!(run(back), run(model), "offsets {offsets:?}");
+        }
     }
 
     #[test]

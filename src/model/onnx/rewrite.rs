@@ -12,6 +12,8 @@
 //! - onnxruntime's dynamically quantised linear layers (`quantize_dynamic`: the Hub's q8, int8
 //!   and uint8 files) read as the weight-only int8 layers above (not exact: see
 //!   [`dynamic_quantization_as_weight_only`]);
+//! - `DequantizeLinear` of one scale and zero point (quantize_dynamic's embedding tables) written
+//!   as the arithmetic it is, which tract can also write as NNEF;
 //! - exact GELU reordered so that tract fuses its five nodes into one `GeluExact`;
 //! - transformers' indexed padding mask (`mask[batch_idx, kv_idx]`) read as the slice it is;
 //! - PyTorch's NaN guard after each attention softmax dropped (it never fires on minirank's
@@ -27,6 +29,7 @@ pub(crate) fn prepare(graph: &mut pb::GraphProto, int8_linear: bool) {
     if dynamic_quantization_as_weight_only(graph, int8_linear) > 0 {
         remove_dead_nodes(graph);
     }
+    dequantize_linear_as_arithmetic(graph);
     gather_before_dequantization(graph);
     if int8_linear {
         int8_linear_layers(graph);
@@ -234,8 +237,8 @@ fn drop_nodes(graph: &mut pb::GraphProto, dead: &HashSet<String>) {
 /// it take over (folded into f32 natively, minirank's int8 kernel in wasm: [`int8_linear_layers`]):
 /// `w = q - qz` itself where it fits int8 (symmetric int8 weights). uint8 weights with a zero
 /// point do not fit; natively they become the f32 initializer `(q - qz) · s`, and with
-/// `int8_linear` the int8 weights `q - 128` plus the exact correction `Σx · (128 - qz) · s` (`Σx`
-/// a MatMul with a column of ones). The weights stay the file's, exactly. Not exact: the
+/// `int8_linear` the int8 operator on `q - 128` with the exact correction `Σx · (128 - qz) · s` as
+/// its offsets ([`int8_linear`]). The weights stay the file's, exactly. Not exact: the
 /// activations are then f32 (natively) or
 /// 16-bit per row (the int8 kernel), which is closer to the model before it was quantised than
 /// 8 bits per tensor, and no longer depends on the other rows of the batch. Returns how many layers.
@@ -336,7 +339,6 @@ fn dynamic_quantization_as_weight_only(graph: &mut pb::GraphProto, int8_linear: 
             let weights = vec![
                 int8_tensor(&shifted),
                 f32_tensor("ws", vec![n as i64], &ws),
-                f32_tensor("ones", vec![k as i64, 1], &vec![1.0; k]),
                 f32_tensor("cs", vec![n as i64], &cs),
             ];
             Some(Edit { at, x, out, weights, form: Form::Int8Shifted })
@@ -348,28 +350,70 @@ fn dynamic_quantization_as_weight_only(graph: &mut pb::GraphProto, int8_linear: 
         let name = |what: &str| format!("{}::minirank_{what}", edit.out);
         let replacement = match edit.form {
             Form::F32 => vec![node("MatMul", vec![edit.x, name("wf")], edit.out, vec![])],
-            Form::Int8 | Form::Int8Shifted => {
-                let correction = matches!(edit.form, Form::Int8Shifted);
-                let product = if correction { name("xw") } else { edit.out.clone() };
-                let mut nodes = vec![
-                    node("Cast", vec![name("w")], name("wc"), vec![to_float()]),
-                    node("Mul", vec![name("wc"), name("ws")], name("wd"), vec![]),
-                    node("MatMul", vec![edit.x.clone(), name("wd")], product, vec![]),
-                ];
-                if correction {
-                    nodes.extend([
-                        node("MatMul", vec![edit.x, name("ones")], name("xsum"), vec![]),
-                        node("Mul", vec![name("xsum"), name("cs")], name("xc"), vec![]),
-                        node("Add", vec![name("xw"), name("xc")], edit.out, vec![]),
-                    ]);
-                }
-                nodes
+            Form::Int8 => vec![
+                node("Cast", vec![name("w")], name("wc"), vec![to_float()]),
+                node("Mul", vec![name("wc"), name("ws")], name("wd"), vec![]),
+                node("MatMul", vec![edit.x, name("wd")], edit.out, vec![]),
+            ],
+            // one operator: as separate nodes, the correction's broadcast Mul and Add ran on
+            // tract's generic loops in wasm (q8 files reranked 1.43× slower than int8 ones)
+            Form::Int8Shifted => {
+                vec![node(int8_linear::OP_TYPE, vec![edit.x, name("w"), name("ws"), name("cs")], edit.out, vec![])]
             }
         };
         graph.initializer.extend(edit.weights);
         graph.node.splice(edit.at..edit.at + 1, replacement);
     }
     count
+}
+
+/// `DequantizeLinear(x, s, z)` with one scale `s` and zero point `z` (initializers) becomes
+/// `Mul(Sub(Cast(x), z), s)` (the `Sub` left out when `z` is 0): the same arithmetic, as ONNX
+/// defines the operator, every int8/uint8 value and zero point exact in f32. onnxruntime's
+/// `quantize_dynamic` gathers embedding rows from an int8/uint8 table and dequantises them so;
+/// tract runs its own `DequantizeLinearF32` for it, which it cannot write as NNEF, so such a
+/// file could not be converted (`minirank convert`). Returns how many.
+fn dequantize_linear_as_arithmetic(graph: &mut pb::GraphProto) -> usize {
+    let inits: HashMap<&str, &pb::TensorProto> = graph.initializer.iter().map(|t| (t.name.as_str(), t)).collect();
+    let scalar = |t: &&&pb::TensorProto| t.dims.iter().product::<i64>() == 1;
+    let mut edits = Vec::new(); // (node index, x, s, z as f32)
+    for (at, n) in graph.node.iter().enumerate() {
+        if n.op_type != "DequantizeLinear" || !(2..=3).contains(&n.input.len()) || n.output.len() != 1 {
+            continue;
+        }
+        let Some(s) = inits.get(n.input[1].as_str()).filter(scalar) else { continue };
+        if f32_values(s).is_none() {
+            continue;
+        }
+        let z = match n.input.get(2).filter(|z| !z.is_empty()) {
+            None => 0.0,
+            Some(z) => match inits.get(z.as_str()).filter(scalar).and_then(|t| int8_as_f32(t)) {
+                Some((_, v)) => v[0],
+                None => continue,
+            },
+        };
+        edits.push((at, n.input[0].clone(), s.name.clone(), z));
+    }
+    for (at, x, s, z) in edits.iter().rev() {
+        let out = graph.node[*at].output[0].clone();
+        let name = |what: &str| format!("{out}::minirank_{what}");
+        let mut nodes = vec![node("Cast", vec![x.clone()], name("xf"), vec![to_float()])];
+        let shifted = if *z == 0.0 {
+            name("xf")
+        } else {
+            graph.initializer.push(pb::TensorProto {
+                name: name("zero"),
+                data_type: ONNX_FLOAT,
+                raw_data: z.to_le_bytes().to_vec(),
+                ..Default::default()
+            });
+            nodes.push(node("Sub", vec![name("xf"), name("zero")], name("xs"), vec![]));
+            name("xs")
+        };
+        nodes.push(node("Mul", vec![shifted, s.clone()], out, vec![]));
+        graph.node.splice(*at..*at + 1, nodes);
+    }
+    edits.len()
 }
 
 /// An int8 embedding table would otherwise be folded into f32 like any weight: 47 MB for
@@ -937,17 +981,50 @@ mod tests {
         assert_eq!(dynamic_quantization_as_weight_only(&mut wasm, true), 1);
         remove_dead_nodes(&mut wasm);
         let ops: Vec<&str> = wasm.node.iter().map(|n| n.op_type.as_str()).collect();
-        assert_eq!(ops, ["Cast", "Mul", "MatMul", "MatMul", "Mul", "Add"]);
+        assert_eq!(ops, [int8_linear::OP_TYPE]);
+        assert_eq!(wasm.node[0].input, ["x", "y::minirank_w", "y::minirank_ws", "y::minirank_cs"]);
         // (q - 128) · s plus the column constant (128 - 10) · s: the file's weights exactly
-        let shifted = weights(&wasm, "y::minirank_wd");
-        let cs = f32_values(wasm.initializer.iter().find(|t| t.name == "y::minirank_cs").unwrap()).unwrap();
-        let rebuilt: Vec<f32> = shifted.iter().enumerate().map(|(i, v)| v + cs[i % 2]).collect();
+        let init = |name: &str| wasm.initializer.iter().find(|t| t.name == name).unwrap();
+        let (shifted, ws) =
+            (int8_as_f32(init("y::minirank_w")).unwrap().1, f32_values(init("y::minirank_ws")).unwrap());
+        let cs = f32_values(init("y::minirank_cs")).unwrap();
+        let rebuilt: Vec<f32> = shifted.iter().enumerate().map(|(i, v)| v * ws[i % 2] + cs[i % 2]).collect();
         assert_eq!(rebuilt, exact);
         // a MatMulInteger whose activations do not come from DynamicQuantizeLinear is left alone
         let q = bytes("q", ONNX_INT8, vec![2, 2], vec![1, 2, 3, 4]);
         let mut other = graph(q, bytes("qz", ONNX_INT8, vec![], vec![0]));
         other.node[0].op_type = "QuantizeLinear".into();
         assert_eq!(dynamic_quantization_as_weight_only(&mut other, true), 0);
+    }
+
+    #[test]
+    fn dequantize_linear_of_one_scale_and_zero_point_becomes_its_arithmetic() {
+        let init = |name: &str, data_type: i32, raw: Vec<u8>| pb::TensorProto {
+            name: name.into(),
+            data_type,
+            raw_data: raw,
+            ..Default::default()
+        };
+        let mut g = pb::GraphProto {
+            node: vec![node("DequantizeLinear", &["x", "s", "z"], "y"), node("DequantizeLinear", &["x", "s"], "y2")],
+            initializer: vec![f32_scalar("s", 0.5), init("z", ONNX_UINT8, vec![10])],
+            ..Default::default()
+        };
+        assert_eq!(dequantize_linear_as_arithmetic(&mut g), 2);
+        let ops: Vec<&str> = g.node.iter().map(|n| n.op_type.as_str()).collect();
+        assert_eq!(ops, ["Cast", "Sub", "Mul", "Cast", "Mul"]);
+        assert_eq!(g.node[2].output[0], "y");
+        assert_eq!(g.node[4].output[0], "y2");
+        let zero = g.initializer.iter().find(|t| t.name == "y::minirank_zero").unwrap();
+        assert_eq!(f32_values(zero).unwrap(), [10.0]);
+        // a scale per axis is left to tract
+        let mut per_axis = pb::GraphProto {
+            node: vec![node("DequantizeLinear", &["x", "s"], "y")],
+            initializer: vec![pb::TensorProto { dims: vec![2], ..f32_scalar("s", 0.5) }],
+            ..Default::default()
+        };
+        per_axis.initializer[0].raw_data = [0.5f32, 0.25].iter().flat_map(|v| v.to_le_bytes()).collect();
+        assert_eq!(dequantize_linear_as_arithmetic(&mut per_axis), 0);
     }
 
     #[test]

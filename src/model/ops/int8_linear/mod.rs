@@ -9,7 +9,9 @@
 //!   onnxruntime's dynamic quantisation uses 8 bits per tensor);
 //! - the products are summed exactly in i32, [`K_CHUNK`] at a time (so that no sum can
 //!   overflow), and the chunks' sums added in f32;
-//! - the sum is scaled back: `y[m, n] = sx[m] · s[n] · Σ_k qx[m, k] · q[k, n]`.
+//! - the sum is scaled back: `y[m, n] = sx[m] · s[n] · Σ_k qx[m, k] · q[k, n]`;
+//! - a layer with offsets (uint8 weights with a zero point, stored as `q - 128`) adds
+//!   `Σ_k x[m, k] · o[n]`, `o[n] = (128 - zero point) · s[n]`, in the same pass.
 //!
 //! So the only rounding besides f32's is the activations' quantisation, a relative error of
 //! about 2⁻¹⁶ of each row's largest value: on the cross-encoder's parity set, logits move by
@@ -46,6 +48,8 @@ pub(crate) struct PackedWeights {
     columns: Arc<Tensor>,
     /// one scale per output column
     scales: Vec<f32>,
+    /// one offset per output column, added times the row's sum: `y[m, n] += Σ_k x[m, k] · o[n]`
+    offsets: Option<Vec<f32>>,
 }
 
 /// The largest integer an activation is quantised to.
@@ -74,7 +78,17 @@ impl PackedWeights {
         }
         let columns =
             tract_nnef::tract_core::ndarray::Array2::from_shape_vec((n, k_padded), columns)?.into_arc_tensor();
-        Ok(Self { k, k_padded, n, columns, scales })
+        Ok(Self { k, k_padded, n, columns, scales, offsets: None })
+    }
+
+    /// The same layer plus `Σ_k x[m, k] · offsets[n]` on each output (N values, or one for all).
+    pub(crate) fn with_offsets(mut self, offsets: &[f32]) -> TractResult<Self> {
+        self.offsets = Some(match offsets.len() {
+            1 => vec![offsets[0]; self.n],
+            len if len == self.n => offsets.to_vec(),
+            len => bail!("{len} weight offsets for {} output columns", self.n),
+        });
+        Ok(self)
     }
 
     /// The packed columns, as a slice.
@@ -96,6 +110,11 @@ impl PackedWeights {
         for (m, row) in x.chunks_exact(self.k).enumerate() {
             sx[m] = quantize_row(row, &mut qx[m * kp..][..self.k]);
         }
+        // each row's sum, for the offsets
+        let row_sums: Vec<f32> = match self.offsets {
+            Some(_) => x.chunks_exact(self.k).map(|row| row.iter().sum()).collect(),
+            None => Vec::new(),
+        };
         let (tile, columns) = (tile::best(), self.columns());
         // tiles of rows in blocks that stay in cache while every column panel passes over them
         for block in (0..tiles).step_by(ROW_BLOCK / ROWS) {
@@ -112,6 +131,11 @@ impl PackedWeights {
                         for ((o, s), scale) in out.iter_mut().zip(sums).zip(&self.scales[col..]) {
                             *o = s * (sx * scale);
                         }
+                        if let (Some(offsets), Some(&sum)) = (&self.offsets, row_sums.get(m + r)) {
+                            for (o, offset) in out.iter_mut().zip(&offsets[col..]) {
+                                *o += sum * offset;
+                            }
+                        }
                     }
                 }
             }
@@ -122,6 +146,11 @@ impl PackedWeights {
     pub(crate) fn to_tensors(&self) -> TractResult<(Arc<Tensor>, Tensor, usize)> {
         let scales = Tensor::from_shape(&[self.n], &self.scales)?;
         Ok((self.columns.clone(), scales, self.k))
+    }
+
+    /// The offsets `[N]`, where the layer has them.
+    pub(crate) fn offsets_tensor(&self) -> TractResult<Option<Tensor>> {
+        self.offsets.as_ref().map(|o| Tensor::from_shape(&[self.n], o)).transpose()
     }
 
     /// [`Self::to_tensors`] back.
@@ -145,11 +174,18 @@ impl PackedWeights {
             columns.cast_to::<i8>()?.into_owned().into_arc_tensor()
         };
         let scales = scales.cast_to::<f32>()?;
-        Ok(Self { k, k_padded, n, columns, scales: scales.try_as_plain_ram()?.as_slice::<f32>()?.to_vec() })
+        Ok(Self {
+            k,
+            k_padded,
+            n,
+            columns,
+            scales: scales.try_as_plain_ram()?.as_slice::<f32>()?.to_vec(),
+            offsets: None,
+        })
     }
 
     fn bytes(&self) -> usize {
-        self.columns.len() + 4 * self.scales.len()
+        self.columns.len() + 4 * (self.scales.len() + self.offsets.as_ref().map_or(0, Vec::len))
     }
 }
 
@@ -261,7 +297,8 @@ impl Op for Int8Linear {
 
     fn info(&self) -> TractResult<Vec<String>> {
         let w = &self.weights;
-        Ok(vec![format!("{} → {}, int8 weights ({} bytes)", w.k, w.n, w.bytes())])
+        let offsets = if w.offsets.is_some() { " with offsets" } else { "" };
+        Ok(vec![format!("{} → {}, int8 weights{offsets} ({} bytes)", w.k, w.n, w.bytes())])
     }
 
     fn validation(&self) -> Validation {
@@ -314,7 +351,7 @@ mod onnx {
     use tract_onnx::tract_hir::internal::*;
 
     /// The ONNX op type `onnx::rewrite` writes: inputs `x` (f32 `[…, K]`), `q` (int8 `[K, N]`
-    /// initializer), `s` (f32 `[1, N]`, `[N]` or one scale).
+    /// initializer), `s` (f32 `[1, N]`, `[N]` or one scale), optionally `o` (f32 offsets, `[N]`).
     pub(crate) const OP_TYPE: &str = super::NAME;
 
     /// Add [`OP_TYPE`] to an ONNX loader.
@@ -338,7 +375,9 @@ mod onnx {
             inputs: &'p [TensorProxy],
             outputs: &'p [TensorProxy],
         ) -> InferenceResult {
-            check_input_arity(inputs, 3)?;
+            if inputs.len() != 4 {
+                check_input_arity(inputs, 3)?;
+            }
             check_output_arity(outputs, 1)?;
             s.equals(&inputs[0].datum_type, f32::datum_type())?;
             s.equals(&inputs[1].datum_type, i8::datum_type())?;
@@ -367,7 +406,12 @@ mod onnx {
             let q = q.try_as_plain_ram()?;
             let s = s.cast_to::<f32>()?;
             let s = s.try_as_plain_ram()?;
-            let weights = PackedWeights::new(q.as_slice::<i8>()?, k, n, s.as_slice::<f32>()?)?;
+            let mut weights = PackedWeights::new(q.as_slice::<i8>()?, k, n, s.as_slice::<f32>()?)?;
+            if inputs.len() == 4 {
+                let o = konst(3, "offsets")?;
+                let o = o.cast_to::<f32>()?;
+                weights = weights.with_offsets(o.try_as_plain_ram()?.as_slice::<f32>()?)?;
+            }
             model.wire_node(prefix, Int8Linear { weights: Arc::new(weights) }, &inputs[..1])
         }
     }
@@ -471,6 +515,31 @@ mod tests {
         layer.matmul(&x, 3, &mut out);
         assert_eq!(&out[..n], &[0.0, 0.0]);
         assert!(out[n..].iter().all(|v| v.is_nan()), "rows with infinity or NaN give NaN, not a number: {out:?}");
+    }
+
+    #[test]
+    fn offsets_add_each_rows_sum_times_the_columns_offset() {
+        // uint8 weights u with zero point z as (u - 128) plus (128 - z) · s per column: the same
+        // products as (u - z) · s
+        let (rows, k, n) = (5, 40, 3);
+        let x = values(rows * k, 13);
+        let u: Vec<u8> = (0..k * n).map(|i| (i * 37 % 256) as u8).collect();
+        let (z, s) = ([3.0f32, 128.0, 250.0], [0.02f32, 0.01, 0.03]);
+        let shifted: Vec<i8> = u.iter().map(|&v| (i16::from(v) - 128) as i8).collect();
+        let offsets: Vec<f32> = (0..n).map(|c| (128.0 - z[c]) * s[c]).collect();
+        let layer = PackedWeights::new(&shifted, k, n, &s).unwrap().with_offsets(&offsets).unwrap();
+        let mut out = vec![f32::NAN; rows * n];
+        layer.matmul(&x, rows, &mut out);
+        for m in 0..rows {
+            for c in 0..n {
+                let want: f64 = (0..k)
+                    .map(|i| f64::from(x[m * k + i]) * (f64::from(u[i * n + c]) - f64::from(z[c])) * f64::from(s[c]))
+                    .sum();
+                let got = f64::from(out[m * n + c]);
+                assert!((got - want).abs() <= 2e-3 * (1.0 + want.abs()), "({m}, {c}): {got} vs {want}");
+            }
+        }
+        assert!(PackedWeights::new(&shifted, k, n, &s).unwrap().with_offsets(&[1.0; 2]).is_err());
     }
 
     #[test]
