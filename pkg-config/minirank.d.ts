@@ -27,7 +27,16 @@ export interface ModelSpec {
    * (code 'IntegrityMismatch') and cached with the Cache API under it, so a reload fetches none of them.
    */
   sha256?: string | { model?: string; tokenizer?: string; config?: string };
+  /**
+   * A bi-encoder's pooling: 'mean' (the default) or 'cls' (the first token's state: bge, gte), or a
+   * sentence-transformers `1_Pooling/config.json` (URL or bytes). Also settable in `config.json`
+   * (`"minirank": { "pooling": "cls" }`). An index saved with one pooling is refused by another.
+   */
+  pooling?: Pooling | ModelSource;
 }
+
+/** How a bi-encoder turns its token states into one vector. */
+export type Pooling = 'mean' | 'cls';
 
 /**
  * A model file of a Hub repository's `onnx/` folder, as transformers.js names them: 'fp32'
@@ -52,6 +61,11 @@ export interface HubModel {
   revision?: string;
   /** Expected SHA-256 (hex): of the model file alone, or of each file. */
   sha256?: ModelSpec['sha256'];
+  /**
+   * A bi-encoder's pooling; by default the repository's `1_Pooling/config.json` says (CLS for bge and
+   * gte), else 'mean'.
+   */
+  pooling?: ModelSpec['pooling'];
 }
 
 export interface Progress {

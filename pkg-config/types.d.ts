@@ -173,9 +173,11 @@ export interface Fusion {
    */
   bm25?: number | null;
   /**
-   * Weight of the cross-encoder's logit.
+   * Weight of the cross-encoder's logit. Left out or null (the default): the cross-encoder's
+   * own, from its `config.json` (`"minirank": {"fusion": {"crossEncoder": w}}`; the shipped
+   * cross-encoder says 0), else 1 (`CROSS_ENCODER_WEIGHT`).
    */
-  crossEncoder?: number;
+  crossEncoder?: number | null;
 }
 
 /**
@@ -582,7 +584,7 @@ export interface Reranked {
   cacheHits: number;
   /**
    * The weights of the fused score for this query (the BM25 weight given, or chosen for the
-   * query by the default rule).
+   * query by the default rule; the cross-encoder's given, or the model's own).
    */
   weights: Weights;
 }

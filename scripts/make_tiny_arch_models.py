@@ -28,7 +28,8 @@ Architectures (2 layers, hidden 32, 2 heads, intermediate 64, seeded random weig
 DeBERTa-v2/v3 (mxbai-rerank) keeps relative positions (position_buckets 32, max_relative_positions
 64, "p2c|c2p"); ModernBERT (gte-reranker-modernbert) rotary positions, alternating global and local
 (window 16) attention, GeGLU. `--only deberta,modernbert` builds just those and merges their
-references into reference.json (the others' files stay as they are).
+references into reference.json (the others' files stay as they are); `--references` recomputes
+the references from the files there, building nothing.
 
 RoBERTa and XLM-R compute position ids inside the graph from input_ids (padding_idx + 1 + cumsum of
 non-pad tokens), so their position tables have max_position_embeddings = 130 rows for 128 usable
@@ -391,7 +392,8 @@ def reference(arch, pad_id):
     tok.no_padding()
     out = {"max_length": MAX_POS, "pad_id": pad_id, "vocab_size": tok.get_vocab_size(True),
            "bi_sha256": sha(bi / "model.onnx"), "ce_sha256": sha(ce / "model.onnx"),
-           "texts": TEXTS, "ids": [], "embeddings": [], "pairs": [], "pair_ids": [], "pair_type_ids": [], "logits": []}
+           "texts": TEXTS, "ids": [], "embeddings": [], "cls_embeddings": [], "pairs": [], "pair_ids": [],
+           "pair_type_ids": [], "logits": []}
     sess = session(bi / "model.onnx")
     tok.enable_truncation(max_length=MAX_POS)
     encs = [tok.encode(t) for t in TEXTS]
@@ -402,6 +404,8 @@ def reference(arch, pad_id):
         v = v / np.linalg.norm(v)
         out["ids"].append(e.ids)
         out["embeddings"].append([round(float(x), 7) for x in v])
+        c = h[0] / np.linalg.norm(h[0])  # CLS pooling: the first token's state
+        out["cls_embeddings"].append([round(float(x), 7) for x in c])
     assert max(len(e.ids) for e in encs) == MAX_POS, "one text must be truncated"
     # padding check: a right-padded batch (pad id, mask 0) gives the unpadded token states
     seq = max(len(e.ids) for e in encs)
@@ -444,11 +448,12 @@ def main():
         archs = [a for a in archs if a[0] in only]
         refs = json.loads((OUT / "reference.json").read_text())
     for arch, tok, pad in archs:
-        build(arch, tok, pad)
+        if "--references" not in sys.argv:
+            build(arch, tok, pad)
         refs[arch] = reference(arch, pad)
         spread = np.ptp(refs[arch]["logits"])
         print(f"{arch}: vocab {tok.get_vocab_size(True)}, pad {pad}, logits spread {spread:.3f}")
-    if not only:
+    if not only and "--references" not in sys.argv:
         build_unsupported(word, pad_word)
     (OUT / "reference.json").write_text(json.dumps(refs, ensure_ascii=False) + "\n")
     total = 0

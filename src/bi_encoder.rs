@@ -1,13 +1,17 @@
-//! Sentence embeddings: a BERT-family encoder, mean pooling over the attention mask, L2 norm.
+//! Sentence embeddings: a BERT-family encoder, pooling (the mean over the attention mask, or the
+//! first token's state), L2 norm.
 
 use crate::error::{Error, ModelRole, Result};
 use crate::kernels::{l2_normalize, masked_mean};
-use crate::model::encoder::{LoadedModel, ModelFiles, OutputKind};
+use crate::model::encoder::{LoadedModel, ModelFiles, OutputKind, Pooling};
 
 /// Default token budget per text (all-MiniLM-L6-v2 was trained with 256).
 pub const DEFAULT_EMBED_MAX_LENGTH: usize = 256;
 /// Default texts per forward pass.
 pub const DEFAULT_EMBED_BATCH_SIZE: usize = 32;
+
+/// Mixed into the fingerprint of a bi-encoder that pools by its first token ("CLS!").
+const CLS_FINGERPRINT: u32 = u32::from_be_bytes(*b"CLS!");
 
 /// A sentence-embedding model (e.g. all-MiniLM-L6-v2): text → unit vector.
 #[derive(Debug)]
@@ -30,11 +34,21 @@ impl BiEncoder {
         self.model.encoder.width()
     }
 
-    /// CRC-32 of the model's ONNX file (of the file an NNEF model was converted from): saved
-    /// indexes record it, and refuse to load with another bi-encoder.
+    /// CRC-32 of the model's ONNX file (of the file an NNEF model was converted from), changed
+    /// for a pooling other than mean: saved indexes record it, and refuse to load with another
+    /// bi-encoder or the same one pooling otherwise.
     pub fn fingerprint(&self) -> u32 {
         // always there for a bi-encoder; 0 is the index's "unknown"
-        self.model.encoder.info().fingerprint.unwrap_or(0)
+        let crc = self.model.encoder.info().fingerprint.unwrap_or(0);
+        match self.model.pooling {
+            Pooling::Mean => crc,
+            Pooling::Cls => crc ^ CLS_FINGERPRINT,
+        }
+    }
+
+    /// How token states become the vector.
+    pub fn pooling(&self) -> Pooling {
+        self.model.pooling
     }
 
     /// Token budget per text (longer texts are truncated).
@@ -107,7 +121,10 @@ impl BiEncoder {
             for (row, &i) in idx.iter().enumerate() {
                 let states = &data[row * batch.seq * hidden..(row + 1) * batch.seq * hidden];
                 let mask = &batch.mask[row * batch.seq..(row + 1) * batch.seq];
-                let mut v = masked_mean(states, mask, hidden);
+                let mut v = match self.model.pooling {
+                    Pooling::Mean => masked_mean(states, mask, hidden),
+                    Pooling::Cls => states[..hidden].to_vec(),
+                };
                 l2_normalize(&mut v);
                 out[i] = v;
             }

@@ -71,6 +71,14 @@ impl CrossEncoder {
         Ok(Self { model, labels })
     }
 
+    /// This model's own weight in the fused score, where a search leaves `fusion.crossEncoder` out:
+    /// what its `config.json` says (`"minirank": {"fusion": {"crossEncoder": w}}`; the shipped
+    /// cross-encoder's says 0). `None` when it says nothing (the fusion then uses
+    /// `fusion::CROSS_ENCODER_WEIGHT`).
+    pub fn fusion_weight(&self) -> Option<f32> {
+        self.model.fusion_weight
+    }
+
     /// Longest pair the model accepts, in tokens.
     pub fn max_positions(&self) -> usize {
         self.model.max_positions

@@ -26,17 +26,26 @@ pub struct Fusion {
     /// descriptive query of 16 to 32 terms, and back to 0 for one as long as a document (the rule
     /// is `DEFAULT_ADAPTIVE_BM25` in the Rust crate).
     pub bm25: Option<f32>,
-    /// Weight of the cross-encoder's logit.
-    pub cross_encoder: f32,
+    /// Weight of the cross-encoder's logit. Left out or null (the default): the cross-encoder's
+    /// own, from its `config.json` (`"minirank": {"fusion": {"crossEncoder": w}}`; the shipped
+    /// cross-encoder says 0), else 1 ([`CROSS_ENCODER_WEIGHT`]).
+    pub cross_encoder: Option<f32>,
 }
 
 /// The default weights: cosine 1, BM25 by the query's length ([`DEFAULT_ADAPTIVE_BM25`]), and the
-/// cross-encoder 0: on the development collections, giving the shipped cross-encoder's logit a
-/// weight either ranked some collection below dense retrieval or gained less on average (a
-/// stronger model earns a weight of its own; see `docs/quality.md`). Its logit still gives each
-/// hit its `score` and `min_score` its threshold, and orders candidates whose fused scores are
-/// equal.
-pub const DEFAULT_FUSION: Fusion = Fusion { dense: 1.0, bm25: None, cross_encoder: 0.0 };
+/// cross-encoder's own weight. The shipped cross-encoder's `config.json` gives it 0: on the
+/// development collections, giving its logit a weight either ranked some collection below dense
+/// retrieval or gained less on average (`docs/quality.md`); its logit still gives each hit its
+/// `score` and `min_score` its threshold, and orders candidates whose fused scores are equal.
+pub const DEFAULT_FUSION: Fusion = Fusion { dense: 1.0, bm25: None, cross_encoder: None };
+
+/// The weight of a cross-encoder whose `config.json` gives none: as much as the bi-encoder's. A
+/// model someone chose to load in place of the shipped one is one they trust to rank; weighing it
+/// equal to the cosine (both z-normalised over the pool) lets it reorder the pool while a pair it
+/// misjudges alone does not sink a document both other signals rank high. No such model could be
+/// measured where minirank is developed; `minirank eval --fusion` measures a model's weight on a
+/// collection of one's own.
+pub const CROSS_ENCODER_WEIGHT: f32 = 1.0;
 
 impl Default for Fusion {
     fn default() -> Self {
@@ -118,25 +127,33 @@ impl Contributions {
 
 impl Fusion {
     /// Rank by the cross-encoder alone (the order of the logits).
-    pub const CROSS_ENCODER_ONLY: Fusion = Fusion { dense: 0.0, bm25: Some(0.0), cross_encoder: 1.0 };
+    pub const CROSS_ENCODER_ONLY: Fusion = Fusion { dense: 0.0, bm25: Some(0.0), cross_encoder: Some(1.0) };
 
     /// These weights without the cross-encoder.
     pub fn without_cross_encoder(self) -> Self {
-        Fusion { cross_encoder: 0.0, ..self }
+        Fusion { cross_encoder: Some(0.0), ..self }
     }
 
-    /// Each weight finite and in 0..=100, and at least one that can be above 0.
+    /// These weights with the cross-encoder's, left out, taken from `model_weight` (the model's own,
+    /// `CrossEncoder::fusion_weight`, or [`CROSS_ENCODER_WEIGHT`]).
+    pub fn resolved(self, model_weight: f32) -> Self {
+        Fusion { cross_encoder: Some(self.cross_encoder.unwrap_or(model_weight)), ..self }
+    }
+
+    /// Each weight finite and in 0..=100, and at least one that can be above 0 (the
+    /// cross-encoder's own weight, left out, may be).
     pub fn validate(&self) -> Result<()> {
         let bm25 = self.bm25.unwrap_or(DEFAULT_ADAPTIVE_BM25.max);
-        for (name, w) in
-            [("fusion.dense", self.dense), ("fusion.bm25", bm25), ("fusion.crossEncoder", self.cross_encoder)]
-        {
+        let ce = self.cross_encoder.unwrap_or(CROSS_ENCODER_WEIGHT);
+        for (name, w) in [("fusion.dense", self.dense), ("fusion.bm25", bm25), ("fusion.crossEncoder", ce)] {
             if !w.is_finite() || !(0.0..=100.0).contains(&w) {
                 bail_option!(name, "must be a number between 0 and 100, got {w}");
             }
         }
-        if self.dense + self.bm25.unwrap_or(0.0) + self.cross_encoder <= 0.0 {
-            bail_option!("fusion", "needs at least one weight above 0 (the BM25 weight chosen per query can be 0)");
+        if let Some(ce) = self.cross_encoder {
+            if self.dense + self.bm25.unwrap_or(0.0) + ce <= 0.0 {
+                bail_option!("fusion", "needs at least one weight above 0 (the BM25 weight chosen per query can be 0)");
+            }
         }
         Ok(())
     }
@@ -150,12 +167,13 @@ impl Fusion {
         self.bm25.is_none_or(|w| w > 0.0)
     }
 
-    /// The weights for a query of `query_terms` distinct BM25 terms.
+    /// The weights for a query of `query_terms` distinct BM25 terms (the cross-encoder's, left
+    /// out, is [`CROSS_ENCODER_WEIGHT`]: [`resolved`](Self::resolved) gives the model's first).
     pub fn weights(&self, query_terms: usize) -> Weights {
         Weights {
             dense: self.dense,
             bm25: self.bm25.unwrap_or_else(|| DEFAULT_ADAPTIVE_BM25.weight(query_terms)),
-            cross_encoder: self.cross_encoder,
+            cross_encoder: self.cross_encoder.unwrap_or(CROSS_ENCODER_WEIGHT),
         }
     }
 }
@@ -213,8 +231,27 @@ mod tests {
         assert_eq!((given.weights(0).bm25, given.weights(100).bm25), (0.3, 0.3));
         assert_eq!(
             DEFAULT_FUSION.weights(r.full_terms),
-            Weights { dense: 1.0, bm25: r.max, cross_encoder: DEFAULT_FUSION.cross_encoder }
+            Weights { dense: 1.0, bm25: r.max, cross_encoder: CROSS_ENCODER_WEIGHT }
         );
+    }
+
+    #[test]
+    fn the_cross_encoders_weight_left_out_is_the_models() {
+        assert_eq!(DEFAULT_FUSION.resolved(0.0).weights(3).cross_encoder, 0.0);
+        assert_eq!(DEFAULT_FUSION.resolved(2.5).weights(3).cross_encoder, 2.5);
+        // one given wins over the model's
+        let given = Fusion { cross_encoder: Some(0.5), ..DEFAULT_FUSION };
+        assert_eq!(given.resolved(0.0).weights(3).cross_encoder, 0.5);
+        assert_eq!(Fusion::CROSS_ENCODER_ONLY.without_cross_encoder().resolved(1.0).cross_encoder, Some(0.0));
+        // left out, it may be the only weight (the model's decides), and it is still validated when given
+        assert!(Fusion { dense: 0.0, bm25: Some(0.0), cross_encoder: None }.validate().is_ok());
+        assert!(Fusion { dense: 0.0, bm25: Some(0.0), cross_encoder: Some(0.0) }.validate().is_err());
+        assert!(Fusion { cross_encoder: Some(-1.0), ..DEFAULT_FUSION }.validate().is_err());
+        // JSON: left out or null
+        let f: Fusion = serde_json::from_str(r#"{"dense": 1}"#).unwrap();
+        assert_eq!(f.cross_encoder, None);
+        let f: Fusion = serde_json::from_str(r#"{"crossEncoder": null}"#).unwrap();
+        assert_eq!(f.cross_encoder, None);
     }
 
     #[test]
@@ -229,7 +266,7 @@ mod tests {
 
     #[test]
     fn contributions_are_weighted_z_scores_and_sum_to_the_fused_score() {
-        let f = Fusion { dense: 1.0, bm25: Some(0.5), cross_encoder: 2.0 };
+        let f = Fusion { dense: 1.0, bm25: Some(0.5), cross_encoder: Some(2.0) };
         let (dense, bm25, logits) = ([0.9, 0.5, 0.1], [0.0, 10.0, 5.0], [-1.0, 0.0, 4.0]);
         let c = f.weights(1).contributions(Some(&dense), Some(&bm25), &logits);
         let (zd, zb, zl) = (z_scores(&dense), z_scores(&bm25), z_scores(&logits));
@@ -263,10 +300,10 @@ mod tests {
         for bad in [
             Fusion { dense: -1.0, ..DEFAULT_FUSION },
             Fusion { bm25: Some(f32::NAN), ..DEFAULT_FUSION },
-            Fusion { cross_encoder: 1000.0, ..DEFAULT_FUSION },
-            Fusion { dense: 0.0, bm25: Some(0.0), cross_encoder: 0.0 },
+            Fusion { cross_encoder: Some(1000.0), ..DEFAULT_FUSION },
+            Fusion { dense: 0.0, bm25: Some(0.0), cross_encoder: Some(0.0) },
             // the chosen BM25 weight is 0 for short queries: another weight must be above 0
-            Fusion { dense: 0.0, bm25: None, cross_encoder: 0.0 },
+            Fusion { dense: 0.0, bm25: None, cross_encoder: Some(0.0) },
         ] {
             assert!(matches!(bad.validate(), Err(Error::InvalidOption { .. })), "{bad:?}");
         }

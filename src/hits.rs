@@ -157,7 +157,7 @@ pub struct Reranked {
     /// Candidates whose logit came from the cache.
     pub cache_hits: usize,
     /// The weights of the fused score for this query (the BM25 weight given, or chosen for the
-    /// query by the default rule).
+    /// query by the default rule; the cross-encoder's given, or the model's own).
     pub weights: Weights,
 }
 

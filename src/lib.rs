@@ -72,7 +72,7 @@ pub mod wasm;
 pub use error::{Error, ModelRole, Result};
 #[cfg(feature = "onnx")]
 pub use model::encoder::convert_to_nnef;
-pub use model::encoder::ModelFiles;
+pub use model::encoder::{ModelFiles, Pooling};
 
 /// Everything a typical user needs, in one import.
 pub mod prelude {
@@ -85,7 +85,7 @@ pub mod prelude {
     pub use crate::fusion::{Contributions, Fusion};
     pub use crate::hits::{Candidate, Components, FusedHit, Reranked, RerankedHit, ResultStage};
     pub use crate::index::{Document, Hit, IndexLimits, VectorIndex};
-    pub use crate::model::encoder::ModelFiles;
+    pub use crate::model::encoder::{ModelFiles, Pooling};
     pub use crate::pipeline::{
         CandidateSource, Embedded, Finished, FusedResult, Minirank, Pending, PoolOptions, RetrieveOptions,
         SearchOptions, SearchResult,

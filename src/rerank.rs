@@ -257,7 +257,15 @@ impl Reranker {
         });
         let logits: Vec<f32> = logits.into_iter().map(|l| l.unwrap_or(f32::NEG_INFINITY)).collect();
         let scored = if options.logits.is_some() { candidates.len() } else { missing.len() };
+        let options = RerankOptions { fusion: self.fusion(options.fusion), ..options };
         Ok(assemble(&candidates, &logits, &options, scored, query_terms))
+    }
+
+    /// `fusion` with the cross-encoder's weight, where it is left out, from the model (without a
+    /// model: [`crate::fusion::CROSS_ENCODER_WEIGHT`]).
+    pub fn fusion(&self, fusion: Fusion) -> Fusion {
+        let own = self.model.as_ref().and_then(CrossEncoder::fusion_weight);
+        fusion.resolved(own.unwrap_or(crate::fusion::CROSS_ENCODER_WEIGHT))
     }
 }
 
@@ -439,8 +447,10 @@ mod tests {
             x.dense = Some([0.9, 0.5, 0.1][i]);
             x.bm25 = Some([12.0, 3.0, 0.0][i]);
         }
-        let even =
-            RerankOptions { fusion: Fusion { dense: 1.0, bm25: Some(1.0), cross_encoder: 1.0 }, ..Default::default() };
+        let even = RerankOptions {
+            fusion: Fusion { dense: 1.0, bm25: Some(1.0), cross_encoder: Some(1.0) },
+            ..Default::default()
+        };
         let r = assemble(&c, &logits, &even, 3, 1);
         assert_eq!(r.hits[0].id, "d0");
         let (zd, zb, zl) = (z_scores(&[0.9, 0.5, 0.1]), z_scores(&[12.0, 3.0, 0.0]), z_scores(&logits));
@@ -494,7 +504,10 @@ mod tests {
             RerankOptions { min_score: Some(1.5), ..Default::default() },
             RerankOptions { min_score: Some(f32::INFINITY), ..Default::default() },
             RerankOptions { fusion: Fusion { dense: -0.5, ..Fusion::default() }, ..Default::default() },
-            RerankOptions { fusion: Fusion { cross_encoder: f32::NAN, ..Fusion::default() }, ..Default::default() },
+            RerankOptions {
+                fusion: Fusion { cross_encoder: Some(f32::NAN), ..Fusion::default() },
+                ..Default::default()
+            },
         ];
         for o in bad {
             assert!(matches!(o.validate(), Err(Error::InvalidOption { .. })), "{o:?}");

@@ -198,6 +198,8 @@ struct ModelBytes {
     model: Vec<u8>,
     tokenizer: Vec<u8>,
     config: Option<Vec<u8>>,
+    /// A bi-encoder's sentence-transformers `1_Pooling/config.json`.
+    pooling: Option<Vec<u8>>,
 }
 
 const BI_ENCODER_FILES: [&str; 3] = ["biEncoder.model", "biEncoder.tokenizer", "biEncoder.config"];
@@ -220,12 +222,26 @@ impl ModelBytes {
             model: bytes(names[0], model)?,
             tokenizer: bytes(names[1], tokenizer)?,
             config: optional_bytes(names[2], config)?,
+            pooling: None,
         })
     }
 
     fn files(&self) -> ModelFiles<'_> {
-        ModelFiles { model: &self.model, tokenizer: &self.tokenizer, config: self.config.as_deref(), sha256: None }
+        ModelFiles {
+            model: &self.model,
+            tokenizer: &self.tokenizer,
+            config: self.config.as_deref(),
+            sha256: None,
+            pooling: self.pooling.as_deref(),
+        }
     }
+}
+
+/// The bi-encoder of `files` (`[model, tokenizer, config]`) and an optional `1_Pooling/config.json`.
+fn bi_encoder(files: [&JsValue; 3], pooling: &JsValue) -> JsResult<BiEncoder> {
+    let mut bytes = ModelBytes::copy(BI_ENCODER_FILES, files)?;
+    bytes.pooling = optional_bytes("biEncoder.pooling", pooling)?;
+    BiEncoder::from_bytes(bytes.files()).map_err(to_js)
 }
 
 /// [`bytes`], or `None` for `undefined` / `null`.
@@ -278,8 +294,9 @@ pub struct Engine {
 
 #[wasm_bindgen]
 impl Engine {
-    /// `new Engine(biModel, biTokenizer, ceModel, ceTokenizer, biConfig?, ceConfig?)`, each a
-    /// `Uint8Array`/`ArrayBuffer` (configs optional).
+    /// `new Engine(biModel, biTokenizer, ceModel, ceTokenizer, biConfig?, ceConfig?, biPooling?)`,
+    /// each a `Uint8Array`/`ArrayBuffer` (configs and the bi-encoder's sentence-transformers
+    /// `1_Pooling/config.json` optional).
     #[wasm_bindgen(constructor)]
     pub fn new(
         bi_model: JsValue,
@@ -288,6 +305,7 @@ impl Engine {
         ce_tokenizer: JsValue,
         bi_config: JsValue,
         ce_config: JsValue,
+        bi_pooling: JsValue,
     ) -> JsResult<Engine> {
         let bi = [&bi_model, &bi_tokenizer, &bi_config];
         let ce = [&ce_model, &ce_tokenizer, &ce_config];
@@ -295,22 +313,28 @@ impl Engine {
         ModelBytes::check(CROSS_ENCODER_FILES, ce)?;
         // One model's files in wasm memory at a time, freed once its graph is built: the peak is
         // then one model's bytes, not both.
-        let embedder = BiEncoder::from_bytes(ModelBytes::copy(BI_ENCODER_FILES, bi)?.files()).map_err(to_js)?;
+        let embedder = bi_encoder(bi, &bi_pooling)?;
         let cross_encoder =
             CrossEncoder::from_bytes(ModelBytes::copy(CROSS_ENCODER_FILES, ce)?.files()).map_err(to_js)?;
         let fingerprint = embedder.fingerprint();
         Ok(Engine::with(Minirank::new(embedder, cross_encoder, fingerprint)))
     }
 
-    /// `Engine.biEncoderOnly(biModel, biTokenizer, biConfig?)`: an engine whose cross-encoder
+    /// `Engine.biEncoderOnly(biModel, biTokenizer, biConfig?, biPooling?)`: an engine whose cross-encoder
     /// comes later (`setCrossEncoder`), loaded elsewhere meanwhile. It indexes, retrieves and
     /// answers `searchFused` at once, and prepares jobs (`prepareSearch`, `prepareRerank`) whose
     /// texts a `Scorer` elsewhere scores; `rerank`, `search` and `scorePairs` fail with code
     /// 'NoCrossEncoder' until then.
     #[wasm_bindgen(js_name = biEncoderOnly)]
-    pub fn bi_encoder_only(bi_model: JsValue, bi_tokenizer: JsValue, bi_config: JsValue) -> JsResult<Engine> {
+    pub fn bi_encoder_only(
+        bi_model: JsValue,
+        bi_tokenizer: JsValue,
+        bi_config: JsValue,
+        bi_pooling: JsValue,
+    ) -> JsResult<Engine> {
         let bi = [&bi_model, &bi_tokenizer, &bi_config];
-        let embedder = BiEncoder::from_bytes(ModelBytes::copy(BI_ENCODER_FILES, bi)?.files()).map_err(to_js)?;
+        ModelBytes::check(BI_ENCODER_FILES, bi)?;
+        let embedder = bi_encoder(bi, &bi_pooling)?;
         let fingerprint = embedder.fingerprint();
         Ok(Engine::with(Minirank::without_cross_encoder(embedder, fingerprint)))
     }

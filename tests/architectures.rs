@@ -234,6 +234,9 @@ fn search_runs_through_minirank_with_each_architecture() {
         let result = engine.search(query, &options).unwrap();
         assert_eq!(result.candidates.len(), texts.len(), "{arch}");
         assert_eq!(result.reranked.hits.len(), 3, "{arch}");
+        // a cross-encoder whose config.json gives no weight of its own weighs as much as the cosine
+        assert_eq!(result.reranked.weights.cross_encoder, minirank::fusion::CROSS_ENCODER_WEIGHT, "{arch}");
+        assert!(result.reranked.hits.iter().any(|h| h.contributions.cross_encoder != 0.0), "{arch}");
         // the pool carries the bi-encoder's cosines, the hits the cross-encoder's logits
         let q = engine.embedder().embed_one(query).unwrap();
         for c in &result.candidates {
@@ -251,6 +254,77 @@ fn search_runs_through_minirank_with_each_architecture() {
         for (h, l) in hits.iter().zip(&logits) {
             assert!((h.logit - l).abs() < 1e-5, "{arch}: {} vs {l}", h.logit);
         }
+    }
+}
+
+/// sentence-transformers' `1_Pooling/config.json` with one mode on.
+fn pooling_config(mode: &str) -> Vec<u8> {
+    let modes = ["cls_token", "mean_tokens", "max_tokens", "mean_sqrt_len_tokens", "weightedmean_tokens", "lasttoken"];
+    let v: serde_json::Map<String, Value> =
+        modes.iter().map(|m| (format!("pooling_mode_{m}"), Value::Bool(*m == mode))).collect();
+    let mut v = Value::Object(v);
+    v["word_embedding_dimension"] = 32.into();
+    serde_json::to_vec(&v).unwrap()
+}
+
+#[test]
+fn cls_pooling_from_sentence_transformers_or_config_json() {
+    for arch in ARCHS {
+        let r = reference(arch);
+        let b = Arch::load(arch, "bi");
+        let texts = strs(&r["texts"]);
+        let want: Vec<Vec<f32>> = r["cls_embeddings"].as_array().unwrap().iter().map(f32s).collect();
+        let cls_file = pooling_config("cls_token");
+        let mut config: Value = serde_json::from_slice(&b.config).unwrap();
+        config["minirank"] = serde_json::json!({"pooling": "cls"});
+        let config = serde_json::to_vec(&config).unwrap();
+        let mean = bi(arch);
+        for files in
+            [b.files().with_pooling_config(&cls_file), ModelFiles::new(&b.model, &b.tokenizer).with_config(&config)]
+        {
+            let model = BiEncoder::from_bytes(files).unwrap_or_else(|e| panic!("{arch}: {e}"));
+            assert_eq!(model.pooling(), Pooling::Cls, "{arch}");
+            // an index embedded with mean pooling is not one of this model's
+            assert_ne!(model.fingerprint(), mean.fingerprint(), "{arch}");
+            let got = model.embed(&texts).unwrap();
+            for (((text, g), w), ids) in texts.iter().zip(&got).zip(&want).zip(r["ids"].as_array().unwrap()) {
+                let abs = g.iter().zip(w).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+                assert!(abs <= tolerance(arch, ids.as_array().unwrap().len()).0, "{arch}: {abs} for {text:?}");
+            }
+        }
+        assert_eq!(mean.pooling(), Pooling::Mean);
+        // a mean-pooling file gives the default
+        let files = b.files();
+        let mean_file = pooling_config("mean_tokens");
+        assert_eq!(
+            BiEncoder::from_bytes(files.with_pooling_config(&mean_file)).unwrap().fingerprint(),
+            mean.fingerprint()
+        );
+    }
+    // modes minirank does not pool by are refused, named
+    let b = Arch::load("bert", "bi");
+    for mode in ["max_tokens", "lasttoken"] {
+        let bad = pooling_config(mode);
+        let err = BiEncoder::from_bytes(b.files().with_pooling_config(&bad)).unwrap_err();
+        assert!(matches!(err, Error::BadConfig { .. }) && err.to_string().contains(mode), "{err}");
+    }
+}
+
+#[test]
+fn a_cross_encoders_config_can_give_its_fusion_weight() {
+    let c = Arch::load("bert", "ce");
+    let with = |settings: &str| {
+        let mut config: Value = serde_json::from_slice(&c.config).unwrap();
+        config["minirank"] = serde_json::from_str(settings).unwrap();
+        let config = serde_json::to_vec(&config).unwrap();
+        CrossEncoder::from_bytes(ModelFiles::new(&c.model, &c.tokenizer).with_config(&config))
+    };
+    assert_eq!(ce("bert").fusion_weight(), None);
+    assert_eq!(with(r#"{"fusion": {"crossEncoder": 0.25}}"#).unwrap().fusion_weight(), Some(0.25));
+    assert_eq!(with(r#"{}"#).unwrap().fusion_weight(), None);
+    for bad in [r#"{"fusion": {"crossEncoder": -1}}"#, r#"{"fusion": {"crossEncoder": 1e9}}"#, r#"{"fusoin": {}}"#] {
+        let err = with(bad).unwrap_err();
+        assert!(matches!(err, Error::BadConfig { .. }), "{bad}: {err}");
     }
 }
 

@@ -47,7 +47,7 @@ fn rust_options() -> Example<()> {
     let options = SearchOptions {
         pool: PoolOptions { candidates: 100, cascade: vec![Stage { scorer: StageScorer::Dense, keep: 10 }] },
         source: CandidateSource { retrieval: Some(Retrieval::Hybrid), exclude: vec!["seen".into()], ..Default::default() },
-        rerank: RerankOptions { top_k: Some(5), fusion: Fusion { cross_encoder: 0.5, ..Fusion::default() }, ..Default::default() },
+        rerank: RerankOptions { top_k: Some(5), fusion: Fusion { cross_encoder: Some(0.5), ..Fusion::default() }, ..Default::default() },
     };
     options.validate()?;
     // the same options as the flat camelCase object JavaScript passes

@@ -95,7 +95,7 @@ proptest! {
         cross_encoder in 0.01f32..=2.0,
     ) {
         prop_assume!(!query.trim().is_empty());
-        let opts = RerankOptions { fusion: Fusion { dense, bm25, cross_encoder }, ..Default::default() };
+        let opts = RerankOptions { fusion: Fusion { dense, bm25, cross_encoder: Some(cross_encoder) }, ..Default::default() };
         // through the engine: the candidates get their cosine and (pool) BM25 scores first
         let r = shared_tiny().rerank(&query, &cands, &opts).unwrap();
         prop_assert_eq!(r.hits.len(), cands.len());

@@ -113,6 +113,9 @@ fn the_bm25_weight_follows_the_query_length() {
         let terms = analyzer.distinct_terms(q);
         assert_eq!(r.reranked.weights.bm25, RULE.weight(terms), "{q}: {terms} terms");
         assert_eq!(r.reranked.weights.dense, 1.0);
+        // the shipped cross-encoder's config.json gives it 0 (`minirank.fusion.crossEncoder`)
+        assert_eq!(r.reranked.weights.cross_encoder, 0.0);
+        assert_eq!(e.reranker().model().unwrap().fusion_weight(), Some(0.0));
         if r.reranked.weights.bm25 == 0.0 {
             assert!(r.reranked.hits.iter().all(|h| h.contributions.bm25 == 0.0));
         }

@@ -79,7 +79,9 @@ export class Minirank {
     const [bi, ce] = files;
     onProgress && onProgress({ stage: 'compile', loaded: 0, total: 1 });
     const engine = buildModels(core, () =>
-      ce ? new core.Engine(bi.model, bi.tokenizer, ce.model, ce.tokenizer, bi.config, ce.config) : core.Engine.biEncoderOnly(bi.model, bi.tokenizer, bi.config),
+      ce
+        ? new core.Engine(bi.model, bi.tokenizer, ce.model, ce.tokenizer, bi.config, ce.config, bi.pooling)
+        : core.Engine.biEncoderOnly(bi.model, bi.tokenizer, bi.config, bi.pooling),
     );
     onProgress && onProgress({ stage: 'compile', loaded: 1, total: 1 });
     if (signal && signal.aborted) {

@@ -23,7 +23,7 @@ export const DTYPES = Object.freeze({
 export const DEFAULT_DTYPE = 'q8';
 
 const ID = /^[A-Za-z0-9][\w.-]*(\/[A-Za-z0-9][\w.-]*)?$/;
-const HUB_KEYS = ['id', 'dtype', 'revision', 'sha256'];
+const HUB_KEYS = ['id', 'dtype', 'revision', 'sha256', 'pooling'];
 
 /** Whether a model option names a Hub model: a string id, or an object with `id`. */
 export function isHubModel(given) {
@@ -81,6 +81,8 @@ export function hubModel(role, given, options = {}) {
     model: new URL(`onnx/${DTYPES[dtype]}`, root),
     tokenizer: new URL('tokenizer.json', root),
     config: new URL('config.json', root),
+    poolingUrl: new URL('1_Pooling/config.json', root),
+    pooling: spec.pooling,
     sha256: spec.sha256,
     hub: { id, dtype, revision, base },
   };

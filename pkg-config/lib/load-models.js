@@ -8,7 +8,21 @@ import { hubFailure, hubModel, isHubModel } from './hub.js';
 import { formatOf, isNnefBytes, startCore } from './load-core.js';
 import { baseUrl, checkKeys, FILE_KEYS, userDigests } from './options.js';
 
-const MODEL_KEYS = ['model', 'tokenizer', 'config', 'sha256'];
+const MODEL_KEYS = ['model', 'tokenizer', 'config', 'sha256', 'pooling'];
+
+/**
+ * A bi-encoder's `pooling` as the bytes of a sentence-transformers `1_Pooling/config.json`: 'mean'
+ * and 'cls' written as one, a URL fetched, bytes as they are (the core reads them).
+ */
+async function poolingBytes(role, pooling, opts) {
+  if (pooling === undefined || pooling === null) return undefined;
+  if (role !== 'biEncoder') fail('InvalidOption', `invalid option \`${role}.pooling\`: only a bi-encoder pools token states`);
+  if (pooling === 'mean' || pooling === 'cls') {
+    const mode = pooling === 'cls' ? 'pooling_mode_cls_token' : 'pooling_mode_mean_tokens';
+    return new TextEncoder().encode(JSON.stringify({ [mode]: true }));
+  }
+  return (await fetchFile(role, 'pooling', pooling, undefined, opts)).bytes;
+}
 
 /**
  * Instantiate the wasm core once (idempotent). `wasm` may be a URL, Response, bytes or a Module;
@@ -68,13 +82,19 @@ async function loadModel(role, given, opts) {
     sources.push([key, src, sha]);
   }
   throwIfAborted(opts.signal, 'load');
-  const files = await Promise.all(sources.map(([key, src, sha]) => fetchFile(role, key, src, sha, opts)));
-  return Object.fromEntries(sources.map(([key], i) => [key, files[i].bytes]));
+  const [pooling, ...files] = await Promise.all([
+    poolingBytes(role, spec.pooling, opts),
+    ...sources.map(([key, src, sha]) => fetchFile(role, key, src, sha, opts)),
+  ]);
+  const out = Object.fromEntries(sources.map(([key], i) => [key, files[i].bytes]));
+  return pooling === undefined ? out : { ...out, pooling };
 }
 
 /**
  * The files of a Hub model (`hubModel`): fetched at the same time, cached under their URLs (or
- * their digests, where `sha256` gives them); a config.json that the repository lacks is left out.
+ * their digests, where `sha256` gives them); a config.json that the repository lacks is left out,
+ * and so is a bi-encoder's `1_Pooling/config.json` (sentence-transformers' pooling: CLS for bge
+ * and gte, mean otherwise), unless `pooling` says.
  * A failed download says which model, file and URL, and for a missing dtype which ones exist.
  */
 async function loadHubModel(role, given, opts) {
@@ -89,8 +109,19 @@ async function loadHubModel(role, given, opts) {
       throw await hubFailure(e, role, key, spec.hub, opts.signal);
     }
   };
-  const [model, tokenizer, config] = await Promise.all(FILE_KEYS.map(fetchOne));
-  return config === undefined ? { model, tokenizer } : { model, tokenizer, config };
+  const poolingFile = async () => {
+    if (spec.pooling !== undefined) return poolingBytes(role, spec.pooling, opts);
+    if (role !== 'biEncoder') return undefined;
+    try {
+      return (await fetchFile(role, 'pooling', spec.poolingUrl, undefined, opts, true)).bytes;
+    } catch (e) {
+      if (e.status === 404) return undefined;
+      throw await hubFailure(e, role, 'pooling', spec.hub, opts.signal);
+    }
+  };
+  const [model, tokenizer, config, pooling] = await Promise.all([...FILE_KEYS.map(fetchOne), poolingFile()]);
+  const files = config === undefined ? { model, tokenizer } : { model, tokenizer, config };
+  return pooling === undefined ? files : { ...files, pooling };
 }
 
 /**

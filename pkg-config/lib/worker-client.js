@@ -62,7 +62,11 @@ function forWorker(options, transfer, copy) {
   for (const role of ['biEncoder', 'crossEncoder']) {
     if (!out[role] || typeof out[role] !== 'object') continue;
     out[role] = { ...out[role] };
-    for (const k of ['model', 'tokenizer', 'config']) if (out[role][k] !== undefined) out[role][k] = move(out[role][k]);
+    for (const k of ['model', 'tokenizer', 'config', 'pooling']) {
+      const v = out[role][k];
+      // a file (URL or bytes), not a pooling mode
+      if (v !== undefined && !(k === 'pooling' && (v === 'mean' || v === 'cls'))) out[role][k] = move(v);
+    }
   }
   return out;
 }

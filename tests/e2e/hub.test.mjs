@@ -51,7 +51,11 @@ test('a Hub model by id: main thread and a worker pool, cached under its URLs', 
         const { MinirankWorker } = await import('/pkg/worker.js');
         const w = await MinirankWorker.load({ ...options, workers });
         const r = await w.rerank(q, docs, { maxLength, topK: docs.length, fusion: { dense: 0, bm25: 0, crossEncoder: 1 } });
+        // the Hub cross-encoder's own fusion weight (its config.json gives none: 1) in the pool too
+        await w.index(docs);
+        const { weights } = await w.search(q, { maxLength, topK: 2 });
         w.terminate();
+        if (weights.crossEncoder !== 1) throw new Error(`fusion weights ${JSON.stringify(weights)}`);
         return docs.map((d) => r.hits.find((h) => h.text === d).logit);
       },
       { pairs, maxLength: bert.max_length, workers },
@@ -76,5 +80,33 @@ test('a Hub model by id: main thread and a worker pool, cached under its URLs', 
     `${pooled} vs ${first}`,
   );
   assert.equal(served.length, fetched, `fetched again: ${served.slice(fetched)}`);
+  assert.deepEqual(problems, []);
+});
+
+test("a bi-encoder's pooling reaches a worker as it reaches the main thread", { timeout: 600_000 }, async () => {
+  const { page, problems } = await blankPage(browser, server);
+  const [main, worker, mean] = await page.evaluate(async () => {
+    const { Minirank } = await import('/pkg/minirank.js');
+    const { MinirankWorker } = await import('/pkg/worker.js');
+    const text = 'The GIL serialises threads.';
+    const embed = async (m) => {
+      const v = Array.from(await m.embed(text));
+      m.terminate ? m.terminate() : m.free();
+      return v;
+    };
+    return [
+      await embed(await Minirank.load({ biEncoder: { pooling: 'cls' }, deferCrossEncoder: true })),
+      await embed(await MinirankWorker.load({ biEncoder: { pooling: 'cls' }, workers: 1, deferCrossEncoder: true })),
+      await embed(await Minirank.load({ deferCrossEncoder: true })),
+    ];
+  });
+  assert.ok(
+    main.every((x, i) => Math.abs(x - worker[i]) <= 1e-6),
+    'the same vector in a worker',
+  );
+  assert.ok(
+    main.some((x, i) => Math.abs(x - mean[i]) > 1e-3),
+    'CLS pooling, not the mean',
+  );
   assert.deepEqual(problems, []);
 });

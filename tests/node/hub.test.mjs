@@ -36,6 +36,13 @@ const ce = {
 const REPOS = {
   'test/tiny-ce': ce,
   'test/tiny-bi': { 'onnx/model.onnx': 'arch/bert-bi/model.onnx', 'tokenizer.json': 'arch/bert-bi/tokenizer.json', 'config.json': 'arch/bert-bi/config.json' },
+  // a bi-encoder trained with CLS pooling, as sentence-transformers repositories say it (bge, gte)
+  'test/tiny-bi-cls': {
+    'onnx/model.onnx': 'arch/bert-bi/model.onnx',
+    'tokenizer.json': 'arch/bert-bi/tokenizer.json',
+    'config.json': 'arch/bert-bi/config.json',
+    '1_Pooling/config.json': 'pooling/cls.json',
+  },
   'test/no-config': { 'onnx/model.onnx': ce['onnx/model.onnx'], 'tokenizer.json': ce['tokenizer.json'] },
   'test/no-tokenizer': { 'onnx/model.onnx': ce['onnx/model.onnx'] },
 };
@@ -126,14 +133,66 @@ test('both models by id, a dtype each, a revision, and the default dtype q8', as
   assert.ok(requests.includes('/test/tiny-bi/resolve/v1.0/onnx/model.onnx'));
   assert.ok(requests.includes('/test/tiny-ce/resolve/v1.0/onnx/model_fp16.onnx'));
   await mr.index(bert.texts.slice(0, 4));
-  const { hits } = await mr.search(bert.texts[1], { topK: 2, maxLength: bert.max_length });
+  const { hits, weights } = await mr.search(bert.texts[1], { topK: 2, maxLength: bert.max_length });
   assert.equal(hits.length, 2);
+  // a cross-encoder whose config.json gives no fusion weight weighs as much as the cosine
+  assert.equal(weights.crossEncoder, 1);
+  assert.ok(hits.some((h) => h.contributions.crossEncoder !== 0));
+  const given = await mr.search(bert.texts[1], { topK: 2, maxLength: bert.max_length, fusion: { crossEncoder: 0.5 } });
+  assert.equal(given.weights.crossEncoder, 0.5);
   mr.free();
   const scorer = await Scorer.load({ crossEncoder: { id: 'test/tiny-ce' }, hubUrl: new URL(hubUrl) });
   assert.ok(requests.includes('/test/tiny-ce/resolve/main/onnx/model_quantized.onnx'), 'q8 by default');
   scorer.free();
   // a repository without config.json loads without it
   (await Scorer.load({ crossEncoder: 'test/no-config', dtype: 'fp32', hubUrl })).free();
+});
+
+test("a bi-encoder pools as its repository's 1_Pooling/config.json says, or as `pooling` says", async () => {
+  const near = (got, want) => Math.max(...want.map((w, i) => Math.abs(got[i] - w))) <= 1e-4;
+  const texts = bert.texts.slice(0, 3);
+  const embedded = async (biEncoder) => {
+    const mr = await Minirank.load({ biEncoder, crossEncoder: 'test/tiny-ce', dtype: 'fp32', hubUrl });
+    try {
+      return { vectors: texts.map((t) => Array.from(mr.embed(t))), fingerprint: mr.fingerprint };
+    } finally {
+      mr.free();
+    }
+  };
+  const cls = await embedded('test/tiny-bi-cls');
+  assert.ok(requests.includes('/test/tiny-bi-cls/resolve/main/1_Pooling/config.json'));
+  for (const [i, v] of cls.vectors.entries()) assert.ok(near(v, bert.cls_embeddings[i]), `CLS pooling of text ${i}`);
+  // a repository without the file pools by mean; `pooling` overrides either way
+  const mean = await embedded('test/tiny-bi');
+  for (const [i, v] of mean.vectors.entries()) assert.ok(near(v, bert.embeddings[i]), `mean pooling of text ${i}`);
+  assert.notEqual(cls.fingerprint, mean.fingerprint, 'an index saved with one pooling is refused by the other');
+  const forced = await embedded({ id: 'test/tiny-bi-cls', pooling: 'mean' });
+  for (const [i, v] of forced.vectors.entries()) assert.ok(near(v, bert.embeddings[i]));
+  // files of one's own: a mode, or the file itself
+  const files = (pooling) => ({
+    model: new URL('arch/bert-bi/model.onnx', tiny),
+    tokenizer: new URL('arch/bert-bi/tokenizer.json', tiny),
+    pooling,
+  });
+  for (const pooling of ['cls', await readFile(new URL('pooling/cls.json', tiny))]) {
+    const mr = await Minirank.load({ biEncoder: files(pooling), crossEncoder: 'test/tiny-ce', dtype: 'fp32', hubUrl, cache: false });
+    assert.ok(near(Array.from(mr.embed(texts[0])), bert.cls_embeddings[0]));
+    mr.free();
+  }
+  await assert.rejects(
+    Minirank.load({
+      biEncoder: files(new TextEncoder().encode('{"pooling_mode_max_tokens": true}')),
+      crossEncoder: 'test/tiny-ce',
+      dtype: 'fp32',
+      hubUrl,
+      cache: false,
+    }),
+    (e) => e instanceof MinirankError && e.code === 'BadConfig' && /pooling_mode_max_tokens/.test(e.message),
+  );
+  await assert.rejects(
+    Scorer.load({ crossEncoder: { id: 'test/tiny-ce', pooling: 'cls' }, hubUrl }),
+    (e) => e instanceof MinirankError && e.code === 'InvalidOption' && /crossEncoder.pooling/.test(e.message),
+  );
 });
 
 test('a missing dtype says which dtypes the repository has, and which URL answered', async () => {

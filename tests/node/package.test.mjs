@@ -120,6 +120,8 @@ test('the BM25 weight is chosen per query by its length unless given, and every 
   assert.ok(wide.weights.bm25 > 0, JSON.stringify(wide.weights));
   assert.ok(wide.hits.some((h) => h.contributions.bm25 !== 0));
   assert.deepEqual(Object.keys(wide.weights).sort(), ['bm25', 'crossEncoder', 'dense']);
+  // the shipped cross-encoder's own weight, from its config.json
+  assert.equal(wide.weights.crossEncoder, 0);
   // deterministic: the same query, the same weights and order
   const again = await mr.search(long, { candidates: 20, topK: 20 });
   assert.deepEqual(again.weights, wide.weights);

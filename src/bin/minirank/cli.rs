@@ -25,6 +25,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
+use crate::hub;
+
 #[derive(Parser)]
 #[command(
     name = "minirank",
@@ -47,6 +49,21 @@ struct Common {
     /// Print JSON instead of text (progress bars off)
     #[arg(long, global = true)]
     json: bool,
+    /// The bi-encoder: a folder (model.onnx or model.nnef.tar, tokenizer.json, config.json) or a Hugging Face Hub id (default: MODELS/bi-encoder)
+    #[arg(long, global = true)]
+    bi_encoder: Option<String>,
+    /// The cross-encoder: a folder or a Hub id, e.g. Xenova/ms-marco-MiniLM-L-6-v2 (default: MODELS/cross-encoder)
+    #[arg(long, global = true)]
+    cross_encoder: Option<String>,
+    /// The dtype of models given by Hub id: fp32, fp16, q8, int8, uint8 (onnx/model*.onnx as transformers.js names them), or one each: bi-encoder=fp32,cross-encoder=q8
+    #[arg(long, global = true, default_value = "q8")]
+    dtype: String,
+    /// Branch, tag or commit of models given by Hub id
+    #[arg(long, global = true, default_value = "main")]
+    revision: String,
+    /// Where Hub ids are resolved (default: $HF_ENDPOINT, else https://huggingface.co); files are cached in $HF_HOME/hub
+    #[arg(long, global = true)]
+    hub_url: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -366,7 +383,7 @@ fn parse_fusion(s: &str) -> std::result::Result<Fusion, String> {
         match name.trim() {
             "dense" => f.dense = w,
             "bm25" => f.bm25 = Some(w),
-            "cross-encoder" | "ce" => f.cross_encoder = w,
+            "cross-encoder" | "ce" => f.cross_encoder = Some(w),
             other => return Err(format!("unknown signal {other:?} (dense, bm25, cross-encoder)")),
         }
     }
@@ -410,51 +427,69 @@ fn read(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).map_err(|e| Error::Io { path: path.display().to_string(), reason: e.to_string() })
 }
 
-struct Files {
-    model: Vec<u8>,
-    tokenizer: Vec<u8>,
-    config: Option<Vec<u8>>,
+type Files = hub::HubFiles;
+
+/// A model's files from a folder: `model.onnx` (or `model.nnef.tar`), `tokenizer.json`, and where
+/// there, `config.json` and `1_Pooling/config.json`.
+fn files_in(dir: &Path) -> Result<Files> {
+    let optional = |p: PathBuf| if p.exists() { read(&p).map(Some) } else { Ok(None) };
+    let onnx = dir.join("model.onnx");
+    let model = if onnx.exists() || !dir.join("model.nnef.tar").exists() { onnx } else { dir.join("model.nnef.tar") };
+    Ok(Files {
+        model: read(&model)?,
+        tokenizer: read(&dir.join("tokenizer.json"))?,
+        config: optional(dir.join("config.json"))?,
+        pooling: optional(dir.join("1_Pooling").join("config.json"))?,
+    })
 }
 
-impl Files {
-    fn load(dir: &Path) -> Result<Self> {
-        let config = dir.join("config.json");
-        Ok(Self {
-            model: read(&dir.join("model.onnx"))?,
-            tokenizer: read(&dir.join("tokenizer.json"))?,
-            config: if config.exists() { Some(read(&config)?) } else { None },
-        })
+fn model_files(files: &Files) -> ModelFiles<'_> {
+    ModelFiles {
+        model: &files.model,
+        tokenizer: &files.tokenizer,
+        config: files.config.as_deref(),
+        sha256: None,
+        pooling: files.pooling.as_deref(),
     }
-    fn files(&self) -> ModelFiles<'_> {
-        ModelFiles { model: &self.model, tokenizer: &self.tokenizer, config: self.config.as_deref(), sha256: None }
+}
+
+/// The files of one model: `--bi-encoder` / `--cross-encoder` (a folder, else a Hub id), else
+/// `MODELS/bi-encoder` / `MODELS/cross-encoder`.
+fn load_files(common: &Common, role: ModelRole) -> Result<Files> {
+    let (given, folder) = match role {
+        ModelRole::BiEncoder => (&common.bi_encoder, "bi-encoder"),
+        ModelRole::CrossEncoder => (&common.cross_encoder, "cross-encoder"),
+    };
+    match given {
+        Some(g) if Path::new(g).is_dir() || !hub::is_id(g) => files_in(Path::new(g)),
+        Some(id) => {
+            let hub = hub::Hub { endpoint: common.hub_url.clone(), revision: common.revision.clone(), cache: None };
+            hub.fetch(id, &hub::dtype_of(&common.dtype, folder)?, role == ModelRole::BiEncoder)
+        }
+        None => {
+            let dir = models_dir(common);
+            if !dir.join(folder).join("model.onnx").exists() {
+                return Err(Error::Io {
+                    path: dir.join(folder).join("model.onnx").display().to_string(),
+                    reason: "not found; run scripts/setup.sh, or pass --models DIR / set MINIRANK_MODELS".into(),
+                });
+            }
+            files_in(&dir.join(folder))
+        }
     }
 }
 
 fn load_engine(common: &Common) -> Result<Minirank> {
-    let dir = models_dir(common);
-    if !dir.join("bi-encoder").join("model.onnx").exists() {
-        return Err(Error::Io {
-            path: dir.join("bi-encoder/model.onnx").display().to_string(),
-            reason: "not found; run scripts/setup.sh, or pass --models DIR / set MINIRANK_MODELS".into(),
-        });
-    }
-    let bi = Files::load(&dir.join("bi-encoder"))?;
-    let ce = Files::load(&dir.join("cross-encoder"))?;
-    let mut engine = Minirank::from_bytes(bi.files(), ce.files())?;
+    let bi = load_files(common, ModelRole::BiEncoder)?;
+    let ce = load_files(common, ModelRole::CrossEncoder)?;
+    let mut engine = Minirank::from_bytes(model_files(&bi), model_files(&ce))?;
     engine.set_threads(threads(common))?;
     Ok(engine)
 }
 
 /// The bi-encoder alone (for `export`), on `--threads` threads.
 fn load_bi_encoder(common: &Common) -> Result<BiEncoder> {
-    let dir = models_dir(common).join("bi-encoder");
-    if !dir.join("model.onnx").exists() {
-        return Err(Error::Io {
-            path: dir.join("model.onnx").display().to_string(),
-            reason: "not found; run scripts/setup.sh, or pass --models DIR / set MINIRANK_MODELS".into(),
-        });
-    }
-    let mut embedder = BiEncoder::from_bytes(Files::load(&dir)?.files())?;
+    let mut embedder = BiEncoder::from_bytes(model_files(&load_files(common, ModelRole::BiEncoder)?))?;
     embedder.set_threads(threads(common))?;
     Ok(embedder)
 }
@@ -785,7 +820,8 @@ struct EvalRun {
 /// The name of `--compare-fusion`'s method: `fusion(dense=1,bm25=auto,cross-encoder=0.25)`.
 fn fusion_method(f: &Fusion) -> String {
     let bm25 = f.bm25.map_or("auto".to_string(), |w| w.to_string());
-    format!("fusion(dense={},bm25={bm25},cross-encoder={})", f.dense, f.cross_encoder)
+    let ce = f.cross_encoder.map_or("model".to_string(), |w| w.to_string());
+    format!("fusion(dense={},bm25={bm25},cross-encoder={ce})", f.dense)
 }
 
 fn eval(common: &Common, dir: &Path, options: &SearchOptions, run: &EvalRun, remote: &Remote) -> Result<()> {
@@ -900,7 +936,7 @@ fn eval(common: &Common, dir: &Path, options: &SearchOptions, run: &EvalRun, rem
     let versus_dense: Vec<Option<Difference>> = (0..methods.len())
         .map(|m| dense.filter(|&d| d != m).map(|d| Difference::paired(&ndcg(m), &ndcg(d), run.bootstrap, 0x5eed)))
         .collect();
-    let f = options.rerank.fusion;
+    let f = engine.reranker().fusion(options.rerank.fusion);
     let pool = serde_json::to_value(options.source.mode())
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
@@ -935,7 +971,7 @@ fn eval(common: &Common, dir: &Path, options: &SearchOptions, run: &EvalRun, rem
         options.pool.candidates,
         f.dense,
         f.bm25.map_or("by query length".to_string(), |w| w.to_string()),
-        f.cross_encoder,
+        f.cross_encoder.unwrap_or_default(),
         options.rerank.max_length
     );
     println!("| method | nDCG@10 | vs dense (95% CI) | nDCG@5 | MRR@10 | R@100 | P@5 | seconds |");

@@ -12,16 +12,24 @@ pub struct ModelFiles<'a> {
     pub config: Option<&'a [u8]>,
     /// Optional expected SHA-256 of `model` (hex); a different file is refused at load.
     pub sha256: Option<&'a str>,
+    /// Optional sentence-transformers `1_Pooling/config.json` bytes (a bi-encoder's pooling).
+    pub pooling: Option<&'a [u8]>,
 }
 
 impl<'a> ModelFiles<'a> {
     /// Model and tokenizer bytes, no config.
     pub fn new(model: &'a [u8], tokenizer: &'a [u8]) -> Self {
-        Self { model, tokenizer, config: None, sha256: None }
+        Self { model, tokenizer, config: None, sha256: None, pooling: None }
     }
     /// Add `config.json` bytes.
     pub fn with_config(mut self, config: &'a [u8]) -> Self {
         self.config = Some(config);
+        self
+    }
+    /// Add a sentence-transformers `1_Pooling/config.json` (how a bi-encoder pools its token
+    /// states: `pooling_mode_cls_token` or `pooling_mode_mean_tokens`).
+    pub fn with_pooling_config(mut self, pooling: &'a [u8]) -> Self {
+        self.pooling = Some(pooling);
         self
     }
     /// Require the model bytes to have this SHA-256 (hex, any case).
@@ -42,6 +50,71 @@ pub(crate) struct ModelConfig {
     max_position_embeddings: Option<usize>,
     type_vocab_size: Option<usize>,
     pad_token_id: Option<i64>,
+    /// What the model's publisher says to minirank (`"minirank": {...}`).
+    #[serde(default)]
+    pub minirank: MinirankSettings,
+}
+
+/// The `minirank` key of a model's `config.json`: settings that travel with the model.
+///
+/// ```json
+/// "minirank": { "fusion": { "crossEncoder": 0 } }
+/// ```
+///
+/// `fusion.crossEncoder` is a cross-encoder's weight in the fused score when a search does not
+/// give one (`Fusion::cross_encoder` left out); `pooling` a bi-encoder's pooling (`"mean"`, the
+/// default, or `"cls"`).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct MinirankSettings {
+    #[serde(default)]
+    pub fusion: FusionSettings,
+    pub pooling: Option<Pooling>,
+}
+
+/// How a bi-encoder turns token states into one vector (before the L2 norm).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Pooling {
+    /// The mean of the tokens' states over the attention mask (sentence-transformers'
+    /// `pooling_mode_mean_tokens`: all-MiniLM, e5, most bi-encoders).
+    #[default]
+    Mean,
+    /// The first token's state (`[CLS]`; `pooling_mode_cls_token`: bge, gte, arctic-embed).
+    Cls,
+}
+
+impl Pooling {
+    /// The pooling a sentence-transformers `1_Pooling/config.json` asks for: one of its
+    /// `pooling_mode_*` flags, mean or cls; any other mode (max, last token, weighted mean,
+    /// several at once) is refused with its name.
+    pub(crate) fn from_sentence_transformers(bytes: &[u8]) -> std::result::Result<Self, String> {
+        let v: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| format!("1_Pooling/config.json: {e}"))?;
+        let on: Vec<&str> = v
+            .as_object()
+            .ok_or("1_Pooling/config.json is not a JSON object")?
+            .iter()
+            .filter(|(k, v)| k.starts_with("pooling_mode_") && v.as_bool() == Some(true))
+            .map(|(k, _)| k.as_str())
+            .collect();
+        match on.as_slice() {
+            ["pooling_mode_mean_tokens"] => Ok(Pooling::Mean),
+            ["pooling_mode_cls_token"] => Ok(Pooling::Cls),
+            [] => Err("1_Pooling/config.json sets no pooling_mode_* flag".into()),
+            modes => Err(format!(
+                "1_Pooling/config.json asks for {}; minirank pools by mean (pooling_mode_mean_tokens) or by the first \
+                 token (pooling_mode_cls_token)",
+                modes.join(" + ")
+            )),
+        }
+    }
+}
+
+/// `minirank.fusion` of a `config.json`.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct FusionSettings {
+    pub cross_encoder: Option<f32>,
 }
 
 /// Model types that number positions from `pad_token_id + 1` (fairseq's `make_positions`,

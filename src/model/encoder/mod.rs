@@ -20,6 +20,7 @@ pub(crate) use batching::PaddedBatch;
 pub use compiled::convert_to_nnef;
 pub(crate) use compiled::CompiledEncoder;
 pub use files::ModelFiles;
+pub use files::Pooling;
 use files::{ModelConfig, DEFAULT_MAX_POSITIONS};
 
 /// An encoder and its tokenizer, checked against each other.
@@ -34,6 +35,11 @@ pub(crate) struct LoadedModel {
     pub type_rows: usize,
     /// Threads that run batches (native builds; always 1 on wasm32).
     pub threads: usize,
+    /// The cross-encoder weight `config.json` gives (`minirank.fusion.crossEncoder`).
+    pub fusion_weight: Option<f32>,
+    /// How token states become one vector (bi-encoders): `1_Pooling/config.json`, else
+    /// `config.json`'s `minirank.pooling`, else mean.
+    pub pooling: Pooling,
 }
 
 impl LoadedModel {
@@ -76,9 +82,22 @@ impl LoadedModel {
                 });
             }
         }
+        let fusion_weight = config.minirank.fusion.cross_encoder;
+        if let Some(w) = fusion_weight.filter(|w| !w.is_finite() || !(0.0..=100.0).contains(w)) {
+            return Err(Error::BadConfig {
+                role,
+                reason: format!("minirank.fusion.crossEncoder must be a number between 0 and 100, got {w}"),
+            });
+        }
+        let pooling = match files.pooling {
+            Some(bytes) => {
+                Pooling::from_sentence_transformers(bytes).map_err(|reason| Error::BadConfig { role, reason })?
+            }
+            None => config.minirank.pooling.unwrap_or_default(),
+        };
         let max_positions = config.max_positions().unwrap_or(DEFAULT_MAX_POSITIONS);
         let type_rows = encoder.info().type_rows.or(config.type_rows()).unwrap_or(2).max(1);
-        Ok(Self { encoder, tokenizer, max_positions, type_rows, threads: 1 })
+        Ok(Self { encoder, tokenizer, max_positions, type_rows, threads: 1, fusion_weight, pooling })
     }
 
     /// Check a requested `max_length` against what the model accepts.
