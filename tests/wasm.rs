@@ -24,7 +24,15 @@ fn bytes(b: &[u8]) -> JsValue {
 }
 
 fn new_engine() -> Result<Engine, JsValue> {
-    Engine::new(bytes(BI_MODEL), bytes(BI_TOK), bytes(CE_MODEL), bytes(CE_TOK), bytes(BI_CFG), JsValue::UNDEFINED)
+    Engine::new(
+        bytes(BI_MODEL),
+        bytes(BI_TOK),
+        bytes(CE_MODEL),
+        bytes(CE_TOK),
+        bytes(BI_CFG),
+        JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
+    )
 }
 
 thread_local! {
@@ -211,6 +219,7 @@ fn ten_thousand_documents_and_limits_in_wasm() {
         bytes(TINY_TOK),
         JsValue::UNDEFINED,
         JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
     )
     .unwrap();
     let docs: Vec<String> =
@@ -235,6 +244,7 @@ fn bad_model_bytes_are_refused() {
         bytes(CE_TOK),
         JsValue::UNDEFINED,
         JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
     )
     .err()
     .expect("garbage is not a model");
@@ -244,6 +254,7 @@ fn bad_model_bytes_are_refused() {
         bytes(BI_TOK),
         bytes(CE_MODEL),
         bytes(CE_TOK),
+        JsValue::UNDEFINED,
         JsValue::UNDEFINED,
         JsValue::UNDEFINED,
     )
@@ -482,7 +493,7 @@ fn retrieve_takes_a_query_vector() {
 
 #[wasm_bindgen_test]
 fn an_engine_takes_its_cross_encoder_from_a_scorer_later() {
-    let mut e = Engine::bi_encoder_only(bytes(BI_MODEL), bytes(BI_TOK), bytes(BI_CFG)).unwrap();
+    let mut e = Engine::bi_encoder_only(bytes(BI_MODEL), bytes(BI_TOK), bytes(BI_CFG), JsValue::UNDEFINED).unwrap();
     assert!(!e.has_cross_encoder());
     e.index(seed_docs()).unwrap();
     let q = "How does asyncio handle concurrency without threads?";

@@ -1,12 +1,19 @@
 // One benchmark configuration per page load:
-// ?lib=minirank|minirank-pool|minirank-progressive|minirank-worker-defaults|tfjs|tfjs-defaults&threads=N&workloads=rerank,memory,embed,cold
-// (&restore=1: the progressive flow keeps its index in IndexedDB)
+// ?lib=minirank|minirank-pool|minirank-progressive|minirank-worker-defaults|tfjs|tfjs-defaults|minirank-hub|tfjs-hub&threads=N&workloads=rerank,memory,embed,cold
+// (&restore=1: the progressive flow keeps its index in IndexedDB; the -hub libs load both models by
+// Hub id, `&dtype=fp32|fp16|q8`, from the same Hub-layout files under /benches/browser/models/hub/;
+// &embedDocs=N embeds that many SciFact abstracts instead of 1,000)
 // Results are left in window.__result (the runner reads them); progress goes to #log.
 const params = new URLSearchParams(location.search);
 const lib = params.get('lib') || 'minirank';
 const threads = Number(params.get('threads') || 1);
 const workloads = (params.get('workloads') || 'rerank,embed').split(',');
 const REPS = Number(params.get('reps') || 10);
+const dtype = params.get('dtype') || 'q8';
+const EMBED_DOCS = Number(params.get('embedDocs') || 1000);
+// the Hub-layout copies of the shipped models (scripts/setup.sh hub), served by the benchmark
+const HUB = `${location.origin}/benches/browser/models/hub`;
+const HUB_IDS = { crossEncoder: 'local/minirank-ce', biEncoder: 'local/all-MiniLM-L6-v2' };
 const log = (m) => {
   document.getElementById('log').textContent += `\n${m}`;
 };
@@ -61,6 +68,15 @@ async function minirankLib() {
   return minirankCalls(mr, loadMs, async () => [wasmMemoryBytes()]);
 }
 
+async function minirankHub() {
+  const { Minirank, wasmMemoryBytes } = await import('/pkg/minirank.js');
+  const t0 = performance.now();
+  const mr = await Minirank.load({ ...HUB_IDS, dtype, hubUrl: HUB, cache: false });
+  const loadMs = performance.now() - t0;
+  mr.setCacheCapacity(0);
+  return minirankCalls(mr, loadMs, async () => [wasmMemoryBytes()]);
+}
+
 async function minirankPool({ defaults = false } = {}) {
   const { MinirankWorker } = await import('/pkg/worker.js');
   const t0 = performance.now();
@@ -71,12 +87,15 @@ async function minirankPool({ defaults = false } = {}) {
 }
 
 // ---- transformers.js (onnxruntime-web, wasm SIMD) ---------------------------------------------
-async function tfjsLib({ defaults = false, browserCache = false } = {}) {
+async function tfjsLib({ defaults = false, browserCache = false, hub = false } = {}) {
   const tf = await import('/benches/browser/node_modules/@huggingface/transformers/dist/transformers.js');
   const { env, AutoTokenizer, AutoModelForSequenceClassification, AutoModel, mean_pooling } = tf;
-  env.allowRemoteModels = false;
-  env.allowLocalModels = true;
+  env.allowRemoteModels = hub;
+  env.allowLocalModels = !hub;
   env.localModelPath = '/benches/browser/models/';
+  // by Hub id, as an app would load them, from the same files minirank-hub loads
+  env.remoteHost = `${HUB}/`;
+  env.remotePathTemplate = '{model}/resolve/{revision}/';
   env.useBrowserCache = browserCache;
   env.backends.onnx.wasm.wasmPaths = '/benches/browser/node_modules/onnxruntime-web/dist/';
   if (!defaults) {
@@ -85,10 +104,12 @@ async function tfjsLib({ defaults = false, browserCache = false } = {}) {
     env.backends.onnx.wasm.proxy = false;
   }
   const t0 = performance.now();
-  const ceTok = await AutoTokenizer.from_pretrained('minirank-ce');
-  const ce = await AutoModelForSequenceClassification.from_pretrained('minirank-ce', { dtype: 'fp32', device: 'wasm' });
-  const biTok = await AutoTokenizer.from_pretrained('all-minilm-l6-v2');
-  const bi = await AutoModel.from_pretrained('all-minilm-l6-v2', { dtype: 'fp32', device: 'wasm' });
+  const [ceId, biId] = hub ? [HUB_IDS.crossEncoder, HUB_IDS.biEncoder] : ['minirank-ce', 'all-minilm-l6-v2'];
+  const options = { dtype: hub ? dtype : 'fp32', device: 'wasm' };
+  const ceTok = await AutoTokenizer.from_pretrained(ceId);
+  const ce = await AutoModelForSequenceClassification.from_pretrained(ceId, options);
+  const biTok = await AutoTokenizer.from_pretrained(biId);
+  const bi = await AutoModel.from_pretrained(biId, options);
   const loadMs = performance.now() - t0;
   const logits = async (q, docs, maxLength) => {
     const out = [];
@@ -276,6 +297,7 @@ async function coldTfjs(data) {
 
 async function main() {
   const result = { lib, threads, crossOriginIsolated: self.crossOriginIsolated, hardwareConcurrency: navigator.hardwareConcurrency };
+  if (lib.endsWith('-hub')) result.dtype = dtype;
   if (workloads.includes('cold')) {
     // page load → first result: only what that flow uses (the 20 seed documents and questions), so
     // that the clock does not include the other workloads' 1.5 MB of data
@@ -296,11 +318,15 @@ async function main() {
       ? await tfjsLib()
       : lib === 'tfjs-defaults'
         ? await tfjsLib({ defaults: true })
-        : lib === 'minirank-pool'
-          ? await minirankPool()
-          : lib === 'minirank-worker-defaults'
-            ? await minirankPool({ defaults: true })
-            : await minirankLib();
+        : lib === 'tfjs-hub'
+          ? await tfjsLib({ hub: true })
+          : lib === 'minirank-hub'
+            ? await minirankHub()
+            : lib === 'minirank-pool'
+              ? await minirankPool()
+              : lib === 'minirank-worker-defaults'
+                ? await minirankPool({ defaults: true })
+                : await minirankLib();
   result.loadMs = impl.loadMs;
   log(`${lib}: loaded in ${impl.loadMs.toFixed(0)} ms`);
   if (workloads.includes('rerank')) {
@@ -322,11 +348,12 @@ async function main() {
     if (impl.memoryBytes) result.wasmMemoryBytes = await impl.memoryBytes();
   }
   if (workloads.includes('embed')) {
+    const docs = data.scifact.docs.slice(0, EMBED_DOCS);
     await impl.embed(data.scifact.docs.slice(0, 32)); // warm-up
     const t = performance.now();
-    await impl.embed(data.scifact.docs);
-    result.embedDocsPerS = data.scifact.docs.length / ((performance.now() - t) / 1000);
-    log(`embed ${data.scifact.docs.length} SciFact abstracts: ${result.embedDocsPerS.toFixed(1)} docs/s`);
+    await impl.embed(docs);
+    result.embedDocsPerS = docs.length / ((performance.now() - t) / 1000);
+    log(`embed ${docs.length} SciFact abstracts: ${result.embedDocsPerS.toFixed(1)} docs/s`);
   }
   window.__result = result;
 }

@@ -3,8 +3,8 @@
 //   npm run bench            (from the repository root; see README "Performance")
 // Prints a table and writes benches/results/browser.json.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { copyFile, cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFile, cp, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -44,6 +44,32 @@ print(c[0] if c else '')`,
       await rm(tmp, { recursive: true, force: true });
     }
   }
+}
+
+/** The dtypes compared on the same Hub-layout files (`hub-minirank-<dtype>`, `hub-tfjs-<dtype>`). */
+const HUB_DTYPES = ['fp32', 'q8', 'fp16'];
+
+/**
+ * The shipped models in a Hub repository's layout and dtypes (`scripts/setup.sh hub`, under
+ * `$MINIRANK_HUB_DIR`, else `~/.cache/minirank/hub`), linked under models/hub/ for both libraries to
+ * load by id, with the tokenizer_config.json transformers.js reads. False when they are not there.
+ */
+async function prepareHub() {
+  const hub = process.env.MINIRANK_HUB_DIR || `${os.homedir()}/.cache/minirank/hub`;
+  if (!existsSync(`${hub}/local/minirank-ce/resolve/main/onnx/model.onnx`)) return false;
+  for (const [id, local] of [
+    ['minirank-ce', 'minirank-ce'],
+    ['all-MiniLM-L6-v2', 'all-minilm-l6-v2'],
+  ]) {
+    const dir = `${here}models/hub/local/${id}/resolve/main`;
+    await rm(dir, { recursive: true, force: true });
+    await mkdir(`${dir}/onnx`, { recursive: true });
+    const from = `${hub}/local/${id}/resolve/main`;
+    for (const f of ['config.json', 'tokenizer.json', ...readdirSync(`${from}/onnx`).map((f) => `onnx/${f}`)]) await symlink(`${from}/${f}`, `${dir}/${f}`);
+    if (existsSync(`${here}models/${local}/tokenizer_config.json`))
+      await copyFile(`${here}models/${local}/tokenizer_config.json`, `${dir}/tokenizer_config.json`);
+  }
+  return true;
 }
 
 async function prepareData() {
@@ -122,6 +148,7 @@ const mb = (b) => `${(b / 1e6).toFixed(2)} MB`;
 async function main() {
   if (!existsSync(`${root}pkg/minirank.js`)) throw new Error('build the package first: scripts/build-wasm.sh');
   await prepareModels();
+  const hubReady = await prepareHub();
   await prepareData();
   const server = await serve();
   // a page that is not cross-origin isolated, as most are: where the defaults are compared
@@ -152,12 +179,27 @@ async function main() {
       [`tfjs-${cores}t`, server, `lib=tfjs&threads=${cores}&reps=${REPS}`],
       ['minirank-defaults', plain, `lib=minirank-worker-defaults&workloads=rerank&reps=${REPS}`],
       ['tfjs-defaults', plain, `lib=tfjs-defaults&workloads=rerank&reps=${REPS}`],
+      // the same Hub-layout files by id, one thread, per dtype (embedding 200 abstracts)
+      ...HUB_DTYPES.flatMap((d) =>
+        ['minirank', 'tfjs'].map((l) => [`hub-${l}-${d}`, server, `lib=${l}-hub&dtype=${d}&threads=1&workloads=rerank,embed&embedDocs=200&reps=${REPS}`]),
+      ),
     ];
     for (const [name, srv, q] of configs) {
       if (!want(name)) continue;
+      if (name.startsWith('hub-') && !hubReady) {
+        console.error(`skipping ${name}: run scripts/setup.sh hub first`);
+        continue;
+      }
       console.error(`running ${name}…`);
       const ctx = await browser.newContext();
-      results.runs[name] = await runPage(ctx, srv.origin, q);
+      try {
+        results.runs[name] = await runPage(ctx, srv.origin, q);
+      } catch (e) {
+        // a dtype one library cannot run is a row saying so, not the end of the benchmark
+        if (!name.startsWith('hub-')) throw e;
+        results.runs[name] = { error: String(e.message || e) };
+        console.error(`  ${name} failed: ${results.runs[name].error}`);
+      }
       await ctx.close();
     }
     // cold start: a fresh context (empty caches), then reloads in the same context (models, and
@@ -365,13 +407,42 @@ async function main() {
   );
   const se = m && t1 && m.embedDocsPerS && t1.embedDocsPerS ? m.embedDocsPerS / t1.embedDocsPerS : undefined;
   target('embedding throughput vs transformers.js, one thread', fmt(se, '×', 2), fmt(t1 && t1.embedDocsPerS, ' docs/s', 1), '≥ 1.0×', has(se) ? se >= 1 : null);
+  // both models by Hub id from the same files, per dtype, one thread
+  const hubRows = HUB_DTYPES.map((d) => [d, R[`hub-minirank-${d}`], R[`hub-tfjs-${d}`]]).filter(([, a, b]) => a || b);
+  if (hubRows.length) {
+    const cell = (r, key, unit, digits) => (!r ? 'not run' : r.error ? `fails: ${r.error.slice(0, 120)}` : fmt(r[key], unit, digits));
+    const ratio = (a, b) => (a && b && !a.error && !b.error ? fmt(b.rerankSeed20Ms / a.rerankSeed20Ms, '×', 2) : '');
+    const eratio = (a, b) => (a && b && !a.error && !b.error ? fmt(a.embedDocsPerS / b.embedDocsPerS, '×', 2) : '');
+    const shipped = (a) => (a && !a.error && m ? fmt(a.rerankSeed20Ms / m.rerankSeed20Ms, '', 2) : '');
+    console.log(
+      '\n| dtype (both models by Hub id, same files) | minirank: rerank 20 seed pairs | transformers.js | transformers.js ÷ minirank | minirank ÷ shipped NNEF model | minirank: embed 200 abstracts | transformers.js | minirank ÷ transformers.js |',
+    );
+    console.log('|---|---|---|---|---|---|---|---|');
+    for (const [d, a, b] of hubRows)
+      console.log(
+        `| ${d} | ${cell(a, 'rerankSeed20Ms', ' ms', 0)} | ${cell(b, 'rerankSeed20Ms', ' ms', 0)} | ${ratio(a, b)} | ${shipped(a)} | ${cell(a, 'embedDocsPerS', ' docs/s', 1)} | ${cell(b, 'embedDocsPerS', ' docs/s', 1)} | ${eratio(a, b)} |`,
+      );
+    const [q8, q8t] = [R['hub-minirank-q8'], R['hub-tfjs-q8']];
+    const sq = q8 && q8t && !q8.error && !q8t.error ? q8t.rerankSeed20Ms / q8.rerankSeed20Ms : undefined;
+    target(
+      'q8 by Hub id, rerank 20 seed pairs, one thread: transformers.js time / minirank time (same files)',
+      fmt(sq, '×', 2),
+      fmt(q8t && q8t.rerankSeed20Ms, ' ms'),
+      '≥ 1.5×',
+      has(sq) ? sq >= 1.5 : null,
+    );
+    const qs = q8 && !q8.error && m ? q8.rerankSeed20Ms / m.rerankSeed20Ms : undefined;
+    target('q8 by Hub id: rerank time ÷ the shipped model’s (same run)', fmt(qs, '', 2), '', '≤ 1.10', has(qs) ? qs <= 1.1 : null);
+  }
   console.log('\n| target | minirank, this run | transformers.js, this run | goal | |\n|---|---|---|---|---|');
   for (const r of T) console.log(`| ${r.join(' | ')} |`);
   results.targets = T.map(([name, figure, peer, goal, met]) => ({ name, figure, peer, goal, met }));
   results.checks = { sameTop5, maxScoreDiff };
   await mkdir(`${root}benches/results`, { recursive: true });
-  await writeFile(`${root}benches/results/browser.json`, JSON.stringify(results, null, 2));
-  console.log('\nwrote benches/results/browser.json');
+  // a BENCH_ONLY run keeps the full run's file and writes its own
+  const out = only ? 'browser-subset.json' : 'browser.json';
+  await writeFile(`${root}benches/results/${out}`, JSON.stringify(results, null, 2));
+  console.log(`\nwrote benches/results/${out}`);
 }
 
 main().catch((e) => {

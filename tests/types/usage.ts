@@ -77,6 +77,11 @@ export async function readme(query: string): Promise<Hit[]> {
   await Scorer.load({ crossEncoder: { id: 'Xenova/ms-marco-MiniLM-L-6-v2', dtype: 'int8', sha256: { model: 'x' } }, hubUrl: new URL('https://hub.example') });
   // @ts-expect-error: not a dtype the Hub's exports have
   await Scorer.load({ crossEncoder: 'Xenova/ms-marco-MiniLM-L-6-v2', dtype: 'fp8' });
+  // a bi-encoder's pooling: by mode, or its 1_Pooling/config.json
+  await Minirank.load({ biEncoder: { id: 'BAAI/bge-small-en-v1.5', pooling: 'cls' } });
+  await Minirank.load({ biEncoder: { model: '/m/model.onnx', tokenizer: '/m/tokenizer.json', pooling: '/m/1_Pooling/config.json' } });
+  // a search's cross-encoder weight, or null for the model's own
+  await mr.search('q', { fusion: { crossEncoder: null } });
   const direct: Float32Array = scorer.scorePairs(query, ['a'], { batchSize: 8 });
   await mr.rerank(query, ['a'], { logits: Array.from(direct) });
   scorer.free();
