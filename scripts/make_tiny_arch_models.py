@@ -37,7 +37,8 @@ positions. The vocabularies come from made-up text (CORPUS): BpeTrainer for RoBE
 Unigram the most frequent words / pieces, ranked here (their trainers break ties in hash order, so
 their output changes from run to run). Each model's vocab_size is its tokenizer's. Everything is
 deterministic and seeded: a rerun writes the same files (with the same torch / transformers versions;
-the references are always recomputed from the files written).
+the references are always recomputed from the files written), but for ModernBERT's two graphs, whose
+bytes differ between runs while their values and outputs stay the same.
 """
 import hashlib, json, os, pathlib, random
 
@@ -115,6 +116,15 @@ def ranked(counts, n, exclude=()):
     return keys[:n]
 
 
+def with_bert_pairs(tok):
+    """BERT's template, `[CLS] A [SEP]` and `[CLS] A [SEP] B:1 [SEP]:1`; returns (tok, pad id)."""
+    cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
+    tok.post_processor = processors.TemplateProcessing(
+        single="[CLS]:0 $A:0 [SEP]:0", pair="[CLS]:0 $A:0 [SEP]:0 $B:1 [SEP]:1",
+        special_tokens=[("[CLS]", cls), ("[SEP]", sep)])
+    return tok, tok.token_to_id("[PAD]")
+
+
 def wordpiece_tokenizer():
     """BERT-style WordPiece: every character (alone and as ##continuation), then the most frequent
     words and ##suffixes of the corpus."""
@@ -136,11 +146,7 @@ def wordpiece_tokenizer():
     tok.normalizer = normalizer
     tok.pre_tokenizer = pre
     tok.decoder = decoders.WordPiece(prefix="##")
-    cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
-    tok.post_processor = processors.TemplateProcessing(
-        single="[CLS]:0 $A:0 [SEP]:0", pair="[CLS]:0 $A:0 [SEP]:0 $B:1 [SEP]:1",
-        special_tokens=[("[CLS]", cls), ("[SEP]", sep)])
-    return tok, tok.token_to_id("[PAD]")
+    return with_bert_pairs(tok)
 
 
 def bpe_tokenizer():
@@ -198,11 +204,7 @@ def deberta_tokenizer():
     tok.normalizer = uni.normalizer
     tok.pre_tokenizer = uni.pre_tokenizer
     tok.decoder = uni.decoder
-    cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
-    tok.post_processor = processors.TemplateProcessing(
-        single="[CLS]:0 $A:0 [SEP]:0", pair="[CLS]:0 $A:0 [SEP]:0 $B:1 [SEP]:1",
-        special_tokens=[("[CLS]", cls), ("[SEP]", sep)])
-    return tok, tok.token_to_id("[PAD]")
+    return with_bert_pairs(tok)
 
 
 def modernbert_tokenizer():
@@ -214,11 +216,7 @@ def modernbert_tokenizer():
     tok.decoder = decoders.ByteLevel()
     tok.train_from_iterator(corpus_lines() * 4, trainers.BpeTrainer(
         vocab_size=VOCAB, special_tokens=specials, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), min_frequency=2))
-    cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
-    tok.post_processor = processors.TemplateProcessing(
-        single="[CLS]:0 $A:0 [SEP]:0", pair="[CLS]:0 $A:0 [SEP]:0 $B:1 [SEP]:1",
-        special_tokens=[("[CLS]", cls), ("[SEP]", sep)])
-    return tok, tok.token_to_id("[PAD]")
+    return with_bert_pairs(tok)
 
 
 # ------------------------------------------------------------------------------------------ models

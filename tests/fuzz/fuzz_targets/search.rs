@@ -71,7 +71,7 @@ fuzz_target!(|input: Input| {
             min_score: input.min_score,
             batch_size: input.batch_size % 300,
             max_length: input.max_length % 1000,
-            fusion: input.alpha.map(|w| Fusion { cross_encoder: w, ..Fusion::default() }).unwrap_or_default(),
+            fusion: input.alpha.map(|w| Fusion { cross_encoder: Some(w), ..Fusion::default() }).unwrap_or_default(),
             signals,
             parents: input.parents.map(|max| if max { ParentScore::Max } else { ParentScore::Sum }),
             logits: None,
