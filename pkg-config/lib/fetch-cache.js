@@ -11,6 +11,8 @@ const CACHE_KEY_BASE = 'https://minirank.invalid/sha256/';
 const CACHE_URL_BASE = 'https://minirank.invalid/url/';
 /** A cached file's checksum (see `checksum`), recorded when it is stored. */
 const CHECKSUM_HEADER = 'x-minirank-checksum';
+// marks a cache entry that records an optional file's HTTP 404 (a Hub repository without it)
+const ABSENT_HEADER = 'x-minirank-absent';
 
 /** Lower-case hex SHA-256 (Web Crypto, or `node:crypto` in Node 18; the wasm core otherwise). */
 export async function sha256(bytes) {
@@ -142,9 +144,14 @@ function cachedResponse(bytes) {
  * checked (a mismatch throws code 'IntegrityMismatch') and cached with the Cache API under that
  * digest, so a reload does not download again; without one, `byUrl` caches them under their URL
  * (a Hub model's files). A reload checks the cached bytes against the checksum stored with them
- * (see `checksum`), and fetches a damaged entry again.
+ * (see `checksum`), and fetches a damaged entry again. An `optional` file that answers HTTP 404 is
+ * remembered as absent in the same cache, so that a later load (offline, say) gets the same 404
+ * without the network.
  */
-export async function fetchModelFile(src, { sha256: expected, cache = true, byUrl = false, stage = 'download', onProgress, onWarning, signal } = {}) {
+export async function fetchModelFile(
+  src,
+  { sha256: expected, cache = true, byUrl = false, optional = false, stage = 'download', onProgress, onWarning, signal } = {},
+) {
   const report = (loaded, total) => onProgress && onProgress({ stage, loaded, total });
   const warnNow = (e) => warn(onWarning, e);
   let bytes = toBytes(src);
@@ -169,6 +176,10 @@ export async function fetchModelFile(src, { sha256: expected, cache = true, byUr
         hit = cacheStore && (await cacheStore.match(key));
       } catch (e) {
         warnNow(storageError(e, `${stage} could not be read from the Cache API`));
+      }
+      if (hit && optional && hit.headers.get(ABSENT_HEADER)) {
+        const e = new MinirankError('BadResponse', `${stage}: ${url} answered HTTP 404 (remembered from an earlier load)`);
+        throw Object.assign(e, { status: 404, url: String(url) });
       }
       if (hit) {
         bytes = new Uint8Array(await hit.arrayBuffer());
@@ -195,6 +206,9 @@ export async function fetchModelFile(src, { sha256: expected, cache = true, byUr
       } catch (e) {
         if (signal && signal.aborted) throw abortError(signal, `${stage}: the download`);
         fail('Io', `could not fetch ${url}: ${e && e.message ? e.message : e}`);
+      }
+      if (optional && response.status === 404 && cacheStore) {
+        await cacheStore.put(key, new Response(new Uint8Array(0), { headers: { [ABSENT_HEADER]: '1' } })).catch(() => {});
       }
       checkResponse(response, url, stage);
       try {

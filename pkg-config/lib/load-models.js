@@ -49,9 +49,9 @@ function defaultSource(role, file, base, shipped) {
 }
 
 /** Fetch `src` as file `key` of model `role`, with the load's cache, progress, warnings and signal. */
-function fetchFile(role, key, src, sha256, opts, byUrl = false) {
+function fetchFile(role, key, src, sha256, opts, byUrl = false, optional = false) {
   const { cache, onProgress, onWarning, signal } = opts;
-  return fetchModelFile(src, { sha256, byUrl, cache, stage: `${role}.${key}`, onProgress, onWarning, signal });
+  return fetchModelFile(src, { sha256, byUrl, optional, cache, stage: `${role}.${key}`, onProgress, onWarning, signal });
 }
 
 /**
@@ -103,7 +103,7 @@ async function loadHubModel(role, given, opts) {
   throwIfAborted(opts.signal, 'load');
   const fetchOne = async (key) => {
     try {
-      return (await fetchFile(role, key, spec[key], digests[key], opts, true)).bytes;
+      return (await fetchFile(role, key, spec[key], digests[key], opts, true, key === 'config')).bytes;
     } catch (e) {
       if (key === 'config' && e.status === 404) return undefined;
       throw await hubFailure(e, role, key, spec.hub, opts.signal);
@@ -113,7 +113,7 @@ async function loadHubModel(role, given, opts) {
     if (spec.pooling !== undefined) return poolingBytes(role, spec.pooling, opts);
     if (role !== 'biEncoder') return undefined;
     try {
-      return (await fetchFile(role, 'pooling', spec.poolingUrl, undefined, opts, true)).bytes;
+      return (await fetchFile(role, 'pooling', spec.poolingUrl, undefined, opts, true, true)).bytes;
     } catch (e) {
       if (e.status === 404) return undefined;
       throw await hubFailure(e, role, 'pooling', spec.hub, opts.signal);

@@ -254,6 +254,18 @@ test('Hub options are checked before anything is fetched', async () => {
   assert.equal(requests.length, before);
 });
 
+test('a file the repository lacks is remembered as absent: a second load (offline, say) asks for nothing', async () => {
+  const options = { biEncoder: 'test/tiny-bi', crossEncoder: 'test/no-config', dtype: 'fp32', revision: 'absent', hubUrl };
+  (await Minirank.load(options)).free();
+  assert.ok(requests.includes('/test/tiny-bi/resolve/absent/1_Pooling/config.json'));
+  assert.ok(requests.includes('/test/no-config/resolve/absent/config.json'));
+  const before = requests.length;
+  const again = await Minirank.load(options);
+  assert.deepEqual(requests.slice(before), [], 'nothing asked for again');
+  assert.ok(Math.abs(again.embed(bert.texts[0])[0] - bert.embeddings[0][0]) <= 1e-4, 'still mean pooling');
+  again.free();
+});
+
 test('in Node the files are kept in a cache folder: a second load fetches none, a damaged one is fetched again', async () => {
   const options = { crossEncoder: 'test/tiny-ce', dtype: 'int8', revision: 'cached', hubUrl };
   const fetched = () => requests.filter((p) => p.startsWith('/test/tiny-ce/resolve/cached/'));
