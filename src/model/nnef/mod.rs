@@ -50,29 +50,19 @@ fn registry() -> Registry {
     let mut registry =
         Registry::new(EXTENSION).with_doc("minirank's operators: int8 linear layers, exact GELU, masked softmax");
     registry.register_dumper(dump_int8_linear);
-    registry.register_primitive(
-        INT8_LINEAR,
-        &[
+    // the int8 linear layer, and the same with offsets (uint8 weights with a zero point)
+    for (name, offsets) in [(INT8_LINEAR, false), (INT8_LINEAR_OFFSETS, true)] {
+        let mut params = vec![
             TypeName::Scalar.tensor().named("input"),
             TypeName::Integer.tensor().named("columns"),
             TypeName::Scalar.tensor().named("scales"),
-            TypeName::Integer.named("k"),
-        ],
-        &[("output", TypeName::Scalar.tensor())],
-        load_int8_linear,
-    );
-    registry.register_primitive(
-        INT8_LINEAR_OFFSETS,
-        &[
-            TypeName::Scalar.tensor().named("input"),
-            TypeName::Integer.tensor().named("columns"),
-            TypeName::Scalar.tensor().named("scales"),
-            TypeName::Scalar.tensor().named("offsets"),
-            TypeName::Integer.named("k"),
-        ],
-        &[("output", TypeName::Scalar.tensor())],
-        load_int8_linear,
-    );
+        ];
+        if offsets {
+            params.push(TypeName::Scalar.tensor().named("offsets"));
+        }
+        params.push(TypeName::Integer.named("k"));
+        registry.register_primitive(name, &params, &[("output", TypeName::Scalar.tensor())], load_int8_linear);
+    }
     registry.register_unit_element_wise(GELU_EXACT, &GeluExact {});
     registry.register_dumper(dump_masked_softmax);
     registry.register_primitive(
