@@ -6,7 +6,7 @@ import { fail, warner } from './errors.js';
 import { fetchModelFile } from './fetch-cache.js';
 import { hubFailure, hubModel, isHubModel } from './hub.js';
 import { formatOf, isNnefBytes, startCore } from './load-core.js';
-import { baseUrl, checkKeys, FILE_KEYS, userDigests } from './options.js';
+import { baseUrl, checkKeys, FILE_KEYS, isPoolingMode, userDigests } from './options.js';
 
 const MODEL_KEYS = ['model', 'tokenizer', 'config', 'sha256', 'pooling'];
 
@@ -17,7 +17,7 @@ const MODEL_KEYS = ['model', 'tokenizer', 'config', 'sha256', 'pooling'];
 async function poolingBytes(role, pooling, opts) {
   if (pooling === undefined || pooling === null) return undefined;
   if (role !== 'biEncoder') fail('InvalidOption', `invalid option \`${role}.pooling\`: only a bi-encoder pools token states`);
-  if (pooling === 'mean' || pooling === 'cls') {
+  if (isPoolingMode(pooling)) {
     const mode = pooling === 'cls' ? 'pooling_mode_cls_token' : 'pooling_mode_mean_tokens';
     return new TextEncoder().encode(JSON.stringify({ [mode]: true }));
   }
@@ -101,25 +101,19 @@ async function loadHubModel(role, given, opts) {
   const spec = hubModel(role, given, opts.hub);
   const digests = userDigests(role, spec.sha256);
   throwIfAborted(opts.signal, 'load');
-  const fetchOne = async (key) => {
+  // config.json and 1_Pooling/config.json are optional: a 404 leaves them out
+  const fetchOne = async (key, src) => {
+    const optional = key === 'config' || key === 'pooling';
     try {
-      return (await fetchFile(role, key, spec[key], digests[key], opts, true, key === 'config')).bytes;
+      return (await fetchFile(role, key, src, digests[key], opts, true, optional)).bytes;
     } catch (e) {
-      if (key === 'config' && e.status === 404) return undefined;
+      if (optional && e.status === 404) return undefined;
       throw await hubFailure(e, role, key, spec.hub, opts.signal);
     }
   };
-  const poolingFile = async () => {
-    if (spec.pooling !== undefined) return poolingBytes(role, spec.pooling, opts);
-    if (role !== 'biEncoder') return undefined;
-    try {
-      return (await fetchFile(role, 'pooling', spec.poolingUrl, undefined, opts, true, true)).bytes;
-    } catch (e) {
-      if (e.status === 404) return undefined;
-      throw await hubFailure(e, role, 'pooling', spec.hub, opts.signal);
-    }
-  };
-  const [model, tokenizer, config, pooling] = await Promise.all([...FILE_KEYS.map(fetchOne), poolingFile()]);
+  const poolingFile =
+    spec.pooling !== undefined ? poolingBytes(role, spec.pooling, opts) : role === 'biEncoder' ? fetchOne('pooling', spec.poolingUrl) : undefined;
+  const [model, tokenizer, config, pooling] = await Promise.all([...FILE_KEYS.map((key) => fetchOne(key, spec[key])), poolingFile]);
   const files = config === undefined ? { model, tokenizer } : { model, tokenizer, config };
   return pooling === undefined ? files : { ...files, pooling };
 }

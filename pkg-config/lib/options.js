@@ -7,6 +7,11 @@ import { baseHref } from './platform.js';
 export const FILE_KEYS = ['model', 'tokenizer', 'config'];
 const HEX64 = /^[0-9a-fA-F]{64}$/;
 
+/** Whether a bi-encoder's `pooling` is a mode ('mean', 'cls') rather than a file (URL or bytes). */
+export function isPoolingMode(pooling) {
+  return pooling === 'mean' || pooling === 'cls';
+}
+
 /** `obj` (absent, or an object) has no key outside `allowed`; `what` names it in the error. */
 export function checkKeys(obj, allowed, what) {
   if (obj === undefined || obj === null) return;

@@ -15,6 +15,7 @@ import { abortError, splitSignal, throwIfAborted } from './abort.js';
 import { MinirankError, warn } from './errors.js';
 import { isHubModel } from './hub.js';
 import { defineMethods } from './methods.js';
+import { isPoolingMode } from './options.js';
 import { baseHref } from './platform.js';
 import { abortable, loadingCrossEncoder, progressiveSearch, scorePrepared } from './progressive.js';
 import { fromSource } from './remote.js';
@@ -65,7 +66,7 @@ function forWorker(options, transfer, copy) {
     for (const k of ['model', 'tokenizer', 'config', 'pooling']) {
       const v = out[role][k];
       // a file (URL or bytes), not a pooling mode
-      if (v !== undefined && !(k === 'pooling' && (v === 'mean' || v === 'cls'))) out[role][k] = move(v);
+      if (v !== undefined && !(k === 'pooling' && isPoolingMode(v))) out[role][k] = move(v);
     }
   }
   return out;
