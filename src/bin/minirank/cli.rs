@@ -463,7 +463,7 @@ fn load_files(common: &Common, role: ModelRole) -> Result<Files> {
     match given {
         Some(g) if Path::new(g).is_dir() || !hub::is_id(g) => files_in(Path::new(g)),
         Some(id) => {
-            let hub = hub::Hub { endpoint: common.hub_url.clone(), revision: common.revision.clone(), cache: None };
+            let hub = hub::Hub { endpoint: common.hub_url.clone(), revision: common.revision.clone() };
             hub.fetch(id, &hub::dtype_of(&common.dtype, folder)?, role == ModelRole::BiEncoder)
         }
         None => {

@@ -7,7 +7,6 @@
 use hf_hub::api::sync::{ApiBuilder, ApiError, ApiRepo};
 use hf_hub::{Repo, RepoType};
 use minirank::{Error, Result};
-use std::path::PathBuf;
 
 /// The dtypes of a Hub repository's `onnx/` folder and their files, as transformers.js names them.
 pub const DTYPES: [(&str, &str); 8] = [
@@ -27,8 +26,6 @@ pub struct Hub {
     pub endpoint: Option<String>,
     /// Branch, tag or commit.
     pub revision: String,
-    /// The cache folder (`HF_HOME`'s `hub/` by default).
-    pub cache: Option<PathBuf>,
 }
 
 /// The files of one model.
@@ -93,9 +90,6 @@ impl Hub {
         let mut builder = ApiBuilder::from_env().with_progress(false).with_retries(0);
         if let Some(endpoint) = &self.endpoint {
             builder = builder.with_endpoint(endpoint.trim_end_matches('/').to_string());
-        }
-        if let Some(cache) = &self.cache {
-            builder = builder.with_cache_dir(cache.clone());
         }
         let api = builder.build().map_err(|e| fail(id, "", "", &e))?;
         let repo = api.repo(Repo::with_revision(id.to_string(), RepoType::Model, self.revision.clone()));
