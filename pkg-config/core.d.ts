@@ -4,6 +4,7 @@
 export type * from './minirank.js';
 export {
   Minirank, Scorer, MinirankError, saveIndexToIndexedDB, loadIndexFromIndexedDB, deleteIndexFromIndexedDB,
-  initWasm, sha256, wasmMemoryBytes, fetchModelFile, MODEL_MANIFEST, DEFAULT_WASM, ONNX_WASM,
+  initWasm, int8Kernel, sha256, wasmMemoryBytes, fetchModelFile, MODEL_MANIFEST, DEFAULT_WASM, ONNX_WASM, RELAXED_WASM,
+  ONNX_RELAXED_WASM,
 } from './minirank.js';
 export { Minirank as default } from './minirank.js';

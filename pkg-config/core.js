@@ -14,7 +14,7 @@
 export { Minirank, Minirank as default, Scorer } from './lib/classes.js';
 export { MinirankError } from './lib/errors.js';
 export { fetchModelFile, sha256 } from './lib/fetch-cache.js';
-export { wasmMemoryBytes } from './lib/load-core.js';
+export { int8Kernel, wasmMemoryBytes } from './lib/load-core.js';
 export { initWasm } from './lib/load-models.js';
 export { deleteIndexFromIndexedDB, loadIndexFromIndexedDB, saveIndexToIndexedDB } from './lib/storage.js';
-export { DEFAULT_WASM, MODEL_MANIFEST, ONNX_WASM } from './manifest.js';
+export { DEFAULT_WASM, MODEL_MANIFEST, ONNX_RELAXED_WASM, ONNX_WASM, RELAXED_WASM } from './manifest.js';

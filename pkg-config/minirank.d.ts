@@ -119,6 +119,16 @@ export interface LoadOptions extends Abortable {
    * core, or the ONNX core when a model is an ONNX file). A core given here is used for every model.
    */
   wasm?: string | URL | Uint8Array | ArrayBuffer | WebAssembly.Module | Response;
+  /**
+   * The int8 linear layers' kernel. 'auto' (default): where the engine has WebAssembly relaxed SIMD
+   * (Chromium; not Node 20), the package's relaxed core is fetched instead of the
+   * default one, its kernel (14-bit activations, `i32x4.relaxed_dot_i8x16_i7x16_add_s`) checked for
+   * exact sums and timed against the SIMD128 one (16-bit activations) on one tile, and the faster is
+   * kept: the relaxed one on CPUs with AVX-VNNI. 'simd128': the default core. 'relaxed-simd': the
+   * relaxed kernel, or code 'InvalidOption' where the engine cannot run it. The first load in a thread
+   * decides for that thread; `int8Kernel()` says which runs.
+   */
+  int8Kernel?: 'auto' | 'simd128' | 'relaxed-simd';
 }
 
 /**
@@ -304,7 +314,7 @@ export interface Minirank<M = unknown> extends MinirankMethods<M> {}
 /** The cross-encoder alone: rerank candidates from elsewhere without loading the bi-encoder. */
 export declare class Scorer {
   static load(
-    options?: Pick<LoadOptions, 'crossEncoder' | 'dtype' | 'revision' | 'hubUrl' | 'modelBaseUrl' | 'cache' | 'onProgress' | 'onWarning' | 'wasm' | 'signal'>,
+    options?: Pick<LoadOptions, 'crossEncoder' | 'dtype' | 'revision' | 'hubUrl' | 'modelBaseUrl' | 'cache' | 'onProgress' | 'onWarning' | 'wasm' | 'int8Kernel' | 'signal'>,
   ): Promise<Scorer>;
   scorePairs(query: string, texts: CandidateInput[], options?: PairOptions): Float32Array;
   free(): void;
@@ -330,7 +340,9 @@ export declare function loadIndexFromIndexedDB(mr: SavesIndex, options?: Indexed
 /** Delete a saved index; resolves to whether there was one. */
 export declare function deleteIndexFromIndexedDB(options?: IndexedDBOptions): Promise<boolean>;
 
-export declare function initWasm(wasm?: LoadOptions['wasm'], options?: Pick<LoadOptions, 'cache' | 'onProgress'>): Promise<void>;
+export declare function initWasm(wasm?: LoadOptions['wasm'], options?: Pick<LoadOptions, 'cache' | 'onProgress' | 'int8Kernel'>): Promise<void>;
+/** The int8 kernel of this thread's wasm core (see `LoadOptions.int8Kernel`); null before the first load. */
+export declare function int8Kernel(): 'simd128' | 'relaxed-simd' | null;
 export declare function sha256(bytes: Uint8Array): Promise<string>;
 /** Bytes of the wasm memory in this thread (shared by its instances; 0 before the first load). */
 export declare function wasmMemoryBytes(): number;
@@ -352,4 +364,7 @@ export declare const DEFAULT_MODELS: Record<'biEncoder' | 'crossEncoder', Record
 export declare const DEFAULT_WASM: { path: string; sha256: string; bytes: number; url(): URL };
 /** The package's second wasm core, which reads ONNX models too; fetched only when a model is ONNX. */
 export declare const ONNX_WASM: { path: string; sha256: string; bytes: number; url(): URL };
+/** `DEFAULT_WASM` and `ONNX_WASM` built with WebAssembly relaxed SIMD: fetched instead where the engine has it (`LoadOptions.int8Kernel`). */
+export declare const RELAXED_WASM: { path: string; sha256: string; bytes: number; url(): URL };
+export declare const ONNX_RELAXED_WASM: { path: string; sha256: string; bytes: number; url(): URL };
 export default Minirank;

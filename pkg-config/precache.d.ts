@@ -12,9 +12,10 @@ export interface PrecacheFile {
   /**
    * 'core': the JS modules (lib/ and the worker scripts included), the wasm-bindgen glue and the
    * default wasm core; 'onnx': the ONNX core and its glue (fetched only for an ONNX model);
-   * 'models': the default models' files.
+   * 'models': the default models' files; 'core-relaxed' and 'onnx-relaxed': the two cores built
+   * with relaxed SIMD (fetched instead where the engine has it, see `LoadOptions.int8Kernel`).
    */
-  readonly group: 'core' | 'onnx' | 'models';
+  readonly group: 'core' | 'onnx' | 'models' | 'core-relaxed' | 'onnx-relaxed';
 }
 
 /** Every file the package runs from, sorted by path. */
@@ -35,6 +36,13 @@ export interface PrecacheOptions {
   onnx?: boolean;
   /** The default models' files; default true. */
   models?: boolean;
+  /**
+   * Also the cores built with relaxed SIMD (with `onnx`, the ONNX one too); default false. A page
+   * whose engine has relaxed SIMD fetches one instead of the default core and caches it itself (the
+   * Cache API, like the models); offline without it cached, it runs the default core, slower on CPUs
+   * with AVX-VNNI.
+   */
+  relaxed?: boolean;
 }
 
 /**

@@ -25,15 +25,22 @@ function integrityOf(hex) {
  * take), each `url` the file's path under `base` (where the app serves the package's folder, e.g.
  * '/node_modules/minirank/' or 'https://cdn.example.com/minirank@0.1.0/'), `revision` its SHA-256.
  * Left out by default: the ONNX core and its glue (`onnx: true` adds them; the package fetches
- * them only for an ONNX model). `models: false` leaves out the default models (an app that loads
- * its own with `minirank/core`).
+ * them only for an ONNX model), and the cores built with relaxed SIMD (`relaxed: true` adds them:
+ * a page whose engine has relaxed SIMD fetches one instead of the default core, and caches it
+ * itself like the models; offline without it cached, it runs the default one). `models: false`
+ * leaves out the default models (an app that loads its own with `minirank/core`).
  */
 export function precacheEntries(base, options = {}) {
   if (typeof base !== 'string') fail('InvalidOption', 'invalid option `base`: must be a string, the URL or path where the package is served');
-  const unknown = Object.keys(options || {}).filter((k) => k !== 'onnx' && k !== 'models');
-  if (unknown.length) fail('InvalidOption', `invalid option \`${unknown[0]}\`: precacheEntries takes \`onnx\` and \`models\``);
-  const { onnx = false, models = true } = options || {};
+  const unknown = Object.keys(options || {}).filter((k) => !['onnx', 'models', 'relaxed'].includes(k));
+  if (unknown.length) fail('InvalidOption', `invalid option \`${unknown[0]}\`: precacheEntries takes \`onnx\`, \`relaxed\` and \`models\``);
+  const { onnx = false, models = true, relaxed = false } = options || {};
+  if (typeof relaxed !== 'boolean') fail('InvalidOption', 'invalid option `relaxed`: must be true or false');
   const prefix = base.endsWith('/') ? base : `${base}/`;
-  const wanted = { core: true, onnx, models };
-  return PRECACHE_FILES.filter((f) => wanted[f.group]).map((f) => ({ url: prefix + f.path, revision: f.sha256, integrity: integrityOf(f.sha256) }));
+  const wanted = { core: true, onnx, models, 'core-relaxed': relaxed, 'onnx-relaxed': onnx && relaxed };
+  return PRECACHE_FILES.filter((f) => wanted[f.group]).map((f) => ({
+    url: prefix + f.path,
+    revision: f.sha256,
+    integrity: integrityOf(f.sha256),
+  }));
 }

@@ -32,8 +32,12 @@ for kv in $MINIRANK_WASM_SIZE_LEVELS; do
   SIZE_FLAGS+=(--config "profile.release.package.${kv%%=*}.opt-level=$level")
 done
 rm -rf pkg "$CARGO_TARGET_DIR/glue" && mkdir -p pkg/models/bi-encoder pkg/models/cross-encoder
-for core in nnef onnx; do
-  features=(); [ "$core" = nnef ] && features=(--no-default-features)
+# Each also built with the `relaxed-simd` feature: a second int8 kernel on WebAssembly relaxed SIMD
+# (the module then validates only where the engine has it; pkg-config/lib/load-core.js fetches it
+# there). The feature changes only minirank's own code: the dependencies' builds are shared.
+for core in nnef onnx nnef-relaxed onnx-relaxed; do
+  features=(); [[ $core = nnef* ]] && features=(--no-default-features)
+  [[ $core = *-relaxed ]] && features+=(--features relaxed-simd)
   echo "[build] cargo$TC build --target wasm32-unknown-unknown --release --lib ${features[*]}" >&2
   CARGO_PROFILE_RELEASE_LTO=true CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 \
     cargo $TC build "${SIZE_FLAGS[@]}" --target wasm32-unknown-unknown --release --lib "${features[@]}"
@@ -43,6 +47,13 @@ for core in nnef onnx; do
 done
 cp "$CARGO_TARGET_DIR/glue/nnef/minirank_core_bg.wasm" pkg/minirank_core_bg.wasm
 cp "$CARGO_TARGET_DIR/glue/onnx/minirank_core_bg.wasm" pkg/minirank_core_onnx_bg.wasm
+cp "$CARGO_TARGET_DIR/glue/nnef-relaxed/minirank_core_bg.wasm" pkg/minirank_core_relaxed_bg.wasm
+cp "$CARGO_TARGET_DIR/glue/onnx-relaxed/minirank_core_bg.wasm" pkg/minirank_core_onnx_relaxed_bg.wasm
+# A relaxed core runs with its kind's glue: the same exports and imports.
+for kind in nnef onnx; do
+  cmp -s "$CARGO_TARGET_DIR/glue/$kind/minirank_core.js" "$CARGO_TARGET_DIR/glue/$kind-relaxed/minirank_core.js" ||
+    { echo "build-wasm.sh: the $kind core's glue differs from its relaxed build's" >&2; exit 1; }
+done
 # One glue for both: the ONNX build's, which provides one import more (getrandom's, for tract-onnx).
 # Each core gets its own copy, so that a page can hold both instances. Checked: the NNEF build's
 # glue is the same file without that import.
@@ -93,7 +104,9 @@ for role, folder in [("biEncoder", "bi-encoder"), ("crossEncoder", "cross-encode
         path = os.path.join(pkg, "models", folder, name)
         data = open(path, "rb").read()
         models[role][key] = {"path": f"./models/{folder}/{name}", "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
-cores = {name: open(os.path.join(pkg, name), "rb").read() for name in ["minirank_core_bg.wasm", "minirank_core_onnx_bg.wasm"]}
+CORES = [("DEFAULT_WASM", "minirank_core_bg.wasm"), ("ONNX_WASM", "minirank_core_onnx_bg.wasm"),
+         ("RELAXED_WASM", "minirank_core_relaxed_bg.wasm"), ("ONNX_RELAXED_WASM", "minirank_core_onnx_relaxed_bg.wasm")]
+cores = {name: open(os.path.join(pkg, name), "rb").read() for _, name in CORES}
 
 
 def table(name, entry):
@@ -111,8 +124,8 @@ with open(os.path.join(pkg, "manifest.js"), "w") as f:
     f.write("// no URLs, so importing this emits no model into a build) and the wasm core.\n")
     f.write(table("MODEL_MANIFEST", lambda role, key, m: f"path: {json.dumps(m['path'])}, sha256: {json.dumps(m['sha256'])}, bytes: {m['bytes']}"))
     f.write("\n// The wasm cores, checked and cached like the models: the default reads tract NNEF only; the\n")
-    f.write("// ONNX one (fetched only for an ONNX model) reads both.\n")
-    for const, name in [("DEFAULT_WASM", "minirank_core_bg.wasm"), ("ONNX_WASM", "minirank_core_onnx_bg.wasm")]:
+    f.write("// ONNX one (fetched only for an ONNX model) reads both; each also built with relaxed SIMD.\n")
+    for const, name in CORES:
         f.write(f"export const {const} = {{ path: './{name}', sha256: {json.dumps(hashlib.sha256(cores[name]).hexdigest())}, bytes: {len(cores[name])}, "
                 f"url: () => new URL('./{name}', import.meta.url) }};\n")
 with open(os.path.join(pkg, "models.js"), "w") as f:
@@ -124,7 +137,7 @@ with open(os.path.join(pkg, "models.js"), "w") as f:
 PY
 # The package's runtime files with their SHA-256 and sizes, for minirank/precache (after every file is written)
 node scripts/precache.mjs pkg
-for f in pkg/minirank_core_bg.wasm pkg/minirank_core_onnx_bg.wasm; do
+for f in pkg/minirank_core_bg.wasm pkg/minirank_core_onnx_bg.wasm pkg/minirank_core_relaxed_bg.wasm pkg/minirank_core_onnx_relaxed_bg.wasm; do
   echo "[build] $f: $(stat -c %s $f) bytes raw, $(gzip -9 -c $f | wc -c) bytes gzip -9" >&2
 done
 if [ "${1:-}" = "--pack" ]; then

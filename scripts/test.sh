@@ -60,10 +60,11 @@ if want wasm; then
   if [ -n "$MINIRANK_WASM_TOOLCHAIN" ] && [ "$MINIRANK_WASM_TOOLCHAIN" != "$(rustup show active-toolchain | cut -d' ' -f1)" ]; then
     export RUSTUP_TOOLCHAIN="$MINIRANK_WASM_TOOLCHAIN"
   fi
-  step "lints of the wasm32 build: cargo clippy --target wasm32-unknown-unknown -D warnings (both cores)"
+  step "lints of the wasm32 build: cargo clippy --target wasm32-unknown-unknown -D warnings (the cores' feature sets)"
   if cargo $TC clippy --version >/dev/null 2>&1; then
     cargo $TC clippy --release --target wasm32-unknown-unknown --lib --quiet -- -D warnings
     cargo $TC clippy --release --target wasm32-unknown-unknown --lib --no-default-features --quiet -- -D warnings
+    cargo $TC clippy --release --target wasm32-unknown-unknown --lib --no-default-features --features relaxed-simd --quiet -- -D warnings
   else
     # the PyPI toolchain bundle (used where rustup cannot add wasm32) ships no clippy
     echo "NOT RUN: the wasm32 toolchain ($(cargo $TC --version)) has no clippy; the native clippy ran above" >&2

@@ -8,6 +8,7 @@
 
 use crate::cross_encoder::PairOptions;
 use crate::error::Error;
+use crate::model::encoder;
 use crate::options::{self, json_type};
 use crate::prelude::*;
 use js_sys::{Array, Object, Reflect, Uint8Array};
@@ -279,6 +280,56 @@ pub fn sha256_hex(data: JsValue) -> JsResult<String> {
 #[wasm_bindgen(js_name = wasmMemoryBytes)]
 pub fn wasm_memory_bytes() -> f64 {
     (core::arch::wasm32::memory_size(0) * 65536) as f64
+}
+
+/// The kernel of this core's int8 linear layers: 'simd128' (16-bit activations,
+/// `i32x4.dot_i16x8_s`) or 'relaxed-simd' (14-bit, `i32x4.relaxed_dot_i8x16_i7x16_add_s`; the
+/// package's relaxed cores only).
+#[wasm_bindgen(js_name = int8Kernel)]
+pub fn int8_kernel() -> String {
+    match encoder::int8_kernel() {
+        encoder::Int8Kernel::Simd128 => "simd128",
+        encoder::Int8Kernel::RelaxedSimd => "relaxed-simd",
+    }
+    .to_owned()
+}
+
+/// Chooses [`int8_kernel`] for every model of this core: 'relaxed-simd' only in a relaxed core
+/// whose kernel passed [`int8_kernel_self_test`].
+#[wasm_bindgen(js_name = setInt8Kernel)]
+pub fn set_int8_kernel(name: &str) -> JsResult<()> {
+    let kernel = match name {
+        "simd128" => encoder::Int8Kernel::Simd128,
+        "relaxed-simd" if encoder::RELAXED_AVAILABLE && encoder::relaxed_self_test() => {
+            encoder::Int8Kernel::RelaxedSimd
+        }
+        "relaxed-simd" => {
+            return Err(invalid("int8Kernel", "'relaxed-simd' needs a relaxed core whose kernel gives exact sums here"))
+        }
+        other => return Err(invalid("int8Kernel", format!("must be 'simd128' or 'relaxed-simd', got {other:?}"))),
+    };
+    encoder::set_int8_kernel(kernel);
+    Ok(())
+}
+
+/// Whether this core has the relaxed kernel and it gives the exact sums on this engine (random
+/// and extreme tiles against the i16 kernel). Engines whose relaxed SIMD was experimental (Node
+/// 20's V8, behind a flag) fail it.
+#[wasm_bindgen(js_name = int8KernelSelfTest)]
+pub fn int8_kernel_self_test() -> bool {
+    encoder::RELAXED_AVAILABLE && encoder::relaxed_self_test()
+}
+
+/// Runs `reps` products of 64 rows by a layer of MiniLM's shape (384 → 1536) with a kernel
+/// ('relaxed-simd' where this core has it, else 'simd128'), for the caller to time (wasm has no
+/// clock); the result only keeps the work from being skipped.
+#[wasm_bindgen(js_name = timeInt8Kernel)]
+pub fn time_int8_kernel(name: &str, reps: u32) -> f32 {
+    let relaxed = name == "relaxed-simd" && encoder::RELAXED_AVAILABLE;
+    encoder::time_int8_matmul(
+        if relaxed { encoder::Int8Kernel::RelaxedSimd } else { encoder::Int8Kernel::Simd128 },
+        reps,
+    )
 }
 
 /// The minirank engine for JavaScript: both models and the index, built from bytes.

@@ -2,7 +2,8 @@
 // ?lib=minirank|minirank-pool|minirank-progressive|minirank-worker-defaults|tfjs|tfjs-defaults|minirank-hub|tfjs-hub&threads=N&workloads=rerank,memory,embed,cold
 // (&restore=1: the progressive flow keeps its index in IndexedDB; the -hub libs load both models by
 // Hub id, `&dtype=fp32|fp16|q8`, from the same Hub-layout files under /benches/browser/models/hub/;
-// &embedDocs=N embeds that many SciFact abstracts instead of 1,000)
+// &embedDocs=N embeds that many SciFact abstracts instead of 1,000; &kernel=auto|simd128|relaxed-simd
+// is minirank's `int8Kernel` load option, and the kernel that ran is in the result)
 // Results are left in window.__result (the runner reads them); progress goes to #log.
 const params = new URLSearchParams(location.search);
 const lib = params.get('lib') || 'minirank';
@@ -11,6 +12,7 @@ const workloads = (params.get('workloads') || 'rerank,embed').split(',');
 const REPS = Number(params.get('reps') || 10);
 const dtype = params.get('dtype') || 'q8';
 const EMBED_DOCS = Number(params.get('embedDocs') || 1000);
+const int8Kernel = params.get('kernel') || 'auto';
 // the Hub-layout copies of the shipped models (scripts/setup.sh hub), served by the benchmark
 const HUB = `${location.origin}/benches/browser/models/hub`;
 const HUB_IDS = { crossEncoder: 'local/minirank-ce', biEncoder: 'local/all-MiniLM-L6-v2' };
@@ -60,21 +62,21 @@ function minirankCalls(mr, loadMs, memoryBytes) {
 }
 
 async function minirankLib() {
-  const { Minirank, wasmMemoryBytes } = await import('/pkg/minirank.js');
+  const { Minirank, wasmMemoryBytes, int8Kernel: kernelUsed } = await import('/pkg/minirank.js');
   const t0 = performance.now();
-  const mr = await Minirank.load({ cache: false });
+  const mr = await Minirank.load({ cache: false, int8Kernel });
   const loadMs = performance.now() - t0;
   mr.setCacheCapacity(0);
-  return minirankCalls(mr, loadMs, async () => [wasmMemoryBytes()]);
+  return { ...minirankCalls(mr, loadMs, async () => [wasmMemoryBytes()]), int8Kernel: kernelUsed() };
 }
 
 async function minirankHub() {
-  const { Minirank, wasmMemoryBytes } = await import('/pkg/minirank.js');
+  const { Minirank, wasmMemoryBytes, int8Kernel: kernelUsed } = await import('/pkg/minirank.js');
   const t0 = performance.now();
-  const mr = await Minirank.load({ ...HUB_IDS, dtype, hubUrl: HUB, cache: false });
+  const mr = await Minirank.load({ ...HUB_IDS, dtype, hubUrl: HUB, cache: false, int8Kernel });
   const loadMs = performance.now() - t0;
   mr.setCacheCapacity(0);
-  return minirankCalls(mr, loadMs, async () => [wasmMemoryBytes()]);
+  return { ...minirankCalls(mr, loadMs, async () => [wasmMemoryBytes()]), int8Kernel: kernelUsed() };
 }
 
 async function minirankPool({ defaults = false } = {}) {
@@ -328,6 +330,7 @@ async function main() {
                 ? await minirankPool({ defaults: true })
                 : await minirankLib();
   result.loadMs = impl.loadMs;
+  if (impl.int8Kernel) result.int8Kernel = impl.int8Kernel;
   log(`${lib}: loaded in ${impl.loadMs.toFixed(0)} ms`);
   if (workloads.includes('rerank')) {
     const perQ = [];

@@ -16,6 +16,21 @@ const REPS = Number(process.env.BENCH_REPS || 10);
 // reloads with the files in the browser's caches, per warm-start flow (the median is reported)
 const WARM_RELOADS = Number(process.env.BENCH_WARM_RELOADS || 5);
 
+/** The CPU flags that decide the int8 kernels' speed (Linux: /proc/cpuinfo; else null). */
+function cpuFlags() {
+  try {
+    const flags = new Set(
+      readFileSync('/proc/cpuinfo', 'utf8')
+        .match(/^flags\s*:(.*)$/m)[1]
+        .trim()
+        .split(/\s+/),
+    );
+    return ['sse4_1', 'avx2', 'avx512f', 'avx512bw', 'avx512_vnni', 'avx_vnni', 'amx_int8'].filter((f) => flags.has(f));
+  } catch {
+    return null;
+  }
+}
+
 async function prepareModels() {
   const zip = execFileSync('python3', [
     '-c',
@@ -166,7 +181,11 @@ async function main() {
       '--disable-sync',
     ],
   });
-  const results = { date: new Date().toISOString(), machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, chromium: browser.version() }, runs: {} };
+  const results = {
+    date: new Date().toISOString(),
+    machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, cpuFlags: cpuFlags(), chromium: browser.version() },
+    runs: {},
+  };
   // BENCH_ONLY=name,name runs a subset (names below); the tables then show what ran
   const only = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',') : null;
   const want = (name) => !only || only.includes(name);
@@ -174,6 +193,9 @@ async function main() {
     const cores = os.cpus().length;
     const configs = [
       ['minirank', server, `lib=minirank&threads=1&workloads=rerank,memory,embed&reps=${REPS}`],
+      // the same with the int8 kernel fixed: the default core's SIMD128 one, and the relaxed-SIMD one
+      ['minirank-simd128', server, `lib=minirank&threads=1&kernel=simd128&workloads=rerank,embed&reps=${REPS}`],
+      ['minirank-relaxed', server, `lib=minirank&threads=1&kernel=relaxed-simd&workloads=rerank,embed&reps=${REPS}`],
       [`minirank-${cores}w`, server, `lib=minirank-pool&threads=${cores}&workloads=rerank,memory&reps=${REPS}`],
       ['tfjs-1t', server, `lib=tfjs&threads=1&reps=${REPS}`],
       [`tfjs-${cores}t`, server, `lib=tfjs&threads=${cores}&reps=${REPS}`],
@@ -183,6 +205,7 @@ async function main() {
       ...HUB_DTYPES.flatMap((d) =>
         ['minirank', 'tfjs'].map((l) => [`hub-${l}-${d}`, server, `lib=${l}-hub&dtype=${d}&threads=1&workloads=rerank,embed&embedDocs=200&reps=${REPS}`]),
       ),
+      ['hub-minirank-q8-simd128', server, `lib=minirank-hub&dtype=q8&kernel=simd128&threads=1&workloads=rerank,embed&embedDocs=200&reps=${REPS}`],
     ];
     for (const [name, srv, q] of configs) {
       if (!want(name)) continue;

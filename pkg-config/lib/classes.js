@@ -21,10 +21,11 @@ const LOAD_KEYS = [
   'onWarning',
   'cache',
   'wasm',
+  'int8Kernel',
   'signal',
 ];
 const BOTH = ['biEncoder', 'crossEncoder'];
-const SCORER_KEYS = ['crossEncoder', 'dtype', 'revision', 'hubUrl', 'modelBaseUrl', 'onProgress', 'onWarning', 'cache', 'wasm', 'signal'];
+const SCORER_KEYS = ['crossEncoder', 'dtype', 'revision', 'hubUrl', 'modelBaseUrl', 'onProgress', 'onWarning', 'cache', 'wasm', 'int8Kernel', 'signal'];
 
 /**
  * Two-stage semantic search in the browser (or Node): bi-encoder retrieval + cross-encoder reranking.

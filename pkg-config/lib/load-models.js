@@ -131,11 +131,11 @@ async function loadHubModel(role, given, opts) {
  */
 export async function loadFiles(options, keys, roles, shipped, coreRoles = roles) {
   checkKeys(options, keys, 'options');
-  const { onProgress, cache = true, signal, wasm } = options || {};
+  const { onProgress, cache = true, signal, wasm, int8Kernel } = options || {};
   throwIfAborted(signal, 'load');
   const base = baseUrl(options && options.modelBaseUrl);
   const onWarning = warner(options && options.onWarning);
-  const coreOptions = { cache, onProgress, onWarning };
+  const coreOptions = { cache, onProgress, onWarning, int8Kernel };
   const given = (role) => options && options[role];
   const formats = coreRoles.map((role) => (isHubModel(given(role)) ? 'onnx' : formatOf(given(role) ? given(role).model : undefined)));
   const early = wasm !== undefined && wasm !== null ? 'nnef' : formats.includes('onnx') ? 'onnx' : formats.includes(null) ? null : 'nnef';

@@ -193,6 +193,7 @@ export class MinirankWorkerClient {
     let mw;
     try {
       mw = await this._spawn(start, 'load', [send, transfer, ceMode], { onProgress: progress, onWarning, signal });
+      mw._kernel = await mw._call('int8Kernel', []);
       mw._startHelper = startHelper;
       startHelpers(); // if no progress said that the files were there
       if (!defer) for (const h of await Promise.all(helpers)) mw._adopt(h);
@@ -229,6 +230,9 @@ export class MinirankWorkerClient {
     }
     h.onLost = () => this._replace(h);
     this._helpers.push(h);
+    // the primary's int8 kernel, so that a pair scores the same in every worker (queued before
+    // any scoring sent to it; a helper that cannot run it keeps its own)
+    if (this._kernel) h._call('int8Kernel', [this._kernel]).catch(() => {});
   }
 
   /** Start one more helper (replacing a lost one). */

@@ -4,11 +4,12 @@
 // The messages it answers: the methods of the table (methods.js) that `Minirank` has, the halves of
 // a pooled call (`POOL_STEPS`), and the worker's own: 'hold' (a Web Lock for the worker's life),
 // 'load' (with when to load the cross-encoder: `Minirank._load`), 'loadScorer' (an extra worker of a
-// pool: the cross-encoder alone), 'wasmMemoryBytes', and 'whenCrossEncoder', answered out of turn
+// pool: the cross-encoder alone), 'wasmMemoryBytes', 'int8Kernel' (the kernel of this worker's
+// core; given one, sets it first), and 'whenCrossEncoder', answered out of turn
 // once a cross-encoder loading after 'load' (`deferCrossEncoder`) is ready.
 import { abortError } from './abort.js';
 import { POOL_STEPS } from './classes.js';
-import { wasmMemoryBytes } from './load-core.js';
+import { int8Kernel, setInt8Kernel, wasmMemoryBytes } from './load-core.js';
 import { methodOf } from './methods.js';
 
 let Minirank = null;
@@ -47,6 +48,8 @@ async function handle({ id, method, args, wantProgress }, signal) {
   }
   if (method === 'scorePairs' && scorer) return scorer.scorePairs(...args);
   if (method === 'wasmMemoryBytes') return wasmMemoryBytes();
+  // the kernel a pool's primary worker chose, given to its helpers (args[0]); answered either way
+  if (method === 'int8Kernel') return args[0] ? setInt8Kernel(args[0]) : int8Kernel();
   if (!mr) throw Object.assign(new Error('models are not loaded'), { code: 'Worker' });
   if (Object.hasOwn(POOL_STEPS, method)) return POOL_STEPS[method](mr, ...args);
   const how = methodOf(method);

@@ -306,6 +306,8 @@ test('npm pack holds what a web app needs and nothing else', async () => {
     'minirank_core_bg.wasm',
     'minirank_core_onnx.js',
     'minirank_core_onnx_bg.wasm',
+    'minirank_core_onnx_relaxed_bg.wasm',
+    'minirank_core_relaxed_bg.wasm',
     'models.js',
     'models/bi-encoder/config.json',
     'models/bi-encoder/model.nnef.tar',
@@ -683,4 +685,26 @@ test('indexVectors: documents with vectors from elsewhere, no model run, same re
   await assert.rejects(other.indexVectors([{ id: 'x', text: 'x' }], flat.subarray(0, 10)), (e) => e.code === 'InvalidOption' && /vectors/.test(e.message));
   assert.equal(other.size, 20);
   other.free();
+});
+
+test('the int8 kernel: Node 20 has no relaxed SIMD, so the SIMD128 one runs and the relaxed one is refused', async () => {
+  const { int8Kernel } = await import(new URL('pkg/minirank.js', root));
+  const hasRelaxed = WebAssembly.validate(
+    new Uint8Array([
+      0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 19, 1, 17, 0, 65, 0, 253, 15, 65, 0, 253, 15, 65, 0, 253, 15, 253, 147, 2, 11,
+    ]),
+  );
+  // Node 20 (what the tests run on) cannot validate relaxed SIMD; a newer Node may choose either
+  if (hasRelaxed) assert.ok(['simd128', 'relaxed-simd'].includes(int8Kernel()), int8Kernel());
+  else assert.equal(int8Kernel(), 'simd128');
+  await assert.rejects(Minirank.load({ int8Kernel: 'vnni' }), (e) => e instanceof MinirankError && e.code === 'InvalidOption' && /int8Kernel/.test(e.message));
+  if (!hasRelaxed) {
+    await assert.rejects(Scorer.load({ int8Kernel: 'relaxed-simd' }), (e) => e.code === 'InvalidOption' && /relaxed SIMD/.test(e.message));
+    // the thread's core and its models go on with the SIMD128 kernel
+    assert.equal(int8Kernel(), 'simd128');
+    assert.equal((await mr.search(questions[0], { topK: 3 })).hits.length, 3);
+  }
+  const scorer = await Scorer.load({ int8Kernel: 'simd128' });
+  assert.equal(int8Kernel(), 'simd128');
+  scorer.free();
 });

@@ -14,6 +14,13 @@ mod batching;
 mod compiled;
 mod files;
 
+/// The int8 linear layers' kernel, one choice per wasm instance: the package times both kernels
+/// of a relaxed-SIMD core at its start and keeps the faster (`pkg-config/lib/load-core.js`).
+#[cfg(target_arch = "wasm32")]
+pub(crate) use crate::model::ops::int8_linear::{
+    kernel as int8_kernel, relaxed_self_test, set_kernel as set_int8_kernel, time_matmul as time_int8_matmul,
+    Kernel as Int8Kernel, RELAXED_AVAILABLE,
+};
 pub(crate) use crate::model::signature::OutputKind;
 pub(crate) use batching::PaddedBatch;
 #[cfg(feature = "onnx")]

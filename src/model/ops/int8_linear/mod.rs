@@ -21,15 +21,58 @@
 //! memory (docs/performance.md, "Measurements behind the code"). Native builds keep f32
 //! (`encoder::INT8_LINEAR`).
 //!
+//! Builds with the `relaxed-simd` feature (the package's second pair of wasm cores) also have
+//! [`relaxed`]'s kernel: 14-bit activations, WebAssembly relaxed SIMD's 16-lane dot. Which one runs
+//! is [`Kernel`], chosen once per instance ([`set_kernel`]); the i16 kernel until then.
+//!
 //! `onnx::rewrite::int8_linear_layers` puts the operator in the ONNX graph as
 //! [`OP_TYPE`]; [`register`] teaches tract's ONNX loader to build it.
 #[cfg(feature = "onnx")]
 pub(crate) use onnx::{register, OP_TYPE};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 use tile::{COLS, K_STEP, ROWS};
 use tract_nnef::internal::*;
 
+mod relaxed;
 mod tile;
+
+#[cfg(target_arch = "wasm32")]
+pub(crate) use relaxed::self_test as relaxed_self_test;
+#[cfg(any(target_arch = "wasm32", test))]
+pub(crate) use relaxed::AVAILABLE as RELAXED_AVAILABLE;
+
+/// The inner kernel of every int8 linear layer in this instance (a wasm instance is one thread).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kernel {
+    /// 16-bit activations, `i32x4.dot_i16x8_s` ([`tile`]): every build.
+    Simd128,
+    /// 14-bit activations, `i32x4.relaxed_dot_i8x16_i7x16_add_s` ([`relaxed`]): builds with the
+    /// `relaxed-simd` feature.
+    RelaxedSimd,
+}
+
+static RELAXED: AtomicBool = AtomicBool::new(false);
+
+/// The kernel the layers use now.
+pub(crate) fn kernel() -> Kernel {
+    if RELAXED.load(Ordering::Relaxed) {
+        Kernel::RelaxedSimd
+    } else {
+        Kernel::Simd128
+    }
+}
+
+/// Chooses the kernel; false (and no change) for one this build does not have.
+#[cfg(any(target_arch = "wasm32", test))]
+pub(crate) fn set_kernel(kernel: Kernel) -> bool {
+    let relaxed = kernel == Kernel::RelaxedSimd;
+    if relaxed && !RELAXED_AVAILABLE {
+        return false;
+    }
+    RELAXED.store(relaxed, Ordering::Relaxed);
+    true
+}
 
 /// The operator's name in tract's listings (and the ONNX op type `onnx::rewrite` writes).
 const NAME: &str = "MinirankInt8Linear";
@@ -50,6 +93,8 @@ pub(crate) struct PackedWeights {
     scales: Vec<f32>,
     /// one offset per output column, added times the row's sum: `y[m, n] += Σ_k x[m, k] · o[n]`
     offsets: Option<Vec<f32>>,
+    /// `Σ w` per column and chunk, for the relaxed kernel (computed at its first use)
+    chunk_sums: OnceLock<Vec<i32>>,
 }
 
 /// The largest integer an activation is quantised to.
@@ -78,7 +123,7 @@ impl PackedWeights {
         }
         let columns =
             tract_nnef::tract_core::ndarray::Array2::from_shape_vec((n, k_padded), columns)?.into_arc_tensor();
-        Ok(Self { k, k_padded, n, columns, scales, offsets: None })
+        Ok(Self { k, k_padded, n, columns, scales, offsets: None, chunk_sums: OnceLock::new() })
     }
 
     /// The same layer plus `Σ_k x[m, k] · offsets[n]` on each output (N values, or one for all).
@@ -100,16 +145,34 @@ impl PackedWeights {
     /// `out[m, n] = Σ_k x[m, k] · q[k, n] · s[n]` for the `rows` rows of `x` (row-major, K
     /// wide); `out` is `rows × N`.
     pub(crate) fn matmul(&self, x: &[f32], rows: usize, out: &mut [f32]) {
+        self.matmul_with(kernel(), x, rows, out);
+    }
+
+    /// [`Self::matmul`] with the given kernel.
+    fn matmul_with(&self, kernel: Kernel, x: &[f32], rows: usize, out: &mut [f32]) {
         debug_assert_eq!(x.len(), rows * self.k);
         debug_assert_eq!(out.len(), rows * self.n);
         let (kp, n) = (self.k_padded, self.n);
+        let relaxed = kernel == Kernel::RelaxedSimd;
         // whole tiles of rows: the rows past `rows` stay zero, and their sums are not written
         let tiles = rows.div_ceil(ROWS);
         let mut qx = vec![0i16; tiles * ROWS * kp];
         let mut sx = vec![0f32; rows];
+        let limit = if relaxed { relaxed::LIMIT } else { LIMIT };
         for (m, row) in x.chunks_exact(self.k).enumerate() {
-            sx[m] = quantize_row(row, &mut qx[m * kp..][..self.k]);
+            sx[m] = quantize_row(row, &mut qx[m * kp..][..self.k], limit);
         }
+        // the relaxed kernel's layout of the same integers, and its column sums
+        let (split, chunk_sums) = if relaxed {
+            let mut bytes = vec![0u8; 2 * qx.len()];
+            for (row, out) in qx.chunks_exact(kp).zip(bytes.chunks_exact_mut(2 * kp)) {
+                relaxed::split(row, out);
+            }
+            (bytes, &self.chunk_sums.get_or_init(|| relaxed::column_sums(self.columns(), kp))[..])
+        } else {
+            (Vec::new(), &[][..])
+        };
+        let (relaxed_tile, chunks) = (relaxed::best(), kp.div_ceil(K_CHUNK));
         // each row's sum, for the offsets
         let row_sums: Vec<f32> = match self.offsets {
             Some(_) => x.chunks_exact(self.k).map(|row| row.iter().sum()).collect(),
@@ -124,8 +187,13 @@ impl PackedWeights {
                 // a last, partial pair of columns reads its one column twice; the copy is not written
                 let w_stride = if cols == COLS { kp } else { 0 };
                 let w = &columns[col * kp..];
+                let sums_of = |c: usize| &chunk_sums[(col + c.min(cols - 1)) * chunks..][..chunks];
                 for m in (block * ROWS..block_end * ROWS).step_by(ROWS) {
-                    let sums = tile(&qx[m * kp..], kp, w, w_stride, kp);
+                    let sums = if relaxed {
+                        relaxed_tile(&split[2 * m * kp..], 2 * kp, w, w_stride, kp, [sums_of(0), sums_of(1)])
+                    } else {
+                        tile(&qx[m * kp..], kp, w, w_stride, kp)
+                    };
                     for (r, (sums, &sx)) in sums.iter().zip(&sx[m..]).enumerate() {
                         let out = &mut out[(m + r) * n + col..][..cols];
                         for ((o, s), scale) in out.iter_mut().zip(sums).zip(&self.scales[col..]) {
@@ -181,6 +249,7 @@ impl PackedWeights {
             columns,
             scales: scales.try_as_plain_ram()?.as_slice::<f32>()?.to_vec(),
             offsets: None,
+            chunk_sums: OnceLock::new(),
         })
     }
 
@@ -189,20 +258,49 @@ impl PackedWeights {
     }
 }
 
+/// Runs `reps` products of 64 rows by one layer of MiniLM's shape (384 → 1536, random int8
+/// weights: 590 KB, streamed from cache as a model's layers are) with `kernel`, for a caller with a
+/// clock to time (wasm32 has none of its own): the package times both kernels of a relaxed core
+/// so at load. A single tile repeated in L1 favours the i16 kernel, which the layers do not.
+/// Returns a sum of the outputs, so that the work cannot be skipped.
+#[cfg(any(target_arch = "wasm32", test))]
+pub(crate) fn time_matmul(kernel: Kernel, reps: u32) -> f32 {
+    const ROWS_TIMED: usize = 64;
+    static SAMPLE: OnceLock<(PackedWeights, Vec<f32>)> = OnceLock::new();
+    let (layer, x) = SAMPLE.get_or_init(|| {
+        let (k, n) = (384, 1536);
+        let mut state = 0x2545_f491;
+        let columns: Vec<i8> = (0..n * k).map(|_| next_random(&mut state) as i8).collect();
+        let x = (0..ROWS_TIMED * k).map(|_| (next_random(&mut state) as i32) as f32 / i32::MAX as f32).collect();
+        let columns = tract_nnef::tract_core::ndarray::Array2::from_shape_vec((n, k), columns)
+            .expect("n × k values")
+            .into_arc_tensor();
+        let scales = vec![0.01; n];
+        (PackedWeights { k, k_padded: k, n, columns, scales, offsets: None, chunk_sums: OnceLock::new() }, x)
+    });
+    let mut out = vec![0f32; ROWS_TIMED * layer.n];
+    let mut total = 0f32;
+    for _ in 0..reps {
+        layer.matmul_with(kernel, std::hint::black_box(x), ROWS_TIMED, &mut out);
+        total += out[0];
+    }
+    total
+}
+
 /// Rows of quantised activations kept hot while all column panels pass (a multiple of `ROWS`).
 const ROW_BLOCK: usize = 16;
 const _: () = assert!(ROW_BLOCK % ROWS == 0);
 
-/// Symmetric quantisation of `row` to integers in `[-LIMIT, LIMIT]`, written to `out`; returns
+/// Symmetric quantisation of `row` to integers in `[-limit, limit]`, written to `out`; returns
 /// the scale (`row ≈ scale · out`): 0 for a row of zeros, NaN for a row holding NaN or an
 /// infinity (so that it reaches the output as f32 arithmetic would carry it).
-fn quantize_row(row: &[f32], out: &mut [i16]) -> f32 {
+fn quantize_row(row: &[f32], out: &mut [i16], limit: i32) -> f32 {
     let (max, finite) = abs_max(row);
     if !finite || max == 0.0 {
         out.fill(0);
         return if finite { 0.0 } else { f32::NAN };
     }
-    let (limit, inv) = (LIMIT as f32, LIMIT as f32 / max);
+    let (limit, inv) = (limit as f32, limit as f32 / max);
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     let done = simd128::quantize(row, out, inv, limit);
     #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
@@ -417,9 +515,9 @@ mod onnx {
     }
 }
 
-/// xorshift32: the tests' deterministic pseudo-random numbers (here, in `tile` and in
-/// `masked_softmax`).
-#[cfg(test)]
+/// xorshift32: deterministic pseudo-random numbers, for the tests (here, in `tile` and in
+/// `masked_softmax`) and the relaxed kernel's check at load (`relaxed::self_test`).
+#[cfg(any(target_arch = "wasm32", test))]
 pub(crate) fn next_random(state: &mut u32) -> u32 {
     *state ^= *state << 13;
     *state ^= *state >> 17;
@@ -448,6 +546,10 @@ mod tests {
         out
     }
 
+    /// Both kernels, each with the largest integer it quantises activations to (natively the
+    /// relaxed one runs its portable loop, on the same integers as its SIMD code).
+    const KERNELS: [(Kernel, i32); 2] = [(Kernel::Simd128, LIMIT), (Kernel::RelaxedSimd, relaxed::LIMIT)];
+
     fn weights(k: usize, n: usize, seed: u32) -> Vec<i8> {
         values(k * n, seed).iter().map(|v| (v * 127.5).floor().clamp(-128.0, 127.0) as i8).collect()
     }
@@ -458,31 +560,37 @@ mod tests {
         for k in [K_CHUNK, 1536, 3 * K_CHUNK + 40] {
             let n = 3;
             let layer = PackedWeights::new(&vec![-128i8; k * n], k, n, &[1.0]).unwrap();
-            let mut out = vec![0f32; n];
-            layer.matmul(&vec![-1.0f32; k], 1, &mut out);
-            assert_eq!(out, vec![k as f32 * 128.0; n], "k = {k}");
+            for (kernel, _) in KERNELS {
+                let mut out = vec![0f32; n];
+                layer.matmul_with(kernel, &vec![-1.0f32; k], 1, &mut out);
+                assert_eq!(out, vec![k as f32 * 128.0; n], "k = {k}, {kernel:?}");
+            }
         }
     }
 
     #[test]
     fn matmul_matches_f64_arithmetic_on_every_tile_shape() {
         // rows and columns that leave partial tiles and blocks; widths that need padding
-        for (rows, k, n) in [(1, 8, 1), (3, 5, 3), (4, 16, 2), (17, 40, 7), (33, 384, 5), (6, 1536, 3)] {
+        for ((rows, k, n), (kernel, limit)) in
+            [(1, 8, 1), (3, 5, 3), (4, 16, 2), (17, 40, 7), (33, 384, 5), (6, 1536, 3), (5, 312, 4), (9, 1544, 3)]
+                .into_iter()
+                .flat_map(|shape| KERNELS.map(|kernel| (shape, kernel)))
+        {
             let x = values(rows * k, 7 + k as u32);
             let q = weights(k, n, 11 + n as u32);
             let s = values(n, 3).iter().map(|v| 0.01 + v.abs() * 0.02).collect::<Vec<_>>();
             let layer = PackedWeights::new(&q, k, n, &s).unwrap();
             let mut out = vec![f32::NAN; rows * n];
-            layer.matmul(&x, rows, &mut out);
+            layer.matmul_with(kernel, &x, rows, &mut out);
             let want = reference(&x, &q, &s, rows, k, n);
             for m in 0..rows {
                 // the bound: each activation is off by at most half a step of its row's scale
                 let row_max = x[m * k..][..k].iter().fold(0f32, |a, v| a.max(v.abs())) as f64;
-                let step = row_max / LIMIT as f64;
+                let step = row_max / f64::from(limit);
                 for c in 0..n {
                     let bound = 0.5 * step * 128.0 * k as f64 * f64::from(s[c]) + 1e-5 * want[m * n + c].abs();
                     let (got, want) = (f64::from(out[m * n + c]), want[m * n + c]);
-                    assert!((got - want).abs() <= bound, "{rows}×{k}×{n} at ({m}, {c}): {got} vs {want}");
+                    assert!((got - want).abs() <= bound, "{kernel:?} {rows}×{k}×{n} at ({m}, {c}): {got} vs {want}");
                 }
             }
         }
@@ -490,31 +598,36 @@ mod tests {
 
     #[test]
     fn the_error_is_far_below_the_bound_in_practice() {
-        // a MiniLM width; relative to the output's spread, the error is around 1e-5
+        // a MiniLM width; relative to the output's spread, the error is around 1e-5 (16-bit
+        // activations) and 4 times that (14-bit)
         let (rows, k, n) = (8, 384, 64);
         let x = values(rows * k, 5);
         let q = weights(k, n, 9);
         let layer = PackedWeights::new(&q, k, n, &[0.01]).unwrap();
-        let mut out = vec![0f32; rows * n];
-        layer.matmul(&x, rows, &mut out);
         let want = reference(&x, &q, &[0.01], rows, k, n);
         let spread = (want.iter().map(|v| v * v).sum::<f64>() / want.len() as f64).sqrt();
-        let worst = out.iter().zip(&want).map(|(g, w)| (f64::from(*g) - w).abs()).fold(0f64, f64::max);
-        assert!(worst < 1e-4 * spread, "worst error {worst} against a spread of {spread}");
+        for (kernel, bound) in [(Kernel::Simd128, 1e-4), (Kernel::RelaxedSimd, 4e-4)] {
+            let mut out = vec![0f32; rows * n];
+            layer.matmul_with(kernel, &x, rows, &mut out);
+            let worst = out.iter().zip(&want).map(|(g, w)| (f64::from(*g) - w).abs()).fold(0f64, f64::max);
+            assert!(worst < bound * spread, "{kernel:?}: worst error {worst} against a spread of {spread}");
+        }
     }
 
     #[test]
     fn zero_and_non_finite_rows() {
         let (k, n) = (8, 2);
         let layer = PackedWeights::new(&weights(k, n, 1), k, n, &[1.0, 2.0]).unwrap();
-        let mut out = vec![f32::NAN; 3 * n];
         let mut x = vec![0.5f32; 3 * k];
         x[..k].fill(0.0);
         x[k + 3] = f32::INFINITY;
         x[2 * k + 5] = f32::NAN;
-        layer.matmul(&x, 3, &mut out);
-        assert_eq!(&out[..n], &[0.0, 0.0]);
-        assert!(out[n..].iter().all(|v| v.is_nan()), "rows with infinity or NaN give NaN, not a number: {out:?}");
+        for (kernel, _) in KERNELS {
+            let mut out = vec![f32::NAN; 3 * n];
+            layer.matmul_with(kernel, &x, 3, &mut out);
+            assert_eq!(&out[..n], &[0.0, 0.0]);
+            assert!(out[n..].iter().all(|v| v.is_nan()), "rows with infinity or NaN give NaN, not a number: {out:?}");
+        }
     }
 
     #[test]
@@ -528,18 +641,37 @@ mod tests {
         let shifted: Vec<i8> = u.iter().map(|&v| (i16::from(v) - 128) as i8).collect();
         let offsets: Vec<f32> = (0..n).map(|c| (128.0 - z[c]) * s[c]).collect();
         let layer = PackedWeights::new(&shifted, k, n, &s).unwrap().with_offsets(&offsets).unwrap();
-        let mut out = vec![f32::NAN; rows * n];
-        layer.matmul(&x, rows, &mut out);
-        for m in 0..rows {
-            for c in 0..n {
-                let want: f64 = (0..k)
-                    .map(|i| f64::from(x[m * k + i]) * (f64::from(u[i * n + c]) - f64::from(z[c])) * f64::from(s[c]))
-                    .sum();
-                let got = f64::from(out[m * n + c]);
-                assert!((got - want).abs() <= 2e-3 * (1.0 + want.abs()), "({m}, {c}): {got} vs {want}");
+        for (kernel, _) in KERNELS {
+            let mut out = vec![f32::NAN; rows * n];
+            layer.matmul_with(kernel, &x, rows, &mut out);
+            for m in 0..rows {
+                for c in 0..n {
+                    let want: f64 = (0..k)
+                        .map(|i| {
+                            f64::from(x[m * k + i]) * (f64::from(u[i * n + c]) - f64::from(z[c])) * f64::from(s[c])
+                        })
+                        .sum();
+                    let got = f64::from(out[m * n + c]);
+                    assert!((got - want).abs() <= 2e-3 * (1.0 + want.abs()), "{kernel:?} ({m}, {c}): {got} vs {want}");
+                }
             }
         }
         assert!(PackedWeights::new(&shifted, k, n, &s).unwrap().with_offsets(&[1.0; 2]).is_err());
+    }
+
+    #[test]
+    fn the_timed_product_runs_each_kernel() {
+        let (i16, relaxed) = (time_matmul(Kernel::Simd128, 1), time_matmul(Kernel::RelaxedSimd, 1));
+        assert!(i16.is_finite() && i16 != 0.0);
+        assert!((i16 - relaxed).abs() <= 1e-3 * (1.0 + i16.abs()), "{i16} vs {relaxed}");
+    }
+
+    #[test]
+    fn the_kernel_is_chosen_only_among_those_built() {
+        assert_eq!(kernel(), Kernel::Simd128);
+        assert_eq!(set_kernel(Kernel::RelaxedSimd), RELAXED_AVAILABLE);
+        assert!(set_kernel(Kernel::Simd128));
+        assert_eq!(kernel(), Kernel::Simd128);
     }
 
     #[test]

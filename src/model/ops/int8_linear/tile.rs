@@ -57,6 +57,21 @@ pub(super) fn portable(a: &[i16], a_stride: usize, w: &[i8], w_stride: usize, le
     sums
 }
 
+/// `[Σ p, Σ q, Σ r, Σ s]`, each over its four lanes (exact: `K_CHUNK` bounds every sum).
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[inline(always)]
+pub(super) fn lane_sums(
+    p: core::arch::wasm32::v128,
+    q: core::arch::wasm32::v128,
+    r: core::arch::wasm32::v128,
+    s: core::arch::wasm32::v128,
+) -> core::arch::wasm32::v128 {
+    use core::arch::wasm32::*;
+    let pq = i32x4_add(i32x4_shuffle::<0, 4, 1, 5>(p, q), i32x4_shuffle::<2, 6, 3, 7>(p, q));
+    let rs = i32x4_add(i32x4_shuffle::<0, 4, 1, 5>(r, s), i32x4_shuffle::<2, 6, 3, 7>(r, s));
+    i32x4_add(i32x4_shuffle::<0, 1, 4, 5>(pq, rs), i32x4_shuffle::<2, 3, 6, 7>(pq, rs))
+}
+
 /// SIMD128: per 8 values of K, two weight loads (widened to i16), four activation loads and
 /// eight `i32x4.dot_i16x8_s`. Each chunk's eight accumulators are summed across their lanes by
 /// shuffles, four at a time, and converted to f32 together.
@@ -64,12 +79,6 @@ pub(super) fn portable(a: &[i16], a_stride: usize, w: &[i8], w_stride: usize, le
 fn simd128(a: &[i16], a_stride: usize, w: &[i8], w_stride: usize, len: usize) -> [[f32; COLS]; ROWS] {
     use core::arch::wasm32::*;
     const { assert!(COLS == 2 && ROWS == 4, "the loop below makes a 4 × 2 tile") };
-    /// `[Σ p, Σ q, Σ r, Σ s]`, each over its four lanes (exact: `K_CHUNK` bounds every sum).
-    fn lane_sums(p: v128, q: v128, r: v128, s: v128) -> v128 {
-        let pq = i32x4_add(i32x4_shuffle::<0, 4, 1, 5>(p, q), i32x4_shuffle::<2, 6, 3, 7>(p, q));
-        let rs = i32x4_add(i32x4_shuffle::<0, 4, 1, 5>(r, s), i32x4_shuffle::<2, 6, 3, 7>(r, s));
-        i32x4_add(i32x4_shuffle::<0, 1, 4, 5>(pq, rs), i32x4_shuffle::<2, 3, 6, 7>(pq, rs))
-    }
     check(a, a_stride, w, w_stride, len);
     let (a, w) = (a.as_ptr(), w.as_ptr());
     // rows 0–1, and rows 2–3: [r · c0, r · c1, (r + 1) · c0, (r + 1) · c1]
