@@ -82,10 +82,11 @@ async function minirankHub() {
 async function minirankPool({ defaults = false } = {}) {
   const { MinirankWorker } = await import('/pkg/worker.js');
   const t0 = performance.now();
-  const mr = await MinirankWorker.load(defaults ? {} : { cache: false, workers: threads });
+  const mr = await MinirankWorker.load(defaults ? { int8Kernel } : { cache: false, workers: threads, int8Kernel });
   const loadMs = performance.now() - t0;
   await mr.setCacheCapacity(0);
-  return minirankCalls(mr, loadMs, () => mr.memoryBytes());
+  // the kernel its workers run (the first worker's choice)
+  return { ...minirankCalls(mr, loadMs, () => mr.memoryBytes()), int8Kernel: mr._kernel };
 }
 
 // ---- transformers.js (onnxruntime-web, wasm SIMD) ---------------------------------------------

@@ -200,6 +200,7 @@ async function main() {
       ['tfjs-1t', server, `lib=tfjs&threads=1&reps=${REPS}`],
       [`tfjs-${cores}t`, server, `lib=tfjs&threads=${cores}&reps=${REPS}`],
       ['minirank-defaults', plain, `lib=minirank-worker-defaults&workloads=rerank&reps=${REPS}`],
+      ['minirank-defaults-simd128', plain, `lib=minirank-worker-defaults&kernel=simd128&workloads=rerank&reps=${REPS}`],
       ['tfjs-defaults', plain, `lib=tfjs-defaults&workloads=rerank&reps=${REPS}`],
       // the same Hub-layout files by id, one thread, per dtype (embedding 200 abstracts)
       ...HUB_DTYPES.flatMap((d) =>
