@@ -63,7 +63,8 @@ pub(crate) fn kernel() -> Kernel {
     }
 }
 
-/// Chooses the kernel; false (and no change) for one this build does not have.
+/// Chooses the kernel; false (and no change) for one this build does not have. The layer
+/// [`time_matmul`] timed the kernels on is freed: the choice is made.
 #[cfg(any(target_arch = "wasm32", test))]
 pub(crate) fn set_kernel(kernel: Kernel) -> bool {
     let relaxed = kernel == Kernel::RelaxedSimd;
@@ -71,6 +72,7 @@ pub(crate) fn set_kernel(kernel: Kernel) -> bool {
         return false;
     }
     RELAXED.store(relaxed, Ordering::Relaxed);
+    TIMED_LAYER.with_borrow_mut(|sample| *sample = None);
     true
 }
 
@@ -265,26 +267,40 @@ impl PackedWeights {
 /// Returns a sum of the outputs, so that the work cannot be skipped.
 #[cfg(any(target_arch = "wasm32", test))]
 pub(crate) fn time_matmul(kernel: Kernel, reps: u32) -> f32 {
-    const ROWS_TIMED: usize = 64;
-    static SAMPLE: OnceLock<(PackedWeights, Vec<f32>)> = OnceLock::new();
-    let (layer, x) = SAMPLE.get_or_init(|| {
-        let (k, n) = (384, 1536);
-        let mut state = 0x2545_f491;
-        let columns: Vec<i8> = (0..n * k).map(|_| next_random(&mut state) as i8).collect();
-        let x = (0..ROWS_TIMED * k).map(|_| (next_random(&mut state) as i32) as f32 / i32::MAX as f32).collect();
-        let columns = tract_nnef::tract_core::ndarray::Array2::from_shape_vec((n, k), columns)
-            .expect("n × k values")
-            .into_arc_tensor();
-        let scales = vec![0.01; n];
-        (PackedWeights { k, k_padded: k, n, columns, scales, offsets: None, chunk_sums: OnceLock::new() }, x)
-    });
-    let mut out = vec![0f32; ROWS_TIMED * layer.n];
-    let mut total = 0f32;
-    for _ in 0..reps {
-        layer.matmul_with(kernel, std::hint::black_box(x), ROWS_TIMED, &mut out);
-        total += out[0];
-    }
-    total
+    TIMED_LAYER.with_borrow_mut(|sample| {
+        let (layer, x) = sample.get_or_insert_with(timed_layer);
+        let mut out = vec![0f32; TIMED_ROWS * layer.n];
+        let mut total = 0f32;
+        for _ in 0..reps {
+            layer.matmul_with(kernel, std::hint::black_box(x), TIMED_ROWS, &mut out);
+            total += out[0];
+        }
+        total
+    })
+}
+
+/// Rows of [`time_matmul`]'s product.
+#[cfg(any(target_arch = "wasm32", test))]
+const TIMED_ROWS: usize = 64;
+
+#[cfg(any(target_arch = "wasm32", test))]
+thread_local! {
+    /// [`time_matmul`]'s layer and rows, built at its first call, freed by [`set_kernel`].
+    static TIMED_LAYER: std::cell::RefCell<Option<(PackedWeights, Vec<f32>)>> = const { std::cell::RefCell::new(None) };
+}
+
+/// A layer of MiniLM's FFN shape with random int8 weights, and [`TIMED_ROWS`] rows of input.
+#[cfg(any(target_arch = "wasm32", test))]
+fn timed_layer() -> (PackedWeights, Vec<f32>) {
+    let (k, n) = (384, 1536);
+    let mut state = 0x2545_f491;
+    let columns: Vec<i8> = (0..n * k).map(|_| next_random(&mut state) as i8).collect();
+    let x = (0..TIMED_ROWS * k).map(|_| (next_random(&mut state) as i32) as f32 / i32::MAX as f32).collect();
+    let columns = tract_nnef::tract_core::ndarray::Array2::from_shape_vec((n, k), columns)
+        .expect("n × k values")
+        .into_arc_tensor();
+    let scales = vec![0.01; n];
+    (PackedWeights { k, k_padded: k, n, columns, scales, offsets: None, chunk_sums: OnceLock::new() }, x)
 }
 
 /// Rows of quantised activations kept hot while all column panels pass (a multiple of `ROWS`).

@@ -131,7 +131,7 @@ fn simd(
     len: usize,
     chunk_sums: [&[i32]; COLS],
 ) -> [[f32; COLS]; ROWS] {
-    use super::tile::lane_sums;
+    use super::tile::{lane_sums, tile_of};
     use core::arch::wasm32::*;
     const { assert!(COLS == 2 && ROWS == 4, "the loop below makes a 4 × 2 tile") };
     check(a, a_stride, w, w_stride, len, chunk_sums);
@@ -182,11 +182,7 @@ fn simd(
             f32x4_add(bottom, f32x4_convert_i32x4(i32x4_sub(lane_sums(s[2][0], s[2][1], s[3][0], s[3][1]), offsets)));
         chunk += 1;
     }
-    let lanes = |v: v128| {
-        [f32x4_extract_lane::<0>(v), f32x4_extract_lane::<1>(v), f32x4_extract_lane::<2>(v), f32x4_extract_lane::<3>(v)]
-    };
-    let ([t0, t1, t2, t3], [b0, b1, b2, b3]) = (lanes(top), lanes(bottom));
-    [[t0, t1], [t2, t3], [b0, b1], [b2, b3]]
+    tile_of(top, bottom)
 }
 
 /// A tile of fixed random data and its exact sums, for [`self_test`].

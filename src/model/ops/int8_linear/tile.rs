@@ -72,6 +72,19 @@ pub(super) fn lane_sums(
     i32x4_add(i32x4_shuffle::<0, 1, 4, 5>(pq, rs), i32x4_shuffle::<2, 3, 6, 7>(pq, rs))
 }
 
+/// The tile from its two halves' sums: `top` = `[r0 · c0, r0 · c1, r1 · c0, r1 · c1]`, `bottom` the
+/// same for rows 2–3.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[inline(always)]
+pub(super) fn tile_of(top: core::arch::wasm32::v128, bottom: core::arch::wasm32::v128) -> [[f32; COLS]; ROWS] {
+    use core::arch::wasm32::*;
+    let lanes = |v: v128| {
+        [f32x4_extract_lane::<0>(v), f32x4_extract_lane::<1>(v), f32x4_extract_lane::<2>(v), f32x4_extract_lane::<3>(v)]
+    };
+    let ([t0, t1, t2, t3], [b0, b1, b2, b3]) = (lanes(top), lanes(bottom));
+    [[t0, t1], [t2, t3], [b0, b1], [b2, b3]]
+}
+
 /// SIMD128: per 8 values of K, two weight loads (widened to i16), four activation loads and
 /// eight `i32x4.dot_i16x8_s`. Each chunk's eight accumulators are summed across their lanes by
 /// shuffles, four at a time, and converted to f32 together.
@@ -104,11 +117,7 @@ fn simd128(a: &[i16], a_stride: usize, w: &[i8], w_stride: usize, len: usize) ->
         top = f32x4_add(top, f32x4_convert_i32x4(lane_sums(s[0][0], s[0][1], s[1][0], s[1][1])));
         bottom = f32x4_add(bottom, f32x4_convert_i32x4(lane_sums(s[2][0], s[2][1], s[3][0], s[3][1])));
     }
-    let lanes = |v: v128| {
-        [f32x4_extract_lane::<0>(v), f32x4_extract_lane::<1>(v), f32x4_extract_lane::<2>(v), f32x4_extract_lane::<3>(v)]
-    };
-    let ([t0, t1, t2, t3], [b0, b1, b2, b3]) = (lanes(top), lanes(bottom));
-    [[t0, t1], [t2, t3], [b0, b1], [b2, b3]]
+    tile_of(top, bottom)
 }
 
 #[cfg(test)]
